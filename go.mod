@@ -1,0 +1,8 @@
+module github.com/coldbench/coldbench
+
+go 1.26.8
+
+require (
+	github.com/aws/aws-lambda-go v1.55.1
+	golang.org/x/sys v0.50.0
+)

@@ -1,0 +1,32 @@
+// Package testenv decides what a test does when a toolchain it needs is missing: skip with the
+// reason on a developer's machine, fail in CI (COLDBENCH_REQUIRE_TOOLCHAINS=1), where the set-up
+// script installs everything and a skip would hide a missing install step.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Required reports whether missing toolchains fail tests instead of skipping them.
+func Required() bool { return os.Getenv("COLDBENCH_REQUIRE_TOOLCHAINS") == "1" }
+
+// Missing skips or fails t because of what is missing.
+func Missing(t testing.TB, what string) {
+	t.Helper()
+	if Required() {
+		t.Fatalf("%s (COLDBENCH_REQUIRE_TOOLCHAINS=1: scripts/setup.sh should have installed it)", what)
+	}
+	t.Skip(what)
+}
+
+// Tool returns the path of a command, or skips/fails t when it is not installed.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name+" is not installed")
+	}
+	return p
+}

@@ -1,0 +1,372 @@
+package runner
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Lambda gives a function one full vCPU at 1,769 MB and CPU in proportion to memory below and
+// above that (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+const mbPerVCPU = 1769
+
+const cfsPeriodUS = 100000
+
+// Limits says which of Lambda's resource limits a run could enforce on this machine, and why not
+// where it could not. It travels with every result, so no number silently means something else.
+type Limits struct {
+	// Cgroup is the cgroup version used for limits and accounting: "v1", "v2" or "none".
+	Cgroup            string   `json:"cgroup"`
+	Memory            bool     `json:"memory_enforced"`
+	CPU               bool     `json:"cpu_enforced"`
+	CPUShare          float64  `json:"cpu_vcpus,omitempty"`
+	MemorySource      string   `json:"memory_source"` // "cgroup" or "rusage"
+	PageCacheEviction bool     `json:"page_cache_eviction"`
+	Notes             []string `json:"notes,omitempty"`
+}
+
+// cgroupSetup locates where this process may create per-sample cgroups. It is probed once per run.
+type cgroupSetup struct {
+	version string // "v1", "v2", ""
+	memDir  string // v1 memory hierarchy dir, or the v2 dir
+	cpuDir  string // v1 cpu hierarchy dir ("" when unavailable); unused for v2
+	cpuOK   bool
+	notes   []string
+}
+
+type cgroupMount struct {
+	point, root string
+	v2          bool
+	controllers map[string]bool
+}
+
+// probeCgroups finds a writable cgroup hierarchy: v2 if its memory controller can be delegated
+// to children of our own cgroup, else v1's memory and cpu hierarchies.
+func probeCgroups(prefix string) cgroupSetup {
+	mounts, err := readCgroupMounts()
+	if err != nil {
+		return cgroupSetup{notes: []string{"cgroups: " + err.Error()}}
+	}
+	own, err := readOwnCgroups()
+	if err != nil {
+		return cgroupSetup{notes: []string{"cgroups: " + err.Error()}}
+	}
+	var notes []string
+	for _, m := range mounts {
+		if !m.v2 {
+			continue
+		}
+		dir := filepath.Join(m.point, strings.TrimPrefix(own[""], m.root))
+		if s, ok := tryV2(dir, prefix); ok {
+			return s
+		} else {
+			notes = append(notes, s.notes...)
+		}
+	}
+	var memDir, cpuDir string
+	for _, m := range mounts {
+		if m.v2 {
+			continue
+		}
+		if m.controllers["memory"] && memDir == "" {
+			memDir = filepath.Join(m.point, strings.TrimPrefix(own["memory"], m.root))
+		}
+		if m.controllers["cpu"] && cpuDir == "" {
+			cpuDir = filepath.Join(m.point, strings.TrimPrefix(own["cpu"], m.root))
+		}
+	}
+	if memDir != "" && writableDir(memDir, prefix) {
+		s := cgroupSetup{version: "v1", memDir: memDir, notes: notes}
+		if cpuDir != "" && writableDir(cpuDir, prefix) {
+			s.cpuDir, s.cpuOK = cpuDir, true
+		} else {
+			s.notes = append(s.notes, "cgroup v1 cpu hierarchy is not writable: CPU share not enforced")
+		}
+		return s
+	}
+	if len(notes) == 0 {
+		notes = append(notes, "no writable cgroup hierarchy (read-only cgroupfs, or not root): memory and CPU limits not enforced")
+	}
+	return cgroupSetup{notes: notes}
+}
+
+func tryV2(dir, prefix string) (cgroupSetup, bool) {
+	probe := filepath.Join(dir, prefix+"probe")
+	if err := os.Mkdir(probe, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return cgroupSetup{notes: []string{"cgroup v2 at " + dir + " is not writable: " + err.Error()}}, false
+	}
+	defer os.Remove(probe)
+	has := func(f string) bool { _, err := os.Stat(filepath.Join(probe, f)); return err == nil }
+	if !has("memory.max") {
+		// Delegate the controllers to our children; the kernel refuses (EBUSY) when our own cgroup
+		// holds processes and is not the root, the "no internal processes" rule.
+		_ = os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+memory +cpu"), 0)
+	}
+	if !has("memory.max") {
+		return cgroupSetup{notes: []string{"cgroup v2 at " + dir + " has no memory controller for its children"}}, false
+	}
+	return cgroupSetup{version: "v2", memDir: dir, cpuOK: has("cpu.max")}, true
+}
+
+func writableDir(dir, prefix string) bool {
+	probe := filepath.Join(dir, prefix+"probe")
+	if err := os.Mkdir(probe, 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return false
+	}
+	_ = os.Remove(probe)
+	return true
+}
+
+func readCgroupMounts() ([]cgroupMount, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []cgroupMount
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// 36 35 0:30 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory
+		pre, post, ok := strings.Cut(sc.Text(), " - ")
+		if !ok {
+			continue
+		}
+		pf, qf := strings.Fields(pre), strings.Fields(post)
+		if len(pf) < 5 || len(qf) < 3 {
+			continue
+		}
+		m := cgroupMount{root: pf[3], point: pf[4], controllers: map[string]bool{}}
+		if strings.Split(pf[5], ",")[0] == "ro" {
+			continue // a container's read-only cgroupfs: nothing can be enforced through it
+		}
+		switch qf[0] {
+		case "cgroup2":
+			m.v2 = true
+		case "cgroup":
+			for _, o := range strings.Split(qf[2], ",") {
+				m.controllers[o] = true
+			}
+		default:
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, sc.Err()
+}
+
+// readOwnCgroups maps controller ("" for v2) to this process's cgroup path.
+func readOwnCgroups() (map[string]string, error) {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[1] == "" {
+			out[""] = parts[2]
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			out[c] = parts[2]
+		}
+	}
+	return out, nil
+}
+
+// sampleCgroup is the cgroup of one cold sample.
+type sampleCgroup struct {
+	setup  cgroupSetup
+	memDir string
+	cpuDir string
+	fd     int // v2 directory fd for CLONE_INTO_CGROUP, -1 otherwise
+}
+
+func (s cgroupSetup) newSample(name string, memoryMB int) (*sampleCgroup, error) {
+	cg := &sampleCgroup{setup: s, fd: -1}
+	limit := strconv.FormatInt(int64(memoryMB)<<20, 10)
+	quota := cfsPeriodUS * memoryMB / mbPerVCPU
+	if quota < 1000 {
+		quota = 1000 // the kernel's minimum quota is 1 ms
+	}
+	switch s.version {
+	case "v2":
+		cg.memDir = filepath.Join(s.memDir, name)
+		if err := os.Mkdir(cg.memDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create cgroup: %w", err)
+		}
+		if err := writeFile(cg.memDir, "memory.max", limit); err != nil {
+			cg.remove()
+			return nil, err
+		}
+		_ = writeFile(cg.memDir, "memory.swap.max", "0")
+		if s.cpuOK {
+			if err := writeFile(cg.memDir, "cpu.max", fmt.Sprintf("%d %d", quota, cfsPeriodUS)); err != nil {
+				cg.remove()
+				return nil, err
+			}
+		}
+		fd, err := syscall.Open(cg.memDir, syscall.O_DIRECTORY|syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			cg.remove()
+			return nil, fmt.Errorf("open cgroup: %w", err)
+		}
+		cg.fd = fd
+	case "v1":
+		cg.memDir = filepath.Join(s.memDir, name)
+		if err := os.Mkdir(cg.memDir, 0o755); err != nil {
+			return nil, fmt.Errorf("create cgroup: %w", err)
+		}
+		// Charges made in the instant before the process joins move with it.
+		_ = writeFile(cg.memDir, "memory.move_charge_at_immigrate", "3")
+		if err := writeFile(cg.memDir, "memory.limit_in_bytes", limit); err != nil {
+			cg.remove()
+			return nil, err
+		}
+		_ = writeFile(cg.memDir, "memory.memsw.limit_in_bytes", limit)
+		if s.cpuOK {
+			cg.cpuDir = filepath.Join(s.cpuDir, name)
+			if err := os.Mkdir(cg.cpuDir, 0o755); err != nil {
+				cg.cpuDir = ""
+				cg.remove()
+				return nil, fmt.Errorf("create cpu cgroup: %w", err)
+			}
+			if err := writeFile(cg.cpuDir, "cpu.cfs_quota_us", strconv.Itoa(quota)); err != nil {
+				cg.remove()
+				return nil, err
+			}
+		}
+	default:
+		return nil, nil
+	}
+	return cg, nil
+}
+
+// join moves pid into the cgroup (v1; v2 processes are born in it through CLONE_INTO_CGROUP).
+func (cg *sampleCgroup) join(pid int) error {
+	if cg == nil || cg.setup.version != "v1" {
+		return nil
+	}
+	p := strconv.Itoa(pid)
+	if err := writeFile(cg.memDir, "cgroup.procs", p); err != nil {
+		return err
+	}
+	if cg.cpuDir != "" {
+		return writeFile(cg.cpuDir, "cgroup.procs", p)
+	}
+	return nil
+}
+
+// peakBytes is the cgroup's memory high-water mark (0 when unknown).
+func (cg *sampleCgroup) peakBytes() int64 {
+	if cg == nil {
+		return 0
+	}
+	name := "memory.max_usage_in_bytes"
+	if cg.setup.version == "v2" {
+		name = "memory.peak"
+	}
+	b, err := os.ReadFile(filepath.Join(cg.memDir, name))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
+// oomKills counts processes the kernel's OOM killer ended inside the cgroup.
+func (cg *sampleCgroup) oomKills() int {
+	if cg == nil {
+		return 0
+	}
+	file := "memory.oom_control"
+	if cg.setup.version == "v2" {
+		file = "memory.events"
+	}
+	b, err := os.ReadFile(filepath.Join(cg.memDir, file))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok && k == "oom_kill" {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
+}
+
+// pids lists the processes still in the cgroup.
+func (cg *sampleCgroup) pids() []int {
+	if cg == nil {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(cg.memDir, "cgroup.procs"))
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// killAll kills every process in the cgroup, including ones that left the process group.
+func (cg *sampleCgroup) killAll() {
+	if cg == nil {
+		return
+	}
+	if cg.setup.version == "v2" && writeFile(cg.memDir, "cgroup.kill", "1") == nil {
+		return
+	}
+	for i := 0; i < 50; i++ {
+		pids := cg.pids()
+		if len(pids) == 0 {
+			return
+		}
+		for _, p := range pids {
+			_ = syscall.Kill(p, syscall.SIGKILL)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// remove deletes the cgroup directories; it waits briefly for killed processes to leave.
+func (cg *sampleCgroup) remove() {
+	if cg == nil {
+		return
+	}
+	if cg.fd >= 0 {
+		_ = syscall.Close(cg.fd)
+		cg.fd = -1
+	}
+	for _, d := range []string{cg.memDir, cg.cpuDir} {
+		if d == "" {
+			continue
+		}
+		for i := 0; i < 200; i++ {
+			if err := syscall.Rmdir(d); err == nil || errors.Is(err, syscall.ENOENT) {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func writeFile(dir, name, value string) error {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(value), 0); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,84 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+)
+
+// BenchmarkFloorVsRunner prints, from one run, the raw fork/exec/connect floor for a static C
+// bootstrap, the runner's measured init for the same bootstrap with the page cache left warm (the
+// same conditions as the floor), their ratio, cold samples per second, and the init with the page
+// cache evicted (the default, as on Lambda):
+//
+//	go test -run '^$' -bench FloorVsRunner -benchtime 400x ./pkg/runner
+func BenchmarkFloorVsRunner(b *testing.B) {
+	art, ok := artifacts["c"]
+	if !ok {
+		b.Skip("static C bootstrap not built (needs gcc with static libc)")
+	}
+	dir := b.TempDir()
+	bin := filepath.Join(dir, "bootstrap")
+	if out, err := exec.Command("unzip", "-o", "-q", art, "-d", dir).CombinedOutput(); err != nil {
+		b.Skipf("unzip: %v %s", err, out)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		b.Fatal(err)
+	}
+	r, err := New(Config{WorkDir: dir, NoEvict: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	cold, err := New(Config{WorkDir: dir}) // page cache evicted before every sample, as by default
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cold.Close()
+	ctx := context.Background()
+	var floor, init, evicted []float64
+	var busy time.Duration
+	// Alternate blocks of floor and runner samples, so drift falls on both alike.
+	for done := 0; done < b.N; done += 10 {
+		k := min(10, b.N-done)
+		f, err := MeasureFloor(ctx, bin, k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		floor = append(floor, f...)
+		res, err := r.Run(ctx, []Variant{{Name: "c", Artifact: art}}, k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		busy += res.Finished.Sub(res.Started)
+		for _, s := range res.Samples {
+			if s.Error != nil {
+				b.Fatal(s.Error)
+			}
+			init = append(init, s.InitMs)
+		}
+		res, err = cold.Run(ctx, []Variant{{Name: "c", Artifact: art}}, k)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, s := range res.Samples {
+			evicted = append(evicted, s.InitMs)
+		}
+	}
+	fm, im := median(floor), median(init)
+	b.ReportMetric(fm, "floor-ms")
+	b.ReportMetric(im, "init-ms")
+	b.ReportMetric(im/fm, "ratio")
+	b.ReportMetric(median(evicted), "evicted-init-ms")
+	b.ReportMetric(float64(b.N)/busy.Seconds(), "samples/s")
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}

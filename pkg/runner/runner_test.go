@@ -1,0 +1,358 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
+)
+
+// Artifacts built once for every test: a real aws-lambda-go handler, the tutorial's shell+curl
+// custom runtime, and a static C runtime.
+var artifacts = map[string]string{}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runner-test-")
+	if err != nil {
+		panic(err)
+	}
+	err = buildArtifacts(dir)
+	code := 1
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "building test handlers:", err)
+	} else {
+		code = m.Run()
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func buildArtifacts(dir string) error {
+	goDir := filepath.Join(dir, "go")
+	if err := os.MkdirAll(goDir, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", filepath.Join(goDir, "bootstrap"), "./internal/gohandler")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	if err := zipInto(goDir, filepath.Join(dir, "go.zip")); err != nil {
+		return err
+	}
+	artifacts["go"] = filepath.Join(dir, "go.zip")
+	if err := zipInto("testdata/shell", filepath.Join(dir, "shell.zip")); err != nil {
+		return err
+	}
+	artifacts["shell"] = filepath.Join(dir, "shell.zip")
+
+	// The floor benchmark's bootstrap: static, tiny (musl: 30 KB; glibc: 700 KB), no runtime library.
+	for _, cc := range [][]string{{"musl-gcc", "-static", "-Os", "-s"}, {"gcc", "-static", "-Os", "-s"}} {
+		if _, err := exec.LookPath(cc[0]); err != nil {
+			continue
+		}
+		cDir := filepath.Join(dir, "c")
+		_ = os.MkdirAll(cDir, 0o755)
+		args := append(cc[1:], "-o", filepath.Join(cDir, "bootstrap"), "testdata/cboot/bootstrap.c")
+		if out, err := exec.Command(cc[0], args...).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "static C bootstrap not built with %s: %v\n%s", cc[0], err, out)
+			continue
+		}
+		if err := zipInto(cDir, filepath.Join(dir, "c.zip")); err != nil {
+			return err
+		}
+		artifacts["c"] = filepath.Join(dir, "c.zip")
+		break
+	}
+	// A zip whose bootstrap lost its exec bit, and one without a bootstrap.
+	noExec := filepath.Join(dir, "noexec")
+	_ = os.MkdirAll(noExec, 0o755)
+	_ = os.WriteFile(filepath.Join(noExec, "bootstrap"), []byte("#!/bin/sh\n"), 0o644)
+	if err := zipInto(noExec, filepath.Join(dir, "noexec.zip")); err != nil {
+		return err
+	}
+	artifacts["noexec"] = filepath.Join(dir, "noexec.zip")
+	empty := filepath.Join(dir, "empty")
+	_ = os.MkdirAll(empty, 0o755)
+	_ = os.WriteFile(filepath.Join(empty, "handler.py"), []byte("print(1)\n"), 0o644)
+	if err := zipInto(empty, filepath.Join(dir, "empty.zip")); err != nil {
+		return err
+	}
+	artifacts["empty"] = filepath.Join(dir, "empty.zip")
+	return nil
+}
+
+func zipInto(dir, out string) error {
+	_, _, err := build.ZipDir(dir, out)
+	return err
+}
+
+func need(t *testing.T, art string, tools ...string) string {
+	t.Helper()
+	p, ok := artifacts[art]
+	if !ok {
+		testenv.Missing(t, "test artifact "+art+" could not be built on this machine (see the test log)")
+	}
+	for _, tool := range tools {
+		testenv.Tool(t, tool)
+	}
+	return p
+}
+
+func newTestRunner(t *testing.T, cfg Config) *Runner {
+	t.Helper()
+	if cfg.WorkDir == "" {
+		cfg.WorkDir = t.TempDir()
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	r, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		r.Close()
+		// Nothing of any sample may remain in the work dir.
+		entries, _ := os.ReadDir(cfg.WorkDir)
+		if len(entries) != 0 {
+			t.Errorf("work dir not cleaned: %d entries left", len(entries))
+		}
+	})
+	return r
+}
+
+func TestServesRealRuntimes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, art string
+		tools     []string
+		want      string
+	}{
+		{"aws-lambda-go", "go", nil, `"ok":true`},
+		{"shell+curl tutorial runtime", "shell", []string{"bash", "curl"}, `"echo":{"hello":"coldbench"}`},
+		{"static C runtime", "c", nil, `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			art := need(t, tt.art, tt.tools...)
+			r := newTestRunner(t, Config{Event: []byte(`{"hello":"coldbench"}`), WarmInvokes: 2})
+			s := r.Sample(context.Background(), Variant{Name: tt.name, Artifact: art})
+			if s.Error != nil {
+				t.Fatalf("Sample() error = %v\noutput:\n%s", s.Error, s.Output)
+			}
+			if !strings.Contains(s.Response, tt.want) {
+				t.Errorf("Sample().Response = %q, want it to contain %q", s.Response, tt.want)
+			}
+			if s.InitMs <= 0 || s.DurationMs <= 0 || s.ColdMs < s.InitMs+s.DurationMs*0.99 {
+				t.Errorf("Sample() init=%v duration=%v cold=%v: want init, duration > 0 and cold >= init+duration", s.InitMs, s.DurationMs, s.ColdMs)
+			}
+			if len(s.WarmMs) != 2 {
+				t.Errorf("Sample().WarmMs = %v, want 2 warm invokes", s.WarmMs)
+			}
+			if s.MaxMemoryMB <= 0 {
+				t.Errorf("Sample().MaxMemoryMB = %v, want > 0", s.MaxMemoryMB)
+			}
+		})
+	}
+}
+
+// Init Duration ends at the first /next, so a runtime that sleeps 200 ms before asking for its
+// first event reports at least 200 ms (AWS's RIE would report ~0 here).
+func TestInitIncludesTimeBeforeFirstNext(t *testing.T) {
+	t.Parallel()
+	for _, art := range []string{"go", "shell"} {
+		t.Run(art, func(t *testing.T) {
+			t.Parallel()
+			p := need(t, art, "bash", "curl")
+			r := newTestRunner(t, Config{})
+			s := r.Sample(context.Background(), Variant{Name: art, Artifact: p, Env: map[string]string{"TEST_MODE": "sleep-init"}})
+			if s.Error != nil {
+				t.Fatalf("Sample() error = %v\n%s", s.Error, s.Output)
+			}
+			if s.InitMs < 200 || s.InitMs > 200+2000 {
+				t.Errorf("Sample().InitMs = %.1f, want 200 ms plus the process start", s.InitMs)
+			}
+		})
+	}
+}
+
+func TestMisbehavingHandlersAreFailedSamples(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		art, mode       string
+		wantType, phase string
+		wantReason      string
+		needCgroup      bool
+	}{
+		{"go", "panic-init", "Runtime.ExitError", "init", "exit status 2", false},
+		{"go", "exit-init", "Runtime.ExitError", "init", "exit status 3", false},
+		{"go", "hang-init", "Sandbox.Timedout", "init", "within 1s", false},
+		{"go", "oom-init", "Runtime.OutOfMemory", "init", "128 MB limit", true},
+		{"go", "error", "errorString", "invoke", "handler failed on purpose", false},
+		{"go", "hang", "Sandbox.Timedout", "invoke", "timed out after 1.00 seconds", false},
+		{"go", "exit-invoke", "Runtime.ExitError", "invoke", "exit status 4", false},
+		{"go", "big", "Function.ResponseSizeTooLarge", "invoke", "exceeded maximum", false},
+		{"shell", "init-error", "Runtime.ConfigError", "init", "missing configuration", false},
+		{"shell", "error", "HandlerError", "invoke", "shell handler failed", false},
+		{"shell", "big", "Function.ResponseSizeTooLarge", "invoke", "exceeded maximum", false},
+		{"shell", "bad-id", "Sandbox.Timedout", "invoke", "unknown request id", false},
+		{"noexec", "", "Runtime.InvalidEntrypoint", "init", "not executable", false},
+		{"empty", "", "Runtime.InvalidEntrypoint", "init", "no bootstrap", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.art+"/"+tt.mode, func(t *testing.T) {
+			t.Parallel()
+			p := need(t, tt.art, "bash", "curl")
+			// 128 MB gets 7% of a CPU, so real work is slow; only the hanging cases get a short timeout.
+			cfg := Config{MemoryMB: 128, InitTimeout: 20 * time.Second, Timeout: 20 * time.Second}
+			if strings.Contains(tt.wantType, "Timedout") {
+				cfg.InitTimeout, cfg.Timeout = time.Second, time.Second
+			}
+			r := newTestRunner(t, cfg)
+			if tt.needCgroup && !r.Limits().Memory {
+				t.Skip("memory limit cannot be enforced here: " + strings.Join(r.Limits().Notes, "; "))
+			}
+			s := r.Sample(context.Background(), Variant{Name: tt.mode, Artifact: p, Env: map[string]string{"TEST_MODE": tt.mode}})
+			if s.Error == nil {
+				t.Fatalf("Sample(%s) succeeded, want %s", tt.mode, tt.wantType)
+			}
+			if s.Error.Type != tt.wantType || s.Error.Phase != tt.phase || !strings.Contains(s.Error.Reason, tt.wantReason) {
+				t.Errorf("Sample(%s).Error = %+v, want type %s, phase %s, reason containing %q\noutput:\n%s",
+					tt.mode, s.Error, tt.wantType, tt.phase, tt.wantReason, s.Output)
+			}
+			if tt.phase == "invoke" && s.InitMs <= 0 {
+				t.Errorf("Sample(%s).InitMs = %v: an invoke failure keeps its measured init", tt.mode, s.InitMs)
+			}
+		})
+	}
+}
+
+// Output floods are drained and bounded; leftover children are killed and noted; neither fails the
+// sample, as neither fails a Lambda invocation.
+func TestFloodAndLeftoverChildren(t *testing.T) {
+	t.Parallel()
+	p := need(t, "go")
+	r := newTestRunner(t, Config{OutputLimit: 16 << 10})
+	s := r.Sample(context.Background(), Variant{Name: "flood", Artifact: p, Env: map[string]string{"TEST_MODE": "flood"}})
+	if s.Error != nil || s.OutputBytes < 10<<20 || len(s.Notes) == 0 || !strings.Contains(s.Notes[0], "bytes to stdout/stderr") {
+		t.Errorf("flood: error=%v output_bytes=%d notes=%q, want success, >10 MB counted and a note", s.Error, s.OutputBytes, s.Notes)
+	}
+	s = r.Sample(context.Background(), Variant{Name: "orphan", Artifact: p, Env: map[string]string{"TEST_MODE": "orphan"}})
+	if s.Error != nil || len(s.Notes) == 0 || !strings.Contains(strings.Join(s.Notes, " "), "left 1 process") {
+		t.Errorf("orphan: error=%v notes=%q, want success with a note about 1 leftover process", s.Error, s.Notes)
+	}
+	if n := countProcesses("sleep", "300"); n != 0 {
+		t.Errorf("%d leftover 'sleep 300' processes still running", n)
+	}
+}
+
+func countProcesses(args ...string) int {
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	want := strings.Join(args, "\x00")
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), want) {
+			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && !strings.Contains(string(st), ") Z ") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// The handler sees Lambda's environment and nothing of the runner's: no token, no credentials.
+func TestEnvironmentIsLambdasOnly(t *testing.T) {
+	p := need(t, "go")
+	t.Setenv("GITHUB_TOKEN", "ghs_supersecret")
+	t.Setenv("INPUT_GITHUB-TOKEN", "ghs_supersecret")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "awssecret")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+	r := newTestRunner(t, Config{})
+	s := r.Sample(context.Background(), Variant{Name: "env", Artifact: p, Env: map[string]string{"TEST_MODE": "env"}})
+	if s.Error != nil {
+		t.Fatal(s.Error)
+	}
+	var resp struct{ Env []string }
+	if err := json.Unmarshal([]byte(s.Response), &resp); err != nil {
+		t.Fatalf("response %q: %v", s.Response, err)
+	}
+	allowed := map[string]bool{"TEST_MODE": true, "_X_AMZN_TRACE_ID": true} // the second is set by aws-lambda-go itself
+	for _, k := range strings.Fields("AWS_LAMBDA_RUNTIME_API _HANDLER LAMBDA_TASK_ROOT AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE AWS_LAMBDA_FUNCTION_VERSION AWS_REGION AWS_DEFAULT_REGION AWS_LAMBDA_LOG_GROUP_NAME AWS_LAMBDA_LOG_STREAM_NAME AWS_LAMBDA_INITIALIZATION_TYPE TZ LANG PATH LD_LIBRARY_PATH TMPDIR") {
+		allowed[k] = true
+	}
+	got := map[string]bool{}
+	for _, kv := range resp.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		got[k] = true
+		if !allowed[k] {
+			t.Errorf("handler saw %s, which is not part of Lambda's environment", k)
+		}
+		if strings.Contains(v, "secret") || strings.Contains(v, "AKIA") {
+			t.Errorf("handler saw a secret in %s", k)
+		}
+	}
+	for k := range allowed {
+		if !got[k] && k != "_X_AMZN_TRACE_ID" {
+			t.Errorf("handler did not get %s", k)
+		}
+	}
+}
+
+func TestRunInterleavesVariantsInRandomizedRounds(t *testing.T) {
+	t.Parallel()
+	p := need(t, "go")
+	r := newTestRunner(t, Config{Seed: 42})
+	variants := []Variant{{Name: "a", Artifact: p}, {Name: "b", Artifact: p}, {Name: "c", Artifact: p}, {Name: "missing", Artifact: "/nonexistent.zip"}}
+	var progress int
+	r.cfg.Progress = func(done, total int, s Sample) { progress = done }
+	res, err := r.Run(context.Background(), variants, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Samples) != 20 || progress != 20 {
+		t.Fatalf("Run() gave %d samples (progress %d), want 20", len(res.Samples), progress)
+	}
+	orders := map[string]bool{}
+	for round := 0; round < 5; round++ {
+		seen := map[string]bool{}
+		var order []string
+		for _, s := range res.Samples[round*4 : round*4+4] {
+			if s.Index != round || seen[s.Variant] {
+				t.Fatalf("round %d: sample %+v out of place", round, s)
+			}
+			seen[s.Variant] = true
+			order = append(order, s.Variant)
+			if s.Variant == "missing" {
+				if s.Error == nil || s.Error.Type != ErrTypeSetup {
+					t.Errorf("missing artifact: Error = %v, want %s", s.Error, ErrTypeSetup)
+				}
+			} else if s.Error != nil {
+				t.Errorf("variant %s: %v", s.Variant, s.Error)
+			}
+		}
+		orders[strings.Join(order, ",")] = true
+	}
+	if len(orders) < 2 {
+		t.Errorf("all 5 rounds ran in the same order %v: want randomized order per round", orders)
+	}
+}
+
+func TestNewRejectsMemoryOutsideLambdasRange(t *testing.T) {
+	t.Parallel()
+	for _, m := range []int{64, 10241} {
+		if _, err := New(Config{MemoryMB: m}); err == nil || !strings.Contains(err.Error(), "128 to 10240") {
+			t.Errorf("New(MemoryMB: %d) error = %v, want one naming the valid range", m, err)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs every toolchain coldbench's builds and tests need on a fresh Debian machine, idempotently.
+#
+#   scripts/setup.sh            # everything: Go modules, Deno, Rust deps, aarch64 cross tools, qemu
+#   scripts/setup.sh --minimal  # Go modules only (what the emulator and stats tests need)
+#
+# Tools that are not Debian packages go under $COLDBENCH_TOOLS (default ~/.cache/coldbench/tools),
+# never into the repository. Prints one line per tool with its version at the end.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+tools=${COLDBENCH_TOOLS:-$HOME/.cache/coldbench/tools}
+deno_version=${COLDBENCH_DENO_VERSION:-2.9.6}
+minimal=false
+[ "${1:-}" = "--minimal" ] && minimal=true
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Go modules: the only thing the pure-Go packages need.
+log "go modules"
+(cd "$here" && go mod download)
+
+$minimal && exit 0
+
+# Debian packages: curl (the custom-runtime tutorial bootstrap), the aarch64 cross toolchain for C
+# and Rust (rustup here only has the x86_64 std), and qemu-user for arm64 smoke checks.
+need_apt=()
+for p in curl zip unzip musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
+done
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  as_root dpkg --add-architecture arm64
+  apt_updated=false
+fi
+dpkg-query -W -f='${Status}' libstd-rust-web-dev:arm64 2>/dev/null | grep -q "install ok installed" || need_apt+=("libstd-rust-web-dev:arm64")
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# Deno from npm (deno's own installer downloads from its servers, which are not reachable everywhere).
+# The x64 package runs here; the arm64 one is what goes into arm64 run-packages.
+mkdir -p "$tools"
+if [ ! -x "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" ] && [ ! -x "$tools/deno/node_modules/@deno/linux-arm64-glibc/deno" ]; then
+  log "npm install deno@$deno_version"
+  mkdir -p "$tools/deno"
+  (cd "$tools/deno" && echo '{"private":true}' > package.json &&
+    npm install --no-audit --no-fund --silent "deno@$deno_version" >/dev/null)
+fi
+if [ ! -x "$tools/deno-arm64/deno" ]; then
+  log "npm pack @deno/linux-arm64-glibc@$deno_version"
+  mkdir -p "$tools/deno-arm64"
+  (cd "$tools/deno-arm64" && npm pack --silent "@deno/linux-arm64-glibc@$deno_version" >/dev/null &&
+    tar -xzf deno-linux-arm64-glibc-*.tgz && mv package/deno . && chmod +x deno && rm -rf package ./*.tgz)
+fi
+mkdir -p "$tools/bin"
+for d in "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" "$tools/deno/node_modules/@deno/linux-arm64-glibc/deno"; do
+  [ -x "$d" ] && ln -sf "$d" "$tools/bin/deno"
+done
+
+# Rust crates for the reference handler, fetched once so builds can run offline later.
+if command -v cargo >/dev/null; then
+  log "cargo fetch (handlers/rust)"
+  (cd "$here/handlers/rust" && cargo fetch -q) || log "cargo fetch failed; Rust builds will fetch on demand"
+fi
+
+log "versions:"
+go version >&2
+command -v cargo >/dev/null && cargo --version >&2
+[ -x /usr/bin/cargo ] && /usr/bin/rustc --version >&2
+"$tools/bin/deno" --version 2>/dev/null | head -1 >&2 || true
+command -v qemu-aarch64-static >/dev/null && qemu-aarch64-static --version | head -1 >&2
+command -v aarch64-linux-gnu-gcc >/dev/null && aarch64-linux-gnu-gcc --version | head -1 >&2
+echo "export PATH=\"$tools/bin:\$PATH\"  # add to your shell to use this deno"

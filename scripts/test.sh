@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (idempotent), then vets and tests everything.
+# Every toolchain test runs here; a missing toolchain would be a skip, so CI sets COLDBENCH_REQUIRE_TOOLCHAINS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="${COLDBENCH_TOOLS:-$HOME/.cache/coldbench/tools}/bin:$PATH"
+go vet ./...
+go test -count=1 -timeout 30m "$@" ./...
