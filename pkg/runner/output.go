@@ -73,4 +73,3 @@ func (c *capture) text() (string, int64) {
 	}
 	return string(c.head) + string(tail), c.total
 }
-
