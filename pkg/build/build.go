@@ -1,0 +1,329 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"debug/elf"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Runtimes coldbench builds. "provided" packages a ready-made bootstrap as it is.
+const (
+	RuntimeGo       = "go"
+	RuntimeRust     = "rust"
+	RuntimeDeno     = "deno"
+	RuntimeProvided = "provided"
+)
+
+// Runtimes lists the valid values of Request.Runtime ("" or "auto" detects).
+var Runtimes = []string{RuntimeGo, RuntimeRust, RuntimeDeno, RuntimeProvided}
+
+// Lambda's architecture names.
+const (
+	ArchARM64 = "arm64"
+	ArchX8664 = "x86_64"
+)
+
+// HostArch is this machine's architecture in Lambda's terms.
+func HostArch() string {
+	if goruntime.GOARCH == "arm64" {
+		return ArchARM64
+	}
+	return ArchX8664
+}
+
+// Request says what to build.
+type Request struct {
+	// Dir is the handler's source directory (for provided: a directory or a zip with a bootstrap).
+	Dir string
+	// Runtime is one of Runtimes; "" or "auto" detects it from the files in Dir.
+	Runtime string
+	// Arch is ArchARM64 or ArchX8664.
+	Arch string
+	// OutDir receives the zip; it is created if needed.
+	OutDir string
+	// Name is the zip's base name (without .zip); the runtime when empty.
+	Name string
+	// Tools overrides where toolchains are found (tests, the container image).
+	Tools Tools
+	// CacheKey names the build cache of this handler (e.g. its path in its repository), so the
+	// head and base builds of one handler share compiled dependencies. Dir when empty.
+	CacheKey string
+}
+
+// Artifact is a built Lambda deployment zip and how it came to be.
+type Artifact struct {
+	Runtime       string            `json:"runtime"`
+	Arch          string            `json:"arch"`
+	Path          string            `json:"path"`
+	ZipBytes      int64             `json:"zip_bytes"`
+	UnzippedBytes int64             `json:"unzipped_bytes"`
+	BuildMs       float64           `json:"build_ms"`
+	Method        string            `json:"method"`
+	Toolchain     map[string]string `json:"toolchain,omitempty"`
+	Notes         []string          `json:"notes,omitempty"`
+}
+
+// Error is a build failure. Output holds the tool's own words (compiler errors).
+type Error struct {
+	Runtime string
+	Step    string
+	Err     error
+	Output  string
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("build %s handler: %s: %v", e.Runtime, e.Step, e.Err)
+	if out := strings.TrimSpace(e.Output); out != "" {
+		msg += "\n" + tail(out, 4000)
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrToolMissing is wrapped by errors for a toolchain that is not installed.
+var ErrToolMissing = errors.New("toolchain not installed")
+
+// Build builds the handler in req.Dir into a Lambda zip for req.Arch.
+func Build(ctx context.Context, req Request) (*Artifact, error) {
+	if req.Arch != ArchARM64 && req.Arch != ArchX8664 {
+		return nil, fmt.Errorf("build: arch %q: valid values are %s, %s", req.Arch, ArchARM64, ArchX8664)
+	}
+	rt := req.Runtime
+	if rt == "" || rt == "auto" {
+		var err error
+		if rt, err = Detect(req.Dir); err != nil {
+			return nil, err
+		}
+	}
+	if req.Name == "" {
+		req.Name = rt
+	}
+	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	req.Tools = req.Tools.withDefaults()
+	stage, err := os.MkdirTemp(req.OutDir, ".stage-")
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	defer os.RemoveAll(stage)
+
+	start := time.Now()
+	var art *Artifact
+	switch rt {
+	case RuntimeGo:
+		art, err = buildGo(ctx, req, stage)
+	case RuntimeRust:
+		art, err = buildRust(ctx, req, stage)
+	case RuntimeDeno:
+		art, err = buildDeno(ctx, req, stage)
+	case RuntimeProvided:
+		art, err = packageProvided(ctx, req, stage)
+	default:
+		return nil, fmt.Errorf("build: runtime %q: valid values are auto, %s", rt, strings.Join(Runtimes, ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	art.Runtime, art.Arch = rt, req.Arch
+	art.BuildMs = float64(time.Since(start).Microseconds()) / 1000
+	if art.Path == "" { // packaged from the stage directory
+		art.Path = filepath.Join(req.OutDir, req.Name+".zip")
+		if art.ZipBytes, art.UnzippedBytes, err = ZipDir(stage, art.Path); err != nil {
+			return nil, &Error{Runtime: rt, Step: "package zip", Err: err}
+		}
+	}
+	return art, nil
+}
+
+// Detect names the runtime of the handler in dir from its files.
+func Detect(dir string) (string, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return "", fmt.Errorf("handler %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		if strings.HasSuffix(dir, ".zip") {
+			return RuntimeProvided, nil
+		}
+		return "", fmt.Errorf("handler %s: not a directory or a .zip", dir)
+	}
+	has := func(names ...string) bool {
+		for _, n := range names {
+			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("go.mod"):
+		return RuntimeGo, nil
+	case has("Cargo.toml"):
+		return RuntimeRust, nil
+	case has("deno.json", "deno.jsonc"):
+		return RuntimeDeno, nil
+	case has("bootstrap"):
+		return RuntimeProvided, nil
+	case has(denoEntries...):
+		return RuntimeDeno, nil
+	}
+	return "", fmt.Errorf("handler %s: no recognisable handler (looked for go.mod, Cargo.toml, deno.json, %s, or an executable bootstrap); set the runtime to one of %s",
+		dir, strings.Join(denoEntries, ", "), strings.Join(Runtimes, ", "))
+}
+
+// Tools says where each toolchain's commands are. Empty fields are looked up on PATH and in the
+// tools directory scripts/setup.sh fills.
+type Tools struct {
+	Go, Cargo, Deno, DenoARM64, Denort string
+	// CrossCargo and CrossRustc are Debian's rustc-web/cargo-web, which have an aarch64 std;
+	// rustup's stable often has only the host's.
+	CrossCargo, CrossRustc string
+	CrossLinker            string // aarch64-linux-gnu-gcc
+	ToolsDir               string // $COLDBENCH_TOOLS or ~/.cache/coldbench/tools
+	CacheDir               string // build caches (cargo target dirs); ~/.cache/coldbench/build
+}
+
+func (t Tools) withDefaults() Tools {
+	home, _ := os.UserHomeDir()
+	if t.ToolsDir == "" {
+		t.ToolsDir = os.Getenv("COLDBENCH_TOOLS")
+		if t.ToolsDir == "" {
+			t.ToolsDir = filepath.Join(home, ".cache", "coldbench", "tools")
+		}
+	}
+	if t.CacheDir == "" {
+		t.CacheDir = filepath.Join(home, ".cache", "coldbench", "build")
+	}
+	look := func(cur string, names ...string) string {
+		if cur != "" {
+			return cur
+		}
+		for _, n := range names {
+			if filepath.IsAbs(n) {
+				if st, err := os.Stat(n); err == nil && st.Mode()&0o111 != 0 {
+					return n
+				}
+				continue
+			}
+			if p, err := exec.LookPath(n); err == nil {
+				return p
+			}
+		}
+		return ""
+	}
+	t.Go = look(t.Go, "go")
+	t.Cargo = look(t.Cargo, "cargo", filepath.Join(home, ".cargo", "bin", "cargo"))
+	t.Deno = look(t.Deno, os.Getenv("COLDBENCH_DENO"), "deno", filepath.Join(t.ToolsDir, "bin", "deno"))
+	t.DenoARM64 = look(t.DenoARM64, os.Getenv("COLDBENCH_DENO_ARM64"), filepath.Join(t.ToolsDir, "deno-arm64", "deno"))
+	t.Denort = look(t.Denort, os.Getenv("DENORT_BIN"))
+	t.CrossCargo = look(t.CrossCargo, "/usr/bin/cargo")
+	t.CrossRustc = look(t.CrossRustc, "/usr/bin/rustc")
+	t.CrossLinker = look(t.CrossLinker, "aarch64-linux-gnu-gcc")
+	return t
+}
+
+func missing(runtime, tool, how string) error {
+	return &Error{Runtime: runtime, Step: "find " + tool, Err: fmt.Errorf("%w: %s not found; %s", ErrToolMissing, tool, how)}
+}
+
+// buildEnvKeys are the only variables a build sees besides the ones it sets: what toolchains need
+// to find their caches and proxies. The handler is untrusted pull-request code and its build
+// scripts (build.rs, go generate) run with this environment: never a token or a credential.
+var buildEnvKeys = []string{
+	"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "USER",
+	"GOPATH", "GOCACHE", "GOMODCACHE", "GOPROXY", "GONOSUMDB", "GONOSUMCHECK", "GOPRIVATE", "GOFLAGS", "GOTOOLCHAIN", "GOSUMDB", "GOINSECURE",
+	"CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_NET_OFFLINE", "CARGO_REGISTRIES_CRATES_IO_PROTOCOL",
+	"DENO_DIR", "NPM_CONFIG_REGISTRY", "DENO_TLS_CA_STORE",
+	"SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+}
+
+// BuildEnv is the scrubbed environment of every build command, plus extra.
+func BuildEnv(getenv func(string) string, extra ...string) []string {
+	var env []string
+	for _, k := range buildEnvKeys {
+		if v := getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	env = append(env, extra...)
+	// Later entries win in os/exec; keep one of each for readability in error messages.
+	seen := map[string]int{}
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := seen[k]; ok {
+			out[i] = kv
+			continue
+		}
+		seen[k] = len(out)
+		out = append(out, kv)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// run executes a build step with the scrubbed environment; a failure carries the tool's output.
+func run(ctx context.Context, runtime, step, dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.WaitDelay = 5 * time.Second
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return out.String(), &Error{Runtime: runtime, Step: step, Err: err, Output: out.String()}
+	}
+	return out.String(), nil
+}
+
+// version runs "tool args..." and returns its first line, or "unknown".
+func version(ctx context.Context, name string, args ...string) string {
+	out, err := exec.CommandContext(ctx, name, args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return line
+}
+
+// ELFArch returns the Lambda architecture of an ELF executable, or "" for anything else (scripts).
+func ELFArch(path string) string {
+	f, err := elf.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	switch f.Machine {
+	case elf.EM_AARCH64:
+		return ArchARM64
+	case elf.EM_X86_64:
+		return ArchX8664
+	}
+	return f.Machine.String()
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, mode)
+}

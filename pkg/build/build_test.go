@@ -1,0 +1,400 @@
+package build
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
+	"github.com/coldbench/coldbench/pkg/runner"
+)
+
+var handlersDir, _ = filepath.Abs("../../handlers")
+
+func needToolchain(t *testing.T, runtime string) {
+	t.Helper()
+	tools := Tools{}.withDefaults()
+	switch runtime {
+	case RuntimeGo:
+		if tools.Go == "" {
+			testenv.Missing(t, "go not installed")
+		}
+	case RuntimeRust:
+		if tools.Cargo == "" {
+			testenv.Missing(t, "cargo not installed")
+		}
+	case RuntimeDeno:
+		if tools.Deno == "" {
+			testenv.Missing(t, "deno not installed (scripts/setup.sh)")
+		}
+	}
+}
+
+func buildRef(t *testing.T, runtime, arch string) *Artifact {
+	t.Helper()
+	needToolchain(t, runtime)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	art, err := Build(ctx, Request{Dir: filepath.Join(handlersDir, runtime), Arch: arch, OutDir: t.TempDir(), CacheKey: "handlers/" + runtime})
+	if err != nil {
+		if errors.Is(err, ErrToolMissing) {
+			testenv.Missing(t, err.Error())
+		}
+		t.Fatalf("Build(%s, %s) error: %v", runtime, arch, err)
+	}
+	if art.Runtime != runtime || art.Arch != arch || art.ZipBytes <= 0 || art.UnzippedBytes < art.ZipBytes/2 || art.Method == "" || len(art.Toolchain) == 0 {
+		t.Errorf("Build(%s, %s) = %+v: want runtime, arch, sizes, method and toolchain versions", runtime, arch, art)
+	}
+	return art
+}
+
+// The three reference handlers, built for this machine and served by the emulator, compute the
+// same checksum and make their outbound call.
+func TestReferenceHandlersAgree(t *testing.T) {
+	t.Parallel()
+	host := HostArch()
+	var results []string
+	for _, rt := range []string{RuntimeGo, RuntimeRust, RuntimeDeno} {
+		art := buildRef(t, rt, host)
+		r, err := runner.New(runner.Config{WorkDir: t.TempDir(), OutboundDelay: 5 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, handler := range []string{"work", "hello"} {
+			s := r.Sample(context.Background(), runner.Variant{Name: rt, Artifact: art.Path, Handler: handler})
+			if s.Error != nil {
+				t.Fatalf("%s/%s: %v\n%s", rt, handler, s.Error, s.Output)
+			}
+			var resp struct {
+				Runtime  string `json:"runtime"`
+				Checksum string `json:"checksum"`
+				Outbound int    `json:"outbound_status"`
+				Hello    string `json:"hello"`
+			}
+			if err := json.Unmarshal([]byte(s.Response), &resp); err != nil {
+				t.Fatalf("%s/%s response %q: %v", rt, handler, s.Response, err)
+			}
+			if resp.Runtime != rt {
+				t.Errorf("%s/%s: runtime %q in response", rt, handler, resp.Runtime)
+			}
+			if handler == "hello" {
+				if resp.Hello != "world" {
+					t.Errorf("%s/hello: response %q", rt, s.Response)
+				}
+				continue
+			}
+			if resp.Checksum != "3998a4be" || resp.Outbound != 200 {
+				t.Errorf("%s/work: checksum %q outbound %d, want 3998a4be and 200", rt, resp.Checksum, resp.Outbound)
+			}
+			results = append(results, resp.Checksum)
+		}
+		r.Close()
+	}
+	if len(results) != 3 {
+		t.Fatalf("got %d checksums, want 3", len(results))
+	}
+}
+
+// arm64 builds are real aarch64 executables; Go and Rust also answer an invoke under qemu-user.
+func TestARM64Builds(t *testing.T) {
+	t.Parallel()
+	for _, rt := range []string{RuntimeGo, RuntimeRust, RuntimeDeno} {
+		t.Run(rt, func(t *testing.T) {
+			t.Parallel()
+			art := buildRef(t, rt, ArchARM64)
+			dir := unzipTo(t, art.Path)
+			exe := filepath.Join(dir, "bootstrap")
+			if rt == RuntimeDeno && art.Method != "deno compile --target aarch64-unknown-linux-gnu" {
+				exe = filepath.Join(dir, "bin", "deno")
+			}
+			if got := ELFArch(exe); got != ArchARM64 {
+				t.Fatalf("%s arm64 build: %s is %q, want arm64", rt, exe, got)
+			}
+			if rt == RuntimeDeno {
+				return // deno under qemu takes seconds to start: a size check only (DESIGN.md)
+			}
+			qemu := testenv.Tool(t, "qemu-aarch64-static")
+			// Run it through qemu by wrapping the real bootstrap in a script bootstrap.
+			if err := os.Rename(exe, exe+".arm64"); err != nil {
+				t.Fatal(err)
+			}
+			script := "#!/bin/sh\nexec " + qemu + " -L /usr/aarch64-linux-gnu \"$(dirname \"$0\")/bootstrap.arm64\"\n"
+			if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			wrapped := filepath.Join(t.TempDir(), "wrapped.zip")
+			if _, _, err := ZipDir(dir, wrapped); err != nil {
+				t.Fatal(err)
+			}
+			r, err := runner.New(runner.Config{WorkDir: t.TempDir(), Timeout: time.Minute, OutboundDelay: time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			s := r.Sample(context.Background(), runner.Variant{Name: rt + "-arm64", Artifact: wrapped, Handler: "hello"})
+			if s.Error != nil || !strings.Contains(s.Response, `"hello":"world"`) {
+				t.Errorf("%s arm64 under qemu: error %v, response %q\n%s", rt, s.Error, s.Response, s.Output)
+			}
+		})
+	}
+}
+
+func unzipTo(t *testing.T, zipPath string) string {
+	t.Helper()
+	dir := t.TempDir()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		p := filepath.Join(dir, f.Name)
+		if f.Mode().IsDir() {
+			_ = os.MkdirAll(p, 0o755)
+			continue
+		}
+		_ = os.MkdirAll(filepath.Dir(p), 0o755)
+		rc, _ := f.Open()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(rc)
+		rc.Close()
+		if err := os.WriteFile(p, b.Bytes(), f.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// The same source gives the same bytes: zips are deterministic and so are the Go and Rust builds.
+func TestRebuildIsByteIdentical(t *testing.T) {
+	t.Parallel()
+	for _, rt := range []string{RuntimeGo, RuntimeRust} {
+		t.Run(rt, func(t *testing.T) {
+			t.Parallel()
+			a := buildRef(t, rt, ArchARM64)
+			b := buildRef(t, rt, ArchARM64)
+			ab, _ := os.ReadFile(a.Path)
+			bb, _ := os.ReadFile(b.Path)
+			if !bytes.Equal(ab, bb) {
+				t.Errorf("two %s builds of the same source differ (%d vs %d bytes)", rt, len(ab), len(bb))
+			}
+		})
+	}
+}
+
+func TestDetect(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ dir, want string }{
+		{filepath.Join(handlersDir, "go"), RuntimeGo},
+		{filepath.Join(handlersDir, "rust"), RuntimeRust},
+		{filepath.Join(handlersDir, "deno"), RuntimeDeno},
+		{"../runner/testdata/shell", RuntimeProvided},
+	} {
+		if got, err := Detect(tt.dir); got != tt.want || err != nil {
+			t.Errorf("Detect(%q) = %q, %v, want %q", tt.dir, got, err, tt.want)
+		}
+	}
+	empty := t.TempDir()
+	_, err := Detect(empty)
+	if err == nil || !strings.Contains(err.Error(), "no recognisable handler") || !strings.Contains(err.Error(), "go, rust, deno, provided") {
+		t.Errorf("Detect(empty dir) error = %v, want one naming what was looked for and the valid runtimes", err)
+	}
+	if _, err := Detect(filepath.Join(empty, "nope")); err == nil {
+		t.Error("Detect(missing dir) succeeded")
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("go compile error carries compiler output", func(t *testing.T) {
+		t.Parallel()
+		needToolchain(t, RuntimeGo)
+		dir := t.TempDir()
+		write(t, dir, "go.mod", "module broken\n\ngo 1.22\n")
+		write(t, dir, "main.go", "package main\n\nfunc main() { undefinedThing() }\n")
+		_, err := Build(ctx, Request{Dir: dir, Arch: ArchARM64, OutDir: t.TempDir()})
+		var be *Error
+		if !errors.As(err, &be) || !strings.Contains(err.Error(), "undefined: undefinedThing") || !strings.HasPrefix(err.Error(), "build go handler: go build:") {
+			t.Errorf("Build(broken go) error = %v, want the compiler's message", err)
+		}
+	})
+	t.Run("rust without a bootstrap binary", func(t *testing.T) {
+		t.Parallel()
+		needToolchain(t, RuntimeRust)
+		dir := t.TempDir()
+		write(t, dir, "Cargo.toml", "[package]\nname = \"myfn\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
+		write(t, dir, "src/main.rs", "fn main() {}\n")
+		_, err := Build(ctx, Request{Dir: dir, Arch: HostArch(), OutDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), "no binary named bootstrap (binaries: myfn)") {
+			t.Errorf("Build(rust without bootstrap) error = %v", err)
+		}
+	})
+	t.Run("unknown arch and runtime", func(t *testing.T) {
+		t.Parallel()
+		_, err := Build(ctx, Request{Dir: t.TempDir(), Arch: "mips", OutDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), `arch "mips": valid values are arm64, x86_64`) {
+			t.Errorf("Build(arch mips) error = %v", err)
+		}
+		_, err = Build(ctx, Request{Dir: t.TempDir(), Runtime: "cobol", Arch: ArchARM64, OutDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), `runtime "cobol": valid values are auto, go, rust, deno, provided`) {
+			t.Errorf("Build(runtime cobol) error = %v", err)
+		}
+	})
+	t.Run("provided without exec bit", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		write(t, dir, "bootstrap", "#!/bin/sh\n")
+		_, err := Build(ctx, Request{Dir: dir, Runtime: RuntimeProvided, Arch: ArchARM64, OutDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), "not executable") {
+			t.Errorf("Build(provided, non-exec bootstrap) error = %v", err)
+		}
+	})
+}
+
+// A missing toolchain names the runtime, the tool and how to get it.
+func TestMissingToolchain(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "main.ts", "console.log(1)\n")
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("COLDBENCH_DENO", "")
+	_, err := Build(context.Background(), Request{Dir: dir, Arch: ArchX8664, OutDir: t.TempDir(), Tools: Tools{ToolsDir: t.TempDir()}})
+	if !errors.Is(err, ErrToolMissing) || !strings.Contains(err.Error(), "build deno handler: find deno") || !strings.Contains(err.Error(), "scripts/setup.sh") {
+		t.Errorf("Build(deno, no deno) error = %v", err)
+	}
+}
+
+func TestProvidedPackagesAsIs(t *testing.T) {
+	t.Parallel()
+	art, err := Build(context.Background(), Request{Dir: "../runner/testdata/shell", Arch: ArchARM64, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if art.Runtime != RuntimeProvided || len(art.Notes) == 0 || !strings.Contains(art.Notes[0], "script") {
+		t.Errorf("Build(shell bootstrap) = %+v", art)
+	}
+	// A zip is taken as it is, after checking its bootstrap.
+	again, err := Build(context.Background(), Request{Dir: art.Path, Arch: ArchARM64, OutDir: t.TempDir(), Name: "copy"})
+	if err != nil || again.ZipBytes != art.ZipBytes {
+		t.Errorf("Build(zip) = %+v, %v", again, err)
+	}
+}
+
+// Build scripts are untrusted code: they see no token, credential or CI variable.
+func TestBuildSeesNoSecrets(t *testing.T) {
+	needToolchain(t, RuntimeRust)
+	t.Setenv("GITHUB_TOKEN", "ghs_secret")
+	t.Setenv("INPUT_GITHUB-TOKEN", "ghs_secret")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "aws_secret")
+	t.Setenv("ACTIONS_RUNTIME_TOKEN", "actions_secret")
+	dir := t.TempDir()
+	dump := filepath.Join(t.TempDir(), "env.txt")
+	write(t, dir, "Cargo.toml", "[package]\nname = \"envdump\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n[[bin]]\nname = \"bootstrap\"\npath = \"src/main.rs\"\n")
+	write(t, dir, "src/main.rs", "fn main() {}\n")
+	write(t, dir, "build.rs", `fn main() {
+    let mut s = String::new();
+    for (k, v) in std::env::vars() { s.push_str(&k); s.push('='); s.push_str(&v); s.push('\n'); }
+    std::fs::write(r"`+dump+`", s).unwrap();
+}
+`)
+	if _, err := Build(context.Background(), Request{Dir: dir, Arch: HostArch(), OutDir: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	env, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(env), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		if strings.Contains(v, "secret") || strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "INPUT_") || strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "ACTIONS_") {
+			t.Errorf("build script saw %s", line)
+		}
+	}
+}
+
+// A revision is built from a temporary worktree; the user's work tree is not touched.
+func TestCheckoutRevision(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "git")
+	repo := t.TempDir()
+	gitT(t, repo, "init", "-q", "-b", "main")
+	write(t, repo, "fn/bootstrap", "#!/bin/sh\necho v1\n")
+	_ = os.Chmod(filepath.Join(repo, "fn/bootstrap"), 0o755)
+	gitT(t, repo, "add", ".")
+	gitT(t, repo, "commit", "-qm", "v1")
+	write(t, repo, "fn/bootstrap", "#!/bin/sh\necho v2\n")
+	gitT(t, repo, "commit", "-qam", "v2")
+	write(t, repo, "fn/bootstrap", "#!/bin/sh\necho uncommitted\n")
+
+	dir, cleanup, err := Checkout(context.Background(), repo, "HEAD~1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "fn/bootstrap"))
+	if !strings.Contains(string(b), "v1") {
+		t.Errorf("checkout of HEAD~1 has %q", b)
+	}
+	cleanup()
+	if b, _ := os.ReadFile(filepath.Join(repo, "fn/bootstrap")); !strings.Contains(string(b), "uncommitted") {
+		t.Errorf("work tree changed: %q", b)
+	}
+	if out := gitT(t, repo, "worktree", "list"); strings.Count(out, "\n") != 1 {
+		t.Errorf("worktree left behind:\n%s", out)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("checkout dir %s still exists", dir)
+	}
+	if _, _, err := Checkout(context.Background(), repo, "no-such-rev"); err == nil || !strings.Contains(err.Error(), `"no-such-rev" not found`) {
+		t.Errorf("Checkout(no-such-rev) error = %v", err)
+	}
+}
+
+func TestShallowCloneError(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "git")
+	src := t.TempDir()
+	gitT(t, src, "init", "-q", "-b", "main")
+	for _, m := range []string{"a", "b", "c"} {
+		write(t, src, "f", m)
+		gitT(t, src, "add", ".")
+		gitT(t, src, "commit", "-qm", m)
+	}
+	clone := filepath.Join(t.TempDir(), "clone")
+	gitT(t, src, "clone", "-q", "--depth", "1", "file://"+src, clone)
+	_, err := ResolveRev(context.Background(), clone, "HEAD~2")
+	if !errors.Is(err, ErrShallow) || !strings.Contains(err.Error(), "fetch-depth: 0") {
+		t.Errorf("ResolveRev(shallow) error = %v, want advice to set fetch-depth: 0", err)
+	}
+}
+
+func gitT(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+func write(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
