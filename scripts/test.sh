@@ -7,3 +7,7 @@ scripts/setup.sh
 export PATH="${COLDBENCH_TOOLS:-$HOME/.cache/coldbench/tools}/bin:$PATH"
 go vet ./...
 go test -count=1 -timeout 30m "$@" ./...
+# The reference handlers' own tests (the shared checksum vectors), each with its own toolchain.
+(cd handlers/go && go vet ./... && go test -count=1 ./...)
+(cd handlers/rust && cargo test --quiet)
+(cd handlers/deno && deno test --quiet)

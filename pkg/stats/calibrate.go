@@ -1,0 +1,131 @@
+package stats
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"gonum.org/v1/gonum/stat"
+)
+
+// CalibrationCell is one line of a calibration: how often a decision rule fires on n samples a
+// side with a given true shift (0 for A/A).
+type CalibrationCell struct {
+	Pool     string  `json:"pool"`
+	Decider  string  `json:"decider"`
+	N        int     `json:"n"`
+	ShiftPct float64 `json:"shift_pct"`
+	Trials   int     `json:"trials"`
+	// Regression is the share of trials judged a regression: the false-alarm rate at shift 0, the
+	// detection rate above it. Improvement is the share judged an improvement (a false alarm of
+	// the other kind in A/A), Inconclusive the share left undecided.
+	Regression   float64 `json:"regression_rate"`
+	Improvement  float64 `json:"improvement_rate"`
+	Inconclusive float64 `json:"inconclusive_rate"`
+}
+
+// Decider turns n head and n base samples into a verdict; Calibrate compares coldbench's rule
+// with the naive rules CI benchmark tools use.
+type Decider struct {
+	Name   string
+	Decide func(head, base []float64) string
+}
+
+// RuleDecider is coldbench's rule.
+func RuleDecider(rule Rule) Decider {
+	return Decider{
+		Name: fmt.Sprintf("coldbench (p<%g, shift>=%g%%)", rule.Alpha, rule.Threshold*100),
+		Decide: func(head, base []float64) string {
+			c, err := Compare("x", head, base, rule)
+			if err != nil {
+				return Inconclusive
+			}
+			return c.Verdict
+		},
+	}
+}
+
+// RatioOfMeansDecider alerts when mean(head)/mean(base) reaches ratio, as github-action-benchmark
+// does with its alert-threshold (default 200%) on one value per run.
+func RatioOfMeansDecider(ratio float64) Decider {
+	return Decider{
+		Name: fmt.Sprintf("ratio of means >= %.0f%%", ratio*100),
+		Decide: func(head, base []float64) string {
+			r := stat.Mean(head, nil) / stat.Mean(base, nil)
+			switch {
+			case r >= ratio:
+				return Regression
+			case r <= 1/ratio:
+				return Improvement
+			}
+			return NoChange
+		},
+	}
+}
+
+// SingleRunDecider compares one head sample with one base sample against a relative threshold:
+// what a gate on a single cold start per branch decides.
+func SingleRunDecider(threshold float64) Decider {
+	return Decider{
+		Name: fmt.Sprintf("single run, %.0f%% threshold", threshold*100),
+		Decide: func(head, base []float64) string {
+			r := head[0] / base[0]
+			switch {
+			case r >= 1+threshold:
+				return Regression
+			case r <= 1/(1+threshold):
+				return Improvement
+			}
+			return NoChange
+		},
+	}
+}
+
+// Calibrate resamples real recorded samples: for each pool, n and shift, it draws 2n distinct
+// samples, makes the first n the head (multiplied by 1+shift) and the rest the base, and counts
+// each decider's verdicts over trials. Shift 0 is the A/A test. Deterministic for a seed.
+func Calibrate(pools map[string][]float64, ns []int, shifts []float64, trials int, deciders []Decider, seed uint64) ([]CalibrationCell, error) {
+	names := make([]string, 0, len(pools))
+	for name, xs := range pools {
+		for _, n := range ns {
+			if 2*n > len(xs) {
+				return nil, fmt.Errorf("calibrate: pool %s has %d samples, n=%d needs %d", name, len(xs), n, 2*n)
+			}
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var out []CalibrationCell
+	for pi, name := range names {
+		pool := pools[name]
+		for _, n := range ns {
+			for _, shift := range shifts {
+				rng := rand.New(rand.NewPCG(seed, uint64(pi)<<40|uint64(n)<<20|uint64(shift*1000)))
+				counts := make([]map[string]int, len(deciders))
+				for i := range counts {
+					counts[i] = map[string]int{}
+				}
+				head, base := make([]float64, n), make([]float64, n)
+				for t := 0; t < trials; t++ {
+					perm := rng.Perm(len(pool))
+					for i := 0; i < n; i++ {
+						head[i] = pool[perm[i]] * (1 + shift)
+						base[i] = pool[perm[n+i]]
+					}
+					for d, dec := range deciders {
+						counts[d][dec.Decide(head, base)]++
+					}
+				}
+				for d, dec := range deciders {
+					out = append(out, CalibrationCell{
+						Pool: name, Decider: dec.Name, N: n, ShiftPct: shift * 100, Trials: trials,
+						Regression:   float64(counts[d][Regression]) / float64(trials),
+						Improvement:  float64(counts[d][Improvement]) / float64(trials),
+						Inconclusive: float64(counts[d][Inconclusive]) / float64(trials),
+					})
+				}
+			}
+		}
+	}
+	return out, nil
+}
