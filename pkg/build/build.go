@@ -111,7 +111,7 @@ func Build(ctx context.Context, req Request) (*Artifact, error) {
 	if err := os.MkdirAll(req.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	req.Tools = req.Tools.withDefaults()
+	req.Tools = req.Tools.Resolve()
 	stage, err := os.MkdirTemp(req.OutDir, ".stage-")
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
@@ -194,7 +194,7 @@ type Tools struct {
 	CacheDir               string // build caches (cargo target dirs); ~/.cache/coldbench/build
 }
 
-func (t Tools) withDefaults() Tools {
+func (t Tools) Resolve() Tools {
 	home, _ := os.UserHomeDir()
 	if t.ToolsDir == "" {
 		t.ToolsDir = os.Getenv("COLDBENCH_TOOLS")

@@ -21,7 +21,7 @@ var handlersDir, _ = filepath.Abs("../../handlers")
 
 func needToolchain(t *testing.T, runtime string) {
 	t.Helper()
-	tools := Tools{}.withDefaults()
+	tools := Tools{}.Resolve()
 	switch runtime {
 	case RuntimeGo:
 		if tools.Go == "" {

@@ -26,7 +26,7 @@ type Limits struct {
 	Memory            bool     `json:"memory_enforced"`
 	CPU               bool     `json:"cpu_enforced"`
 	CPUShare          float64  `json:"cpu_vcpus,omitempty"`
-	MemorySource      string   `json:"memory_source"` // "cgroup" or "rusage"
+	MemorySource      string   `json:"memory_source"` // "cgroup" or "vmhwm"
 	PageCacheEviction bool     `json:"page_cache_eviction"`
 	Notes             []string `json:"notes,omitempty"`
 }
@@ -225,8 +225,6 @@ func (s cgroupSetup) newSample(name string, memoryMB int) (*sampleCgroup, error)
 		if err := os.Mkdir(cg.memDir, 0o755); err != nil {
 			return nil, fmt.Errorf("create cgroup: %w", err)
 		}
-		// Charges made in the instant before the process joins move with it.
-		_ = writeFile(cg.memDir, "memory.move_charge_at_immigrate", "3")
 		if err := writeFile(cg.memDir, "memory.limit_in_bytes", limit); err != nil {
 			cg.remove()
 			return nil, err
@@ -250,19 +248,27 @@ func (s cgroupSetup) newSample(name string, memoryMB int) (*sampleCgroup, error)
 	return cg, nil
 }
 
-// join moves pid into the cgroup (v1; v2 processes are born in it through CLONE_INTO_CGROUP).
-func (cg *sampleCgroup) join(pid int) error {
+// enter moves the calling process into the cgroup (v1 only) and returns how to move it back.
+func (cg *sampleCgroup) enter() (leave func(), err error) {
 	if cg == nil || cg.setup.version != "v1" {
-		return nil
+		return func() {}, nil
 	}
-	p := strconv.Itoa(pid)
-	if err := writeFile(cg.memDir, "cgroup.procs", p); err != nil {
-		return err
+	self := strconv.Itoa(os.Getpid())
+	if err := writeFile(cg.memDir, "cgroup.procs", self); err != nil {
+		return nil, err
 	}
 	if cg.cpuDir != "" {
-		return writeFile(cg.cpuDir, "cgroup.procs", p)
+		if err := writeFile(cg.cpuDir, "cgroup.procs", self); err != nil {
+			_ = writeFile(cg.setup.memDir, "cgroup.procs", self)
+			return nil, err
+		}
 	}
-	return nil
+	return func() {
+		_ = writeFile(cg.setup.memDir, "cgroup.procs", self)
+		if cg.cpuDir != "" {
+			_ = writeFile(cg.setup.cpuDir, "cgroup.procs", self)
+		}
+	}, nil
 }
 
 // peakBytes is the cgroup's memory high-water mark (0 when unknown).

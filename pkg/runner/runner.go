@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -128,6 +129,10 @@ type Runner struct {
 	prefix   string
 }
 
+// startMu serialises process starts: in cgroup v1 the whole runner process briefly joins the
+// sample's cgroup, which must not overlap with another sample's start.
+var startMu sync.Mutex
+
 // sampleSeq numbers samples process-wide, so cgroups of concurrent runners never collide.
 var sampleSeq atomic.Int64
 
@@ -164,7 +169,7 @@ func New(cfg Config) (*Runner, error) {
 	r.cg = probeCgroups(r.prefix)
 	r.limits = Limits{
 		Cgroup:            "none",
-		MemorySource:      "rusage",
+		MemorySource:      "vmhwm",
 		PageCacheEviction: !cfg.NoEvict,
 		Notes:             r.cg.notes,
 	}
@@ -178,10 +183,9 @@ func New(cfg Config) (*Runner, error) {
 		r.limits.CPUShare = math.Round(float64(cfg.MemoryMB)/mbPerVCPU*1000) / 1000
 	}
 	if r.limits.Cgroup == "v1" {
-		r.limits.Notes = append(r.limits.Notes, "cgroup v1: the bootstrap joins its cgroup right after fork, its earliest charges move with it")
 	}
 	if !r.limits.Memory {
-		r.limits.Notes = append(r.limits.Notes, "max memory is the largest max-RSS of the bootstrap process, not its whole process tree")
+		r.limits.Notes = append(r.limits.Notes, "max memory is the bootstrap process's peak RSS (VmHWM), not its whole process tree")
 	}
 	if cfg.NoEvict {
 		r.limits.Notes = append(r.limits.Notes, "page cache eviction is off: code is read from a warm cache, faster than Lambda")
@@ -343,8 +347,21 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 		first <- invokeResult{out, err}
 	}()
 
+	// In cgroup v1 a process cannot be born in a cgroup, and charges made before it joins stay
+	// behind (moving charges is deprecated), so the runner steps into the sample's cgroup for the
+	// fork and back out: the bootstrap starts inside it from its first page.
+	startMu.Lock()
+	leave, err := cg.enter()
+	if err != nil {
+		startMu.Unlock()
+		pr.Close()
+		pw.Close()
+		return setupFail("enter cgroup", err)
+	}
 	t0 := time.Now()
 	err = cmd.Start()
+	leave()
+	startMu.Unlock()
 	pw.Close()
 	if err != nil {
 		pr.Close()
@@ -352,9 +369,6 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 		return s
 	}
 	pid := cmd.Process.Pid
-	if err := cg.join(pid); err != nil {
-		s.Notes = append(s.Notes, "could not move the bootstrap into its cgroup: "+err.Error())
-	}
 	out := newCapture(pr, r.cfg.OutputLimit)
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
@@ -362,13 +376,14 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 	// Everything below ends by killing the process group and the cgroup, then reaping.
 	defer func() {
 		leftovers := r.leftovers(cg, pid)
+		hwm := peakRSS(pid) // while it still runs: rusage would include the runner's own pages
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-exited
 		cg.killAll() // whatever escaped the process group
 		if len(leftovers) > 0 {
 			s.Notes = append(s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
 		}
-		r.finish(&s, cg, cmd, out)
+		r.finish(&s, cg, hwm, out)
 	}()
 
 	initTimer := time.NewTimer(r.cfg.InitTimeout)
@@ -461,13 +476,11 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 
 // finish reads memory, turns a kill by the OOM killer into Lambda's error type, and keeps the
 // output of failed samples.
-func (r *Runner) finish(s *Sample, cg *sampleCgroup, cmd *exec.Cmd, out *capture) {
+func (r *Runner) finish(s *Sample, cg *sampleCgroup, hwm int64, out *capture) {
 	if peak := cg.peakBytes(); peak > 0 {
 		s.MaxMemoryMB = mb(peak)
-	} else if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			s.MaxMemoryMB = mb(ru.Maxrss << 10)
-		}
+	} else if hwm > 0 {
+		s.MaxMemoryMB = mb(hwm)
 	}
 	if cg.oomKills() > 0 && s.Error != nil && s.Error.Type != ErrTypeSetup {
 		s.Error.Reason = fmt.Sprintf("killed by the OOM killer at the %d MB limit (%s)", r.cfg.MemoryMB, s.Error.Reason)
@@ -504,6 +517,22 @@ func (r *Runner) leftovers(cg *sampleCgroup, pid int) []int {
 		}
 	}
 	return out
+}
+
+// peakRSS is the process's resident-set high-water mark from /proc (0 if it is gone): the memory
+// figure where no cgroup accounts for the whole tree.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // processGroup lists the live members of process group pgid from /proc.

@@ -24,14 +24,14 @@ type CalibrationCell struct {
 	Inconclusive float64 `json:"inconclusive_rate"`
 }
 
-// Decider turns n head and n base samples into a verdict; Calibrate compares coldbench's rule
-// with the naive rules CI benchmark tools use.
+// Decider turns n head and n base samples of one metric into a verdict; Calibrate compares
+// coldbench's rule with the naive rules CI benchmark tools use.
 type Decider struct {
 	Name   string
 	Decide func(head, base []float64) string
 }
 
-// RuleDecider is coldbench's rule.
+// RuleDecider is coldbench's rule on one metric.
 func RuleDecider(rule Rule) Decider {
 	return Decider{
 		Name: fmt.Sprintf("coldbench (p<%g, shift>=%g%%)", rule.Alpha, rule.Threshold*100),
@@ -51,14 +51,7 @@ func RatioOfMeansDecider(ratio float64) Decider {
 	return Decider{
 		Name: fmt.Sprintf("ratio of means >= %.0f%%", ratio*100),
 		Decide: func(head, base []float64) string {
-			r := stat.Mean(head, nil) / stat.Mean(base, nil)
-			switch {
-			case r >= ratio:
-				return Regression
-			case r <= 1/ratio:
-				return Improvement
-			}
-			return NoChange
+			return byRatio(stat.Mean(head, nil)/stat.Mean(base, nil), ratio)
 		},
 	}
 }
@@ -69,22 +62,27 @@ func SingleRunDecider(threshold float64) Decider {
 	return Decider{
 		Name: fmt.Sprintf("single run, %.0f%% threshold", threshold*100),
 		Decide: func(head, base []float64) string {
-			r := head[0] / base[0]
-			switch {
-			case r >= 1+threshold:
-				return Regression
-			case r <= 1/(1+threshold):
-				return Improvement
-			}
-			return NoChange
+			return byRatio(head[0]/base[0], 1+threshold)
 		},
 	}
 }
 
+func byRatio(r, limit float64) string {
+	switch {
+	case r >= limit:
+		return Regression
+	case r <= 1/limit:
+		return Improvement
+	}
+	return NoChange
+}
+
 // Calibrate resamples real recorded samples: for each pool, n and shift, it draws 2n distinct
 // samples, makes the first n the head (multiplied by 1+shift) and the rest the base, and counts
-// each decider's verdicts over trials. Shift 0 is the A/A test. Deterministic for a seed.
-func Calibrate(pools map[string][]float64, ns []int, shifts []float64, trials int, deciders []Decider, seed uint64) ([]CalibrationCell, error) {
+// each decider's verdicts over trials. Shift 0 is the A/A test. A pool's records hold one value
+// per metric; a decider is applied to every metric and a trial's verdict is the worst of them, as
+// the gate decides on several metrics at once. Deterministic for a seed.
+func Calibrate(pools map[string][][]float64, ns []int, shifts []float64, trials int, deciders []Decider, seed uint64) ([]CalibrationCell, error) {
 	names := make([]string, 0, len(pools))
 	for name, xs := range pools {
 		for _, n := range ns {
@@ -105,15 +103,20 @@ func Calibrate(pools map[string][]float64, ns []int, shifts []float64, trials in
 				for i := range counts {
 					counts[i] = map[string]int{}
 				}
+				metrics := len(pool[0])
 				head, base := make([]float64, n), make([]float64, n)
 				for t := 0; t < trials; t++ {
 					perm := rng.Perm(len(pool))
-					for i := 0; i < n; i++ {
-						head[i] = pool[perm[i]] * (1 + shift)
-						base[i] = pool[perm[n+i]]
-					}
 					for d, dec := range deciders {
-						counts[d][dec.Decide(head, base)]++
+						verdict := NoChange
+						for m := 0; m < metrics; m++ {
+							for i := 0; i < n; i++ {
+								head[i] = pool[perm[i]][m] * (1 + shift)
+								base[i] = pool[perm[n+i]][m]
+							}
+							verdict = worse(verdict, dec.Decide(head, base))
+						}
+						counts[d][verdict]++
 					}
 				}
 				for d, dec := range deciders {
@@ -128,4 +131,13 @@ func Calibrate(pools map[string][]float64, ns []int, shifts []float64, trials in
 		}
 	}
 	return out, nil
+}
+
+// worse ranks verdicts as the gate does: regression, improvement, inconclusive, none.
+func worse(a, b string) string {
+	rank := map[string]int{NoChange: 0, Inconclusive: 1, Improvement: 2, Regression: 3}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
 }

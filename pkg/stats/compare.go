@@ -261,7 +261,7 @@ func CompareQuantile(metric string, q float64, head, base []float64, rule Rule, 
 	frac := float64(above) / float64(resamples)
 	c.PValue = math.Min(1, 2*math.Min(frac, 1-frac)+1/float64(resamples))
 	c.Warnings = sampleWarnings(len(head), len(base), rule)
-	if n := math.Min(float64(len(head)), float64(len(base))); n*(1-q) < 5 {
+	if n := math.Min(float64(len(head)), float64(len(base))); n*(1-q) < 5-1e-9 {
 		c.Warnings = append(c.Warnings, Warning{WarnFewSamples, fmt.Sprintf("%s: fewer than 5 samples a side above p%.0f: the tail estimate is rough", metric, q*100)})
 	}
 	c.Verdict = rule.decide(c)

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/stats"
+)
+
+var reportFormats = []string{"text", "markdown", "json", "html"}
+
+// reportCmd re-renders a results file. It reruns the analysis from the samples (so old results
+// get today's statistics, and --threshold/--alpha can be explored) unless --keep-analysis.
+func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "text", "output format: "+strings.Join(reportFormats, ", "))
+	out := fs.String("o", "", "write to this file instead of stdout")
+	threshold := fs.Float64("threshold", 0, "re-decide with this threshold in percent (default: the run's)")
+	alpha := fs.Float64("alpha", 0, "re-decide with this significance level (default: the run's)")
+	keep := fs.Bool("keep-analysis", false, "print the stored analysis as it is")
+	help := fs.Bool("h", false, "")
+	if err := fs.Parse(args); err != nil {
+		return ExitBadInput, badInput(flagError(err, fs))
+	}
+	if *help {
+		fmt.Fprint(env.Stdout, errHelp(fs).(helpError).text+"\nArguments: RESULTS.json\n")
+		return ExitOK, nil
+	}
+	var problems []string
+	if fs.NArg() != 1 {
+		problems = append(problems, "want exactly one results file: coldbench report [flags] results.json")
+	}
+	if !contains(reportFormats, *format) {
+		problems = append(problems, fmt.Sprintf("--format %q: valid values are %s", *format, strings.Join(reportFormats, ", ")))
+	}
+	if len(problems) > 0 {
+		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
+	}
+	res, err := report.ReadFile(resolve(env.Dir, fs.Arg(0)))
+	if err != nil {
+		return ExitBadInput, badInput(err)
+	}
+	if !*keep {
+		rule := stats.Rule{Threshold: res.Config.ThresholdPct / 100, Alpha: res.Config.Alpha}
+		if *threshold > 0 {
+			rule.Threshold = *threshold / 100
+			res.Config.ThresholdPct = *threshold
+		}
+		if *alpha > 0 {
+			rule.Alpha = *alpha
+			res.Config.Alpha = *alpha
+		}
+		if err := rule.Validate(); err != nil {
+			return ExitBadInput, badInput(err)
+		}
+		res.Analyze(rule)
+	}
+	w := env.Stdout
+	if *out != "" {
+		f, err := os.Create(resolve(env.Dir, *out))
+		if err != nil {
+			return ExitFailure, err
+		}
+		defer f.Close()
+		w = f
+	}
+	switch *format {
+	case "text":
+		report.WriteText(w, res, report.TextOptions{Color: *out == "" && colorOK(env)})
+	case "markdown":
+		_, err = io.WriteString(w, report.Markdown(res, report.MarkdownOptions{}))
+	case "json":
+		err = report.WriteJSON(w, res)
+	case "html":
+		err = report.WriteHTML(w, res)
+	}
+	if err != nil {
+		return ExitFailure, err
+	}
+	return exitCode(res), nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/stats"
+)
+
+// runFlags are `run`'s flags: each is a coldbench.yml key too, except config, handlers-dir and quiet.
+var runFlags = []struct{ name, usage string }{
+	{"handler", "handler directory or zip (default: none, the references alone)"},
+	{"runtime", "handler runtime: auto, go, rust, deno, provided"},
+	{"base", "revision to compare with (default: merge-base with the default branch; none to skip)"},
+	{"samples", "cold starts per variant (default 50)"},
+	{"memory", "Lambda memory size in MB; sets the memory limit and CPU share (default 1769 = 1 vCPU)"},
+	{"threshold", "smallest shift that counts, in percent (default 5)"},
+	{"alpha", "significance level of the verdict (default 0.01)"},
+	{"references", "reference handlers: go,rust,deno,go-hello,rust-hello,deno-hello or none (default go,rust,deno)"},
+	{"warm-invokes", "warm invokes after each cold one (default 0)"},
+	{"timeout", "invoke timeout (default 30s)"},
+	{"outbound-delay", "delay of the loopback endpoint behind COLDBENCH_OUTBOUND_URL (default 50ms)"},
+	{"event", "JSON file with the event to invoke with (default {})"},
+	{"json", "write results JSON to this file"},
+	{"markdown", "write the Markdown report to this file"},
+	{"html", "write the HTML report (distributions drawn) to this file"},
+	{"seed", "seed of the sampling order (default: time)"},
+	{"no-evict", "keep the handler's files in the page cache (faster than Lambda; not recommended)"},
+}
+
+// parseRun reads defaults, then coldbench.yml, then flags, and validates the result.
+func parseRun(args []string, env Env) (config.Config, error) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	vals := map[string]*string{}
+	for _, f := range runFlags {
+		if f.name == "no-evict" {
+			continue
+		}
+		vals[f.name] = fs.String(f.name, "", f.usage)
+	}
+	noEvict := fs.Bool("no-evict", false, "")
+	configFile := fs.String("config", "", "coldbench.yml to read (default: ./coldbench.yml if present)")
+	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are")
+	quiet := fs.Bool("quiet", false, "no progress output")
+	help := fs.Bool("h", false, "")
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, badInput(flagError(err, fs))
+	}
+	if *help {
+		return config.Config{}, errHelp(fs)
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, badInput(fmt.Errorf("unexpected argument %q (flags only; the handler is --handler DIR)", fs.Arg(0)))
+	}
+	cfg := config.Default()
+	var problems config.Problems
+	path := *configFile
+	if path == "" && fileExistsAt(env.Dir, "coldbench.yml") {
+		path = "coldbench.yml"
+	}
+	if path != "" {
+		full := path
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(env.Dir, full)
+		}
+		data, err := os.ReadFile(full)
+		if err != nil {
+			return cfg, badInput(fmt.Errorf("--config: %w", err))
+		}
+		var ps config.Problems
+		if err := cfg.ApplyFile(path, data); errors.As(err, &ps) {
+			problems = append(problems, ps...)
+		} else if err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, f := range runFlags {
+		if !set[f.name] || f.name == "no-evict" {
+			continue
+		}
+		if err := cfg.Set(f.name, *vals[f.name]); err != nil {
+			problems = append(problems, fmt.Sprintf("--%s: %v", f.name, err))
+		}
+	}
+	if set["no-evict"] {
+		cfg.NoEvict = *noEvict
+	}
+	cfg.Quiet = *quiet
+	cfg.HandlersDir = *handlersDir
+	cfg.Handler = resolve(env.Dir, cfg.Handler)
+	cfg.Event = resolve(env.Dir, cfg.Event)
+	if len(problems) == 0 {
+		if err := cfg.Validate(func(f string) string { return "--" + f }); err != nil {
+			var ps config.Problems
+			errors.As(err, &ps)
+			problems = append(problems, ps...)
+		}
+	}
+	if len(problems) > 0 {
+		return cfg, badInput(problems)
+	}
+	return cfg, nil
+}
+
+func runCmd(ctx context.Context, args []string, env Env) (int, error) {
+	cfg, err := parseRun(args, env)
+	if err != nil {
+		if h, ok := err.(helpError); ok {
+			fmt.Fprint(env.Stdout, h.text)
+			return ExitOK, nil
+		}
+		return ExitBadInput, err
+	}
+	p := &pipeline{cfg: cfg, env: env, log: &logger{w: env.Stderr, quiet: cfg.Quiet}}
+	res, err := p.execute(ctx)
+	if err != nil {
+		return ExitFailure, err
+	}
+	if err := writeOutputs(res, cfg, env); err != nil {
+		return ExitFailure, err
+	}
+	report.WriteText(env.Stdout, res, report.TextOptions{Color: colorOK(env)})
+	fmt.Fprintf(env.Stderr, "coldbench: done in %.1fs (build, %d samples, report)\n", res.DurationMs/1000, len(res.Samples))
+	return exitCode(res), nil
+}
+
+// exitCode: 1 on a regression, 3 when the head could not be measured at all.
+func exitCode(res *report.Results) int {
+	if head := res.Variant(report.RoleHead); head != nil {
+		if head.BuildError != "" {
+			return ExitFailure
+		}
+		if head.Summary.InitMs == nil {
+			return ExitFailure // every head sample failed
+		}
+	}
+	if res.Verdict == stats.Regression {
+		return ExitRegression
+	}
+	return ExitOK
+}
+
+func writeOutputs(res *report.Results, cfg config.Config, env Env) error {
+	write := func(path string, render func(io.Writer) error) error {
+		if path == "" {
+			return nil
+		}
+		var buf bytes.Buffer
+		if err := render(&buf); err != nil {
+			return err
+		}
+		if err := os.WriteFile(resolve(env.Dir, path), buf.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := write(cfg.JSON, func(w io.Writer) error { return report.WriteJSON(w, res) }); err != nil {
+		return err
+	}
+	if err := write(cfg.Markdown, func(w io.Writer) error {
+		_, err := io.WriteString(w, report.Markdown(res, report.MarkdownOptions{}))
+		return err
+	}); err != nil {
+		return err
+	}
+	return write(cfg.HTML, func(w io.Writer) error { return report.WriteHTML(w, res) })
+}
+
+func colorOK(env Env) bool {
+	_, noColor := lookupEnv(env, "NO_COLOR")
+	return env.StdoutIsTerminal && !noColor && env.Getenv("TERM") != "dumb"
+}
+
+func lookupEnv(env Env, key string) (string, bool) {
+	for _, kv := range env.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) || strings.HasSuffix(p, "://") {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+func fileExistsAt(dir, name string) bool {
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
+}
+
+// helpError carries a command's usage text to print with exit 0.
+type helpError struct{ text string }
+
+func (h helpError) Error() string { return "help requested" }
+
+func errHelp(fs *flag.FlagSet) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: coldbench %s [flags]\n\nFlags:\n", fs.Name())
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "h" {
+			return
+		}
+		fmt.Fprintf(&b, "  --%-16s %s\n", f.Name, f.Usage)
+	})
+	return helpError{b.String()}
+}
+
+// flagError rewrites the flag package's error to name the valid flags.
+func flagError(err error, fs *flag.FlagSet) error {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name != "h" {
+			names = append(names, "--"+f.Name)
+		}
+	})
+	sort.Strings(names)
+	msg := err.Error()
+	if bad, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag %s; valid flags are %s", bad, strings.Join(names, ", "))
+	}
+	return fmt.Errorf("%s (valid flags are %s)", msg, strings.Join(names, ", "))
+}

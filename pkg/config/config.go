@@ -1,0 +1,283 @@
+// Package config holds coldbench's one Config, read from a coldbench.yml file, command-line flags
+// or the GitHub Action's inputs, and validated up front with every problem reported at once.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/runner"
+)
+
+// Config is everything a run needs to know.
+type Config struct {
+	// Handler is the handler's directory (or zip); empty runs the references alone.
+	Handler string
+	Runtime string // auto, go, rust, deno, provided
+	// Base is the revision to compare with: "" means the merge-base with the default branch when
+	// Handler is in a git repository, "none" turns the comparison off.
+	Base        string
+	Samples     int
+	MemoryMB    int
+	Threshold   float64 // percent
+	Alpha       float64
+	References  []string
+	WarmInvokes int
+	Timeout     time.Duration
+	// OutboundDelay is the delay of the loopback endpoint handlers reach as COLDBENCH_OUTBOUND_URL.
+	OutboundDelay time.Duration
+	Event         string // path of a JSON event file; "{}" when empty
+	JSON          string
+	Markdown      string
+	HTML          string
+	Seed          uint64
+	NoEvict       bool
+	HandlersDir   string
+	Quiet         bool
+}
+
+// Default returns the embedded defaults: a local run of the reference handlers.
+func Default() Config {
+	return Config{
+		Runtime:       "auto",
+		Samples:       50,
+		MemoryMB:      runner.DefaultMemoryMB,
+		Threshold:     5,
+		Alpha:         0.01,
+		References:    []string{"go", "rust", "deno"},
+		Timeout:       runner.DefaultTimeout,
+		OutboundDelay: 50 * time.Millisecond,
+	}
+}
+
+// ReferenceNames lists the valid references: each runtime's work handler and its hello variant.
+var ReferenceNames = []string{"go", "rust", "deno", "go-hello", "rust-hello", "deno-hello"}
+
+// Problems collects every problem with the input, so the user fixes them all in one go.
+type Problems []string
+
+func (p Problems) Error() string {
+	if len(p) == 1 {
+		return p[0]
+	}
+	return fmt.Sprintf("%d problems:\n  - %s", len(p), strings.Join(p, "\n  - "))
+}
+
+func (p *Problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// Err returns nil or the problems as one error.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+// Validate checks every field and returns all problems at once. names maps a field to how the
+// user spelled it (--samples, samples: in coldbench.yml, the samples input), for messages.
+func (c *Config) Validate(names func(field string) string) error {
+	var p Problems
+	if c.Runtime != "auto" && !contains(build.Runtimes, c.Runtime) {
+		p.add("%s %q: valid values are auto, %s", names("runtime"), c.Runtime, strings.Join(build.Runtimes, ", "))
+	}
+	if c.Samples < 2 {
+		p.add("%s %d: need at least 2 samples a variant (50 or more for a dependable verdict)", names("samples"), c.Samples)
+	}
+	if c.MemoryMB < runner.MinMemoryMB || c.MemoryMB > runner.MaxMemoryMB {
+		p.add("%s %d: Lambda allows %d to %d MB", names("memory"), c.MemoryMB, runner.MinMemoryMB, runner.MaxMemoryMB)
+	}
+	if !(c.Threshold > 0 && c.Threshold < 1000) {
+		p.add("%s %v: want a percentage above 0, such as 5", names("threshold"), c.Threshold)
+	}
+	if !(c.Alpha > 0 && c.Alpha < 0.5) {
+		p.add("%s %v: want a significance level between 0 and 0.5, such as 0.01", names("alpha"), c.Alpha)
+	}
+	for _, r := range c.References {
+		if !contains(ReferenceNames, r) {
+			p.add("%s: unknown reference %q; valid values are %s, or none", names("references"), r, strings.Join(ReferenceNames, ", "))
+		}
+	}
+	if c.WarmInvokes < 0 || c.WarmInvokes > 100 {
+		p.add("%s %d: want 0 to 100", names("warm-invokes"), c.WarmInvokes)
+	}
+	if c.Timeout < time.Second || c.Timeout > 15*time.Minute {
+		p.add("%s %s: Lambda allows 1s to 15m", names("timeout"), c.Timeout)
+	}
+	if c.OutboundDelay < 0 || c.OutboundDelay > time.Minute {
+		p.add("%s %s: want 0 to 1m", names("outbound-delay"), c.OutboundDelay)
+	}
+	if c.Handler != "" {
+		if _, err := os.Stat(c.Handler); err != nil {
+			p.add("%s %q: %v", names("handler"), c.Handler, errors.Unwrap(err))
+		}
+	}
+	if c.Event != "" {
+		if b, err := os.ReadFile(c.Event); err != nil {
+			p.add("%s %q: %v", names("event"), c.Event, errors.Unwrap(err))
+		} else if !json.Valid(b) {
+			p.add("%s %q: not valid JSON", names("event"), c.Event)
+		}
+	}
+	if c.Handler == "" && len(c.References) == 0 {
+		p.add("nothing to measure: give %s, or keep at least one of %s", names("handler"), names("references"))
+	}
+	return p.Err()
+}
+
+// ParseReferences reads "go,rust,deno" or "none".
+func ParseReferences(s string) []string {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "none" {
+		return nil
+	}
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fileKeys are the keys of coldbench.yml, with the field each sets.
+var fileKeys = map[string]string{
+	"handler": "handler", "runtime": "runtime", "base": "base", "samples": "samples", "memory": "memory",
+	"threshold": "threshold", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
+	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
+	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
+}
+
+// FileKeys lists coldbench.yml's keys.
+func FileKeys() []string {
+	out := make([]string, 0, len(fileKeys))
+	for k := range fileKeys {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ApplyFile applies a coldbench.yml document to c. Unknown keys and bad values are all reported.
+func (c *Config) ApplyFile(name string, data []byte) error {
+	var doc map[string]yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file sets nothing
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	var p Problems
+	for _, k := range sortedNodeKeys(doc) {
+		node := doc[k]
+		if _, ok := fileKeys[k]; !ok {
+			p.add("%s: unknown key %q; valid keys are %s", name, k, strings.Join(FileKeys(), ", "))
+			continue
+		}
+		val := node.Value
+		if k == "references" && node.Kind == yaml.SequenceNode {
+			var items []string
+			for _, n := range node.Content {
+				items = append(items, n.Value)
+			}
+			val = strings.Join(items, ",")
+		}
+		if err := c.Set(k, val); err != nil {
+			p.add("%s: %s: %v", name, k, err)
+		}
+	}
+	return p.Err()
+}
+
+// Set sets one setting from its text form, as flags, files and action inputs give it.
+func (c *Config) Set(key, val string) error {
+	val = strings.TrimSpace(val)
+	var err error
+	switch key {
+	case "handler":
+		c.Handler = val
+	case "runtime":
+		c.Runtime = val
+	case "base", "base-ref":
+		c.Base = val
+	case "samples":
+		c.Samples, err = strconv.Atoi(val)
+	case "memory":
+		c.MemoryMB, err = strconv.Atoi(strings.TrimSuffix(strings.ToUpper(val), "MB"))
+	case "threshold":
+		c.Threshold, err = strconv.ParseFloat(strings.TrimSuffix(val, "%"), 64)
+	case "alpha":
+		c.Alpha, err = strconv.ParseFloat(val, 64)
+	case "references":
+		c.References = ParseReferences(val)
+	case "warm-invokes":
+		c.WarmInvokes, err = strconv.Atoi(val)
+	case "timeout":
+		c.Timeout, err = parseDuration(val)
+	case "outbound-delay":
+		c.OutboundDelay, err = parseDuration(val)
+	case "event":
+		c.Event = val
+	case "json":
+		c.JSON = val
+	case "markdown":
+		c.Markdown = val
+	case "html":
+		c.HTML = val
+	case "seed":
+		c.Seed, err = strconv.ParseUint(val, 10, 64)
+	case "no-evict":
+		c.NoEvict, err = strconv.ParseBool(val)
+	default:
+		return fmt.Errorf("unknown setting %q", key)
+	}
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) {
+			err = ne.Err
+		}
+		return fmt.Errorf("%q: %w", val, err)
+	}
+	return nil
+}
+
+// parseDuration takes Go durations ("30s", "1m") and bare seconds ("30").
+func parseDuration(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("want a duration such as 30s, 500ms or 2m")
+	}
+	return d, nil
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedNodeKeys(m map[string]yaml.Node) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,282 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/coldbench/coldbench/pkg/runner"
+)
+
+// MaxCommentChars is GitHub's limit for an issue comment or a check run's summary body.
+const MaxCommentChars = 65536
+
+// MarkdownOptions shapes the Markdown report.
+type MarkdownOptions struct {
+	// Limit is the largest report in characters; MaxCommentChars when zero. Details are trimmed
+	// to fit, never the verdict or the head-vs-base table.
+	Limit int
+	// Title is the heading; "coldbench" when empty (the action adds the handler's name).
+	Title string
+}
+
+// Markdown renders results for a PR comment, a check run summary or a job summary: the verdict
+// line first, then head vs base, the reference runtimes, a chart, and the details collapsed.
+func Markdown(r *Results, opt MarkdownOptions) string {
+	limit := opt.Limit
+	if limit == 0 {
+		limit = MaxCommentChars
+	}
+	title := opt.Title
+	if title == "" {
+		title = "coldbench"
+	}
+	var head strings.Builder
+	fmt.Fprintf(&head, "### %s %s\n\n", verdictEmoji(r.Verdict), title)
+	fmt.Fprintf(&head, "**%s**\n\n", headline(r))
+	head.WriteString(mdComparisonTable(r))
+	head.WriteString(mdReferenceTable(r))
+
+	// Optional parts in the order they are dropped when the report is too long: the per-sample
+	// failure list first, the environment last.
+	chart := mdChart(r)
+	dist := mdDistributions(r)
+	fails := mdFailures(r)
+	env := mdEnvironment(r)
+	notes := mdNotes(r)
+
+	for _, drop := range []int{0, 1, 2, 3, 4, 5} {
+		parts := []string{chart, dist, fails, env}
+		// drop==1 removes fails, 2 also dist, 3 also chart, 4 also env, 5 also the notes' tail.
+		if drop >= 1 {
+			parts[2] = "_Failed samples omitted: the report is over GitHub's size limit; see the results JSON._\n\n"
+		}
+		if drop >= 2 {
+			parts[1] = ""
+		}
+		if drop >= 3 {
+			parts[0] = ""
+		}
+		if drop >= 4 {
+			parts[3] = ""
+		}
+		n := notes
+		if drop >= 5 {
+			n = trimTo(notes, limit/4)
+		}
+		body := head.String() + parts[0] + "<details><summary>Distributions, environment and notes</summary>\n\n" +
+			parts[1] + parts[2] + parts[3] + n + "</details>\n"
+		if len(body) <= limit {
+			return body
+		}
+	}
+	// Even the essentials are too long (thousands of variants): keep the verdict, cut the rest.
+	body := head.String()
+	const cut = "\n\n_…report truncated to fit GitHub's size limit; see the results JSON._\n"
+	if len(body) > limit {
+		body = body[:limit-len(cut)] + cut
+	}
+	return body
+}
+
+func verdictEmoji(v string) string {
+	switch v {
+	case "regression":
+		return "🔴"
+	case "improvement":
+		return "🟢"
+	case "none":
+		return "⚪"
+	case "inconclusive":
+		return "🟡"
+	}
+	return "❄️"
+}
+
+func mdComparisonTable(r *Results) string {
+	head, base := r.Variant(RoleHead), r.Variant(RoleBase)
+	if head == nil || base == nil {
+		return ""
+	}
+	var b strings.Builder
+	if len(r.Comparisons) > 0 {
+		fmt.Fprintf(&b, "| head vs base | base | head | delta | 95%% CI | p | verdict |\n|---|--:|--:|--:|--:|--:|:-:|\n")
+	}
+	for _, c := range r.Comparisons {
+		u := unitOf(c.Metric)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", metricLabel(c.Metric), num(c.Base, u), num(c.Head, u),
+			pctStr(c.ShiftPct), ciStr(c), pStr(c.PValue), verdictMark(c.Verdict))
+	}
+	if bz, hz, ok := zipDelta(r); ok && len(r.Comparisons) > 0 {
+		fmt.Fprintf(&b, "| arm64 zip | %s | %s | %s | | | |\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
+	}
+	for _, v := range []*Variant{base, head} {
+		if v.BuildError != "" {
+			fmt.Fprintf(&b, "\n**%s failed to build:**\n\n```\n%s\n```\n", v.Name, trimTo(v.BuildError, 3000))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func mdReferenceTable(r *Results) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| %s | init p50 | init p90 | first invoke p50 | cold p50 | max memory | arm64 zip | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|\n",
+		map[bool]string{true: "runtime (same run)", false: "variant"}[r.Variant(RoleHead) == nil])
+	for _, v := range r.Variants {
+		s := v.Summary
+		zip := int64(0)
+		if v.Deploy != nil {
+			zip = v.Deploy.ZipBytes
+		}
+		failed := "–"
+		if s.InitMs != nil || s.ColdMs != nil {
+			n := len(r.SamplesOf(v.Name))
+			_, f := MetricValues(r.SamplesOf(v.Name), MetricCold)
+			failed = fmt.Sprintf("%d/%d", f, n)
+		} else if v.BuildError != "" {
+			failed = "build failed"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", variantLabel(v), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"),
+			p50(s.DurationMs, "ms"), p50(s.ColdMs, "ms"), p50(s.MaxMemoryMB, "MB"), sizeStr(zip), failed)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// mdChart draws p50 init and first invoke per variant as a Mermaid bar chart, which GitHub
+// renders inside comments with no image hosting.
+func mdChart(r *Results) string {
+	var names, init, dur []string
+	for _, v := range r.Variants {
+		if v.Summary.InitMs == nil || v.Summary.DurationMs == nil {
+			continue
+		}
+		names = append(names, fmt.Sprintf("%q", v.Name))
+		init = append(init, fmt.Sprintf("%.1f", v.Summary.InitMs.P50))
+		dur = append(dur, fmt.Sprintf("%.1f", v.Summary.ColdMs.P50))
+	}
+	if len(names) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("```mermaid\nxychart-beta\n  title \"p50 init and cold latency (ms)\"\n  x-axis [%s]\n  y-axis \"ms\"\n  bar [%s]\n  bar [%s]\n```\n\n",
+		strings.Join(names, ", "), strings.Join(dur, ", "), strings.Join(init, ", "))
+}
+
+func mdDistributions(r *Results) string {
+	var b strings.Builder
+	b.WriteString("#### Distributions\n\n| variant | metric | n | failed | min | p50 (95% CI) | p90 | p99 | max | mean | sd |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, v := range r.Variants {
+		for _, m := range []string{MetricInit, MetricDuration, MetricCold, MetricMemory, MetricWarm} {
+			s := v.Summary.Get(m)
+			if s == nil {
+				continue
+			}
+			u := unitOf(m)
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s (%s…%s) | %s | %s | %s | %s | %s |\n", v.Name, m, s.N, s.Failed,
+				num(s.Min, u), num(s.P50, u), strings.TrimSuffix(num(s.P50Low, u), " "+u), strings.TrimSuffix(num(s.P50High, u), " "+u),
+				num(s.P90, u), num(s.P99, u), num(s.Max, u), num(s.Mean, u), num(s.SD, u))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func mdFailures(r *Results) string {
+	fs := failures(r.Samples)
+	if len(fs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("#### Failed samples\n\n| variant | error | phase | count | first reason |\n|---|---|---|--:|---|\n")
+	for _, f := range fs {
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %s |\n", f.variant, f.errType, f.phase, f.count, mdEscape(trimTo(f.reason, 300)))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func mdEnvironment(r *Results) string {
+	e := r.Environment
+	var b strings.Builder
+	b.WriteString("#### Environment\n\n")
+	fmt.Fprintf(&b, "- machine: %s, %d cores, %s, Linux %s\n", orDash(e.CPU), e.Cores, e.Arch, orDash(e.Kernel))
+	l := e.Limits
+	fmt.Fprintf(&b, "- limits: cgroup %s; memory %s at %d MB; CPU %s; page cache eviction %s\n", l.Cgroup,
+		enforced(l.Memory), r.Config.MemoryMB, cpuStr(l), onOff(l.PageCacheEviction))
+	fmt.Fprintf(&b, "- run: %d samples a variant in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
+		r.Config.Samples, r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
+	for _, k := range sortedKeys(e.Toolchains) {
+		fmt.Fprintf(&b, "- %s: %s\n", k, e.Toolchains[k])
+	}
+	for _, v := range r.Variants {
+		if v.Artifact != nil {
+			fmt.Fprintf(&b, "- %s: %s\n", v.Name, v.Artifact.Method)
+		}
+	}
+	for _, n := range append(append([]string(nil), e.Notes...), l.Notes...) {
+		fmt.Fprintf(&b, "- %s\n", n)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func mdNotes(r *Results) string {
+	notes := allWarnings(r)
+	for _, v := range r.Variants {
+		if v.Deploy != nil {
+			for _, n := range v.Deploy.Notes {
+				notes = append(notes, v.Name+" (arm64 build): "+n)
+			}
+		}
+	}
+	notes = append(notes, sampleNotes(r.Samples)...)
+	if len(notes) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("#### Notes\n\n")
+	for i, n := range notes {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, mdEscape(n))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func enforced(b bool) string {
+	if b {
+		return "enforced"
+	}
+	return "not enforced"
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func cpuStr(l runner.Limits) string {
+	if l.CPU {
+		return fmt.Sprintf("%.2f vCPU enforced", l.CPUShare)
+	}
+	return "not enforced"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func trimTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

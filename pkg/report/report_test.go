@@ -1,0 +1,252 @@
+package report
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/runner"
+	"github.com/coldbench/coldbench/pkg/stats"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// fixedTime is the clock of every golden file.
+var fixedTime = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+type variantSpec struct {
+	name, role, runtime string
+	initMs, durMs       float64 // medians
+	fail                func(i int) *runner.SampleError
+	buildErr            string
+}
+
+// fixture builds deterministic results: lognormal samples around the given medians.
+func fixture(specs []variantSpec, n int) *Results {
+	r := &Results{
+		SchemaVersion: SchemaVersion, Tool: "coldbench test", CreatedAt: fixedTime,
+		Config: RunConfig{Samples: n, MemoryMB: 1769, ThresholdPct: 5, Alpha: 0.01, TimeoutMs: 30000, OutboundDelayMs: 50, Seed: 42,
+			HeadRef: "1111111111111111111111111111111111111111", BaseRef: "2222222222222222222222222222222222222222"},
+		Environment: Environment{CPU: "Test CPU @ 3.0GHz", Cores: 2, Kernel: "6.1.0", Arch: "x86_64",
+			Limits:     runner.Limits{Cgroup: "v2", Memory: true, CPU: true, CPUShare: 1, MemorySource: "cgroup", PageCacheEviction: true},
+			Notes:      []string{"timed on x86_64: arm64 timings are only taken natively"},
+			Toolchains: map[string]string{"go": "go1.26.8"}},
+		DurationMs: 61234,
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, sp := range specs {
+		v := Variant{Name: sp.name, Role: sp.role, Runtime: sp.runtime, Arch: "x86_64", DeployArch: "arm64", BuildError: sp.buildErr}
+		if sp.role == RoleHead {
+			v.Ref = r.Config.HeadRef
+		}
+		if sp.role == RoleBase {
+			v.Ref = r.Config.BaseRef
+		}
+		if sp.buildErr == "" {
+			size := int64(2_400_000)
+			if sp.role == RoleHead {
+				size = 2_520_000
+			}
+			v.Deploy = &build.Artifact{Runtime: sp.runtime, Arch: "arm64", ZipBytes: size, UnzippedBytes: size * 2, Method: "go build (test)"}
+			v.Artifact = &build.Artifact{Runtime: sp.runtime, Arch: "x86_64", ZipBytes: size, UnzippedBytes: size * 2, Method: "go build (test)"}
+		}
+		r.Variants = append(r.Variants, v)
+	}
+	for i := 0; i < n; i++ {
+		for _, sp := range specs {
+			if sp.buildErr != "" {
+				continue
+			}
+			noise := func() float64 { return math.Exp(rng.NormFloat64() * 0.08) }
+			s := runner.Sample{Variant: sp.name, Index: i, Seq: len(r.Samples),
+				InitMs: round2(sp.initMs * noise()), DurationMs: round2(sp.durMs * noise()), MaxMemoryMB: round2(30 * noise())}
+			s.ColdMs = round2(s.InitMs + s.DurationMs + 0.05)
+			if sp.fail != nil {
+				if e := sp.fail(i); e != nil {
+					s.Error = e
+					if e.Phase == "init" {
+						s.InitMs, s.DurationMs, s.ColdMs = 0, 0, 0
+					} else {
+						s.DurationMs, s.ColdMs = 0, 0
+					}
+				}
+			}
+			r.Samples = append(r.Samples, s)
+		}
+	}
+	r.Analyze(stats.DefaultRule)
+	return r
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+func refs() []variantSpec {
+	return []variantSpec{
+		{name: "go", role: RoleReference, runtime: "go", initMs: 12, durMs: 155},
+		{name: "rust", role: RoleReference, runtime: "rust", initMs: 4.5, durMs: 152},
+	}
+}
+
+func cases() map[string]*Results {
+	headBase := func(headInit, baseInit float64, extra ...variantSpec) []variantSpec {
+		specs := []variantSpec{
+			{name: "head", role: RoleHead, runtime: "go", initMs: headInit, durMs: 160},
+			{name: "base", role: RoleBase, runtime: "go", initMs: baseInit, durMs: 160},
+		}
+		return append(append(specs, extra...), refs()...)
+	}
+	return map[string]*Results{
+		"regression":  fixture(headBase(46.3, 41.2), 50),
+		"improvement": fixture(headBase(30, 41.2), 50),
+		"nochange":    fixture(headBase(41.2, 41.2), 50),
+		"basefailed": fixture(append([]variantSpec{
+			{name: "head", role: RoleHead, runtime: "go", initMs: 40, durMs: 160},
+			{name: "base", role: RoleBase, runtime: "go", buildErr: "build go handler: go build: exit status 1\n./main.go:3:15: undefined: undefinedThing"},
+		}, refs()...), 30),
+		"failedsamples": fixture(append([]variantSpec{
+			{name: "head", role: RoleHead, runtime: "go", initMs: 41, durMs: 160, fail: func(i int) *runner.SampleError {
+				switch {
+				case i%5 == 0:
+					return &runner.SampleError{Type: "Runtime.ExitError", Phase: "init", Reason: "runtime exited before its first /next: exit status 2"}
+				case i%7 == 0:
+					return &runner.SampleError{Type: "Sandbox.Timedout", Phase: "invoke", Reason: "Task timed out after 30.00 seconds"}
+				}
+				return nil
+			}},
+			{name: "base", role: RoleBase, runtime: "go", initMs: 41, durMs: 160},
+		}, refs()...), 40),
+		"references": fixture(append(refs(), variantSpec{name: "deno", role: RoleReference, runtime: "deno", initMs: 95, durMs: 180}), 20),
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for name, res := range cases() {
+		var text, js bytes.Buffer
+		WriteText(&text, res, TextOptions{})
+		if err := WriteJSON(&js, res); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name+".txt", text.String())
+		golden(t, name+".md", Markdown(res, MarkdownOptions{}))
+		golden(t, name+".json", js.String())
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pkg/report -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./pkg/report -update rewrites it)\n--- got ---\n%s", name, got)
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{"regression": stats.Regression, "improvement": stats.Improvement, "nochange": stats.NoChange,
+		"basefailed": VerdictUnavailable, "failedsamples": stats.NoChange, "references": VerdictUnavailable}
+	for name, res := range cases() {
+		if res.Verdict != want[name] {
+			t.Errorf("case %s: verdict %s, want %s (comparisons %+v)", name, res.Verdict, want[name], res.Comparisons)
+		}
+	}
+	md := Markdown(cases()["regression"], MarkdownOptions{})
+	first := strings.SplitN(md, "\n", 4)[2]
+	if !strings.HasPrefix(first, "**Cold start +1") || !strings.Contains(first, "p50 init 39.9 → 47.1 ms") || !strings.HasSuffix(first, "— regression**") {
+		t.Errorf("regression headline = %q", first)
+	}
+}
+
+// A report too long for a comment is trimmed from the details, never the verdict or the table.
+func TestMarkdownTrimmedToGitHubLimit(t *testing.T) {
+	t.Parallel()
+	res := cases()["failedsamples"]
+	for i := 0; i < 3000; i++ { // thousands of distinct failure kinds
+		res.Samples = append(res.Samples, runner.Sample{Variant: "head", Error: &runner.SampleError{
+			Type: fmt.Sprintf("Custom.Error%04d", i), Phase: "invoke", Reason: strings.Repeat("very long reason ", 8)}})
+	}
+	md := Markdown(res, MarkdownOptions{})
+	if len(md) > MaxCommentChars {
+		t.Fatalf("Markdown() = %d chars, want at most %d", len(md), MaxCommentChars)
+	}
+	for _, want := range []string{headline(res), "| head vs base |", "Failed samples omitted"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("trimmed report lacks %q", want)
+		}
+	}
+	small := Markdown(res, MarkdownOptions{Limit: 2000})
+	if len(small) > 2000 || !strings.Contains(small, headline(res)) {
+		t.Errorf("Markdown(limit 2000) = %d chars, verdict kept: %v", len(small), strings.Contains(small, headline(res)))
+	}
+}
+
+func TestReadRejectsNewerAndForeignFiles(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ in, want string }{
+		{`{"schema_version": 99}`, "schema_version 99, this coldbench reads up to 1; upgrade coldbench"},
+		{`{"hello": 1}`, "no schema_version"},
+		{`not json`, "not coldbench results JSON"},
+	} {
+		_, err := Read(strings.NewReader(tt.in), "r.json")
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Read(%s) error = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+	_, err := Read(strings.NewReader(`{"schema_version": 2}`), "r.json")
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Errorf("Read(v2) error = %v, want ErrNewerSchema", err)
+	}
+}
+
+func TestJSONRoundTripReanalyzes(t *testing.T) {
+	t.Parallel()
+	res := cases()["regression"]
+	var b bytes.Buffer
+	if err := WriteJSON(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	js := b.String()
+	back, err := Read(&b, "r.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back.Analyze(stats.DefaultRule)
+	if back.Verdict != res.Verdict || len(back.Comparisons) != len(res.Comparisons) || back.Comparisons[0].ShiftPct != res.Comparisons[0].ShiftPct {
+		t.Errorf("re-analysed results differ: %s vs %s", back.Verdict, res.Verdict)
+	}
+	for _, key := range []string{`"schema_version": 1`, `"variants"`, `"role": "head"`, `"init_ms"`, `"p50"`, `"comparisons"`, `"shift_pct"`, `"ci_low_pct"`, `"p_value"`, `"verdict"`, `"samples"`} {
+		if !strings.Contains(js, key) {
+			t.Errorf("results JSON lacks %s", key)
+		}
+	}
+}
+
+func TestHTMLDrawsDistributions(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	if err := WriteHTML(&b, cases()["regression"]); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	if strings.Count(html, "<svg") != 4 || strings.Count(html, `class="box"`) != 16 || !strings.Contains(html, "regression") {
+		t.Errorf("HTML: %d charts, %d boxes; want 4 charts of 4 variants", strings.Count(html, "<svg"), strings.Count(html, `class="box"`))
+	}
+}

@@ -1,0 +1,86 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/coldbench/coldbench/pkg/stats"
+)
+
+// TextOptions shapes the terminal report.
+type TextOptions struct {
+	Color bool // colour the verdict (a terminal without NO_COLOR)
+}
+
+// WriteText prints the terminal report: the verdict, head vs base, every variant, the caveats.
+func WriteText(w io.Writer, r *Results, opt TextOptions) {
+	line := headline(r)
+	if opt.Color {
+		switch r.Verdict {
+		case stats.Regression:
+			line = "\x1b[31m" + line + "\x1b[0m"
+		case stats.Improvement:
+			line = "\x1b[32m" + line + "\x1b[0m"
+		case stats.Inconclusive:
+			line = "\x1b[33m" + line + "\x1b[0m"
+		}
+	}
+	fmt.Fprintf(w, "%s\n\n", line)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if len(r.Comparisons) > 0 {
+		fmt.Fprintln(tw, "head vs base\tbase\thead\tdelta\t95% CI\tp\tverdict\t")
+		for _, c := range r.Comparisons {
+			u := unitOf(c.Metric)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", metricLabel(c.Metric), num(c.Base, u), num(c.Head, u), pctStr(c.ShiftPct), ciStr(c), pStr(c.PValue), verdictMark(c.Verdict))
+		}
+		if bz, hz, ok := zipDelta(r); ok {
+			fmt.Fprintf(tw, "arm64 zip\t%s\t%s\t%s\t\t\t\t\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(tw, "variant\tinit p50\tinit p90\tinvoke p50\tcold p50\tmemory\tarm64 zip\tfailed\t")
+	for _, v := range r.Variants {
+		s := v.Summary
+		zip := int64(0)
+		if v.Deploy != nil {
+			zip = v.Deploy.ZipBytes
+		}
+		samples := r.SamplesOf(v.Name)
+		_, f := MetricValues(samples, MetricCold)
+		failed := fmt.Sprintf("%d/%d", f, len(samples))
+		if v.BuildError != "" {
+			failed = "build failed"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", variantLabel(v), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"), p50(s.DurationMs, "ms"), p50(s.ColdMs, "ms"), p50(s.MaxMemoryMB, "MB"), sizeStr(zip), failed)
+	}
+	tw.Flush()
+	for _, v := range r.Variants {
+		if v.BuildError != "" {
+			fmt.Fprintf(w, "\n%s failed to build:\n%s\n", v.Name, indent(trimTo(v.BuildError, 2000)))
+		}
+	}
+	if fs := failures(r.Samples); len(fs) > 0 {
+		fmt.Fprintln(w, "\nfailed samples:")
+		for _, f := range fs {
+			fmt.Fprintf(w, "  %s: %d × %s (%s): %s\n", f.variant, f.count, f.errType, f.phase, trimTo(f.reason, 200))
+		}
+	}
+	notes := allWarnings(r)
+	notes = append(notes, sampleNotes(r.Samples)...)
+	if len(notes) > 0 {
+		fmt.Fprintln(w, "\nnotes:")
+		for i, n := range notes {
+			fmt.Fprintf(w, "  [%d] %s\n", i+1, n)
+		}
+	}
+	e := r.Environment
+	fmt.Fprintf(w, "\n%s, %d cores, %s; cgroup %s (memory %s, CPU %s); %d MB; %d samples a variant\n",
+		orDash(e.CPU), e.Cores, e.Arch, e.Limits.Cgroup, enforced(e.Limits.Memory), cpuStr(e.Limits), r.Config.MemoryMB, r.Config.Samples)
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
