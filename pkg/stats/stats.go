@@ -133,18 +133,74 @@ func medianCI(sorted []float64, level float64) (lo, hi float64, exact bool) {
 	return sorted[best-1], sorted[n-best], true
 }
 
-// bimodal flags samples whose bimodality coefficient exceeds 5/9, the value of a uniform
-// distribution (SAS's rule of thumb); a cold start that sometimes hits a slow path looks like this.
+// bimodal flags samples with two clear modes: a Gaussian kernel density of the log values
+// (Silverman's bandwidth) with a second peak holding at least 15% of the samples and a valley
+// below 60% of the lower peak. Cold starts that sometimes take a slow path look like this; a
+// plain right skew or a few outliers (the usual shape of cold starts) do not.
 func bimodal(xs []float64) (Warning, bool) {
-	n := float64(len(xs))
-	if n < 20 {
+	n := len(xs)
+	if n < 30 {
 		return Warning{}, false
 	}
-	skew := stat.Skew(xs, nil)
-	kurt := stat.ExKurtosis(xs, nil)
-	bc := (skew*skew + 1) / (kurt + 3*(n-1)*(n-1)/((n-2)*(n-3)))
-	if bc > 5.0/9.0 && !math.IsNaN(bc) {
-		return Warning{WarnBimodal, fmt.Sprintf("the samples look bimodal (bimodality coefficient %.2f > 0.56): a single median hides two behaviours", bc)}, true
+	ls := make([]float64, 0, n)
+	for _, x := range xs {
+		if x > 0 {
+			ls = append(ls, math.Log(x))
+		}
+	}
+	if len(ls) < 30 {
+		return Warning{}, false
+	}
+	sort.Float64s(ls)
+	sd := stat.StdDev(ls, nil)
+	iqr := Quantile(ls, 0.75) - Quantile(ls, 0.25)
+	h := 0.9 * math.Min(sd, iqr/1.34) * math.Pow(float64(len(ls)), -0.2)
+	if !(h > 0) {
+		return Warning{}, false
+	}
+	const grid = 256
+	lo, hi := ls[0], ls[len(ls)-1]
+	dens := make([]float64, grid)
+	var total float64
+	for i := range dens {
+		x := lo + (hi-lo)*float64(i)/(grid-1)
+		for _, v := range ls {
+			z := (x - v) / h
+			dens[i] += math.Exp(-z * z / 2)
+		}
+		total += dens[i]
+	}
+	// Split the density at its local minima into modes, each with its peak and its mass.
+	type mode struct {
+		peak, mass float64
+		top        int
+	}
+	var modes []mode
+	cur := mode{}
+	for i, d := range dens {
+		if i > 0 && i < grid-1 && d < dens[i-1] && d <= dens[i+1] {
+			modes = append(modes, cur)
+			cur = mode{}
+		}
+		cur.mass += d / total
+		if d > cur.peak {
+			cur.peak, cur.top = d, i
+		}
+	}
+	modes = append(modes, cur)
+	sort.Slice(modes, func(i, j int) bool { return modes[i].mass > modes[j].mass })
+	if len(modes) < 2 || modes[1].mass < 0.15 {
+		return Warning{}, false
+	}
+	a, b := modes[0], modes[1]
+	from, to := min(a.top, b.top), max(a.top, b.top)
+	valley := math.Inf(1)
+	for i := from; i <= to; i++ {
+		valley = math.Min(valley, dens[i])
+	}
+	if valley < 0.6*math.Min(a.peak, b.peak) {
+		return Warning{WarnBimodal, fmt.Sprintf("the samples have two modes (%.0f%% and %.0f%% of them): a single median hides two behaviours",
+			a.mass*100, b.mass*100)}, true
 	}
 	return Warning{}, false
 }
