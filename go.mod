@@ -13,4 +13,5 @@ require gonum.org/v1/gonum v0.17.0
 require (
 	github.com/google/go-github/v60 v60.0.0 // indirect
 	github.com/google/go-querystring v1.1.0 // indirect
+	github.com/sethvargo/go-githubactions v1.4.0 // indirect
 )

@@ -102,12 +102,10 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	cfg.HandlersDir = *handlersDir
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
 	cfg.Event = resolve(env.Dir, cfg.Event)
-	if len(problems) == 0 {
-		if err := cfg.Validate(func(f string) string { return "--" + f }); err != nil {
-			var ps config.Problems
-			errors.As(err, &ps)
-			problems = append(problems, ps...)
-		}
+	if err := cfg.Validate(func(f string) string { return "--" + f }); err != nil {
+		var ps config.Problems
+		errors.As(err, &ps)
+		problems = append(problems, ps...)
 	}
 	if len(problems) > 0 {
 		return cfg, badInput(problems)

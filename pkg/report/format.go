@@ -82,6 +82,9 @@ func verdictMark(v string) string {
 	return v
 }
 
+// Headline is the one-line verdict, as the first line of every report and the check run's title.
+func Headline(r *Results) string { return headline(r) }
+
 // headline is the one-line verdict: the gate metric that decided it, its shift and interval.
 func headline(r *Results) string {
 	switch r.Verdict {

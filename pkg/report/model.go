@@ -59,6 +59,19 @@ type Results struct {
 	Verdict    string          `json:"verdict"`
 	Warnings   []stats.Warning `json:"warnings,omitempty"`
 	DurationMs float64         `json:"duration_ms"`
+	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
+	// can post them later from a trusted workflow (the fork-safe pattern).
+	GitHub *GitHubContext `json:"github,omitempty"`
+}
+
+// GitHubContext locates results on GitHub.
+type GitHubContext struct {
+	Repository  string `json:"repository"`
+	PullRequest int    `json:"pull_request,omitempty"`
+	HeadSHA     string `json:"head_sha"`
+	Event       string `json:"event"`
+	Handler     string `json:"handler"`
+	RunURL      string `json:"run_url,omitempty"`
 }
 
 // RunConfig records the settings that shaped the numbers.

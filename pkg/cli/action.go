@@ -1,0 +1,340 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/publish"
+	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/stats"
+)
+
+// actionInputs maps action.yml's inputs to config settings. Inputs not listed here are read by
+// actionCmd itself (github-token, comment, fail-on-regression, check-name).
+var actionInputs = []struct{ input, setting string }{
+	{"handler", "handler"}, {"runtime", "runtime"}, {"base-ref", "base"}, {"samples", "samples"},
+	{"memory", "memory"}, {"threshold", "threshold"}, {"alpha", "alpha"}, {"references", "references"},
+	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
+}
+
+// Comment modes.
+var commentModes = []string{"always", "on-change", "never"}
+
+// publishOptions say how results are posted.
+type publishOptions struct {
+	comment          string
+	checkName        string
+	failOnRegression bool
+}
+
+// actionCmd is the container's entry point: it reads the inputs and the event, runs the benchmark,
+// and posts one sticky comment and one check run. Posting never fails the benchmark: a read-only
+// token (a fork's pull request) gets one warning, and the summary and results JSON are still written.
+func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
+	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
+	token := gha.GetInput("github-token")
+	if token != "" {
+		gha.AddMask(token)
+	}
+	ghctx, _ := gha.Context() // numeric fields that fail to parse are not ones coldbench uses
+	workspace := orDefault(ghctx.Workspace, env.Dir)
+
+	cfg := config.Default()
+	var problems config.Problems
+	for _, in := range actionInputs {
+		if v := gha.GetInput(in.input); v != "" {
+			if err := cfg.Set(in.setting, v); err != nil {
+				problems = append(problems, fmt.Sprintf("input %s: %v", in.input, err))
+			}
+		}
+	}
+	opts := publishOptions{comment: orDefault(gha.GetInput("comment"), "always"), checkName: orDefault(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
+	if !contains(commentModes, opts.comment) {
+		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", opts.comment, strings.Join(commentModes, ", ")))
+	}
+	if v := gha.GetInput("fail-on-regression"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("input fail-on-regression %q: valid values are true, false", v))
+		}
+		opts.failOnRegression = b
+	}
+	handlerInput := cfg.Handler
+	cfg.Handler = resolve(workspace, cfg.Handler)
+	cfg.Quiet = false
+	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }); err != nil {
+		var ps config.Problems
+		errors.As(err, &ps)
+		problems = append(problems, ps...)
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			gha.Errorf("%s", p)
+		}
+		return ExitBadInput, badInput(problems)
+	}
+
+	// The pull request, from the event: number, head, base, and whether it comes from a fork.
+	pr := pullRequestOf(ghctx.Event)
+	repository := ghctx.Repository
+	headSHA := ghctx.SHA
+	if pr.number > 0 {
+		headSHA = pr.headSHA
+	}
+	if cfg.Handler != "" && cfg.Base == "" {
+		switch {
+		case pr.baseSHA != "":
+			// The merge-base of what was checked out (the PR head, or GitHub's merge commit whose
+			// first parent is the base) and the base branch: exactly the change the PR brings.
+			root, err := build.RepoRoot(ctx, dirOf(cfg.Handler))
+			if err != nil {
+				return ExitBadInput, badInput(fmt.Errorf("input handler %q: %w", handlerInput, err))
+			}
+			mb, err := build.MergeBase(ctx, root, "HEAD", pr.baseSHA)
+			if err != nil {
+				gha.Errorf("%v", err)
+				return ExitBadInput, badInput(err)
+			}
+			cfg.Base = mb
+		default:
+			cfg.Base = "none" // a push or a schedule: no base unless base-ref names one
+		}
+	}
+
+	var pub *publish.Publisher
+	switch {
+	case token == "":
+		gha.Warningf("no github-token: results go to the job summary and outputs only")
+	case pr.fork:
+		gha.Warningf("pull request from a fork: its token is read-only, so no comment or check is posted here; the job summary and results JSON are written, and `coldbench publish` can post them from a workflow_run workflow (see the README)")
+	default:
+		var err error
+		pub, err = publish.New(&http.Client{Timeout: 30 * time.Second}, ghctx.APIURL, token, repository)
+		if err != nil {
+			gha.Warningf("not publishing: %v", err)
+			pub = nil
+		}
+	}
+
+	var checkID int64
+	checksAllowed := pub != nil && headSHA != ""
+	if checksAllowed {
+		id, err := pub.StartCheck(ctx, opts.checkName, headSHA, "Measuring cold starts")
+		switch {
+		case err == nil:
+			checkID = id
+		case publish.IsForbidden(err):
+			checksAllowed = false
+			gha.Warningf("cannot create check runs (%v): falling back to a commit status; grant checks: write to the job", firstLine(err.Error()))
+		default:
+			gha.Warningf("could not start the check run: %v", err)
+		}
+	}
+
+	p := &pipeline{cfg: cfg, env: env, log: &logger{w: env.Stderr}}
+	res, err := p.execute(ctx)
+	if err != nil {
+		if checkID != 0 {
+			_, _ = pub.CompleteCheck(ctx, checkID, opts.checkName, headSHA, publish.ConclusionFailure, "coldbench failed", "```\n"+err.Error()+"\n```")
+		}
+		gha.Errorf("%v", err)
+		return ExitFailure, err
+	}
+	res.GitHub = &report.GitHubContext{Repository: repository, PullRequest: pr.number, HeadSHA: headSHA, Event: ghctx.EventName, Handler: handlerInput}
+	if ghctx.ServerURL != "" && ghctx.RunID != 0 {
+		res.GitHub.RunURL = fmt.Sprintf("%s/%s/actions/runs/%d", ghctx.ServerURL, repository, ghctx.RunID)
+	}
+
+	// Files in the workspace, named relative to it: a later step (upload-artifact) sees the same
+	// path on the runner that the container wrote.
+	outDir := filepath.Join(workspace, ".coldbench")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return ExitFailure, failure(err)
+	}
+	cfg.JSON, cfg.Markdown = filepath.Join(outDir, "results.json"), filepath.Join(outDir, "report.md")
+	cfg.HTML = filepath.Join(outDir, "report.html")
+	if err := writeOutputs(res, cfg, env); err != nil {
+		return ExitFailure, failure(err)
+	}
+	md := report.Markdown(res, report.MarkdownOptions{Title: title(handlerInput)})
+	gha.AddStepSummary(md)
+	gha.SetOutput("verdict", res.Verdict)
+	gha.SetOutput("regression", strconv.FormatBool(res.Verdict == stats.Regression))
+	gha.SetOutput("results-json", ".coldbench/results.json")
+	gha.SetOutput("report-markdown", ".coldbench/report.md")
+	headline := report.Headline(res)
+	switch res.Verdict {
+	case stats.Regression:
+		gha.Errorf("%s", headline)
+	case stats.Inconclusive:
+		gha.Warningf("%s", headline)
+	default:
+		gha.Noticef("%s", headline)
+	}
+	for _, w := range res.Warnings {
+		gha.Warningf("%s", w.Message)
+	}
+
+	if pub != nil {
+		for _, w := range publishResults(ctx, pub, res, opts, checkID, checksAllowed) {
+			gha.Warningf("%s", w)
+		}
+	}
+	report.WriteText(env.Stderr, res, report.TextOptions{})
+	code := exitCode(res)
+	if code == ExitRegression && !opts.failOnRegression {
+		code = ExitOK
+	}
+	return code, nil
+}
+
+// publishResults posts the comment and completes (or creates) the check run, falling back to a
+// commit status where checks are forbidden. It returns warnings; it never fails the run.
+func publishResults(ctx context.Context, pub *publish.Publisher, res *report.Results, opts publishOptions, checkID int64, checksAllowed bool) []string {
+	var warnings []string
+	gh := res.GitHub
+	headline := report.Headline(res)
+	conclusion := conclusionOf(res, opts.failOnRegression)
+	if gh.HeadSHA != "" {
+		if checksAllowed {
+			md := report.Markdown(res, report.MarkdownOptions{Title: title(gh.Handler), Limit: publish.MaxCheckSummary})
+			if _, err := pub.CompleteCheck(ctx, checkID, opts.checkName, gh.HeadSHA, conclusion, trimTitle(headline), md); err != nil {
+				if publish.IsForbidden(err) {
+					checksAllowed = false
+				} else {
+					warnings = append(warnings, "could not complete the check run: "+err.Error())
+				}
+			}
+		}
+		if !checksAllowed {
+			state := map[string]string{publish.ConclusionSuccess: "success", publish.ConclusionFailure: "failure", publish.ConclusionNeutral: "success"}[conclusion]
+			if err := pub.SetStatus(ctx, gh.HeadSHA, state, opts.checkName, headline); err != nil {
+				warnings = append(warnings, "could not set a commit status either: "+firstLine(err.Error()))
+			}
+		}
+	}
+	if gh.PullRequest == 0 || opts.comment == "never" {
+		return warnings
+	}
+	marker := publish.Marker(gh.Handler)
+	if opts.comment == "on-change" && res.Verdict != stats.Regression && res.Verdict != stats.Improvement {
+		// Only update a comment that exists, so an old regression comment does not go stale.
+		existing, err := pub.FindComment(ctx, gh.PullRequest, marker)
+		if err != nil || existing == nil {
+			if err != nil && !publish.IsForbidden(err) {
+				warnings = append(warnings, "could not look for the comment: "+err.Error())
+			}
+			return warnings
+		}
+	}
+	body := report.Markdown(res, report.MarkdownOptions{Title: title(gh.Handler), Limit: report.MaxCommentChars - len(marker) - 1})
+	if gh.RunURL != "" {
+		footer := fmt.Sprintf("\n<sub>[workflow run](%s) · coldbench %s</sub>\n", gh.RunURL, Version)
+		if len(body)+len(footer)+len(marker)+1 <= report.MaxCommentChars {
+			body += footer
+		}
+	}
+	if _, _, err := pub.UpsertComment(ctx, gh.PullRequest, marker, body); err != nil {
+		if publish.IsForbidden(err) {
+			warnings = append(warnings, "the token may not comment on this pull request (grant pull-requests: write); the report is in the job summary")
+		} else {
+			warnings = append(warnings, "could not post the comment: "+err.Error())
+		}
+	}
+	return warnings
+}
+
+// conclusionOf maps the verdict to a check conclusion.
+func conclusionOf(res *report.Results, failOnRegression bool) string {
+	if exitCode(res) == ExitFailure {
+		return publish.ConclusionFailure
+	}
+	switch res.Verdict {
+	case stats.Regression:
+		if failOnRegression {
+			return publish.ConclusionFailure
+		}
+		return publish.ConclusionNeutral
+	case stats.NoChange, stats.Improvement:
+		return publish.ConclusionSuccess
+	}
+	return publish.ConclusionNeutral
+}
+
+type pullRequest struct {
+	number           int
+	headSHA, baseSHA string
+	fork             bool
+}
+
+// pullRequestOf reads the pull request from a pull_request or pull_request_target event.
+func pullRequestOf(event map[string]any) pullRequest {
+	pr, ok := event["pull_request"].(map[string]any)
+	if !ok {
+		return pullRequest{}
+	}
+	get := func(m map[string]any, path ...string) any {
+		var cur any = m
+		for _, p := range path {
+			mm, ok := cur.(map[string]any)
+			if !ok {
+				return nil
+			}
+			cur = mm[p]
+		}
+		return cur
+	}
+	str := func(v any) string { s, _ := v.(string); return s }
+	out := pullRequest{
+		headSHA: str(get(pr, "head", "sha")),
+		baseSHA: str(get(pr, "base", "sha")),
+	}
+	if n, ok := pr["number"].(float64); ok {
+		out.number = int(n)
+	}
+	headRepo, baseRepo := str(get(pr, "head", "repo", "full_name")), str(get(pr, "base", "repo", "full_name"))
+	out.fork = headRepo != "" && baseRepo != "" && headRepo != baseRepo
+	return out
+}
+
+func inputName(field string) string {
+	for _, in := range actionInputs {
+		if in.setting == field {
+			return in.input
+		}
+	}
+	return field
+}
+
+func title(handler string) string {
+	if handler == "" {
+		return "coldbench"
+	}
+	return "coldbench · " + handler
+}
+
+// trimTitle keeps a check run title readable (GitHub shows one line).
+func trimTitle(s string) string {
+	if len(s) > 200 {
+		return s[:197] + "..."
+	}
+	return s
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func testEnv(dir string) (Env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return Env{Stdout: &out, Stderr: &errb, Stdin: strings.NewReader(""), Getenv: os.Getenv, Environ: os.Environ, Now: timeNow, Dir: dir}, &out, &errb
+}
+
+func TestRunBadInput(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_ = os.WriteFile(filepath.Join(dir, "coldbench.yml"), []byte("sample: 5\nmemory: lots\n"), 0o644)
+	newer := filepath.Join(dir, "newer.json")
+	_ = os.WriteFile(newer, []byte(`{"schema_version": 7}`), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --base, --config"}},
+		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, base,`, `coldbench.yml: memory: "lots": invalid syntax`}},
+		{"flags problems all at once", []string{"run", "--config", "/dev/null", "--handler", "nope", "--samples", "1", "--references", "go,java", "--runtime", "cobol"},
+			[]string{"--handler \"" + filepath.Join(dir, "nope") + "\": no such file or directory", "--samples 1: need at least 2", `unknown reference "java"; valid values are go, rust, deno`, `--runtime "cobol": valid values are auto, go, rust, deno, provided`}},
+		{"unknown command", []string{"bench"}, []string{`unknown command "bench"; valid commands: action, calibrate, doctor, publish, report, run, version`}},
+		{"newer results", []string{"report", newer}, []string{"schema_version 7, this coldbench reads up to 1; upgrade coldbench"}},
+		{"missing results", []string{"report", filepath.Join(dir, "none.json")}, []string{"no such file"}},
+		{"report format", []string{"report", "--format", "pdf", newer}, []string{`--format "pdf": valid values are text, markdown, json, html`}},
+	}
+	for _, tt := range tests {
+		env, _, errb := testEnv(dir)
+		if code := Main(context.Background(), tt.args, env); code != ExitBadInput {
+			t.Errorf("%s: exit %d, want %d\n%s", tt.name, code, ExitBadInput, errb)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(errb.String(), w) {
+				t.Errorf("%s: stderr lacks %q:\n%s", tt.name, w, errb)
+			}
+		}
+	}
+}
+
+// `coldbench run` on a handler in a git repository builds head and base and compares them; the
+// results re-render with `coldbench report`.
+func TestRunHeadAgainstBase(t *testing.T) {
+	dir, _ := repoWithPR(t)
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "master", "--samples", "8", "--references", "none",
+		"--json", "r.json", "--markdown", "r.md", "--html", "r.html", "--quiet"}, env)
+	if code != ExitRegression {
+		t.Fatalf("exit %d, want 1 (head sleeps 80 ms more before /next)\n%s\n%s", code, out, errb)
+	}
+	if !strings.HasPrefix(out.String(), "Cold start +") || !strings.Contains(out.String(), "regression") {
+		t.Errorf("stdout does not open with the verdict:\n%s", out)
+	}
+	var res struct {
+		SchemaVersion int `json:"schema_version"`
+		Variants      []struct {
+			Name, Role, Ref string
+		}
+		Comparisons []struct{ Metric, Verdict string }
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.SchemaVersion != 1 || len(res.Variants) != 2 || res.Variants[1].Role != "base" || len(res.Variants[1].Ref) != 40 || res.Comparisons[0].Verdict != "regression" {
+		t.Errorf("results = %+v", res)
+	}
+	for _, f := range []string{"r.md", "r.html"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	// Re-render, and re-decide with a threshold so high nothing counts.
+	env2, out2, _ := testEnv(dir)
+	if code := Main(context.Background(), []string{"report", "--format", "markdown", "--threshold", "500", "r.json"}, env2); code != ExitOK {
+		t.Errorf("report --threshold 500: exit %d, want 0", code)
+	}
+	if !strings.Contains(out2.String(), "| head vs base |") || strings.Contains(strings.SplitN(out2.String(), "\n", 4)[2], "— regression") {
+		t.Errorf("re-rendered report:\n%s", out2)
+	}
+	// The work tree is untouched and no worktree is left behind.
+	if st, _ := exec_("git", dir, "status", "--porcelain", "--untracked-files=no"); st != "" {
+		t.Errorf("work tree changed: %s", st)
+	}
+	if wt, _ := exec_("git", dir, "worktree", "list"); strings.Count(wt, "\n") != 0 {
+		t.Errorf("worktrees left: %s", wt)
+	}
+}
+
+func exec_(name, dir string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
