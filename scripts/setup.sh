@@ -26,7 +26,7 @@ $minimal && exit 0
 # Debian packages: curl (the custom-runtime tutorial bootstrap), the aarch64 cross toolchain for C
 # and Rust (rustup here only has the x86_64 std), and qemu-user for arm64 smoke checks.
 need_apt=()
-for p in curl zip unzip musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
+for p in curl zip unzip musl-tools shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -60,6 +60,16 @@ for d in "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" "$tools/deno/node
   [ -x "$d" ] && ln -sf "$d" "$tools/bin/deno"
 done
 
+# cargo-lambda (with zig) from PyPI: arm64 Rust builds that link against an old glibc, so they
+# start on every Lambda runtime, as most Rust Lambda projects build them.
+if ! command -v cargo-lambda >/dev/null && command -v pip3 >/dev/null; then
+  log "pip install cargo-lambda"
+  pip3 install --quiet --disable-pip-version-check "cargo-lambda==${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}" >/dev/null 2>&1 ||
+    pip3 install --quiet --disable-pip-version-check --break-system-packages "cargo-lambda==${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}" >/dev/null ||
+    log "cargo-lambda not installed; arm64 Rust builds use aarch64-linux-gnu-gcc"
+  hash -r
+fi
+
 # Rust crates for the reference handler, fetched once so builds can run offline later.
 if command -v cargo >/dev/null; then
   log "cargo fetch (handlers/rust)"
@@ -72,5 +82,6 @@ command -v cargo >/dev/null && cargo --version >&2
 [ -x /usr/bin/cargo ] && /usr/bin/rustc --version >&2
 "$tools/bin/deno" --version 2>/dev/null | head -1 >&2 || true
 command -v qemu-aarch64-static >/dev/null && qemu-aarch64-static --version | head -1 >&2
+command -v cargo-lambda >/dev/null && cargo-lambda lambda --version >&2
 command -v aarch64-linux-gnu-gcc >/dev/null && aarch64-linux-gnu-gcc --version | head -1 >&2
 echo "export PATH=\"$tools/bin:\$PATH\"  # add to your shell to use this deno"

@@ -11,3 +11,6 @@ go test -count=1 -timeout 30m "$@" ./...
 (cd handlers/go && go vet ./... && go test -count=1 ./...)
 (cd handlers/rust && cargo test --quiet)
 (cd handlers/deno && deno test --quiet)
+# The workflows, with actionlint (the version pinned here; not a dependency of coldbench itself).
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -no-color .github/workflows/*.yml
+echo "actionlint: workflows ok"

@@ -10,9 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 const aarch64Triple = "aarch64-unknown-linux-gnu"
+
+// targetLocks serialises builds sharing a cargo target dir within this process.
+var targetLocks sync.Map
 
 // buildRust builds the Cargo project's bootstrap binary in release mode. For arm64 on another host
 // it prefers cargo-lambda (zig as the linker) and otherwise cross-compiles with a Debian rustc that
@@ -37,6 +41,11 @@ func buildRust(ctx context.Context, req Request, stage string) (*Artifact, error
 	sum := sha256.Sum256([]byte(key))
 	targetDir := filepath.Join(req.Tools.CacheDir, "cargo", hex.EncodeToString(sum[:8])+"-"+req.Arch)
 	env := BuildEnv(os.Getenv, "CARGO_TARGET_DIR="+targetDir, "CARGO_TERM_COLOR=never")
+	// Cargo locks the target dir only while it builds; hold it until the binary is copied out, or
+	// a concurrent build of the same handler could relink it under our feet.
+	mu, _ := targetLocks.LoadOrStore(targetDir, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 
 	var bin, method string
 	tool := map[string]string{}
@@ -52,39 +61,46 @@ func buildRust(ctx context.Context, req Request, stage string) (*Artifact, error
 		bin = filepath.Join(targetDir, "release", "bootstrap")
 		method = "cargo build --release"
 		tool["rustc"] = version(ctx, rustcBeside(cargo), "--version")
-	case hasCargoLambda(cargo):
-		if _, err := run(ctx, RuntimeRust, "cargo lambda build", req.Dir, env, cargo, "lambda", "build", "--release", "--arm64", "--bin", "bootstrap"); err != nil {
-			return nil, err
-		}
-		bin = filepath.Join(targetDir, "lambda", "bootstrap", "bootstrap")
-		method = "cargo lambda build --release --arm64"
-		tool["rustc"] = version(ctx, rustcBeside(cargo), "--version")
-		tool["cargo-lambda"] = version(ctx, cargo, "lambda", "--version")
 	default:
-		if req.Tools.CrossCargo == "" || req.Tools.CrossRustc == "" || req.Tools.CrossLinker == "" {
+		// Cross-compiling: find a rustc that has the aarch64 std (rustup's when the target was
+		// added, else Debian's rustc-web), then build with cargo-lambda (zig links against an old
+		// glibc, so the binary starts on any Lambda) or with the aarch64 GNU linker.
+		xcargo, xrustc := crossPair(ctx, cargo, req.Tools)
+		if xcargo == "" {
 			return nil, missing(RuntimeRust, "an aarch64 Rust toolchain",
-				"install cargo-lambda (with zig), or Debian's rustc-web, cargo-web, libstd-rust-web-dev:arm64 and gcc-aarch64-linux-gnu (scripts/setup.sh does this)")
+				"rustup target add aarch64-unknown-linux-gnu, or Debian's rustc-web, cargo-web and libstd-rust-web-dev:arm64 (scripts/setup.sh does this)")
 		}
-		// rustup's rustc must not come first on PATH: it lacks the aarch64 std (E0463).
-		crossEnv := withPath(env, filepath.Dir(req.Tools.CrossRustc))
-		crossEnv = append(crossEnv,
-			"RUSTC="+req.Tools.CrossRustc,
-			"CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="+req.Tools.CrossLinker)
-		crossEnv = without(crossEnv, "RUSTUP_TOOLCHAIN")
-		if _, err := run(ctx, RuntimeRust, "cargo build --target "+aarch64Triple, req.Dir, crossEnv, req.Tools.CrossCargo,
+		crossEnv := withPath(env, filepath.Dir(xrustc)) // rustup's rustc first on PATH fails with E0463
+		crossEnv = append(without(crossEnv, "RUSTUP_TOOLCHAIN"), "RUSTC="+xrustc)
+		tool["rustc"] = version(ctx, xrustc, "--version")
+		if cl := cargoLambda(); cl != "" {
+			crossEnv = withPath(crossEnv, filepath.Dir(cl))
+			crossEnv = withPath(crossEnv, filepath.Dir(xrustc))
+			if _, err := run(ctx, RuntimeRust, "cargo lambda build", req.Dir, crossEnv, xcargo, "lambda", "build", "--release", "--arm64", "--bin", "bootstrap"); err != nil {
+				return nil, err
+			}
+			bin = filepath.Join(targetDir, "lambda", "bootstrap", "bootstrap")
+			method = "cargo lambda build --release --arm64 (zig linker)"
+			tool["cargo-lambda"] = version(ctx, cl, "lambda", "--version")
+			break
+		}
+		if req.Tools.CrossLinker == "" {
+			return nil, missing(RuntimeRust, "aarch64-linux-gnu-gcc", "apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross, or pip install cargo-lambda")
+		}
+		crossEnv = append(crossEnv, "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="+req.Tools.CrossLinker)
+		if _, err := run(ctx, RuntimeRust, "cargo build --target "+aarch64Triple, req.Dir, crossEnv, xcargo,
 			"build", "--release", "--target", aarch64Triple, "--bin", "bootstrap"); err != nil {
 			return nil, err
 		}
 		bin = filepath.Join(targetDir, aarch64Triple, "release", "bootstrap")
 		method = "cargo build --release --target " + aarch64Triple + " (linker aarch64-linux-gnu-gcc)"
-		tool["rustc"] = version(ctx, req.Tools.CrossRustc, "--version")
 	}
 	if err := copyFile(bin, filepath.Join(stage, "bootstrap"), 0o755); err != nil {
 		return nil, &Error{Runtime: RuntimeRust, Step: "collect bootstrap", Err: err}
 	}
 	art := &Artifact{Method: method, Toolchain: tool, Notes: glibcNote(bin)}
-	if _, err := os.Stat(filepath.Join(req.Dir, "rust-toolchain.toml")); err == nil && req.Arch != HostArch() && !hasCargoLambda(cargo) {
-		art.Notes = append(art.Notes, "rust-toolchain.toml is not honoured by the aarch64 cross toolchain; built with "+tool["rustc"])
+	if _, err := os.Stat(filepath.Join(req.Dir, "rust-toolchain.toml")); err == nil && req.Arch != HostArch() {
+		art.Notes = append(art.Notes, "built for arm64 with "+tool["rustc"]+"; rust-toolchain.toml is honoured only where rustup provides that toolchain with the aarch64 target")
 	}
 	return art, nil
 }
@@ -129,12 +145,28 @@ func checkBootstrapBin(ctx context.Context, cargo, dir string) error {
 		Err: fmt.Errorf("Cargo.toml has no binary named bootstrap (%s); Lambda runs a file named bootstrap, so add [[bin]] name = \"bootstrap\" path = \"src/main.rs\"", found)}
 }
 
-func hasCargoLambda(cargo string) bool {
-	if _, err := exec.LookPath("cargo-lambda"); err == nil {
-		return true
+// cargoLambda is the cargo-lambda binary, or "".
+func cargoLambda() string {
+	p, _ := exec.LookPath("cargo-lambda")
+	return p
+}
+
+// crossPair returns a cargo and rustc whose sysroot has the aarch64 std: the host toolchain's
+// when rustup has the target, else the cross toolchain's; "" when neither has it.
+func crossPair(ctx context.Context, cargo string, t Tools) (string, string) {
+	for _, pair := range [][2]string{{cargo, rustcBeside(cargo)}, {t.CrossCargo, t.CrossRustc}} {
+		if pair[0] == "" || pair[1] == "" {
+			continue
+		}
+		out, err := exec.CommandContext(ctx, pair[1], "--print", "sysroot").Output()
+		if err != nil {
+			continue
+		}
+		if fileExists(filepath.Join(strings.TrimSpace(string(out)), "lib", "rustlib", aarch64Triple, "lib")) {
+			return pair[0], pair[1]
+		}
 	}
-	_, err := os.Stat(filepath.Join(filepath.Dir(cargo), "cargo-lambda"))
-	return err == nil
+	return "", ""
 }
 
 func rustcBeside(cargo string) string {
