@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 		}
 	}
 	opts := publishOptions{comment: orDefault(gha.GetInput("comment"), "always"), checkName: orDefault(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
-	if !contains(commentModes, opts.comment) {
+	if !slices.Contains(commentModes, opts.comment) {
 		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", opts.comment, strings.Join(commentModes, ", ")))
 	}
 	if v := gha.GetInput("fail-on-regression"); v != "" {

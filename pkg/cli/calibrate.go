@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -20,7 +21,6 @@ import (
 // resamples. Record samples first with `coldbench run --samples 300 --json FILE`.
 func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	from := fs.String("from", "", "results JSON with recorded samples (required)")
 	variants := fs.String("variants", "", "variants to use as pools (default: every variant with enough samples)")
 	metrics := fs.String("metrics", strings.Join(report.GateMetrics, ","), "metrics the gate decides on")
@@ -30,12 +30,9 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	threshold := fs.Float64("threshold", stats.DefaultRule.Threshold*100, "rule threshold in percent")
 	alpha := fs.Float64("alpha", stats.DefaultRule.Alpha, "rule significance level (split across the metrics)")
 	seed := fs.Uint64("seed", 1, "resampling seed")
-	help := fs.Bool("h", false, "")
-	if err := fs.Parse(args); err != nil {
-		return ExitBadInput, badInput(flagError(err, fs))
-	}
-	if *help {
-		fmt.Fprint(env.Stdout, errHelp(fs).(helpError).text)
+	if done, err := parseFlags(fs, args, env, ""); err != nil {
+		return ExitBadInput, err
+	} else if done {
 		return ExitOK, nil
 	}
 	var problems []string
@@ -59,7 +56,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	}
 	ms := splitList(*metrics)
 	for _, m := range ms {
-		if !contains([]string{report.MetricInit, report.MetricDuration, report.MetricCold, report.MetricMemory}, m) {
+		if !slices.Contains([]string{report.MetricInit, report.MetricDuration, report.MetricCold, report.MetricMemory}, m) {
 			problems = append(problems, fmt.Sprintf("--metrics: unknown metric %q; valid: init_ms, duration_ms, cold_ms, max_memory_mb", m))
 		}
 	}
@@ -77,7 +74,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	pools := map[string][][]float64{}
 	want := splitList(*variants)
 	for _, v := range res.Variants {
-		if len(want) > 0 && !contains(want, v.Name) {
+		if len(want) > 0 && !slices.Contains(want, v.Name) {
 			continue
 		}
 		var recs [][]float64
@@ -118,7 +115,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 
 func writeCalibration(w io.Writer, cells []stats.CalibrationCell, metrics []string, trials int, alpha, threshold float64, res *report.Results) {
 	fmt.Fprintf(w, "Calibration on recorded cold starts (%s; %s, %d cores, cgroup %s, %d MB)\n",
-		res.CreatedAt.Format("2006-01-02"), orDashS(res.Environment.CPU), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB)
+		res.CreatedAt.Format("2006-01-02"), orDefault(res.Environment.CPU, "–"), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB)
 	fmt.Fprintf(w, "Gate on %s; coldbench rule: Mann-Whitney p < %g (split across metrics) and Hodges-Lehmann shift >= %g%%. %d resamples a cell.\n",
 		strings.Join(metrics, " + "), alpha, threshold, trials)
 	fmt.Fprintln(w, "Cells: share of trials judged a regression (A/A column: false alarms of either kind, regression + improvement).")
@@ -200,11 +197,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-func orDashS(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
 }

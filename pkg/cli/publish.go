@@ -5,8 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,7 +18,6 @@ import (
 // run by a workflow_run workflow that has a writable token but never runs the fork's code.
 func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	comment := fs.String("comment", "always", "post the sticky comment: always, on-change, never")
 	checkName := fs.String("check-name", "coldbench", "name of the check run")
 	failOn := fs.Bool("fail-on-regression", true, "conclude the check as failure on a regression")
@@ -26,19 +25,16 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 	pr := fs.Int("pr", 0, "pull request number (default: from the results)")
 	sha := fs.String("sha", "", "commit for the check run (default: from the results)")
 	tokenEnv := fs.String("token-env", "GITHUB_TOKEN", "environment variable holding the token")
-	help := fs.Bool("h", false, "")
-	if err := fs.Parse(args); err != nil {
-		return ExitBadInput, badInput(flagError(err, fs))
-	}
-	if *help {
-		fmt.Fprint(env.Stdout, errHelp(fs).(helpError).text+"\nArguments: RESULTS.json\n")
+	if done, err := parseFlags(fs, args, env, "\nArguments: RESULTS.json\n"); err != nil {
+		return ExitBadInput, err
+	} else if done {
 		return ExitOK, nil
 	}
 	var problems []string
 	if fs.NArg() != 1 {
 		problems = append(problems, "want exactly one results file: coldbench publish [flags] results.json")
 	}
-	if !contains(commentModes, *comment) {
+	if !slices.Contains(commentModes, *comment) {
 		problems = append(problems, fmt.Sprintf("--comment %q: valid values are %s", *comment, strings.Join(commentModes, ", ")))
 	}
 	token := env.Getenv(*tokenEnv)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/report"
@@ -19,25 +20,21 @@ var reportFormats = []string{"text", "markdown", "json", "html"}
 // get today's statistics, and --threshold/--alpha can be explored) unless --keep-analysis.
 func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "output format: "+strings.Join(reportFormats, ", "))
 	out := fs.String("o", "", "write to this file instead of stdout")
 	threshold := fs.Float64("threshold", 0, "re-decide with this threshold in percent (default: the run's)")
 	alpha := fs.Float64("alpha", 0, "re-decide with this significance level (default: the run's)")
 	keep := fs.Bool("keep-analysis", false, "print the stored analysis as it is")
-	help := fs.Bool("h", false, "")
-	if err := fs.Parse(args); err != nil {
-		return ExitBadInput, badInput(flagError(err, fs))
-	}
-	if *help {
-		fmt.Fprint(env.Stdout, errHelp(fs).(helpError).text+"\nArguments: RESULTS.json\n")
+	if done, err := parseFlags(fs, args, env, "\nArguments: RESULTS.json\n"); err != nil {
+		return ExitBadInput, err
+	} else if done {
 		return ExitOK, nil
 	}
 	var problems []string
 	if fs.NArg() != 1 {
 		problems = append(problems, "want exactly one results file: coldbench report [flags] results.json")
 	}
-	if !contains(reportFormats, *format) {
+	if !slices.Contains(reportFormats, *format) {
 		problems = append(problems, fmt.Sprintf("--format %q: valid values are %s", *format, strings.Join(reportFormats, ", ")))
 	}
 	if len(problems) > 0 {
@@ -85,13 +82,4 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 		return ExitFailure, err
 	}
 	return exitCode(res), nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
 }

@@ -203,6 +203,21 @@ func fileExistsAt(dir, name string) bool {
 	return err == nil
 }
 
+// parseFlags parses a command's flags; done is true when -h printed the usage (argsHelp adds
+// the positional arguments).
+func parseFlags(fs *flag.FlagSet, args []string, env Env, argsHelp string) (done bool, err error) {
+	fs.SetOutput(io.Discard)
+	help := fs.Bool("h", false, "")
+	if err := fs.Parse(args); err != nil {
+		return false, badInput(flagError(err, fs))
+	}
+	if *help {
+		fmt.Fprint(env.Stdout, errHelp(fs).(helpError).text+argsHelp)
+		return true, nil
+	}
+	return false, nil
+}
+
 // helpError carries a command's usage text to print with exit 0.
 type helpError struct{ text string }
 

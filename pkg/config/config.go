@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ func (p Problems) Err() error {
 // user spelled it (--samples, samples: in coldbench.yml, the samples input), for messages.
 func (c *Config) Validate(names func(field string) string) error {
 	var p Problems
-	if c.Runtime != "auto" && !contains(build.Runtimes, c.Runtime) {
+	if c.Runtime != "auto" && !slices.Contains(build.Runtimes, c.Runtime) {
 		p.add("%s %q: valid values are auto, %s", names("runtime"), c.Runtime, strings.Join(build.Runtimes, ", "))
 	}
 	if c.Samples < 2 {
@@ -104,7 +105,7 @@ func (c *Config) Validate(names func(field string) string) error {
 		p.add("%s %v: want a significance level between 0 and 0.5, such as 0.01", names("alpha"), c.Alpha)
 	}
 	for _, r := range c.References {
-		if !contains(ReferenceNames, r) {
+		if !slices.Contains(ReferenceNames, r) {
 			p.add("%s: unknown reference %q; valid values are %s, or none", names("references"), r, strings.Join(ReferenceNames, ", "))
 		}
 	}
@@ -262,15 +263,6 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errors.New("want a duration such as 30s, 500ms or 2m")
 	}
 	return d, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedNodeKeys(m map[string]yaml.Node) []string {

@@ -299,15 +299,11 @@ func isGate(metric string) bool {
 
 // overall is the worst gate verdict: regression beats improvement beats inconclusive beats none.
 func overall(cs []stats.Comparison) string {
-	rank := map[string]int{stats.NoChange: 0, stats.Inconclusive: 1, stats.Improvement: 2, stats.Regression: 3}
 	best, seen := stats.NoChange, false
 	for _, c := range cs {
-		if !isGate(c.Metric) {
-			continue
-		}
-		seen = true
-		if rank[c.Verdict] > rank[best] {
-			best = c.Verdict
+		if isGate(c.Metric) {
+			seen = true
+			best = stats.Worse(best, c.Verdict)
 		}
 	}
 	if !seen {

@@ -114,7 +114,7 @@ func Calibrate(pools map[string][][]float64, ns []int, shifts []float64, trials 
 								head[i] = pool[perm[i]][m] * (1 + shift)
 								base[i] = pool[perm[n+i]][m]
 							}
-							verdict = worse(verdict, dec.Decide(head, base))
+							verdict = Worse(verdict, dec.Decide(head, base))
 						}
 						counts[d][verdict]++
 					}
@@ -133,8 +133,9 @@ func Calibrate(pools map[string][][]float64, ns []int, shifts []float64, trials 
 	return out, nil
 }
 
-// worse ranks verdicts as the gate does: regression, improvement, inconclusive, none.
-func worse(a, b string) string {
+// Worse returns the graver of two verdicts, as the gate ranks them: regression, improvement,
+// inconclusive, none.
+func Worse(a, b string) string {
 	rank := map[string]int{NoChange: 0, Inconclusive: 1, Improvement: 2, Regression: 3}
 	if rank[b] > rank[a] {
 		return b
