@@ -101,6 +101,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	rule := stats.Rule{Threshold: *threshold / 100, Alpha: *alpha / float64(len(ms))}
 	deciders := []stats.Decider{
 		stats.RuleDecider(rule),
+		stats.AdaptiveDecider(rule, stats.Sequential{Block: 20}),
 		stats.RatioOfMeansDecider(2.0),
 		stats.RatioOfMeansDecider(1.0 + *threshold/100),
 		stats.SingleRunDecider(0.10),

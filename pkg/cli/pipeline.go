@@ -72,6 +72,7 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",
 			host, host))
 	}
+	rule := stats.Rule{Threshold: cfg.Threshold / 100, Alpha: cfg.Alpha}
 	var variants []runner.Variant
 	for _, pv := range plan {
 		v := report.Variant{Name: pv.name, Role: pv.role, Runtime: pv.runtime, Handler: pv.handler, Ref: pv.ref, Arch: host, DeployArch: build.ArchARM64}
@@ -105,6 +106,7 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 		res.Variants = append(res.Variants, v)
 	}
 
+	var seq stats.Sequential // set for an adaptive run
 	if len(variants) > 0 {
 		event := []byte(nil)
 		if cfg.Event != "" {
@@ -112,29 +114,71 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 				return nil, badInput(err)
 			}
 		}
-		prog := newProgress(p.env, cfg.Quiet, len(variants)*cfg.Samples)
+		// A fixed count, or (samples: auto, with a base to compare) blocks until the verdict is
+		// settled, each look at alpha / looks.
+		blocks := []int{cfg.Samples}
+		canAdapt := res.Variant(report.RoleHead) != nil && res.Variant(report.RoleBase) != nil && res.Variant(report.RoleBase).BuildError == ""
+		if cfg.Adaptive && canAdapt {
+			seq = stats.Sequential{Block: config.AdaptiveBlock, Max: cfg.MaxSamples}
+			blocks = nil
+			prev := 0
+			for _, n := range seq.Sizes() {
+				blocks = append(blocks, n-prev)
+				prev = n
+			}
+			res.Config.Adaptive, res.Config.Samples = true, cfg.MaxSamples
+		} else if cfg.Adaptive {
+			p.log.printf("samples auto: nothing to compare, so a fixed %d samples", cfg.Samples)
+		}
+		total := 0
+		for _, b := range blocks {
+			total += b
+		}
+		prog := newProgress(p.env, cfg.Quiet, len(variants)*total)
+		offset := 0
 		r, err := runner.New(runner.Config{
 			MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout, WarmInvokes: cfg.WarmInvokes, Event: event,
 			NoEvict: cfg.NoEvict, WorkDir: workDir, Seed: res.Config.Seed, OutboundDelay: cfg.OutboundDelay,
-			Progress: prog.update,
+			Progress: func(done, _ int, s runner.Sample) { prog.update(offset+done, len(variants)*total, s) },
 		})
 		if err != nil {
 			return nil, failure(err)
 		}
-		p.log.printf("sampling %d variants x %d cold starts (memory %d MB, cgroup %s)", len(variants), cfg.Samples, cfg.MemoryMB, r.Limits().Cgroup)
-		run, err := r.Run(ctx, variants, cfg.Samples)
-		r.Close()
+		defer r.Close()
+		p.log.printf("sampling %d variants x %d cold starts (memory %d MB, cgroup %s)", len(variants), total, cfg.MemoryMB, r.Limits().Cgroup)
+		for look, n := range blocks {
+			run, err := r.Run(ctx, variants, n)
+			if run != nil {
+				res.Samples = append(res.Samples, run.Samples...)
+				res.Environment.Limits = run.Limits
+			}
+			if err != nil {
+				prog.done()
+				return nil, err
+			}
+			offset += len(run.Samples)
+			if seq.Block == 0 {
+				continue
+			}
+			lookRule := seq.LookRule(rule)
+			res.Config.Alpha, res.Config.Looks, res.Config.Samples = lookRule.Alpha, seq.Looks(), len(res.SamplesOf("head"))
+			res.Analyze(lookRule)
+			if stats.Settled(res.Verdict) && look < len(blocks)-1 {
+				p.log.printf("verdict %s after %d samples a side (look %d of %d): stopping early", res.Verdict, res.Config.Samples, look+1, seq.Looks())
+				break
+			}
+		}
 		prog.done()
-		if run != nil {
-			res.Samples = run.Samples
-			res.Environment.Limits = run.Limits
-		}
-		if err != nil {
-			return nil, err
-		}
 	}
-	rule := stats.Rule{Threshold: cfg.Threshold / 100, Alpha: cfg.Alpha}
+	if res.Config.Adaptive {
+		rule.Alpha = res.Config.Alpha
+	}
 	res.Analyze(rule)
+	if res.Config.Adaptive {
+		res.Warnings = append(res.Warnings, stats.Warning{Code: "adaptive", Message: fmt.Sprintf(
+			"adaptive sampling: %d samples a side, analysed after every %d, at alpha %.2g per look (%g over %d looks)",
+			res.Config.Samples, seq.Block, res.Config.Alpha, cfg.Alpha, seq.Looks())})
+	}
 	res.DurationMs = float64(p.env.Now().Sub(start).Milliseconds())
 	return res, nil
 }

@@ -107,3 +107,32 @@ func exec_(name, dir string, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
+
+// --samples auto stops at the first look when the verdict is already clear.
+func TestRunAdaptiveStopsEarly(t *testing.T) {
+	dir, _ := repoWithPR(t)
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "master", "--samples", "auto", "--max-samples", "60",
+		"--references", "none", "--json", "r.json"}, env)
+	if code != ExitRegression {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errb)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	var res struct {
+		Config struct {
+			Samples, Looks int
+			Adaptive       bool
+			Alpha          float64
+		}
+		Samples []json.RawMessage
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Config.Adaptive || res.Config.Samples != 20 || res.Config.Looks != 3 || len(res.Samples) != 40 || res.Config.Alpha != 0.01/3 {
+		t.Errorf("adaptive run: config %+v with %d samples, want a stop after the first of 3 looks (20 a side) at alpha 0.01/3", res.Config, len(res.Samples))
+	}
+	if !strings.Contains(errb.String(), "stopping early") || !strings.Contains(out.String(), "adaptive sampling: 20 samples a side") {
+		t.Errorf("no word of the early stop:\n%s\n%s", errb, out)
+	}
+}

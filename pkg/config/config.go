@@ -28,8 +28,12 @@ type Config struct {
 	Runtime string // auto, go, rust, deno, provided
 	// Base is the revision to compare with: "" means the merge-base with the default branch when
 	// Handler is in a git repository, "none" turns the comparison off.
-	Base        string
-	Samples     int
+	Base    string
+	Samples int
+	// Adaptive samples in blocks of AdaptiveBlock until the verdict is settled or MaxSamples is
+	// reached ("samples: auto").
+	Adaptive    bool
+	MaxSamples  int
 	MemoryMB    int
 	Threshold   float64 // percent
 	Alpha       float64
@@ -53,6 +57,7 @@ func Default() Config {
 	return Config{
 		Runtime:       "auto",
 		Samples:       50,
+		MaxSamples:    100,
 		MemoryMB:      runner.DefaultMemoryMB,
 		Threshold:     5,
 		Alpha:         0.01,
@@ -61,6 +66,9 @@ func Default() Config {
 		OutboundDelay: 50 * time.Millisecond,
 	}
 }
+
+// AdaptiveBlock is the number of samples a side added between two looks of an adaptive run.
+const AdaptiveBlock = 20
 
 // ReferenceNames lists the valid references: each runtime's work handler and its hello variant.
 var ReferenceNames = []string{"go", "rust", "deno", "go-hello", "rust-hello", "deno-hello"}
@@ -94,6 +102,9 @@ func (c *Config) Validate(names func(field string) string) error {
 	}
 	if c.Samples < 2 {
 		p.add("%s %d: need at least 2 samples a variant (50 or more for a dependable verdict)", names("samples"), c.Samples)
+	}
+	if c.Adaptive && (c.MaxSamples < AdaptiveBlock || c.MaxSamples > 10000) {
+		p.add("%s %d: adaptive sampling needs %d to 10000", names("max-samples"), c.MaxSamples, AdaptiveBlock)
 	}
 	if c.MemoryMB < runner.MinMemoryMB || c.MemoryMB > runner.MaxMemoryMB {
 		p.add("%s %d: Lambda allows %d to %d MB", names("memory"), c.MemoryMB, runner.MinMemoryMB, runner.MaxMemoryMB)
@@ -154,7 +165,7 @@ func ParseReferences(s string) []string {
 // fileKeys are the keys of coldbench.yml, with the field each sets.
 var fileKeys = map[string]string{
 	"handler": "handler", "runtime": "runtime", "base": "base", "samples": "samples", "memory": "memory",
-	"threshold": "threshold", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
+	"threshold": "threshold", "max-samples": "max-samples", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
 	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
 }
@@ -213,7 +224,12 @@ func (c *Config) Set(key, val string) error {
 	case "base", "base-ref":
 		c.Base = val
 	case "samples":
+		if c.Adaptive = val == "auto"; c.Adaptive {
+			return nil
+		}
 		c.Samples, err = strconv.Atoi(val)
+	case "max-samples":
+		c.MaxSamples, err = strconv.Atoi(val)
 	case "memory":
 		c.MemoryMB, err = strconv.Atoi(strings.TrimSuffix(strings.ToUpper(val), "MB"))
 	case "threshold":

@@ -127,6 +127,10 @@ type Runner struct {
 	limits   Limits
 	outbound *outboundServer
 	prefix   string
+	// The sampling order's stream and the counts so far: consecutive Runs (blocks of an adaptive
+	// run) continue the same randomized order and numbering.
+	rng          *mrand.Rand
+	rounds, seqs int
 }
 
 // startMu serialises process starts: in cgroup v1 the whole runner process briefly joins the
@@ -165,7 +169,7 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = uint64(time.Now().UnixNano())
 	}
-	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid())}
+	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid()), rng: mrand.New(mrand.NewPCG(cfg.Seed, 0x636f6c64))}
 	r.cg = probeCgroups(r.prefix)
 	r.limits = Limits{
 		Cgroup:            "none",
@@ -221,7 +225,8 @@ func (r *Runner) Close() {
 // Run samples every variant n times, in randomized round-robin blocks: each round takes one sample
 // of every variant, in a fresh random order, so drift on a busy machine falls on all variants alike.
 // A failed sample is recorded and the run goes on; only ctx's end stops it early, and what was
-// measured until then is returned with ctx's error.
+// measured until then is returned with ctx's error. A further Run continues the numbering (Index,
+// Seq) and the random order where the last one stopped.
 func (r *Runner) Run(ctx context.Context, variants []Variant, n int) (*Result, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("samples %d: need at least 1", n)
@@ -239,10 +244,10 @@ func (r *Runner) Run(ctx context.Context, variants []Variant, n int) (*Result, e
 		arts[i], artErrs[i] = loadArtifact(v.Artifact)
 	}
 	res := &Result{Limits: r.limits, Seed: r.cfg.Seed, MemoryMB: r.cfg.MemoryMB, Started: time.Now()}
-	rng := mrand.New(mrand.NewPCG(r.cfg.Seed, 0x636f6c64))
 	total := n * len(variants)
+	defer func() { r.rounds += n }()
 	for round := 0; round < n; round++ {
-		for _, i := range rng.Perm(len(variants)) {
+		for _, i := range r.rng.Perm(len(variants)) {
 			if err := ctx.Err(); err != nil {
 				res.Finished = time.Now()
 				return res, err
@@ -254,7 +259,8 @@ func (r *Runner) Run(ctx context.Context, variants []Variant, n int) (*Result, e
 			} else {
 				s = r.sample(ctx, variants[i], arts[i])
 			}
-			s.Index, s.Seq = round, len(res.Samples)
+			s.Index, s.Seq = r.rounds+round, r.seqs
+			r.seqs++
 			res.Samples = append(res.Samples, s)
 			if r.cfg.Progress != nil {
 				r.cfg.Progress(len(res.Samples), total, s)

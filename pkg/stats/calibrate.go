@@ -142,3 +142,52 @@ func Worse(a, b string) string {
 	}
 	return a
 }
+
+// Sequential is a fixed look schedule for adaptive sampling: analyse after every Block samples a
+// side, up to Max, stopping as soon as the verdict is settled (anything but inconclusive). Each
+// look tests at Alpha divided by the number of looks (Bonferroni), so however early it stops,
+// the false-alarm rate stays within the rule's alpha. Stopping on "no change" can only lower it.
+type Sequential struct {
+	Block, Max int
+}
+
+// Looks is the number of analyses the schedule allows.
+func (q Sequential) Looks() int { return (q.Max + q.Block - 1) / q.Block }
+
+// LookRule is the rule each look applies.
+func (q Sequential) LookRule(r Rule) Rule {
+	r.Alpha /= float64(q.Looks())
+	return r
+}
+
+// Sizes lists the samples a side at each look.
+func (q Sequential) Sizes() []int {
+	var out []int
+	for n := q.Block; ; n += q.Block {
+		if n >= q.Max {
+			return append(out, q.Max)
+		}
+		out = append(out, n)
+	}
+}
+
+// Settled reports whether a verdict ends adaptive sampling.
+func Settled(verdict string) bool { return verdict != Inconclusive }
+
+// AdaptiveDecider applies a schedule of q.Block a look, up to all the samples it is given.
+func AdaptiveDecider(rule Rule, q Sequential) Decider {
+	return Decider{
+		Name: fmt.Sprintf("coldbench adaptive (%d a look)", q.Block),
+		Decide: func(head, base []float64) string {
+			sq := Sequential{Block: q.Block, Max: len(head)}
+			look := RuleDecider(sq.LookRule(rule))
+			v := Inconclusive
+			for _, n := range sq.Sizes() {
+				if v = look.Decide(head[:n], base[:n]); Settled(v) {
+					return v
+				}
+			}
+			return v
+		},
+	}
+}
