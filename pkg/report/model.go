@@ -85,10 +85,10 @@ type RunConfig struct {
 	OutboundDelayMs float64 `json:"outbound_delay_ms"`
 	Seed            uint64  `json:"seed"`
 	// Adaptive runs analyse after every block; Alpha is then the per-look level (alpha / looks).
-	Adaptive bool `json:"adaptive,omitempty"`
-	Looks    int  `json:"looks,omitempty"`
-	HeadRef         string  `json:"head_ref,omitempty"`
-	BaseRef         string  `json:"base_ref,omitempty"`
+	Adaptive bool   `json:"adaptive,omitempty"`
+	Looks    int    `json:"looks,omitempty"`
+	HeadRef  string `json:"head_ref,omitempty"`
+	BaseRef  string `json:"base_ref,omitempty"`
 }
 
 // Environment describes the machine, so numbers from different machines are never confused.

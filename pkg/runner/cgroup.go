@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -248,27 +250,75 @@ func (s cgroupSetup) newSample(name string, memoryMB int) (*sampleCgroup, error)
 	return cg, nil
 }
 
-// enter moves the calling process into the cgroup (v1 only) and returns how to move it back.
-func (cg *sampleCgroup) enter() (leave func(), err error) {
-	if cg == nil || cg.setup.version != "v1" {
-		return func() {}, nil
+// startInCgroup starts cmd inside cg. In cgroup v2 the process is born in it (CLONE_INTO_CGROUP,
+// set up by newSample). Cgroup v1 cannot do that, and charges made before a process joins stay
+// behind, so the bootstrap is started traced: the kernel stops it right after execve, before its
+// first instruction; it joins the cgroup and is let go. Its code pages are read after that, so
+// they are charged to the sample as on Lambda. Where tracing is not allowed it joins just after
+// the start instead, and the (small) early charges stay with the runner.
+//
+// held is how long the bootstrap was held stopped: harness time, not the bootstrap's, which the
+// caller takes off the measured init (the stop and the cgroup writes cost ~0.3 ms).
+//
+// A start that fails with ETXTBSY is retried: a file another goroutine just wrote can still be
+// open for writing in a sibling's fork for an instant (golang.org/issue/22315).
+func startInCgroup(newCmd func() *exec.Cmd, cg *sampleCgroup) (cmd *exec.Cmd, held time.Duration, err error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		cmd, held, err = startOnce(newCmd(), cg)
+		if !errors.Is(err, syscall.ETXTBSY) {
+			return cmd, held, err
+		}
+		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 	}
-	self := strconv.Itoa(os.Getpid())
-	if err := writeFile(cg.memDir, "cgroup.procs", self); err != nil {
-		return nil, err
+	return nil, 0, err
+}
+
+func startOnce(cmd *exec.Cmd, cg *sampleCgroup) (*exec.Cmd, time.Duration, error) {
+	if cg == nil || cg.setup.version != "v1" {
+		return cmd, 0, cmd.Start()
+	}
+	// The tracer is the thread that forked: every ptrace call must come from it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd.SysProcAttr.Ptrace = true
+	if err := cmd.Start(); err != nil {
+		if !errors.Is(err, syscall.EPERM) {
+			return cmd, 0, err
+		}
+		// Tracing refused (seccomp, yama): join right after the start instead.
+		cmd = &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Dir: cmd.Dir, Env: cmd.Env, Stdout: cmd.Stdout, Stderr: cmd.Stderr, SysProcAttr: cmd.SysProcAttr}
+		cmd.SysProcAttr.Ptrace = false
+		if err := cmd.Start(); err != nil {
+			return cmd, 0, err
+		}
+		_ = cg.join(cmd.Process.Pid)
+		return cmd, 0, nil
+	}
+	pid := cmd.Process.Pid
+	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(pid, &ws, syscall.WALL, nil); err != nil || !ws.Stopped() {
+		_ = cmd.Process.Kill()
+		return cmd, 0, fmt.Errorf("bootstrap did not stop after exec: %v", err)
+	}
+	stopped := time.Now()
+	joinErr := cg.join(pid)
+	if err := syscall.PtraceDetach(pid); err != nil {
+		_ = cmd.Process.Kill()
+		return cmd, 0, fmt.Errorf("release traced bootstrap: %w", err)
+	}
+	return cmd, time.Since(stopped), joinErr
+}
+
+// join moves pid into the cgroup's v1 hierarchies.
+func (cg *sampleCgroup) join(pid int) error {
+	p := strconv.Itoa(pid)
+	if err := writeFile(cg.memDir, "cgroup.procs", p); err != nil {
+		return err
 	}
 	if cg.cpuDir != "" {
-		if err := writeFile(cg.cpuDir, "cgroup.procs", self); err != nil {
-			_ = writeFile(cg.setup.memDir, "cgroup.procs", self)
-			return nil, err
-		}
+		return writeFile(cg.cpuDir, "cgroup.procs", p)
 	}
-	return func() {
-		_ = writeFile(cg.setup.memDir, "cgroup.procs", self)
-		if cg.cpuDir != "" {
-			_ = writeFile(cg.setup.cpuDir, "cgroup.procs", self)
-		}
-	}, nil
+	return nil
 }
 
 // peakBytes is the cgroup's memory high-water mark (0 when unknown).
@@ -310,7 +360,7 @@ func (cg *sampleCgroup) oomKills() int {
 	return 0
 }
 
-// pids lists the processes still in the cgroup.
+// pids lists the processes still in the cgroup, never the runner itself.
 func (cg *sampleCgroup) pids() []int {
 	if cg == nil {
 		return nil
@@ -321,7 +371,7 @@ func (cg *sampleCgroup) pids() []int {
 	}
 	var out []int
 	for _, f := range strings.Fields(string(b)) {
-		if n, err := strconv.Atoi(f); err == nil {
+		if n, err := strconv.Atoi(f); err == nil && n != os.Getpid() {
 			out = append(out, n)
 		}
 	}

@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -132,10 +131,6 @@ type Runner struct {
 	rng          *mrand.Rand
 	rounds, seqs int
 }
-
-// startMu serialises process starts: in cgroup v1 the whole runner process briefly joins the
-// sample's cgroup, which must not overlap with another sample's start.
-var startMu sync.Mutex
 
 // sampleSeq numbers samples process-wide, so cgroups of concurrent runners never collide.
 var sampleSeq atomic.Int64
@@ -326,21 +321,25 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 		return setupFail("pipe", err)
 	}
 	bootstrap := filepath.Join(taskRoot, "bootstrap")
-	cmd := &exec.Cmd{
-		Path:   bootstrap,
-		Args:   []string{bootstrap},
-		Dir:    taskRoot,
-		Env:    r.lambdaEnv(v, ln.Addr().String(), taskRoot, tmpDir),
-		Stdout: pw,
-		Stderr: pw,
-		SysProcAttr: &syscall.SysProcAttr{
-			Setpgid:   true,
-			Pdeathsig: syscall.SIGKILL,
-		},
-	}
-	if cg != nil && cg.fd >= 0 {
-		cmd.SysProcAttr.UseCgroupFD = true
-		cmd.SysProcAttr.CgroupFD = cg.fd
+	env := r.lambdaEnv(v, ln.Addr().String(), taskRoot, tmpDir)
+	newCmd := func() *exec.Cmd {
+		cmd := &exec.Cmd{
+			Path:   bootstrap,
+			Args:   []string{bootstrap},
+			Dir:    taskRoot,
+			Env:    env,
+			Stdout: pw,
+			Stderr: pw,
+			SysProcAttr: &syscall.SysProcAttr{
+				Setpgid:   true,
+				Pdeathsig: syscall.SIGKILL,
+			},
+		}
+		if cg != nil && cg.fd >= 0 {
+			cmd.SysProcAttr.UseCgroupFD = true
+			cmd.SysProcAttr.CgroupFD = cg.fd
+		}
+		return cmd
 	}
 
 	// The first event waits in the queue before the process starts, as an on-demand cold start's
@@ -353,21 +352,10 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 		first <- invokeResult{out, err}
 	}()
 
-	// In cgroup v1 a process cannot be born in a cgroup, and charges made before it joins stay
-	// behind (moving charges is deprecated), so the runner steps into the sample's cgroup for the
-	// fork and back out: the bootstrap starts inside it from its first page.
-	startMu.Lock()
-	leave, err := cg.enter()
-	if err != nil {
-		startMu.Unlock()
-		pr.Close()
-		pw.Close()
-		return setupFail("enter cgroup", err)
-	}
-	t0 := time.Now()
-	err = cmd.Start()
-	leave()
-	startMu.Unlock()
+	start := time.Now()
+	cmd, held, err := startInCgroup(newCmd, cg)
+	// Time zero of Lambda's Init Duration, less what the bootstrap spent held stopped by us.
+	t0 := start.Add(held)
 	pw.Close()
 	if err != nil {
 		pr.Close()
