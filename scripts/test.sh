@@ -10,7 +10,7 @@ go test -count=1 -timeout 30m "$@" ./...
 # The reference handlers' own tests (the shared checksum vectors), each with its own toolchain.
 (cd handlers/go && go vet ./... && go test -count=1 ./...)
 (cd handlers/rust && cargo test --quiet)
-(cd handlers/deno && deno test --quiet)
+(cd handlers/deno && NO_COLOR=1 deno test --quiet)
 # The workflows, with actionlint (the version pinned here; not a dependency of coldbench itself).
 go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -no-color .github/workflows/*.yml
 echo "actionlint: workflows ok"
