@@ -23,9 +23,10 @@ ARG DENO_VERSION=2.9.6
 ARG CARGO_LAMBDA_VERSION=1.9.2
 ENV RUSTUP_HOME=/usr/local/rustup \
     CARGO_HOME=/usr/local/cargo \
-    PATH=/usr/local/cargo/bin:/opt/coldbench/bin:$PATH \
+    PATH=/usr/local/cargo/bin:$PATH \
     COLDBENCH_HANDLERS_DIR=/opt/coldbench/handlers \
-    COLDBENCH_TOOLS=/opt/coldbench/tools
+    COLDBENCH_TOOLS=/opt/coldbench/tools \
+    GOTOOLCHAIN=auto
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl git unzip zip python3-pip npm \
  && rm -rf /var/lib/apt/lists/*
@@ -33,10 +34,10 @@ RUN apt-get update \
 RUN curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --no-modify-path --profile minimal \
       --default-toolchain "${RUST_VERSION}" --target aarch64-unknown-linux-gnu --target x86_64-unknown-linux-gnu \
  && pip3 install --no-cache-dir --break-system-packages "cargo-lambda==${CARGO_LAMBDA_VERSION}"
-# Deno for this image's arch, and the arm64 binary that goes into arm64 run packages.
-RUN mkdir -p /opt/coldbench/bin /opt/coldbench/tools/deno-arm64 \
+# Deno for this image's arch (npm links it into /usr/local/bin), and the arm64 binary that goes
+# into arm64 run packages. GOTOOLCHAIN=auto lets a handler's go.mod pick its own Go.
+RUN mkdir -p /opt/coldbench/tools/deno-arm64 \
  && npm install -g --no-audit --no-fund "deno@${DENO_VERSION}" \
- && ln -s "$(npm root -g)/deno/bin/deno" /opt/coldbench/bin/deno || true \
  && cd /opt/coldbench/tools/deno-arm64 \
  && npm pack --silent "@deno/linux-arm64-glibc@${DENO_VERSION}" \
  && tar -xzf deno-linux-arm64-glibc-*.tgz && mv package/deno . && rm -rf package ./*.tgz \
