@@ -30,18 +30,18 @@ func WriteText(w io.Writer, r *Results, opt TextOptions) {
 	fmt.Fprintf(w, "%s\n\n", line)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(r.Comparisons) > 0 {
-		fmt.Fprintln(tw, "head vs base\tbase\thead\tdelta\t95% CI\tp\tverdict\t")
+		fmt.Fprintln(tw, "head vs base\tbase\thead\tdelta\t95% CI\tp\tverdict")
 		for _, c := range r.Comparisons {
 			u := unitOf(c.Metric)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", metricLabel(c.Metric), num(c.Base, u), num(c.Head, u), pctStr(c.ShiftPct), ciStr(c), pStr(c.PValue), verdictMark(c.Verdict))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", metricLabel(c.Metric), num(c.Base, u), num(c.Head, u), pctStr(c.ShiftPct), ciStr(c), pStr(c.PValue), verdictMark(c.Verdict))
 		}
 		if bz, hz, ok := zipDelta(r); ok {
-			fmt.Fprintf(tw, "arm64 zip\t%s\t%s\t%s\t\t\t\t\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
+			fmt.Fprintf(tw, "arm64 zip\t%s\t%s\t%s\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(tw, "variant\tinit p50\tinit p90\tinvoke p50\tcold p50\tmemory\tarm64 zip\tfailed\t")
+	fmt.Fprintln(tw, "variant\tinit p50\tinit p90\tinvoke p50\tcold p50\tmemory\tarm64 zip\tfailed")
 	for _, v := range r.Variants {
 		s := v.Summary
 		zip := int64(0)
@@ -54,7 +54,7 @@ func WriteText(w io.Writer, r *Results, opt TextOptions) {
 		if v.BuildError != "" {
 			failed = "build failed"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", variantLabel(v), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"), p50(s.DurationMs, "ms"), p50(s.ColdMs, "ms"), p50(s.MaxMemoryMB, "MB"), sizeStr(zip), failed)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", variantLabel(v), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"), p50(s.DurationMs, "ms"), p50(s.ColdMs, "ms"), p50(s.MaxMemoryMB, "MB"), sizeStr(zip), failed)
 	}
 	tw.Flush()
 	for _, v := range r.Variants {
