@@ -20,6 +20,9 @@ import (
 	"github.com/coldbench/coldbench/pkg/stats"
 )
 
+// buildTimeout bounds one build (a cold Rust build for arm64 takes about two minutes here).
+const buildTimeout = 20 * time.Minute
+
 // planned is a variant before it is built.
 type planned struct {
 	name, role, runtime, dir, handler, ref, cacheKey string
@@ -279,7 +282,10 @@ func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 	for _, arch := range arches {
 		req.Arch, req.Name = arch, pv.name+"-"+arch
 		t := time.Now()
-		art, err := build.Build(ctx, req)
+		// Every build has a deadline: a hanging build script must not hang the job.
+		bctx, cancel := context.WithTimeout(ctx, buildTimeout)
+		art, err := build.Build(bctx, req)
+		cancel()
 		if err != nil {
 			return deploy, nil, err
 		}
