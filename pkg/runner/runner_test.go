@@ -363,3 +363,32 @@ func TestNewRejectsMemoryOutsideLambdasRange(t *testing.T) {
 		}
 	}
 }
+
+// After crashing, hanging, flooding and forking handlers, no process runs from a task root and
+// no task root is left (newTestRunner's cleanup checks the work dir).
+func TestNothingLeaks(t *testing.T) {
+	t.Parallel()
+	p := need(t, "go")
+	work := t.TempDir()
+	r := newTestRunner(t, Config{WorkDir: work, InitTimeout: 2 * time.Second, Timeout: time.Second})
+	before := processesUnder(work)
+	for _, mode := range []string{"orphan", "hang", "hang-init", "exit-invoke", "panic-init", "flood", ""} {
+		r.Sample(context.Background(), Variant{Name: mode, Artifact: p, Env: map[string]string{"TEST_MODE": mode}})
+	}
+	if after := processesUnder(work); after != before || after != 0 {
+		t.Errorf("%d processes run from the work dir after the samples (%d before)", after, before)
+	}
+}
+
+// processesUnder counts live processes whose working directory is under dir.
+func processesUnder(dir string) int {
+	entries, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range entries {
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if err == nil && strings.HasPrefix(cwd, dir) {
+			n++
+		}
+	}
+	return n
+}
