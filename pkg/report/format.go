@@ -241,7 +241,11 @@ func allWarnings(r *Results) []string {
 		}
 	}
 	add("", r.Warnings)
+	compared := r.Variant(RoleHead) != nil && r.Variant(RoleBase) != nil
 	for _, v := range r.Variants {
+		if compared && v.Role == RoleReference {
+			continue // in a PR the caveats that matter are head's and base's
+		}
 		for _, m := range []string{MetricInit, MetricCold} {
 			if s := v.Summary.Get(m); s != nil {
 				add(v.Name+" "+m+": ", s.Warnings)
