@@ -34,6 +34,11 @@ func buildDeno(ctx context.Context, req Request, stage string) (*Artifact, error
 		return nil, err
 	}
 	env := BuildEnv(os.Getenv, "DENO_NO_UPDATE_CHECK=1")
+	if os.Getenv("DENO_CERT") == "" && os.Getenv("SSL_CERT_FILE") != "" {
+		// deno bundle fetches esbuild from npm; behind a TLS-inspecting proxy Deno's built-in
+		// roots fail where the system's CA file (which the rest of the toolchain uses) works.
+		env = append(env, "DENO_CERT="+os.Getenv("SSL_CERT_FILE"))
+	}
 	tool := map[string]string{"deno": version(ctx, req.Tools.Deno, "--version")}
 
 	if req.Tools.Denort != "" {

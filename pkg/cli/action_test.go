@@ -36,7 +36,7 @@ done
 `
 
 // repoWithPR makes a git repository whose base commit has a fast handler and whose head commit
-// makes it 80 ms slower to init, and returns it with the pull request's event file.
+// makes it 200 ms slower to init (clear even on a loaded machine), and returns it with the pull request's event file.
 func repoWithPR(t *testing.T) (dir, event string) {
 	t.Helper()
 	testenv.Tool(t, "git")
@@ -65,7 +65,7 @@ func repoWithPR(t *testing.T) (dir, event string) {
 	git("commit", "-qm", "fast handler")
 	base := git("rev-parse", "HEAD")
 	git("checkout", "-q", "-b", "changes")
-	write("0.08")
+	write("0.2")
 	git("commit", "-qam", "slower init")
 	head := git("rev-parse", "HEAD")
 

@@ -111,7 +111,7 @@ func (r Rule) decide(c Comparison) string {
 
 // Validate reports a rule that cannot decide anything.
 func (r Rule) Validate() error {
-	if !(r.Threshold > 0 && r.Threshold < 10) {
+	if !(r.Threshold > 0 && r.Threshold < 100) {
 		return fmt.Errorf("threshold %v: want a fraction above 0 (0.05 = 5%%)", r.Threshold)
 	}
 	if !(r.Alpha > 0 && r.Alpha < 0.5) {
