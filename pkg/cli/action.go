@@ -27,6 +27,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"handler", "handler"}, {"runtime", "runtime"}, {"base-ref", "base"}, {"samples", "samples"},
 	{"memory", "memory"}, {"threshold", "threshold"}, {"alpha", "alpha"}, {"references", "references"},
 	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
+	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"},
 }
 
 // Comment modes.

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/coldbench/coldbench/pkg/awslambda"
 	"io"
 	"os"
 	"os/exec"
@@ -35,6 +39,8 @@ type pipeline struct {
 	env   Env
 	log   *logger
 	tools build.Tools
+	// awsWait is the first polling delay for Lambda function state (tests shorten it).
+	awsWait time.Duration
 }
 
 // execute runs the whole benchmark and returns its results. An error means nothing could be
@@ -70,7 +76,10 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 
 	host := build.HostArch()
 	res.Environment = environment(host)
-	if host != build.ArchARM64 {
+	if cfg.Mode == "aws" {
+		host = build.ArchARM64
+		res.Environment.Notes = append(res.Environment.Notes, "timed on AWS Lambda (arm64, provided.al2023): Init Duration, Duration and Max Memory Used are Lambda's own REPORT figures")
+	} else if host != build.ArchARM64 {
 		res.Environment.Notes = append(res.Environment.Notes, fmt.Sprintf(
 			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",
 			host, host))
@@ -139,15 +148,14 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 		}
 		prog := newProgress(p.env, cfg.Quiet, len(variants)*total)
 		offset := 0
-		r, err := runner.New(runner.Config{
-			MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout, WarmInvokes: cfg.WarmInvokes, Event: event,
-			NoEvict: cfg.NoEvict, WorkDir: workDir, Seed: res.Config.Seed, OutboundDelay: cfg.OutboundDelay,
-			Progress: func(done, _ int, s runner.Sample) { prog.update(offset+done, len(variants)*total, s) },
-		})
+		r, err := p.newSampler(ctx, event, workDir, res.Config.Seed,
+			func(done, _ int, s runner.Sample) { prog.update(offset+done, len(variants)*total, s) })
 		if err != nil {
-			return nil, failure(err)
+			return nil, err
 		}
-		defer r.Close()
+		if c, ok := r.(interface{ Close() }); ok {
+			defer c.Close()
+		}
 		p.log.printf("sampling %d variants x %d cold starts (memory %d MB, cgroup %s)", len(variants), total, cfg.MemoryMB, r.Limits().Cgroup)
 		for look, n := range blocks {
 			run, err := r.Run(ctx, variants, n)
@@ -184,6 +192,51 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 	}
 	res.DurationMs = float64(p.env.Now().Sub(start).Milliseconds())
 	return res, nil
+}
+
+// sampler takes cold samples in randomized interleaved rounds. Its two implementations are the
+// local runner (embedded Runtime API emulator) and the AWS runner (real Lambda).
+type sampler interface {
+	Run(ctx context.Context, variants []runner.Variant, n int) (*runner.Result, error)
+	Limits() runner.Limits
+}
+
+func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string, seed uint64, progress func(int, int, runner.Sample)) (sampler, error) {
+	cfg := p.cfg
+	if cfg.Mode != "aws" {
+		r, err := runner.New(runner.Config{
+			MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout, WarmInvokes: cfg.WarmInvokes, Event: event,
+			NoEvict: cfg.NoEvict, WorkDir: workDir, Seed: seed, OutboundDelay: cfg.OutboundDelay, Progress: progress,
+		})
+		if err != nil {
+			return nil, failure(err)
+		}
+		return r, nil
+	}
+	// coldbench's own credentials (environment, profile, role): they sign API calls and are never
+	// passed to builds or handlers.
+	var opts []func(*awsconfig.LoadOptions) error
+	if cfg.AWSRegion != "" {
+		opts = append(opts, awsconfig.WithRegion(cfg.AWSRegion))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("mode aws: load AWS configuration: %w", err))
+	}
+	if awsCfg.Region == "" {
+		return nil, badInput(errors.New("mode aws: no region: set --aws-region or AWS_REGION"))
+	}
+	client := lambda.NewFromConfig(awsCfg, func(o *lambda.Options) {
+		if cfg.AWSEndpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.AWSEndpoint)
+		}
+	})
+	r, err := awslambda.New(awslambda.Config{Client: client, RoleARN: cfg.AWSRoleARN, MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout,
+		Arch: build.ArchARM64, Event: event, Seed: seed, Progress: progress, WaitMin: p.awsWait, WaitMax: 5 * p.awsWait})
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return r, nil
 }
 
 // plan decides the variants: head (the handler as it is in the work tree), base (the same path
@@ -276,8 +329,8 @@ func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 	req := build.Request{Dir: pv.dir, Runtime: pv.runtime, OutDir: outDir, Tools: p.tools, CacheKey: pv.cacheKey}
 	host := build.HostArch()
 	arches := []string{build.ArchARM64}
-	if host != build.ArchARM64 {
-		arches = append(arches, host)
+	if host != build.ArchARM64 && p.cfg.Mode != "aws" {
+		arches = append(arches, host) // timed here; arm64 is timed on Lambda in mode aws
 	}
 	for _, arch := range arches {
 		req.Arch, req.Name = arch, pv.name+"-"+arch

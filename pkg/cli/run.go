@@ -37,6 +37,10 @@ var runFlags = []struct{ name, usage string }{
 	{"html", "write the HTML report (distributions drawn) to this file"},
 	{"seed", "seed of the sampling order (default: time)"},
 	{"no-evict", "keep the handler's files in the page cache (faster than Lambda; not recommended)"},
+	{"mode", "where to sample: local (embedded emulator) or aws (real Lambda, arm64, your AWS credentials)"},
+	{"aws-role-arn", "mode aws: execution role ARN for the functions coldbench creates and deletes"},
+	{"aws-region", "mode aws: region (default: the AWS config's)"},
+	{"aws-endpoint", "mode aws: Lambda API endpoint override (tests, proxies)"},
 }
 
 // parseRun reads defaults, then coldbench.yml, then flags, and validates the result.

@@ -50,12 +50,22 @@ type Config struct {
 	NoEvict       bool
 	HandlersDir   string
 	Quiet         bool
+	// Mode is where samples are taken: "local" (the embedded emulator) or "aws" (real Lambda,
+	// with the credentials of coldbench's own environment).
+	Mode        string
+	AWSRoleARN  string
+	AWSRegion   string
+	AWSEndpoint string
 }
+
+// Modes lists the valid values of Mode.
+var Modes = []string{"local", "aws"}
 
 // Default returns the embedded defaults: a local run of the reference handlers.
 func Default() Config {
 	return Config{
 		Runtime:       "auto",
+		Mode:          "local",
 		Samples:       50,
 		MaxSamples:    100,
 		MemoryMB:      runner.DefaultMemoryMB,
@@ -99,6 +109,12 @@ func (c *Config) Validate(names func(field string) string) error {
 	var p Problems
 	if c.Runtime != "auto" && !slices.Contains(build.Runtimes, c.Runtime) {
 		p.add("%s %q: valid values are auto, %s", names("runtime"), c.Runtime, strings.Join(build.Runtimes, ", "))
+	}
+	if !slices.Contains(Modes, c.Mode) {
+		p.add("%s %q: valid values are %s", names("mode"), c.Mode, strings.Join(Modes, ", "))
+	}
+	if c.Mode == "aws" && !strings.HasPrefix(c.AWSRoleARN, "arn:") {
+		p.add("%s %q: mode aws needs the ARN of an execution role for the functions it creates", names("aws-role-arn"), c.AWSRoleARN)
 	}
 	if c.Samples < 2 {
 		p.add("%s %d: need at least 2 samples a variant (50 or more for a dependable verdict)", names("samples"), c.Samples)
@@ -168,6 +184,7 @@ var fileKeys = map[string]string{
 	"threshold": "threshold", "max-samples": "max-samples", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
 	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
+	"mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -256,6 +273,14 @@ func (c *Config) Set(key, val string) error {
 		c.Seed, err = strconv.ParseUint(val, 10, 64)
 	case "no-evict":
 		c.NoEvict, err = strconv.ParseBool(val)
+	case "mode":
+		c.Mode = val
+	case "aws-role-arn":
+		c.AWSRoleARN = val
+	case "aws-region":
+		c.AWSRegion = val
+	case "aws-endpoint":
+		c.AWSEndpoint = val
 	default:
 		return fmt.Errorf("unknown setting %q", key)
 	}
