@@ -27,7 +27,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"handler", "handler"}, {"runtime", "runtime"}, {"base-ref", "base"}, {"samples", "samples"},
 	{"memory", "memory"}, {"threshold", "threshold"}, {"alpha", "alpha"}, {"references", "references"},
 	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
-	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"},
+	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
 }
 
 // Comment modes.
@@ -195,8 +195,16 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 	}
 	report.WriteText(env.Stderr, res, report.TextOptions{})
 	code := exitCode(res)
-	if code == ExitRegression && !opts.failOnRegression {
+	if code == ExitRegression && !opts.failOnRegression && !report.BudgetsExceeded(res.Budgets) {
 		code = ExitOK
+	}
+	for _, b := range res.Budgets {
+		switch b.Verdict {
+		case report.BudgetExceeded:
+			gha.Errorf("budget %s exceeded: head %.1f, limit %.1f", b.Metric, b.Value, b.Budget)
+		case report.BudgetUncertain:
+			gha.Warningf("budget %s: head %.1f is over the limit %.1f, but within the noise (95%% interval %.1f…%.1f)", b.Metric, b.Value, b.Budget, b.CILow, b.CIHigh)
+		}
 	}
 	return code, nil
 }
@@ -261,6 +269,9 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *report.Res
 func conclusionOf(res *report.Results, failOnRegression bool) string {
 	if exitCode(res) == ExitFailure {
 		return publish.ConclusionFailure
+	}
+	if report.BudgetsExceeded(res.Budgets) {
+		return publish.ConclusionFailure // a budget is a gate the user set explicitly
 	}
 	switch res.Verdict {
 	case stats.Regression:

@@ -55,7 +55,7 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 		Config: report.RunConfig{
 			Samples: cfg.Samples, MemoryMB: cfg.MemoryMB, ThresholdPct: cfg.Threshold, Alpha: cfg.Alpha,
 			WarmInvokes: cfg.WarmInvokes, TimeoutMs: float64(cfg.Timeout.Milliseconds()),
-			OutboundDelayMs: float64(cfg.OutboundDelay.Milliseconds()), Seed: cfg.Seed,
+			OutboundDelayMs: float64(cfg.OutboundDelay.Milliseconds()), Seed: cfg.Seed, Budgets: cfg.Budgets,
 		},
 	}
 	if res.Config.Seed == 0 {

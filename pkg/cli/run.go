@@ -37,6 +37,7 @@ var runFlags = []struct{ name, usage string }{
 	{"html", "write the HTML report (distributions drawn) to this file"},
 	{"seed", "seed of the sampling order (default: time)"},
 	{"no-evict", "keep the handler's files in the page cache (faster than Lambda; not recommended)"},
+	{"budgets", "release gate on the head: METRIC=LIMIT,... (init_ms=50,cold_ms_p90=300; ms or MB); exit 1 when exceeded"},
 	{"mode", "where to sample: local (embedded emulator) or aws (real Lambda, arm64, your AWS credentials)"},
 	{"aws-role-arn", "mode aws: execution role ARN for the functions coldbench creates and deletes"},
 	{"aws-region", "mode aws: region (default: the AWS config's)"},
@@ -150,7 +151,7 @@ func exitCode(res *report.Results) int {
 			return ExitFailure // every head sample failed
 		}
 	}
-	if res.Verdict == stats.Regression {
+	if res.Verdict == stats.Regression || report.BudgetsExceeded(res.Budgets) {
 		return ExitRegression
 	}
 	return ExitOK

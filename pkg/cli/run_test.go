@@ -27,7 +27,7 @@ func TestRunBadInput(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --aws-endpoint, --aws-region, --aws-role-arn, --base, --config"}},
+		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --aws-endpoint, --aws-region, --aws-role-arn, --base, --budgets, --config"}},
 		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, aws-endpoint, aws-region, aws-role-arn, base,`, `coldbench.yml: memory: "lots": invalid syntax`}},
 		{"flags problems all at once", []string{"run", "--config", "/dev/null", "--handler", "nope", "--samples", "1", "--references", "go,java", "--runtime", "cobol"},
 			[]string{"--handler \"" + filepath.Join(dir, "nope") + "\": no such file or directory", "--samples 1: need at least 2", `unknown reference "java"; valid values are go, rust, deno`, `--runtime "cobol": valid values are auto, go, rust, deno, provided`}},
@@ -135,5 +135,30 @@ func TestRunAdaptiveStopsEarly(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "stopping early") || !strings.Contains(out.String(), "adaptive sampling: 20 samples a side") {
 		t.Errorf("no word of the early stop:\n%s\n%s", errb, out)
+	}
+}
+
+// --budgets is a release gate: exit 1 when the head's median is confidently over a limit.
+func TestRunBudgets(t *testing.T) {
+	dir, _ := repoWithPR(t)
+	for _, tt := range []struct {
+		budgets string
+		code    int
+		want    string
+	}{
+		{"init_ms=1", ExitRegression, "exceeded"},
+		{"init_ms=100000,cold_ms_p90=100000", ExitOK, "within"},
+	} {
+		env, out, errb := testEnv(dir)
+		code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "none", "--samples", "5", "--references", "none",
+			"--budgets", tt.budgets, "--quiet"}, env)
+		if code != tt.code || !strings.Contains(out.String(), "budgets:") || !strings.Contains(out.String(), tt.want) {
+			t.Errorf("--budgets %s: exit %d (want %d)\n%s\n%s", tt.budgets, code, tt.code, out, errb)
+		}
+	}
+	env, _, errb := testEnv(dir)
+	if code := Main(context.Background(), []string{"run", "--budgets", "init=5", "--references", "none"}, env); code != ExitBadInput ||
+		!strings.Contains(errb.String(), `unknown metric "init"`) || !strings.Contains(errb.String(), "nothing to measure") {
+		t.Errorf("bad budgets: exit %d\n%s", code, errb)
 	}
 }

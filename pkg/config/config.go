@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/report"
 	"github.com/coldbench/coldbench/pkg/runner"
 )
 
@@ -56,6 +57,8 @@ type Config struct {
 	AWSRoleARN  string
 	AWSRegion   string
 	AWSEndpoint string
+	// Budgets are release-gate limits on the head: metric (init_ms, cold_ms_p90...) to ms or MB.
+	Budgets map[string]float64
 }
 
 // Modes lists the valid values of Mode.
@@ -157,6 +160,9 @@ func (c *Config) Validate(names func(field string) string) error {
 			p.add("%s %q: not valid JSON", names("event"), c.Event)
 		}
 	}
+	if len(c.Budgets) > 0 && c.Handler == "" {
+		p.add("%s: budgets apply to a handler; give %s", names("budgets"), names("handler"))
+	}
 	if c.Handler == "" && len(c.References) == 0 {
 		p.add("nothing to measure: give %s, or keep at least one of %s", names("handler"), names("references"))
 	}
@@ -184,7 +190,7 @@ var fileKeys = map[string]string{
 	"threshold": "threshold", "max-samples": "max-samples", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
 	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
-	"mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
+	"budgets": "budgets", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -281,6 +287,11 @@ func (c *Config) Set(key, val string) error {
 		c.AWSRegion = val
 	case "aws-endpoint":
 		c.AWSEndpoint = val
+	case "budgets":
+		c.Budgets, err = report.ParseBudgets(val)
+		if err != nil {
+			return err // already names every bad entry
+		}
 	default:
 		return fmt.Errorf("unknown setting %q", key)
 	}

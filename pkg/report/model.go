@@ -56,9 +56,11 @@ type Results struct {
 	Comparisons   []stats.Comparison `json:"comparisons"`
 	// Verdict is the overall head-vs-base verdict: regression, improvement, none, inconclusive,
 	// or unavailable (no base, or it failed to build).
-	Verdict    string          `json:"verdict"`
-	Warnings   []stats.Warning `json:"warnings,omitempty"`
-	DurationMs float64         `json:"duration_ms"`
+	Verdict  string          `json:"verdict"`
+	Warnings []stats.Warning `json:"warnings,omitempty"`
+	// Budgets is the release gate: the head against fixed limits (RunConfig.Budgets).
+	Budgets    []BudgetCheck `json:"budgets,omitempty"`
+	DurationMs float64       `json:"duration_ms"`
 	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
 	// can post them later from a trusted workflow (the fork-safe pattern).
 	GitHub *GitHubContext `json:"github,omitempty"`
@@ -88,7 +90,9 @@ type RunConfig struct {
 	Adaptive bool   `json:"adaptive,omitempty"`
 	Looks    int    `json:"looks,omitempty"`
 	HeadRef  string `json:"head_ref,omitempty"`
-	BaseRef  string `json:"base_ref,omitempty"`
+	// Budgets are release-gate limits per metric (init_ms, cold_ms_p90...), in ms or MB.
+	Budgets map[string]float64 `json:"budgets,omitempty"`
+	BaseRef string             `json:"base_ref,omitempty"`
 }
 
 // Environment describes the machine, so numbers from different machines are never confused.
@@ -209,6 +213,7 @@ func MetricValues(samples []runner.Sample, metric string) (vals []float64, faile
 // always follow the current statistics.
 func (r *Results) Analyze(rule stats.Rule) {
 	r.Warnings = nil
+	defer func() { r.Budgets = CheckBudgets(r, r.Config.Budgets) }()
 	for i := range r.Variants {
 		v := &r.Variants[i]
 		v.Summary = Summary{}

@@ -28,6 +28,7 @@ func WriteText(w io.Writer, r *Results, opt TextOptions) {
 		}
 	}
 	fmt.Fprintf(w, "%s\n\n", line)
+	_, _ = io.WriteString(w, budgetTable(r.Budgets, false))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	if len(r.Comparisons) > 0 {
 		fmt.Fprintln(tw, "head vs base\tbase\thead\tdelta\t95% CI\tp\tverdict")
