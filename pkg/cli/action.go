@@ -28,6 +28,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"memory", "memory"}, {"threshold", "threshold"}, {"alpha", "alpha"}, {"references", "references"},
 	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
 	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
+	{"store", "store"}, {"baseline", "baseline"},
 }
 
 // Comment modes.
@@ -74,6 +75,7 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 	}
 	handlerInput := cfg.Handler
 	cfg.Handler = resolve(workspace, cfg.Handler)
+	cfg.Store, cfg.Baseline = resolve(workspace, cfg.Store), resolve(workspace, cfg.Baseline)
 	cfg.Quiet = false
 	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }); err != nil {
 		var ps config.Problems
@@ -94,7 +96,7 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 	if pr.number > 0 {
 		headSHA = pr.headSHA
 	}
-	if cfg.Handler != "" && cfg.Base == "" {
+	if cfg.Handler != "" && cfg.Base == "" && cfg.Baseline == "" {
 		switch {
 		case pr.baseSHA != "":
 			// The merge-base of what was checked out (the PR head, or GitHub's merge commit whose

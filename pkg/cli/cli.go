@@ -81,6 +81,7 @@ func commands() map[string]command {
 		"action":    {"the GitHub Action's entry point (reads INPUT_* and the event)", actionCmd},
 		"calibrate": {"measure the statistics' false-alarm and detection rates, or the runner's floor", calibrateCmd},
 		"doctor":    {"show which toolchains and limits this machine has", doctorCmd},
+		"history":   {"list the stored runs of a handler (a --store directory)", historyCmd},
 		"version":   {"print the version", versionCmd},
 	}
 }

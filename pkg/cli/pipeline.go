@@ -8,6 +8,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/coldbench/coldbench/pkg/awslambda"
+	"github.com/coldbench/coldbench/pkg/baseline"
 	"io"
 	"os"
 	"os/exec"
@@ -181,17 +182,52 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 		}
 		prog.done()
 	}
+	var later []stats.Warning // added after the analysis, which starts its warnings afresh
+	if cfg.Baseline != "" {
+		entry, err := baseline.Store{Dir: cfg.Baseline}.Latest(p.storeKey())
+		switch {
+		case errors.Is(err, baseline.ErrEmpty):
+			later = append(later, stats.Warning{Code: "no-baseline", Message: err.Error() + ": this run can only be stored (--store), not compared"})
+		case err != nil:
+			return nil, badInput(fmt.Errorf("baseline: %w", err))
+		default:
+			if err := baseline.AsBase(res, entry); err != nil {
+				return nil, badInput(err)
+			}
+			p.log.printf("base: stored baseline %s", entry.Path)
+		}
+	}
 	if res.Config.Adaptive {
 		rule.Alpha = res.Config.Alpha
 	}
 	res.Analyze(rule)
+	res.Warnings = append(res.Warnings, later...)
 	if res.Config.Adaptive {
 		res.Warnings = append(res.Warnings, stats.Warning{Code: "adaptive", Message: fmt.Sprintf(
 			"adaptive sampling: %d samples a side, analysed after every %d, at alpha %.2g per look (%g over %d looks)",
 			res.Config.Samples, seq.Block, res.Config.Alpha, cfg.Alpha, seq.Looks())})
 	}
 	res.DurationMs = float64(p.env.Now().Sub(start).Milliseconds())
+	if cfg.Store != "" {
+		path, err := baseline.Store{Dir: cfg.Store}.Save(res, p.storeKey())
+		if err != nil {
+			return nil, failure(err)
+		}
+		p.log.printf("stored results in %s", path)
+	}
 	return res, nil
+}
+
+// storeKey names the handler's history: its path relative to the working directory.
+func (p *pipeline) storeKey() string {
+	if p.cfg.Handler == "" {
+		return baseline.Key("")
+	}
+	rel, err := filepath.Rel(p.env.Dir, p.cfg.Handler)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		rel = filepath.Base(p.cfg.Handler)
+	}
+	return baseline.Key(rel)
 }
 
 // sampler takes cold samples in randomized interleaved rounds. Its two implementations are the
@@ -267,7 +303,7 @@ func (p *pipeline) plan(ctx context.Context, res *report.Results) ([]planned, fu
 		}
 		out = append(out, head)
 
-		if cfg.Base != "none" {
+		if cfg.Base != "none" && cfg.Baseline == "" {
 			base := planned{name: "base", role: report.RoleBase, runtime: cfg.Runtime, cacheKey: head.cacheKey}
 			switch {
 			case rootErr != nil && cfg.Base != "":

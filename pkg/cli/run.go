@@ -38,6 +38,8 @@ var runFlags = []struct{ name, usage string }{
 	{"seed", "seed of the sampling order (default: time)"},
 	{"no-evict", "keep the handler's files in the page cache (faster than Lambda; not recommended)"},
 	{"budgets", "release gate on the head: METRIC=LIMIT,... (init_ms=50,cold_ms_p90=300; ms or MB); exit 1 when exceeded"},
+	{"store", "add this run's results to the history in this directory"},
+	{"baseline", "compare the head with the latest run stored in this directory (instead of building --base)"},
 	{"mode", "where to sample: local (embedded emulator) or aws (real Lambda, arm64, your AWS credentials)"},
 	{"aws-role-arn", "mode aws: execution role ARN for the functions coldbench creates and deletes"},
 	{"aws-region", "mode aws: region (default: the AWS config's)"},
@@ -108,6 +110,8 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	cfg.HandlersDir = *handlersDir
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
 	cfg.Event = resolve(env.Dir, cfg.Event)
+	cfg.Store = resolve(env.Dir, cfg.Store)
+	cfg.Baseline = resolve(env.Dir, cfg.Baseline)
 	if err := cfg.Validate(func(f string) string { return "--" + f }); err != nil {
 		var ps config.Problems
 		errors.As(err, &ps)

@@ -27,11 +27,11 @@ func TestRunBadInput(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --aws-endpoint, --aws-region, --aws-role-arn, --base, --budgets, --config"}},
+		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --aws-endpoint, --aws-region, --aws-role-arn, --base, --baseline, --budgets, --config"}},
 		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, aws-endpoint, aws-region, aws-role-arn, base,`, `coldbench.yml: memory: "lots": invalid syntax`}},
 		{"flags problems all at once", []string{"run", "--config", "/dev/null", "--handler", "nope", "--samples", "1", "--references", "go,java", "--runtime", "cobol"},
 			[]string{"--handler \"" + filepath.Join(dir, "nope") + "\": no such file or directory", "--samples 1: need at least 2", `unknown reference "java"; valid values are go, rust, deno`, `--runtime "cobol": valid values are auto, go, rust, deno, provided`}},
-		{"unknown command", []string{"bench"}, []string{`unknown command "bench"; valid commands: action, calibrate, doctor, publish, report, run, version`}},
+		{"unknown command", []string{"bench"}, []string{`unknown command "bench"; valid commands: action, calibrate, doctor, history, publish, report, run, version`}},
 		{"newer results", []string{"report", newer}, []string{"schema_version 7, this coldbench reads up to 1; upgrade coldbench"}},
 		{"missing results", []string{"report", filepath.Join(dir, "none.json")}, []string{"no such file"}},
 		{"report format", []string{"report", "--format", "pdf", newer}, []string{`--format "pdf": valid values are text, markdown, json, html`}},
@@ -160,5 +160,48 @@ func TestRunBudgets(t *testing.T) {
 	if code := Main(context.Background(), []string{"run", "--budgets", "init=5", "--references", "none"}, env); code != ExitBadInput ||
 		!strings.Contains(errb.String(), `unknown metric "init"`) || !strings.Contains(errb.String(), "nothing to measure") {
 		t.Errorf("bad budgets: exit %d\n%s", code, errb)
+	}
+}
+
+// --store keeps the history; a later --baseline run compares with the latest stored run;
+// history lists them.
+func TestStoreBaselineAndHistory(t *testing.T) {
+	dir, _ := repoWithPR(t)
+	run := func(args ...string) (int, string, string) {
+		env, out, errb := testEnv(dir)
+		code := Main(context.Background(), append([]string{"run", "--handler", "fn", "--samples", "6", "--references", "none", "--quiet"}, args...), env)
+		return code, out.String(), errb.String()
+	}
+	// The stored baseline is the fast handler (master); the work tree has the slow one.
+	if out, err := exec_("git", dir, "stash", "-q"); err == nil || out != "" {
+		_ = out
+	}
+	if _, err := exec_("git", dir, "checkout", "-q", "master"); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errb := run("--base", "none", "--store", "store"); code != ExitOK {
+		t.Fatalf("store run: exit %d\n%s\n%s", code, out, errb)
+	}
+	if _, err := exec_("git", dir, "checkout", "-q", "changes"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errb := run("--baseline", "store", "--store", "store")
+	if code != ExitRegression || !strings.Contains(out, "regression") {
+		t.Fatalf("baseline run: exit %d, want 1 (200 ms slower than the stored baseline)\n%s\n%s", code, out, errb)
+	}
+	env, hout, herr := testEnv(dir)
+	if code := Main(context.Background(), []string{"history", "--handler", "fn", "store"}, env); code != ExitOK {
+		t.Fatalf("history: exit %d\n%s", code, herr)
+	}
+	lines := strings.Split(strings.TrimSpace(hout.String()), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[2], "regression") || !strings.Contains(lines[3], "baseline") {
+		t.Errorf("history:\n%s", hout)
+	}
+	// An empty store is a warning, not a failure; --base with --baseline is refused.
+	if code, out, _ := run("--baseline", "empty-store"); code != ExitOK || !strings.Contains(out, "no stored results") {
+		t.Errorf("empty baseline: exit %d\n%s", code, out)
+	}
+	if code, _, errb := run("--baseline", "store", "--base", "master"); code != ExitBadInput || !strings.Contains(errb, "not both") {
+		t.Errorf("--baseline with --base: exit %d\n%s", code, errb)
 	}
 }

@@ -59,6 +59,10 @@ type Config struct {
 	AWSEndpoint string
 	// Budgets are release-gate limits on the head: metric (init_ms, cold_ms_p90...) to ms or MB.
 	Budgets map[string]float64
+	// Store is a results directory to add this run to (the history); Baseline one whose latest
+	// run is the base instead of a build of a base revision (a release gate).
+	Store    string
+	Baseline string
 }
 
 // Modes lists the valid values of Mode.
@@ -160,6 +164,12 @@ func (c *Config) Validate(names func(field string) string) error {
 			p.add("%s %q: not valid JSON", names("event"), c.Event)
 		}
 	}
+	if c.Baseline != "" && c.Base != "" && c.Base != "none" {
+		p.add("%s and %s: compare with a stored baseline or with a revision, not both", names("baseline"), names("base"))
+	}
+	if c.Baseline != "" && c.Handler == "" {
+		p.add("%s: a baseline is compared with a handler; give %s", names("baseline"), names("handler"))
+	}
 	if len(c.Budgets) > 0 && c.Handler == "" {
 		p.add("%s: budgets apply to a handler; give %s", names("budgets"), names("handler"))
 	}
@@ -190,7 +200,7 @@ var fileKeys = map[string]string{
 	"threshold": "threshold", "max-samples": "max-samples", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
 	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
-	"budgets": "budgets", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
+	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -287,6 +297,10 @@ func (c *Config) Set(key, val string) error {
 		c.AWSRegion = val
 	case "aws-endpoint":
 		c.AWSEndpoint = val
+	case "store":
+		c.Store = val
+	case "baseline":
+		c.Baseline = val
 	case "budgets":
 		c.Budgets, err = report.ParseBudgets(val)
 		if err != nil {

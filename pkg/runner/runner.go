@@ -495,22 +495,33 @@ func (r *Runner) finish(s *Sample, cg *sampleCgroup, hwm int64, out *capture) {
 	}
 }
 
-// leftovers lists the processes besides the bootstrap that are still running in its cgroup or
-// process group once its invocations are done.
+// leftovers lists the processes that escaped the bootstrap's process group (setsid, daemons)
+// and still run once its invocations are done. Children in the group are part of the runtime (a
+// shell runtime's curl waiting on /next) and end with it. Escapees are found through the cgroup;
+// without one they cannot be told apart and are not reported.
 func (r *Runner) leftovers(cg *sampleCgroup, pid int) []int {
-	var pids []int
-	if cg != nil {
-		pids = cg.pids()
-	} else {
-		pids = processGroup(pid)
-	}
-	out := pids[:0]
-	for _, p := range pids {
-		if p != pid {
+	var out []int
+	for _, p := range cg.pids() {
+		if p != pid && pgidOf(p) != pid {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// pgidOf reads a process's group from /proc (-1 if it is gone).
+func pgidOf(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 3 {
+		return -1
+	}
+	g, _ := strconv.Atoi(f[2])
+	return g
 }
 
 // peakRSS is the process's resident-set high-water mark from /proc (0 if it is gone): the memory
@@ -527,33 +538,6 @@ func peakRSS(pid int) int64 {
 		}
 	}
 	return 0
-}
-
-// processGroup lists the live members of process group pgid from /proc.
-func processGroup(pgid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses.
-		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
-		f := strings.Fields(rest)
-		if len(f) > 2 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
-			out = append(out, p)
-		}
-	}
-	sort.Ints(out)
-	return out
 }
 
 func (r *Runner) invocation() runtimeapi.Invocation {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -56,7 +57,9 @@ func handle(ctx context.Context, event map[string]any) (map[string]any, error) {
 			fmt.Fprint(os.Stdout, line)
 		}
 	case "orphan":
+		// Escapes the process group, as a daemonizing helper does.
 		cmd := exec.Command("/bin/sleep", "300")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,133 @@
+// Package baseline keeps the history of results: every stored run is one results JSON under a
+// directory per handler, named by time and commit, so a plain directory, a git data branch or an
+// artifact can hold it. Release gates compare a head with the latest stored run; scheduled
+// refreshes add to it.
+package baseline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/coldbench/coldbench/pkg/report"
+)
+
+// ErrEmpty is returned when a store holds no results for a key.
+var ErrEmpty = errors.New("baseline: no stored results")
+
+// Store is a directory of results.
+type Store struct{ Dir string }
+
+// Key names the history of a handler ("references" for runs of the references alone).
+func Key(handler string) string {
+	if handler == "" {
+		return "references"
+	}
+	b := []byte(strings.Trim(filepath.ToSlash(filepath.Clean(handler)), "/."))
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "root"
+	}
+	return string(b)
+}
+
+// Save adds r to the history of key and returns the file's path. Names sort by time.
+func (s Store) Save(r *report.Results, key string) (string, error) {
+	dir := filepath.Join(s.Dir, key)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("baseline: %w", err)
+	}
+	ref := "noref"
+	if r.Config.HeadRef != "" {
+		ref = r.Config.HeadRef[:min(12, len(r.Config.HeadRef))]
+	}
+	name := r.CreatedAt.UTC().Format("20060102T150405Z") + "-" + ref + ".json"
+	var buf bytes.Buffer
+	if err := report.WriteJSON(&buf, r); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("baseline: %w", err)
+	}
+	return path, nil
+}
+
+// Entry is one stored run.
+type Entry struct {
+	Path      string
+	CreatedAt time.Time
+	Ref       string
+	Results   *report.Results
+}
+
+// History lists the stored runs of key, oldest first. Unreadable files are skipped with their
+// error in skipped, so one bad file never hides the rest.
+func (s Store) History(key string) (entries []Entry, skipped []error, err error) {
+	dir := filepath.Join(s.Dir, key)
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		r, err := report.ReadFile(f)
+		if err != nil {
+			skipped = append(skipped, err)
+			continue
+		}
+		entries = append(entries, Entry{Path: f, CreatedAt: r.CreatedAt, Ref: r.Config.HeadRef, Results: r})
+	}
+	if len(entries) == 0 {
+		return nil, skipped, fmt.Errorf("%w for %q in %s", ErrEmpty, key, s.Dir)
+	}
+	return entries, skipped, nil
+}
+
+// Latest is the newest stored run of key.
+func (s Store) Latest(key string) (Entry, error) {
+	h, _, err := s.History(key)
+	if err != nil {
+		return Entry{}, err
+	}
+	return h[len(h)-1], nil
+}
+
+// AsBase adds the stored run's head (or, for a references run, the variant with the head's
+// name) to r as its base: its samples and artifact, under the name "baseline". The comparison
+// then spans two runs, so the machine's drift between them is not controlled; r says so.
+func AsBase(r *report.Results, stored Entry) error {
+	src := stored.Results.Variant(report.RoleHead)
+	if src == nil {
+		return fmt.Errorf("baseline %s has no head to compare with", stored.Path)
+	}
+	v := *src
+	v.Name, v.Role = "baseline", report.RoleBase
+	r.Variants = append(r.Variants, v)
+	for _, smp := range stored.Results.SamplesOf(src.Name) {
+		smp.Variant = "baseline"
+		r.Samples = append(r.Samples, smp)
+	}
+	r.Config.BaseRef = stored.Ref
+	env := stored.Results.Environment
+	r.Environment.Notes = append(r.Environment.Notes, fmt.Sprintf(
+		"base is the stored baseline %s (%s, %s, %d cores): measured in another run, so drift between the runs is not controlled",
+		filepath.Base(stored.Path), stored.CreatedAt.Format("2006-01-02 15:04"), orDash(env.CPU), env.Cores))
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/coldbench/coldbench/pkg/baseline"
+	"github.com/coldbench/coldbench/pkg/report"
+)
+
+// historyCmd prints a handler's stored runs, oldest first: when, which commit, the verdict, and
+// each variant's p50 init and cold latency, so a trend over weeks is one table.
+func historyCmd(ctx context.Context, args []string, env Env) (int, error) {
+	fs := flag.NewFlagSet("history", flag.ContinueOnError)
+	handler := fs.String("handler", "", "the handler's path as given to run (default: the references' history)")
+	if done, err := parseFlags(fs, args, env, "\nArguments: STORE_DIR\n"); err != nil {
+		return ExitBadInput, err
+	} else if done {
+		return ExitOK, nil
+	}
+	if fs.NArg() != 1 {
+		return ExitBadInput, badInput(errors.New("want the store directory: coldbench history [--handler PATH] DIR"))
+	}
+	store := baseline.Store{Dir: resolve(env.Dir, fs.Arg(0))}
+	entries, skipped, err := store.History(baseline.Key(*handler))
+	for _, s := range skipped {
+		fmt.Fprintln(env.Stderr, "skipped:", s)
+	}
+	if err != nil {
+		return ExitBadInput, badInput(err)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "created\tcommit\tverdict\tvariant\tinit p50\tcold p50\tsamples")
+	for _, e := range entries {
+		ref := e.Ref
+		if len(ref) > 12 {
+			ref = ref[:12]
+		}
+		for i, v := range e.Results.Variants {
+			when, commit, verdict := "", "", ""
+			if i == 0 {
+				when, commit, verdict = e.CreatedAt.Format("2006-01-02 15:04"), orDefault(ref, "–"), e.Results.Verdict
+			}
+			init, cold := "–", "–"
+			if s := v.Summary.Get(report.MetricInit); s != nil {
+				init = fmt.Sprintf("%.2f ms", s.P50)
+			}
+			if s := v.Summary.Get(report.MetricCold); s != nil {
+				cold = fmt.Sprintf("%.1f ms", s.P50)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", when, commit, verdict, v.Name, init, cold, len(e.Results.SamplesOf(v.Name)))
+		}
+	}
+	return ExitOK, tw.Flush()
+}
