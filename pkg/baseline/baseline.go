@@ -30,7 +30,7 @@ func Key(handler string) string {
 	}
 	b := []byte(strings.Trim(filepath.ToSlash(filepath.Clean(handler)), "/."))
 	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '/') {
 			b[i] = '_'
 		}
 	}
