@@ -50,7 +50,7 @@ func (s Store) Save(r *report.Results, key string) (string, error) {
 	if r.Config.HeadRef != "" {
 		ref = r.Config.HeadRef[:min(12, len(r.Config.HeadRef))]
 	}
-	name := r.CreatedAt.UTC().Format("20060102T150405Z") + "-" + ref + ".json"
+	name := r.CreatedAt.UTC().Format("20060102T150405.000Z") + "-" + ref + ".json"
 	var buf bytes.Buffer
 	if err := report.WriteJSON(&buf, r); err != nil {
 		return "", err
@@ -90,6 +90,8 @@ func (s Store) History(key string) (entries []Entry, skipped []error, err error)
 	if len(entries) == 0 {
 		return nil, skipped, fmt.Errorf("%w for %q in %s", ErrEmpty, key, s.Dir)
 	}
+	// By the time inside, not the name: files copied in by hand keep their own names.
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].CreatedAt.Before(entries[j].CreatedAt) })
 	return entries, skipped, nil
 }
 

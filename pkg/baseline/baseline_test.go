@@ -38,7 +38,7 @@ func TestSaveHistoryLatest(t *testing.T) {
 		t.Fatalf("History() = %d entries, %d skipped, %v", len(h), len(skipped), err)
 	}
 	latest, err := s.Latest("fn")
-	if err != nil || latest.Ref != "bbbbbbbbbbbbbbbb" || filepath.Base(latest.Path) != "20261102T000000Z-bbbbbbbbbbbb.json" {
+	if err != nil || latest.Ref != "bbbbbbbbbbbbbbbb" || filepath.Base(latest.Path) != "20261102T000000.000Z-bbbbbbbbbbbb.json" {
 		t.Errorf("Latest() = %+v, %v", latest, err)
 	}
 	if err := AsBase(&report.Results{}, latest); err == nil {
