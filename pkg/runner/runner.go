@@ -4,6 +4,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -321,7 +322,8 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 		return setupFail("pipe", err)
 	}
 	bootstrap := filepath.Join(taskRoot, "bootstrap")
-	env := r.lambdaEnv(v, ln.Addr().String(), taskRoot, tmpDir)
+	apiAddr := ln.Addr().String()
+	env := r.lambdaEnv(v, apiAddr, taskRoot, tmpDir)
 	newCmd := func() *exec.Cmd {
 		cmd := &exec.Cmd{
 			Path:   bootstrap,
@@ -369,11 +371,14 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 
 	// Everything below ends by killing the process group and the cgroup, then reaping.
 	defer func() {
-		leftovers := r.leftovers(cg, pid)
+		leftovers := r.leftovers(cg, pid, apiAddr)
 		hwm := peakRSS(pid) // while it still runs: rusage would include the runner's own pages
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		<-exited
 		cg.killAll() // whatever escaped the process group
+		for _, p := range leftovers {
+			_ = syscall.Kill(p, syscall.SIGKILL) // escapees found without a cgroup
+		}
 		if len(leftovers) > 0 {
 			s.Notes = append(s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
 		}
@@ -497,12 +502,40 @@ func (r *Runner) finish(s *Sample, cg *sampleCgroup, hwm int64, out *capture) {
 
 // leftovers lists the processes that escaped the bootstrap's process group (setsid, daemons)
 // and still run once its invocations are done. Children in the group are part of the runtime (a
-// shell runtime's curl waiting on /next) and end with it. Escapees are found through the cgroup;
-// without one they cannot be told apart and are not reported.
-func (r *Runner) leftovers(cg *sampleCgroup, pid int) []int {
+// shell runtime's curl waiting on /next) and end with it. Escapees are found through the cgroup,
+// or without one by the sample's own Runtime API address in their environment, which every
+// descendant inherits and no other process has.
+func (r *Runner) leftovers(cg *sampleCgroup, pid int, apiAddr string) []int {
+	var cands []int
+	if cg != nil {
+		cands = cg.pids()
+	} else {
+		cands = withEnv("AWS_LAMBDA_RUNTIME_API=" + apiAddr)
+	}
 	var out []int
-	for _, p := range cg.pids() {
+	for _, p := range cands {
 		if p != pid && pgidOf(p) != pid {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// withEnv lists the processes whose environment holds the entry kv.
+func withEnv(kv string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	want := []byte(kv + "\x00")
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || p == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err == nil && (bytes.HasPrefix(b, want) || bytes.Contains(b, append([]byte{0}, want...))) {
 			out = append(out, p)
 		}
 	}
