@@ -40,12 +40,18 @@ type pipeline struct {
 	env   Env
 	log   *logger
 	tools build.Tools
-	// awsWait is the first polling delay for Lambda function state (tests shorten it).
-	awsWait time.Duration
 }
 
 // execute runs the whole benchmark and returns its results. An error means nothing could be
 // measured at all; a failed build or failed samples are recorded in the results instead.
+// The steps, in order:
+//
+//	plan      head, base (a worktree of the base revision) and references
+//	build     the arm64 artifact that ships, and the host build that is timed locally
+//	sample    interleaved cold starts, in blocks when adaptive
+//	baseline  a stored run as the base, for release gates
+//	analyze   summaries, comparisons, verdict, budgets
+//	store     the run added to the history
 func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 	start := p.env.Now()
 	cfg := p.cfg
@@ -68,137 +74,27 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 	if err != nil {
 		return nil, err
 	}
-
 	workDir, err := os.MkdirTemp("", "coldbench-run-")
 	if err != nil {
 		return nil, failure(err)
 	}
 	defer os.RemoveAll(workDir)
 
-	host := build.HostArch()
-	res.Environment = environment(host)
-	if cfg.Mode == "aws" {
-		host = build.ArchARM64
-		res.Environment.Notes = append(res.Environment.Notes, "timed on AWS Lambda (arm64, provided.al2023): Init Duration, Duration and Max Memory Used are Lambda's own REPORT figures")
-	} else if host != build.ArchARM64 {
-		res.Environment.Notes = append(res.Environment.Notes, fmt.Sprintf(
-			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",
-			host, host))
+	variants, err := p.buildAll(ctx, plan, res, workDir)
+	if err != nil {
+		return nil, err
 	}
 	rule := stats.Rule{Threshold: cfg.Threshold / 100, Alpha: cfg.Alpha}
-	var variants []runner.Variant
-	for _, pv := range plan {
-		v := report.Variant{Name: pv.name, Role: pv.role, Runtime: pv.runtime, Handler: pv.handler, Ref: pv.ref, Arch: host, DeployArch: build.ArchARM64}
-		if pv.err != nil {
-			v.BuildError = pv.err.Error()
-			res.Variants = append(res.Variants, v)
-			p.log.printf("%s: %v", pv.name, pv.err)
-			continue
-		}
-		deploy, timed, err := p.buildBoth(ctx, pv, filepath.Join(workDir, pv.name))
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if deploy != nil {
-			v.Runtime = deploy.Runtime
-			v.Deploy = deploy
-		}
-		v.Artifact = timed
-		if err != nil {
-			v.BuildError = err.Error()
-			p.log.printf("build %s failed: %s", pv.name, firstLine(err.Error()))
-		} else {
-			for k, val := range timed.Toolchain {
-				if res.Environment.Toolchains == nil {
-					res.Environment.Toolchains = map[string]string{}
-				}
-				res.Environment.Toolchains[k] = val
-			}
-			variants = append(variants, runner.Variant{Name: pv.name, Artifact: timed.Path, Handler: pv.handler})
-		}
-		res.Variants = append(res.Variants, v)
+	seq, err := p.sample(ctx, res, variants, workDir, rule)
+	if err != nil {
+		return nil, err
 	}
-
-	var seq stats.Sequential // set for an adaptive run
-	if len(variants) > 0 {
-		event := []byte(nil)
-		if cfg.Event != "" {
-			if event, err = os.ReadFile(cfg.Event); err != nil {
-				return nil, badInput(err)
-			}
-		}
-		// A fixed count, or (samples: auto, with a base to compare) blocks until the verdict is
-		// settled, each look at alpha / looks.
-		blocks := []int{cfg.Samples}
-		canAdapt := res.Variant(report.RoleHead) != nil && res.Variant(report.RoleBase) != nil && res.Variant(report.RoleBase).BuildError == ""
-		if cfg.Adaptive && canAdapt {
-			seq = stats.Sequential{Block: config.AdaptiveBlock, Max: cfg.MaxSamples}
-			blocks = nil
-			prev := 0
-			for _, n := range seq.Sizes() {
-				blocks = append(blocks, n-prev)
-				prev = n
-			}
-			res.Config.Adaptive, res.Config.Samples = true, cfg.MaxSamples
-		} else if cfg.Adaptive {
-			p.log.printf("samples auto: nothing to compare, so a fixed %d samples", cfg.Samples)
-		}
-		total := 0
-		for _, b := range blocks {
-			total += b
-		}
-		prog := newProgress(p.env, cfg.Quiet, len(variants)*total)
-		offset := 0
-		r, err := p.newSampler(ctx, event, workDir, res.Config.Seed,
-			func(done, _ int, s runner.Sample) { prog.update(offset+done, len(variants)*total, s) })
-		if err != nil {
-			return nil, err
-		}
-		if c, ok := r.(interface{ Close() }); ok {
-			defer c.Close()
-		}
-		p.log.printf("sampling %d variants x %d cold starts (memory %d MB, cgroup %s)", len(variants), total, cfg.MemoryMB, r.Limits().Cgroup)
-		for look, n := range blocks {
-			run, err := r.Run(ctx, variants, n)
-			if run != nil {
-				res.Samples = append(res.Samples, run.Samples...)
-				res.Environment.Limits = run.Limits
-			}
-			if err != nil {
-				prog.done()
-				return nil, err
-			}
-			offset += len(run.Samples)
-			if seq.Block == 0 {
-				continue
-			}
-			lookRule := seq.LookRule(rule)
-			res.Config.Alpha, res.Config.Looks, res.Config.Samples = lookRule.Alpha, seq.Looks(), len(res.SamplesOf("head"))
-			res.Analyze(lookRule)
-			if stats.Settled(res.Verdict) && look < len(blocks)-1 {
-				p.log.printf("verdict %s after %d samples a side (look %d of %d): stopping early", res.Verdict, res.Config.Samples, look+1, seq.Looks())
-				break
-			}
-		}
-		prog.done()
-	}
-	var later []stats.Warning // added after the analysis, which starts its warnings afresh
-	if cfg.Baseline != "" {
-		entry, err := baseline.Store{Dir: cfg.Baseline}.Latest(p.storeKey())
-		switch {
-		case errors.Is(err, baseline.ErrEmpty):
-			later = append(later, stats.Warning{Code: "no-baseline", Message: err.Error() + ": this run can only be stored (--store), not compared"})
-		case err != nil:
-			return nil, badInput(fmt.Errorf("baseline: %w", err))
-		default:
-			if err := baseline.AsBase(res, entry); err != nil {
-				return nil, badInput(err)
-			}
-			p.log.printf("base: stored baseline %s", entry.Path)
-		}
+	later, err := p.attachBaseline(res)
+	if err != nil {
+		return nil, err
 	}
 	if res.Config.Adaptive {
-		rule.Alpha = res.Config.Alpha
+		rule.Alpha = res.Config.Alpha // the per-look level the run stopped with
 	}
 	res.Analyze(rule)
 	res.Warnings = append(res.Warnings, later...)
@@ -216,6 +112,141 @@ func (p *pipeline) execute(ctx context.Context) (*report.Results, error) {
 		p.log.printf("stored results in %s", path)
 	}
 	return res, nil
+}
+
+// buildAll builds every planned variant and records it in res; it returns the ones to sample.
+func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *report.Results, workDir string) ([]runner.Variant, error) {
+	host := build.HostArch()
+	res.Environment = environment(host)
+	if p.cfg.Mode == "aws" {
+		host = build.ArchARM64
+		res.Environment.Notes = append(res.Environment.Notes, "timed on AWS Lambda (arm64, provided.al2023): Init Duration, Duration and Max Memory Used are Lambda's own REPORT figures")
+	} else if host != build.ArchARM64 {
+		res.Environment.Notes = append(res.Environment.Notes, fmt.Sprintf(
+			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",
+			host, host))
+	}
+	var variants []runner.Variant
+	for _, pv := range plan {
+		v := report.Variant{Name: pv.name, Role: pv.role, Runtime: pv.runtime, Handler: pv.handler, Ref: pv.ref, Arch: host, DeployArch: build.ArchARM64}
+		if pv.err != nil {
+			v.BuildError = pv.err.Error()
+			res.Variants = append(res.Variants, v)
+			p.log.printf("%s: %v", pv.name, pv.err)
+			continue
+		}
+		deploy, timed, err := p.buildBoth(ctx, pv, filepath.Join(workDir, pv.name))
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if deploy != nil {
+			v.Runtime, v.Deploy = deploy.Runtime, deploy
+		}
+		v.Artifact = timed
+		if err != nil {
+			v.BuildError = err.Error()
+			p.log.printf("build %s failed: %s", pv.name, firstLine(err.Error()))
+		} else {
+			for k, val := range timed.Toolchain {
+				if res.Environment.Toolchains == nil {
+					res.Environment.Toolchains = map[string]string{}
+				}
+				res.Environment.Toolchains[k] = val
+			}
+			variants = append(variants, runner.Variant{Name: pv.name, Artifact: timed.Path, Handler: pv.handler})
+		}
+		res.Variants = append(res.Variants, v)
+	}
+	return variants, nil
+}
+
+// sample takes the cold starts: a fixed count, or (samples: auto, with a base to compare) blocks
+// until the verdict is settled, each look at alpha / looks. It returns the schedule it used.
+func (p *pipeline) sample(ctx context.Context, res *report.Results, variants []runner.Variant, workDir string, rule stats.Rule) (stats.Sequential, error) {
+	cfg := p.cfg
+	var seq stats.Sequential
+	if len(variants) == 0 {
+		return seq, nil
+	}
+	var event []byte
+	if cfg.Event != "" {
+		var err error
+		if event, err = os.ReadFile(cfg.Event); err != nil {
+			return seq, badInput(err)
+		}
+	}
+	blocks := []int{cfg.Samples}
+	base := res.Variant(report.RoleBase)
+	if cfg.Adaptive && res.Variant(report.RoleHead) != nil && base != nil && base.BuildError == "" {
+		seq = stats.Sequential{Block: config.AdaptiveBlock, Max: cfg.MaxSamples}
+		blocks = nil
+		prev := 0
+		for _, n := range seq.Sizes() {
+			blocks = append(blocks, n-prev)
+			prev = n
+		}
+		res.Config.Adaptive, res.Config.Samples = true, cfg.MaxSamples
+	} else if cfg.Adaptive {
+		p.log.printf("samples auto: nothing to compare, so a fixed %d samples", cfg.Samples)
+	}
+	total := 0
+	for _, b := range blocks {
+		total += b
+	}
+	prog := newProgress(p.env, cfg.Quiet, len(variants)*total)
+	defer prog.done()
+	offset := 0
+	r, err := p.newSampler(ctx, event, workDir, res.Config.Seed,
+		func(done, _ int, s runner.Sample) { prog.update(offset+done, len(variants)*total, s) })
+	if err != nil {
+		return seq, err
+	}
+	if c, ok := r.(interface{ Close() }); ok {
+		defer c.Close()
+	}
+	p.log.printf("sampling %d variants x %d cold starts (memory %d MB, cgroup %s)", len(variants), total, cfg.MemoryMB, r.Limits().Cgroup)
+	for look, n := range blocks {
+		run, err := r.Run(ctx, variants, n)
+		if run != nil {
+			res.Samples = append(res.Samples, run.Samples...)
+			res.Environment.Limits = run.Limits
+		}
+		if err != nil {
+			return seq, err
+		}
+		offset += len(run.Samples)
+		if seq.Block == 0 {
+			continue
+		}
+		lookRule := seq.LookRule(rule)
+		res.Config.Alpha, res.Config.Looks, res.Config.Samples = lookRule.Alpha, seq.Looks(), len(res.SamplesOf("head"))
+		res.Analyze(lookRule)
+		if stats.Settled(res.Verdict) && look < len(blocks)-1 {
+			p.log.printf("verdict %s after %d samples a side (look %d of %d): stopping early", res.Verdict, res.Config.Samples, look+1, seq.Looks())
+			break
+		}
+	}
+	return seq, nil
+}
+
+// attachBaseline makes the latest stored run the base (--baseline). An empty store is a warning
+// for after the analysis, not an error: the first run of a new history has nothing to compare.
+func (p *pipeline) attachBaseline(res *report.Results) ([]stats.Warning, error) {
+	if p.cfg.Baseline == "" {
+		return nil, nil
+	}
+	entry, err := baseline.Store{Dir: p.cfg.Baseline}.Latest(p.storeKey())
+	switch {
+	case errors.Is(err, baseline.ErrEmpty):
+		return []stats.Warning{{Code: "no-baseline", Message: err.Error() + ": this run can only be stored (--store), not compared"}}, nil
+	case err != nil:
+		return nil, badInput(fmt.Errorf("baseline: %w", err))
+	}
+	if err := baseline.AsBase(res, entry); err != nil {
+		return nil, badInput(err)
+	}
+	p.log.printf("base: stored baseline %s", entry.Path)
+	return nil, nil
 }
 
 // storeKey names the handler's history: its path relative to the working directory.
@@ -268,7 +299,7 @@ func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string,
 		}
 	})
 	r, err := awslambda.New(awslambda.Config{Client: client, RoleARN: cfg.AWSRoleARN, MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout,
-		Arch: build.ArchARM64, Event: event, Seed: seed, Progress: progress, WaitMin: p.awsWait, WaitMax: 5 * p.awsWait})
+		Arch: build.ArchARM64, Event: event, Seed: seed, Progress: progress})
 	if err != nil {
 		return nil, badInput(err)
 	}
