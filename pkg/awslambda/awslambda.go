@@ -111,7 +111,7 @@ func (r *Runner) Run(ctx context.Context, variants []runner.Variant, n int) (*ru
 	fns := make([]function, len(variants))
 	suffix := randomHex(4)
 	for i, v := range variants {
-		fns[i] = r.deploy(ctx, v, r.cfg.Prefix+sanitize(v.Name)+"-"+suffix)
+		fns[i] = r.deploy(ctx, v, r.cfg.Prefix+runner.FunctionName(v.Name, 40)+"-"+suffix)
 	}
 	defer func() {
 		// Deleting must happen even when ctx is done.
@@ -310,18 +310,6 @@ func ParseReport(logs string) (Report, bool) {
 	return r, true
 }
 
-func sanitize(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			b[i] = '-'
-		}
-	}
-	if len(b) > 40 {
-		b = b[:40]
-	}
-	return string(b)
-}
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -586,7 +586,7 @@ func (r *Runner) invocation() runtimeapi.Invocation {
 // lambdaEnv is the bootstrap's whole environment: Lambda's reserved variables, the variant's own,
 // and nothing inherited from the runner (no tokens, no credentials, no CI variables).
 func (r *Runner) lambdaEnv(v Variant, apiAddr, taskRoot, tmpDir string) []string {
-	name := functionName(v.Name)
+	name := FunctionName(v.Name, 64)
 	handler := v.Handler
 	if handler == "" {
 		handler = "bootstrap"
@@ -628,15 +628,17 @@ func (r *Runner) lambdaEnv(v Variant, apiAddr, taskRoot, tmpDir string) []string
 	return out
 }
 
-func functionName(s string) string {
+// FunctionName turns s into a valid Lambda function name of at most max characters: letters,
+// digits, hyphens and underscores.
+func FunctionName(s string, max int) string {
 	b := []byte(s)
 	for i, c := range b {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
 			b[i] = '-'
 		}
 	}
-	if len(b) > 64 {
-		b = b[:64]
+	if len(b) > max {
+		b = b[:max]
 	}
 	return string(b)
 }
