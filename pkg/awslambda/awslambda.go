@@ -310,7 +310,6 @@ func ParseReport(logs string) (Report, bool) {
 	return r, true
 }
 
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
