@@ -189,9 +189,14 @@ func MetricValues(samples []runner.Sample, metric string) (vals []float64, faile
 				vals = append(vals, s.InitMs)
 				continue
 			}
-		case MetricDuration, MetricCold:
+		case MetricDuration:
 			if s.OK() {
-				vals = append(vals, map[string]float64{MetricDuration: s.DurationMs, MetricCold: s.ColdMs}[metric])
+				vals = append(vals, s.DurationMs)
+				continue
+			}
+		case MetricCold:
+			if s.OK() {
+				vals = append(vals, s.ColdMs)
 				continue
 			}
 		case MetricMemory:
