@@ -1,8 +1,8 @@
 // Package awslambda takes cold-start samples on real AWS Lambda: it deploys each variant's zip as a
 // provided.al2023 function, forces a new execution environment before every sample by changing
 // its configuration, invokes it with the log tail, and reads Init Duration, Duration and Max
-// Memory Used from the REPORT line, as Lambda itself measures them. Functions are deleted after
-// the run, whatever happens.
+// Memory Used from the REPORT line, as Lambda itself measures them. It implements
+// sampling.Sampler; Close deletes the functions, whatever happened.
 package awslambda
 
 import (
@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"os"
 	"regexp"
 	"strconv"
@@ -21,10 +20,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/coldbench/coldbench/pkg/runner"
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sampling"
 )
 
 // Config holds what a run on Lambda needs.
@@ -37,20 +39,17 @@ type Config struct {
 	Timeout  time.Duration
 	Arch     string // "arm64" or "x86_64"
 	Event    []byte
-	Seed     uint64
 	// Prefix starts every function name, so leftovers are easy to find; "coldbench-" by default.
 	Prefix string
 	// WaitMin and WaitMax bound the polling of function state (1 s and 5 s by default).
 	WaitMin, WaitMax time.Duration
-	Progress         func(done, total int, s runner.Sample)
 }
 
-// Runner samples variants on Lambda.
+// Runner samples variants on Lambda. Deploy them first; Close deletes them.
 type Runner struct {
-	cfg    Config
-	rng    *mrand.Rand
-	rounds int
-	seqs   int
+	cfg     Config
+	fns     map[string]*function // by variant name
+	samples int                  // taken so far: each forces a new environment with a new value
 }
 
 // New validates cfg.
@@ -62,8 +61,8 @@ func New(cfg Config) (*Runner, error) {
 	if !strings.HasPrefix(cfg.RoleARN, "arn:") {
 		problems = append(problems, fmt.Sprintf("execution role %q: want the role's ARN (arn:aws:iam::ACCOUNT:role/NAME)", cfg.RoleARN))
 	}
-	if cfg.MemoryMB < runner.MinMemoryMB || cfg.MemoryMB > runner.MaxMemoryMB {
-		problems = append(problems, fmt.Sprintf("memory %d MB: Lambda allows %d to %d", cfg.MemoryMB, runner.MinMemoryMB, runner.MaxMemoryMB))
+	if cfg.MemoryMB < config.MinMemoryMB || cfg.MemoryMB > config.MaxMemoryMB {
+		problems = append(problems, fmt.Sprintf("memory %d MB: Lambda allows %d to %d", cfg.MemoryMB, config.MinMemoryMB, config.MaxMemoryMB))
 	}
 	if cfg.Arch != "arm64" && cfg.Arch != "x86_64" {
 		problems = append(problems, fmt.Sprintf("arch %q: valid values are arm64, x86_64", cfg.Arch))
@@ -72,7 +71,7 @@ func New(cfg Config) (*Runner, error) {
 		return nil, errors.New("aws: " + strings.Join(problems, "; "))
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = runner.DefaultTimeout
+		cfg.Timeout = config.DefaultTimeout
 	}
 	if cfg.Event == nil {
 		cfg.Event = []byte("{}")
@@ -86,15 +85,34 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.WaitMax == 0 {
 		cfg.WaitMax = 5 * time.Second
 	}
-	if cfg.Seed == 0 {
-		cfg.Seed = uint64(time.Now().UnixNano())
+	return &Runner{cfg: cfg, fns: map[string]*function{}}, nil
+}
+
+// NewClient is a Lambda client with coldbench's own credentials (environment, profile, or the
+// job's OIDC role): they sign API calls and are never passed to builds or handlers. endpoint,
+// when set, replaces Lambda's (a test server, a local emulator).
+func NewClient(ctx context.Context, region, endpoint string) (*lambda.Client, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if region != "" {
+		opts = append(opts, awsconfig.WithRegion(region))
 	}
-	return &Runner{cfg: cfg, rng: mrand.New(mrand.NewPCG(cfg.Seed, 0x61777321))}, nil
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return nil, errors.New("no region: set --aws-region or AWS_REGION")
+	}
+	return lambda.NewFromConfig(awsCfg, func(o *lambda.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}), nil
 }
 
 // Limits describes what Lambda enforces: everything, by definition.
-func (r *Runner) Limits() runner.Limits {
-	return runner.Limits{Cgroup: "lambda", Memory: true, CPU: true, MemorySource: "lambda REPORT", PageCacheEviction: true,
+func (r *Runner) Limits() results.Limits {
+	return results.Limits{Cgroup: "lambda", Memory: true, CPU: true, MemorySource: "lambda REPORT", PageCacheEviction: true,
 		Notes: []string{"measured on AWS Lambda (" + r.cfg.Arch + "): Init Duration, Duration and Max Memory Used from each REPORT line"}}
 }
 
@@ -104,55 +122,45 @@ type function struct {
 	err  error
 }
 
-// Run deploys every variant, takes n cold samples of each in randomized interleaved rounds, and
-// deletes the functions. A variant that fails to deploy yields failed samples, never a lost run.
-func (r *Runner) Run(ctx context.Context, variants []runner.Variant, n int) (*runner.Result, error) {
-	res := &runner.Result{Limits: r.Limits(), Seed: r.cfg.Seed, MemoryMB: r.cfg.MemoryMB, Started: time.Now()}
-	fns := make([]function, len(variants))
+// Deploy creates a function for every variant and waits until each is active. A variant that
+// fails to deploy is not an error: its samples fail with the reason.
+func (r *Runner) Deploy(ctx context.Context, variants []sampling.Variant) {
 	suffix := randomHex(4)
-	for i, v := range variants {
-		fns[i] = r.deploy(ctx, v, r.cfg.Prefix+runner.FunctionName(v.Name, 40)+"-"+suffix)
+	for _, v := range variants {
+		f := r.deploy(ctx, v, r.cfg.Prefix+config.FunctionName(v.Name, 40)+"-"+suffix)
+		r.fns[v.Name] = &f
 	}
-	defer func() {
-		// Deleting must happen even when ctx is done.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		for _, f := range fns {
-			if f.err == nil {
-				_, _ = r.cfg.Client.DeleteFunction(cctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(f.name)})
-			}
-		}
-	}()
-	total := n * len(variants)
-	for round := 0; round < n; round++ {
-		for _, i := range r.rng.Perm(len(variants)) {
-			if err := ctx.Err(); err != nil {
-				res.Finished = time.Now()
-				return res, err
-			}
-			var s runner.Sample
-			if fns[i].err != nil {
-				s = runner.Sample{Variant: variants[i].Name, Error: &runner.SampleError{Type: runner.ErrTypeSetup, Phase: "setup", Reason: fns[i].err.Error()}}
-			} else {
-				s = r.sample(ctx, variants[i].Name, &fns[i])
-			}
-			s.Index, s.Seq = r.rounds+round, r.seqs
-			r.seqs++
-			res.Samples = append(res.Samples, s)
-			if r.cfg.Progress != nil {
-				r.cfg.Progress(len(res.Samples), total, s)
-			}
+}
+
+// Close deletes the functions, even when ctx is done.
+func (r *Runner) Close(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	for _, f := range r.fns {
+		if f.err == nil {
+			_, _ = r.cfg.Client.DeleteFunction(cctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(f.name)})
 		}
 	}
-	r.rounds += n
-	res.Finished = time.Now()
-	return res, nil
+	clear(r.fns)
+}
+
+// Sample takes one cold sample of a deployed variant.
+func (r *Runner) Sample(ctx context.Context, v sampling.Variant) results.Sample {
+	f, ok := r.fns[v.Name]
+	switch {
+	case !ok:
+		return results.Sample{Variant: v.Name, Error: &results.SampleError{Type: results.ErrTypeSetup, Phase: results.PhaseSetup, Reason: "not deployed"}}
+	case f.err != nil:
+		return results.Sample{Variant: v.Name, Error: &results.SampleError{Type: results.ErrTypeSetup, Phase: results.PhaseSetup, Reason: f.err.Error()}}
+	}
+	r.samples++
+	return r.sample(ctx, v.Name, f)
 }
 
 // deploy creates the function and waits until it is active.
 //
 // API docs: https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html
-func (r *Runner) deploy(ctx context.Context, v runner.Variant, name string) function {
+func (r *Runner) deploy(ctx context.Context, v sampling.Variant, name string) function {
 	f := function{name: name, env: map[string]string{}}
 	for k, val := range v.Env {
 		f.env[k] = val
@@ -198,24 +206,24 @@ func (r *Runner) deploy(ctx context.Context, v runner.Variant, name string) func
 //
 // API docs: https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html
 // and https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
-func (r *Runner) sample(ctx context.Context, variant string, f *function) runner.Sample {
-	s := runner.Sample{Variant: variant}
-	fail := func(typ, phase, reason string) runner.Sample {
-		s.Error = &runner.SampleError{Type: typ, Phase: phase, Reason: reason}
+func (r *Runner) sample(ctx context.Context, variant string, f *function) results.Sample {
+	s := results.Sample{Variant: variant}
+	fail := func(typ string, phase results.Phase, reason string) results.Sample {
+		s.Error = &results.SampleError{Type: typ, Phase: phase, Reason: reason}
 		return s
 	}
-	f.env["COLDBENCH_SAMPLE"] = strconv.Itoa(r.seqs + 1)
+	f.env["COLDBENCH_SAMPLE"] = strconv.Itoa(r.samples)
 	if _, err := r.cfg.Client.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
 		FunctionName: aws.String(f.name),
 		Environment:  &types.Environment{Variables: f.env},
 	}); err != nil {
-		return fail(runner.ErrTypeSetup, "setup", "force a cold start: "+err.Error())
+		return fail(results.ErrTypeSetup, results.PhaseSetup, "force a cold start: "+err.Error())
 	}
 	w := lambda.NewFunctionUpdatedV2Waiter(r.cfg.Client, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
 		o.MinDelay, o.MaxDelay = r.cfg.WaitMin, r.cfg.WaitMax
 	})
 	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(f.name)}, 5*time.Minute); err != nil {
-		return fail(runner.ErrTypeSetup, "setup", "wait for the update: "+err.Error())
+		return fail(results.ErrTypeSetup, results.PhaseSetup, "wait for the update: "+err.Error())
 	}
 	out, err := r.cfg.Client.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName: aws.String(f.name),
@@ -223,7 +231,7 @@ func (r *Runner) sample(ctx context.Context, variant string, f *function) runner
 		LogType:      types.LogTypeTail,
 	})
 	if err != nil {
-		return fail(runner.ErrTypeSetup, "invoke", "invoke: "+err.Error())
+		return fail(results.ErrTypeSetup, results.PhaseSetup, "invoke: "+err.Error())
 	}
 	logs := ""
 	if out.LogResult != nil {
@@ -232,11 +240,12 @@ func (r *Runner) sample(ctx context.Context, variant string, f *function) runner
 	}
 	rep, ok := ParseReport(logs)
 	if !ok {
-		return fail(runner.ErrTypeSetup, "invoke", "no REPORT line in the log tail")
+		return fail(results.ErrTypeSetup, results.PhaseSetup, "no REPORT line in the log tail")
 	}
 	s.DurationMs, s.MaxMemoryMB = rep.DurationMs, rep.MaxMemoryMB
 	if rep.InitMs == 0 {
-		return fail(runner.ErrTypeSetup, "invoke", "the invocation was warm (no Init Duration): the configuration change did not retire the environment")
+		// Not a cold start at all: no init to count (an init of 0 would read as a fast one).
+		return fail(results.ErrTypeSetup, results.PhaseSetup, "the invocation was warm (no Init Duration): the configuration change did not retire the environment")
 	}
 	s.InitMs = rep.InitMs
 	s.ColdMs = rep.InitMs + rep.DurationMs
@@ -253,11 +262,11 @@ func (r *Runner) sample(ctx context.Context, variant string, f *function) runner
 		if typ == "" {
 			typ = *out.FunctionError
 		}
-		phase := "invoke"
+		phase := results.PhaseInvoke
 		if rep.ErrorType == "Runtime.ExitError" && rep.DurationMs == 0 {
-			phase = "init"
+			phase = results.PhaseInit
 		}
-		s.Error = &runner.SampleError{Type: typ, Phase: phase, Reason: strings.TrimSpace(doc.ErrorMessage)}
+		s.Error = &results.SampleError{Type: typ, Phase: phase, Reason: strings.TrimSpace(doc.ErrorMessage)}
 		s.Output = tail(logs, 4096)
 		return s
 	}

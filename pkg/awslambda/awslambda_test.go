@@ -15,7 +15,8 @@ import (
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/internal/fakelambda"
 	"github.com/coldbench/coldbench/pkg/internal/testenv"
-	"github.com/coldbench/coldbench/pkg/runner"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sampling"
 )
 
 // client is the real SDK client, signed with test credentials, pointed at the fake.
@@ -44,23 +45,26 @@ func TestRunOnLambda(t *testing.T) {
 	fake := fakelambda.New(t)
 	art := shellZip(t)
 	r, err := New(Config{Client: client(fake.URL), RoleARN: "arn:aws:iam::000000000000:role/coldbench", MemoryMB: 1024, Arch: "arm64",
-		Seed: 3, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond})
+		WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	variants := []runner.Variant{
+	variants := []sampling.Variant{
 		{Name: "ok", Artifact: art},
 		{Name: "failing", Artifact: art, Env: map[string]string{"TEST_MODE": "error"}},
 		{Name: "missing", Artifact: "/nonexistent.zip"},
 	}
-	res, err := r.Run(context.Background(), variants, 3)
+	ctx := context.Background()
+	r.Deploy(ctx, variants)
+	samples, err := sampling.NewScheduler(r, 3).Run(ctx, variants, 3)
+	r.Close(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Samples) != 9 || res.Limits.MemorySource != "lambda REPORT" {
-		t.Fatalf("Run() = %d samples, limits %+v", len(res.Samples), res.Limits)
+	if len(samples) != 9 || r.Limits().MemorySource != "lambda REPORT" {
+		t.Fatalf("Run() = %d samples, limits %+v", len(samples), r.Limits())
 	}
-	for _, s := range res.Samples {
+	for _, s := range samples {
 		switch s.Variant {
 		case "ok":
 			if s.Error != nil || s.InitMs <= 0 || s.DurationMs <= 0 || s.MaxMemoryMB <= 0 || s.ColdMs < s.InitMs || !strings.Contains(s.Response, "echo") {
@@ -71,16 +75,16 @@ func TestRunOnLambda(t *testing.T) {
 				t.Errorf("failing sample = %+v, want HandlerError with its init measured", s)
 			}
 		case "missing":
-			if s.Error == nil || s.Error.Type != runner.ErrTypeSetup || !strings.Contains(s.Error.Reason, "read artifact") {
+			if s.Error == nil || s.Error.Type != results.ErrTypeSetup || !strings.Contains(s.Error.Reason, "read artifact") {
 				t.Errorf("missing sample = %+v", s)
 			}
 		}
 	}
 	// Every sample was a cold start, and nothing is left behind.
-	if len(fake.Funcs) != 0 || len(fake.Deleted) != 2 {
-		t.Errorf("functions left %d, deleted %v", len(fake.Funcs), fake.Deleted)
+	if left, deleted := fake.Functions(), fake.Deleted(); len(left) != 0 || len(deleted) != 2 {
+		t.Errorf("functions left %v, deleted %v; want none left and 2 deleted", left, deleted)
 	}
-	for _, s := range res.Samples {
+	for _, s := range samples {
 		if s.Variant != "missing" && s.InitMs == 0 {
 			t.Errorf("sample %+v was warm", s)
 		}

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/results"
 )
 
 // ErrEmpty is returned when a store holds no results for a key.
@@ -41,7 +41,7 @@ func Key(handler string) string {
 }
 
 // Save adds r to the history of key and returns the file's path. Names sort by time.
-func (s Store) Save(r *report.Results, key string) (string, error) {
+func (s Store) Save(r *results.Results, key string) (string, error) {
 	dir := filepath.Join(s.Dir, key)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("baseline: %w", err)
@@ -52,7 +52,7 @@ func (s Store) Save(r *report.Results, key string) (string, error) {
 	}
 	name := r.CreatedAt.UTC().Format("20060102T150405.000Z") + "-" + ref + ".json"
 	var buf bytes.Buffer
-	if err := report.WriteJSON(&buf, r); err != nil {
+	if err := results.WriteJSON(&buf, r); err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, name)
@@ -67,7 +67,7 @@ type Entry struct {
 	Path      string
 	CreatedAt time.Time
 	Ref       string
-	Results   *report.Results
+	Results   *results.Results
 }
 
 // History lists the stored runs of key, oldest first. Unreadable files are skipped with their
@@ -80,7 +80,7 @@ func (s Store) History(key string) (entries []Entry, skipped []error, err error)
 	}
 	sort.Strings(files)
 	for _, f := range files {
-		r, err := report.ReadFile(f)
+		r, err := results.ReadFile(f)
 		if err != nil {
 			skipped = append(skipped, err)
 			continue
@@ -107,13 +107,13 @@ func (s Store) Latest(key string) (Entry, error) {
 // AsBase adds the stored run's head (or, for a references run, the variant with the head's
 // name) to r as its base: its samples and artifact, under the name "baseline". The comparison
 // then spans two runs, so the machine's drift between them is not controlled; r says so.
-func AsBase(r *report.Results, stored Entry) error {
-	src := stored.Results.Variant(report.RoleHead)
+func AsBase(r *results.Results, stored Entry) error {
+	src := stored.Results.Variant(results.RoleHead)
 	if src == nil {
 		return fmt.Errorf("baseline %s has no head to compare with", stored.Path)
 	}
 	v := *src
-	v.Name, v.Role = "baseline", report.RoleBase
+	v.Name, v.Role = "baseline", results.RoleBase
 	r.Variants = append(r.Variants, v)
 	for _, smp := range stored.Results.SamplesOf(src.Name) {
 		smp.Variant = "baseline"
@@ -121,9 +121,9 @@ func AsBase(r *report.Results, stored Entry) error {
 	}
 	r.Config.BaseRef = stored.Ref
 	env := stored.Results.Environment
-	r.Environment.Notes = append(r.Environment.Notes, fmt.Sprintf(
-		"base is the stored baseline %s (%s, %s, %d cores): measured in another run, so drift between the runs is not controlled",
-		filepath.Base(stored.Path), stored.CreatedAt.Format("2006-01-02 15:04"), orDash(env.CPU), env.Cores))
+	// The analysis says what this means (two runs, drift not controlled) from this fact alone.
+	r.Config.BaselineRun = fmt.Sprintf("%s (%s, %s, %d cores)",
+		filepath.Base(stored.Path), stored.CreatedAt.Format("2006-01-02 15:04"), orDash(env.CPU), env.Cores)
 	return nil
 }
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/results"
 )
 
 func TestKey(t *testing.T) {
@@ -26,7 +26,7 @@ func TestSaveHistoryLatest(t *testing.T) {
 		t.Errorf("Latest(empty) = %v, want ErrEmpty", err)
 	}
 	for i, ref := range []string{"aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"} {
-		r := &report.Results{SchemaVersion: 1, CreatedAt: time.Date(2026, 11, 1+i, 0, 0, 0, 0, time.UTC), Config: report.RunConfig{HeadRef: ref}}
+		r := &results.Results{SchemaVersion: 1, CreatedAt: time.Date(2026, 11, 1+i, 0, 0, 0, 0, time.UTC), Config: results.RunConfig{HeadRef: ref}}
 		if _, err := s.Save(r, "fn"); err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,22 @@ func TestSaveHistoryLatest(t *testing.T) {
 	if err != nil || latest.Ref != "bbbbbbbbbbbbbbbb" || filepath.Base(latest.Path) != "20261102T000000.000Z-bbbbbbbbbbbb.json" {
 		t.Errorf("Latest() = %+v, %v", latest, err)
 	}
-	if err := AsBase(&report.Results{}, latest); err == nil {
+	if err := AsBase(&results.Results{}, latest); err == nil {
 		t.Error("AsBase(results without a head) succeeded")
+	}
+	stored := latest
+	stored.Results = &results.Results{Variants: []results.Variant{{Name: "head", Role: results.RoleHead}},
+		Samples:     []results.Sample{{Variant: "head", InitMs: 10}, {Variant: "other", InitMs: 99}},
+		Environment: results.Environment{CPU: "Test CPU", Cores: 2}}
+	r := &results.Results{Variants: []results.Variant{{Name: "head", Role: results.RoleHead}}}
+	if err := AsBase(r, stored); err != nil {
+		t.Fatal(err)
+	}
+	base := r.Variant(results.RoleBase)
+	if base == nil || base.Name != "baseline" || len(r.SamplesOf("baseline")) != 1 || r.Config.BaseRef != "bbbbbbbbbbbbbbbb" {
+		t.Errorf("AsBase() = base %+v, %d baseline samples, base ref %q; want the stored head's one sample as base", base, len(r.SamplesOf("baseline")), r.Config.BaseRef)
+	}
+	if want := "20261102T000000.000Z-bbbbbbbbbbbb.json (2026-11-02 00:00, Test CPU, 2 cores)"; r.Config.BaselineRun != want {
+		t.Errorf("AsBase() recorded the run as %q, want %q", r.Config.BaselineRun, want)
 	}
 }

@@ -6,10 +6,11 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"os/exec"
 	"path/filepath"
-	goruntime "runtime"
 	"sort"
 	"strings"
 	"time"
@@ -23,22 +24,14 @@ const (
 	RuntimeProvided = "provided"
 )
 
-// Runtimes lists the valid values of Request.Runtime ("" or "auto" detects).
-var Runtimes = []string{RuntimeGo, RuntimeRust, RuntimeDeno, RuntimeProvided}
+// Runtimes lists the valid values of Request.Runtime ("" or "auto" detects): the configuration's.
+var Runtimes = config.Runtimes
 
 // Lambda's architecture names.
 const (
 	ArchARM64 = "arm64"
 	ArchX8664 = "x86_64"
 )
-
-// HostArch is this machine's architecture in Lambda's terms.
-func HostArch() string {
-	if goruntime.GOARCH == "arm64" {
-		return ArchARM64
-	}
-	return ArchX8664
-}
 
 // Request says what to build.
 type Request struct {
@@ -57,19 +50,6 @@ type Request struct {
 	// CacheKey names the build cache of this handler (e.g. its path in its repository), so the
 	// head and base builds of one handler share compiled dependencies. Dir when empty.
 	CacheKey string
-}
-
-// Artifact is a built Lambda deployment zip and how it came to be.
-type Artifact struct {
-	Runtime       string            `json:"runtime"`
-	Arch          string            `json:"arch"`
-	Path          string            `json:"path"`
-	ZipBytes      int64             `json:"zip_bytes"`
-	UnzippedBytes int64             `json:"unzipped_bytes"`
-	BuildMs       float64           `json:"build_ms"`
-	Method        string            `json:"method"`
-	Toolchain     map[string]string `json:"toolchain,omitempty"`
-	Notes         []string          `json:"notes,omitempty"`
 }
 
 // Error is a build failure. Output holds the tool's own words (compiler errors).
@@ -94,7 +74,7 @@ func (e *Error) Unwrap() error { return e.Err }
 var ErrToolMissing = errors.New("toolchain not installed")
 
 // Build builds the handler in req.Dir into a Lambda zip for req.Arch.
-func Build(ctx context.Context, req Request) (*Artifact, error) {
+func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 	if req.Arch != ArchARM64 && req.Arch != ArchX8664 {
 		return nil, fmt.Errorf("build: arch %q: valid values are %s, %s", req.Arch, ArchARM64, ArchX8664)
 	}
@@ -119,7 +99,7 @@ func Build(ctx context.Context, req Request) (*Artifact, error) {
 	defer os.RemoveAll(stage)
 
 	start := time.Now()
-	var art *Artifact
+	var art *results.Artifact
 	switch rt {
 	case RuntimeGo:
 		art, err = buildGo(ctx, req, stage)

@@ -6,8 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sampling"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,7 +40,7 @@ func needToolchain(t *testing.T, runtime string) {
 	}
 }
 
-func buildRef(t *testing.T, runtime, arch string) *Artifact {
+func buildRef(t *testing.T, runtime, arch string) *results.Artifact {
 	t.Helper()
 	needToolchain(t, runtime)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -60,7 +62,7 @@ func buildRef(t *testing.T, runtime, arch string) *Artifact {
 // same checksum and make their outbound call.
 func TestReferenceHandlersAgree(t *testing.T) {
 	t.Parallel()
-	host := HostArch()
+	host := host.Arch()
 	var results []string
 	for _, rt := range []string{RuntimeGo, RuntimeRust, RuntimeDeno} {
 		art := buildRef(t, rt, host)
@@ -69,7 +71,7 @@ func TestReferenceHandlersAgree(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, handler := range []string{"work", "hello"} {
-			s := r.Sample(context.Background(), runner.Variant{Name: rt, Artifact: art.Path, Handler: handler})
+			s := r.Sample(context.Background(), sampling.Variant{Name: rt, Artifact: art.Path, Handler: handler})
 			if s.Error != nil {
 				t.Fatalf("%s/%s: %v\n%s", rt, handler, s.Error, s.Output)
 			}
@@ -139,7 +141,7 @@ func TestARM64Builds(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			s := r.Sample(context.Background(), runner.Variant{Name: rt + "-arm64", Artifact: wrapped, Handler: "hello"})
+			s := r.Sample(context.Background(), sampling.Variant{Name: rt + "-arm64", Artifact: wrapped, Handler: "hello"})
 			if s.Error != nil || !strings.Contains(s.Response, `"hello":"world"`) {
 				t.Errorf("%s arm64 under qemu: error %v, response %q\n%s", rt, s.Error, s.Response, s.Output)
 			}
@@ -220,8 +222,8 @@ func TestBuildErrors(t *testing.T) {
 		t.Parallel()
 		needToolchain(t, RuntimeGo)
 		dir := t.TempDir()
-		write(t, dir, "go.mod", "module broken\n\ngo 1.22\n")
-		write(t, dir, "main.go", "package main\n\nfunc main() { undefinedThing() }\n")
+		testenv.Write(t, dir, "go.mod", "module broken\n\ngo 1.22\n")
+		testenv.Write(t, dir, "main.go", "package main\n\nfunc main() { undefinedThing() }\n")
 		_, err := Build(ctx, Request{Dir: dir, Arch: ArchARM64, OutDir: t.TempDir()})
 		var be *Error
 		if !errors.As(err, &be) || !strings.Contains(err.Error(), "undefined: undefinedThing") || !strings.HasPrefix(err.Error(), "build go handler: go build:") {
@@ -232,9 +234,9 @@ func TestBuildErrors(t *testing.T) {
 		t.Parallel()
 		needToolchain(t, RuntimeRust)
 		dir := t.TempDir()
-		write(t, dir, "Cargo.toml", "[package]\nname = \"myfn\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
-		write(t, dir, "src/main.rs", "fn main() {}\n")
-		_, err := Build(ctx, Request{Dir: dir, Arch: HostArch(), OutDir: t.TempDir()})
+		testenv.Write(t, dir, "Cargo.toml", "[package]\nname = \"myfn\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
+		testenv.Write(t, dir, "src/main.rs", "fn main() {}\n")
+		_, err := Build(ctx, Request{Dir: dir, Arch: host.Arch(), OutDir: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), "no binary named bootstrap (binaries: myfn)") {
 			t.Errorf("Build(rust without bootstrap) error = %v", err)
 		}
@@ -253,7 +255,7 @@ func TestBuildErrors(t *testing.T) {
 	t.Run("provided without exec bit", func(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
-		write(t, dir, "bootstrap", "#!/bin/sh\n")
+		testenv.Write(t, dir, "bootstrap", "#!/bin/sh\n")
 		_, err := Build(ctx, Request{Dir: dir, Runtime: RuntimeProvided, Arch: ArchARM64, OutDir: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), "not executable") {
 			t.Errorf("Build(provided, non-exec bootstrap) error = %v", err)
@@ -264,7 +266,7 @@ func TestBuildErrors(t *testing.T) {
 // A missing toolchain names the runtime, the tool and how to get it.
 func TestMissingToolchain(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "main.ts", "console.log(1)\n")
+	testenv.Write(t, dir, "main.ts", "console.log(1)\n")
 	t.Setenv("PATH", t.TempDir())
 	t.Setenv("COLDBENCH_DENO", "")
 	_, err := Build(context.Background(), Request{Dir: dir, Arch: ArchX8664, OutDir: t.TempDir(), Tools: Tools{ToolsDir: t.TempDir()}})
@@ -298,15 +300,15 @@ func TestBuildSeesNoSecrets(t *testing.T) {
 	t.Setenv("ACTIONS_RUNTIME_TOKEN", "actions_secret")
 	dir := t.TempDir()
 	dump := filepath.Join(t.TempDir(), "env.txt")
-	write(t, dir, "Cargo.toml", "[package]\nname = \"envdump\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n[[bin]]\nname = \"bootstrap\"\npath = \"src/main.rs\"\n")
-	write(t, dir, "src/main.rs", "fn main() {}\n")
-	write(t, dir, "build.rs", `fn main() {
+	testenv.Write(t, dir, "Cargo.toml", "[package]\nname = \"envdump\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = \"build.rs\"\n[[bin]]\nname = \"bootstrap\"\npath = \"src/main.rs\"\n")
+	testenv.Write(t, dir, "src/main.rs", "fn main() {}\n")
+	testenv.Write(t, dir, "build.rs", `fn main() {
     let mut s = String::new();
     for (k, v) in std::env::vars() { s.push_str(&k); s.push('='); s.push_str(&v); s.push('\n'); }
     std::fs::write(r"`+dump+`", s).unwrap();
 }
 `)
-	if _, err := Build(context.Background(), Request{Dir: dir, Arch: HostArch(), OutDir: t.TempDir()}); err != nil {
+	if _, err := Build(context.Background(), Request{Dir: dir, Arch: host.Arch(), OutDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	env, err := os.ReadFile(dump)
@@ -318,83 +320,5 @@ func TestBuildSeesNoSecrets(t *testing.T) {
 		if strings.Contains(v, "secret") || strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "INPUT_") || strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "ACTIONS_") {
 			t.Errorf("build script saw %s", line)
 		}
-	}
-}
-
-// A revision is built from a temporary worktree; the user's work tree is not touched.
-func TestCheckoutRevision(t *testing.T) {
-	t.Parallel()
-	testenv.Tool(t, "git")
-	repo := t.TempDir()
-	gitT(t, repo, "init", "-q", "-b", "main")
-	write(t, repo, "fn/bootstrap", "#!/bin/sh\necho v1\n")
-	_ = os.Chmod(filepath.Join(repo, "fn/bootstrap"), 0o755)
-	gitT(t, repo, "add", ".")
-	gitT(t, repo, "commit", "-qm", "v1")
-	write(t, repo, "fn/bootstrap", "#!/bin/sh\necho v2\n")
-	gitT(t, repo, "commit", "-qam", "v2")
-	write(t, repo, "fn/bootstrap", "#!/bin/sh\necho uncommitted\n")
-
-	dir, cleanup, err := Checkout(context.Background(), repo, "HEAD~1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "fn/bootstrap"))
-	if !strings.Contains(string(b), "v1") {
-		t.Errorf("checkout of HEAD~1 has %q", b)
-	}
-	cleanup()
-	if b, _ := os.ReadFile(filepath.Join(repo, "fn/bootstrap")); !strings.Contains(string(b), "uncommitted") {
-		t.Errorf("work tree changed: %q", b)
-	}
-	if out := gitT(t, repo, "worktree", "list"); strings.Count(out, "\n") != 1 {
-		t.Errorf("worktree left behind:\n%s", out)
-	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("checkout dir %s still exists", dir)
-	}
-	if _, _, err := Checkout(context.Background(), repo, "no-such-rev"); err == nil || !strings.Contains(err.Error(), `"no-such-rev" not found`) {
-		t.Errorf("Checkout(no-such-rev) error = %v", err)
-	}
-}
-
-func TestShallowCloneError(t *testing.T) {
-	t.Parallel()
-	testenv.Tool(t, "git")
-	src := t.TempDir()
-	gitT(t, src, "init", "-q", "-b", "main")
-	for _, m := range []string{"a", "b", "c"} {
-		write(t, src, "f", m)
-		gitT(t, src, "add", ".")
-		gitT(t, src, "commit", "-qm", m)
-	}
-	clone := filepath.Join(t.TempDir(), "clone")
-	gitT(t, src, "clone", "-q", "--depth", "1", "file://"+src, clone)
-	_, err := ResolveRev(context.Background(), clone, "HEAD~2")
-	if !errors.Is(err, ErrShallow) || !strings.Contains(err.Error(), "fetch-depth: 0") {
-		t.Errorf("ResolveRev(shallow) error = %v, want advice to set fetch-depth: 0", err)
-	}
-}
-
-func gitT(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
-
-func write(t *testing.T, dir, name, content string) {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +27,7 @@ exec "$here/bin/deno" run --no-check --cached-only --no-prompt --allow-net --all
 // buildDeno packages a TypeScript handler. With a denort binary (DENORT_BIN) it is a single
 // executable from deno compile; otherwise a "run package": the handler bundled to one JavaScript
 // file, the deno binary for the target arch, and a shell bootstrap.
-func buildDeno(ctx context.Context, req Request, stage string) (*Artifact, error) {
+func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
 	if req.Tools.Deno == "" {
 		return nil, missing(RuntimeDeno, "deno", "run scripts/setup.sh, or npm install deno and put its binary on PATH")
 	}
@@ -51,11 +53,11 @@ func buildDeno(ctx context.Context, req Request, stage string) (*Artifact, error
 			"--output", filepath.Join(stage, "bootstrap"), entry); err != nil {
 			return nil, err
 		}
-		return &Artifact{Method: "deno compile --target " + target, Toolchain: tool}, nil
+		return &results.Artifact{Method: "deno compile --target " + target, Toolchain: tool}, nil
 	}
 
 	denoBin := req.Tools.Deno
-	if req.Arch != HostArch() {
+	if req.Arch != host.Arch() {
 		if req.Arch != ArchARM64 || req.Tools.DenoARM64 == "" {
 			return nil, missing(RuntimeDeno, "a deno binary for "+req.Arch,
 				"run scripts/setup.sh (npm pack @deno/linux-arm64-glibc), or set COLDBENCH_DENO_ARM64")
@@ -78,7 +80,7 @@ func buildDeno(ctx context.Context, req Request, stage string) (*Artifact, error
 	if err := os.WriteFile(filepath.Join(stage, "bootstrap"), []byte(denoBootstrap), 0o755); err != nil {
 		return nil, err
 	}
-	return &Artifact{
+	return &results.Artifact{
 		Method:    "deno run package (deno bundle + deno binary + shell bootstrap)",
 		Toolchain: tool,
 		Notes:     []string{"packaged for deno run: deno compile needs a denort binary (set DENORT_BIN to use it)"},

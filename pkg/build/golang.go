@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,7 +10,7 @@ import (
 
 // buildGo builds a Go handler the way AWS documents for provided.al2023: a static binary named
 // bootstrap, without the RPC shim (lambda.norpc), stripped, with reproducible paths and build id.
-func buildGo(ctx context.Context, req Request, stage string) (*Artifact, error) {
+func buildGo(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
 	if req.Tools.Go == "" {
 		return nil, missing(RuntimeGo, "go", "install Go from https://go.dev/dl or your package manager")
 	}
@@ -26,7 +27,7 @@ func buildGo(ctx context.Context, req Request, stage string) (*Artifact, error) 
 	}
 	// The version of the toolchain that built it: go.mod's toolchain line may have switched it.
 	ver, _ := run(ctx, RuntimeGo, "go env GOVERSION", req.Dir, env, req.Tools.Go, "env", "GOVERSION")
-	return &Artifact{
+	return &results.Artifact{
 		Method:    "go build -trimpath -tags lambda.norpc -ldflags '-s -w' (CGO_ENABLED=0, GOARCH=" + goarch + ")",
 		Toolchain: map[string]string{"go": strings.TrimSpace(ver)},
 	}, nil

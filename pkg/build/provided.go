@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,9 +14,9 @@ import (
 // packageProvided takes a ready-made handler: a directory or zip holding an executable bootstrap
 // (a script, or a binary built elsewhere), packaged as it is so any language Lambda accepts can be
 // benchmarked.
-func packageProvided(ctx context.Context, req Request, stage string) (*Artifact, error) {
+func packageProvided(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
 	out := filepath.Join(req.OutDir, req.Name+".zip")
-	art := &Artifact{Path: out, Method: "ready-made bootstrap, packaged as is"}
+	art := &results.Artifact{Path: out, Method: "ready-made bootstrap, packaged as is"}
 	if strings.HasSuffix(req.Dir, ".zip") {
 		if err := checkZipBootstrap(req.Dir, stage); err != nil {
 			return nil, &Error{Runtime: RuntimeProvided, Step: "check zip", Err: err}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +23,7 @@ var targetLocks sync.Map
 // buildRust builds the Cargo project's bootstrap binary in release mode. For arm64 on another host
 // it prefers cargo-lambda (zig as the linker) and otherwise cross-compiles with a Debian rustc that
 // has the aarch64 std and the aarch64 GNU linker.
-func buildRust(ctx context.Context, req Request, stage string) (*Artifact, error) {
+func buildRust(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
 	if req.Tools.Cargo == "" && req.Tools.CrossCargo == "" {
 		return nil, missing(RuntimeRust, "cargo", "install Rust with rustup (https://rustup.rs) or apt-get install cargo")
 	}
@@ -50,7 +52,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*Artifact, error
 	var bin, method string
 	tool := map[string]string{}
 	switch {
-	case req.Arch == HostArch():
+	case req.Arch == host.Arch():
 		args := []string{"build", "--release", "--bin", "bootstrap"}
 		if fileExists(filepath.Join(req.Dir, "Cargo.lock")) {
 			args = append(args, "--locked") // the versions the author tested, not newer ones
@@ -98,8 +100,8 @@ func buildRust(ctx context.Context, req Request, stage string) (*Artifact, error
 	if err := copyFile(bin, filepath.Join(stage, "bootstrap"), 0o755); err != nil {
 		return nil, &Error{Runtime: RuntimeRust, Step: "collect bootstrap", Err: err}
 	}
-	art := &Artifact{Method: method, Toolchain: tool, Notes: glibcNote(bin)}
-	if _, err := os.Stat(filepath.Join(req.Dir, "rust-toolchain.toml")); err == nil && req.Arch != HostArch() {
+	art := &results.Artifact{Method: method, Toolchain: tool, Notes: glibcNote(bin)}
+	if _, err := os.Stat(filepath.Join(req.Dir, "rust-toolchain.toml")); err == nil && req.Arch != host.Arch() {
 		art.Notes = append(art.Notes, "built for arm64 with "+tool["rustc"]+"; rust-toolchain.toml is honoured only where rustup provides that toolchain with the aarch64 target")
 	}
 	return art, nil

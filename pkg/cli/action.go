@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/git"
+	"github.com/coldbench/coldbench/pkg/results"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,11 +17,9 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/publish"
 	"github.com/coldbench/coldbench/pkg/report"
-	"github.com/coldbench/coldbench/pkg/stats"
 )
 
 // actionInputs maps action.yml's inputs to config settings. Inputs not listed here are read by
@@ -41,17 +42,41 @@ type publishOptions struct {
 	failOnRegression bool
 }
 
+// actionOptions is everything the action's inputs and event say, validated.
+type actionOptions struct {
+	cfg          config.Config
+	handlerInput string // the handler as the user wrote it, for titles and markers
+	publish      publishOptions
+	token        string
+	workspace    string
+	repository   string
+	headSHA      string
+	pr           pullRequest
+	gh           *githubactions.GitHubContext
+}
+
 // actionCmd is the container's entry point: it reads the inputs and the event, runs the benchmark,
 // and posts one sticky comment and one check run. Posting never fails the benchmark: a read-only
 // token (a fork's pull request) gets one warning, and the summary and results JSON are still written.
 func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
-	token := gha.GetInput("github-token")
-	if token != "" {
-		gha.AddMask(token)
+	opts, err := parseAction(ctx, gha, env)
+	if err != nil {
+		return ExitBadInput, err
 	}
-	ghctx, _ := gha.Context() // numeric fields that fail to parse are not ones coldbench uses
-	workspace := orDefault(ghctx.Workspace, env.Dir)
+	return runAction(ctx, gha, opts, env)
+}
+
+// parseAction reads the inputs and the event; every bad input is reported at once, as an
+// annotation each.
+func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actionOptions, error) {
+	var o actionOptions
+	o.token = gha.GetInput("github-token")
+	if o.token != "" {
+		gha.AddMask(o.token)
+	}
+	o.gh, _ = gha.Context() // numeric fields that fail to parse are not ones coldbench uses
+	o.workspace = cmp.Or(o.gh.Workspace, env.Dir)
 
 	cfg := config.Default()
 	var problems config.Problems
@@ -62,20 +87,20 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 			}
 		}
 	}
-	opts := publishOptions{comment: orDefault(gha.GetInput("comment"), "always"), checkName: orDefault(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
-	if !slices.Contains(commentModes, opts.comment) {
-		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", opts.comment, strings.Join(commentModes, ", ")))
+	o.publish = publishOptions{comment: cmp.Or(gha.GetInput("comment"), "always"), checkName: cmp.Or(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
+	if !slices.Contains(commentModes, o.publish.comment) {
+		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", o.publish.comment, strings.Join(commentModes, ", ")))
 	}
 	if v := gha.GetInput("fail-on-regression"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("input fail-on-regression %q: valid values are true, false", v))
 		}
-		opts.failOnRegression = b
+		o.publish.failOnRegression = b
 	}
-	handlerInput := cfg.Handler
-	cfg.Handler = resolve(workspace, cfg.Handler)
-	cfg.Store, cfg.Baseline = resolve(workspace, cfg.Store), resolve(workspace, cfg.Baseline)
+	o.handlerInput = cfg.Handler
+	cfg.Handler = resolve(o.workspace, cfg.Handler)
+	cfg.Store, cfg.Baseline = resolve(o.workspace, cfg.Store), resolve(o.workspace, cfg.Baseline)
 	cfg.Quiet = false
 	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }); err != nil {
 		var ps config.Problems
@@ -86,55 +111,45 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 		for _, p := range problems {
 			gha.Errorf("%s", p)
 		}
-		return ExitBadInput, badInput(problems)
+		return o, badInput(problems)
 	}
 
 	// The pull request, from the event: number, head, base, and whether it comes from a fork.
-	pr := pullRequestOf(ghctx.Event)
-	repository := ghctx.Repository
-	headSHA := ghctx.SHA
-	if pr.number > 0 {
-		headSHA = pr.headSHA
+	o.pr = pullRequestOf(o.gh.Event)
+	o.repository, o.headSHA = o.gh.Repository, o.gh.SHA
+	if o.pr.number > 0 {
+		o.headSHA = o.pr.headSHA
 	}
 	if cfg.Handler != "" && cfg.Base == "" && cfg.Baseline == "" {
 		switch {
-		case pr.baseSHA != "":
+		case o.pr.baseSHA != "":
 			// The merge-base of what was checked out (the PR head, or GitHub's merge commit whose
 			// first parent is the base) and the base branch: exactly the change the PR brings.
-			root, err := build.RepoRoot(ctx, dirOf(cfg.Handler))
+			root, err := git.RepoRoot(ctx, dirOf(cfg.Handler))
 			if err != nil {
-				return ExitBadInput, badInput(fmt.Errorf("input handler %q: %w", handlerInput, err))
+				return o, badInput(fmt.Errorf("input handler %q: %w", o.handlerInput, err))
 			}
-			mb, err := build.MergeBase(ctx, root, "HEAD", pr.baseSHA)
+			mb, err := git.MergeBase(ctx, root, "HEAD", o.pr.baseSHA)
 			if err != nil {
 				gha.Errorf("%v", err)
-				return ExitBadInput, badInput(err)
+				return o, badInput(err)
 			}
 			cfg.Base = mb
 		default:
 			cfg.Base = "none" // a push or a schedule: no base unless base-ref names one
 		}
 	}
+	o.cfg = cfg
+	return o, nil
+}
 
-	var pub *publish.Publisher
-	switch {
-	case token == "":
-		gha.Warningf("no github-token: results go to the job summary and outputs only")
-	case pr.fork:
-		gha.Warningf("pull request from a fork: its token is read-only, so no comment or check is posted here; the job summary and results JSON are written, and `coldbench publish` can post them from a workflow_run workflow (see the README)")
-	default:
-		var err error
-		pub, err = publish.New(&http.Client{Timeout: 30 * time.Second}, ghctx.APIURL, token, repository)
-		if err != nil {
-			gha.Warningf("not publishing: %v", err)
-			pub = nil
-		}
-	}
-
+// runAction runs the benchmark, writes the outputs and the job summary, and publishes.
+func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, env Env) (int, error) {
+	pub := o.publisher(gha)
 	var checkID int64
-	checksAllowed := pub != nil && headSHA != ""
+	checksAllowed := pub != nil && o.headSHA != ""
 	if checksAllowed {
-		id, err := pub.StartCheck(ctx, opts.checkName, headSHA, "Measuring cold starts")
+		id, err := pub.StartCheck(ctx, o.publish.checkName, o.headSHA, "Measuring cold starts")
 		switch {
 		case err == nil:
 			checkID = id
@@ -146,42 +161,78 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 		}
 	}
 
-	p := &pipeline{cfg: cfg, env: env, log: &logger{w: env.Stderr}}
+	p := &pipeline{cfg: o.cfg, env: env, log: &logger{w: env.Stderr}}
 	res, err := p.execute(ctx)
 	if err != nil {
 		if checkID != 0 {
-			_, _ = pub.CompleteCheck(ctx, checkID, opts.checkName, headSHA, publish.ConclusionFailure, "coldbench failed", "```\n"+err.Error()+"\n```")
+			_, _ = pub.CompleteCheck(ctx, checkID, o.publish.checkName, o.headSHA, publish.ConclusionFailure, "coldbench failed", "```\n"+err.Error()+"\n```")
 		}
 		gha.Errorf("%v", err)
 		return ExitFailure, err
 	}
-	res.GitHub = &report.GitHubContext{Repository: repository, PullRequest: pr.number, HeadSHA: headSHA, Event: ghctx.EventName, Handler: handlerInput}
-	if ghctx.ServerURL != "" && ghctx.RunID != 0 {
-		res.GitHub.RunURL = fmt.Sprintf("%s/%s/actions/runs/%d", ghctx.ServerURL, repository, ghctx.RunID)
+	res.GitHub = &results.GitHubContext{Repository: o.repository, PullRequest: o.pr.number, HeadSHA: o.headSHA, Event: o.gh.EventName, Handler: o.handlerInput}
+	if o.gh.ServerURL != "" && o.gh.RunID != 0 {
+		res.GitHub.RunURL = fmt.Sprintf("%s/%s/actions/runs/%d", o.gh.ServerURL, o.repository, o.gh.RunID)
 	}
-
-	// Files in the workspace, named relative to it: a later step (upload-artifact) sees the same
-	// path on the runner that the container wrote.
-	outDir := filepath.Join(workspace, ".coldbench")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := o.writeFiles(gha, res, env); err != nil {
 		return ExitFailure, failure(err)
 	}
+	if pub != nil {
+		for _, w := range publishResults(ctx, pub, res, o.publish, checkID, checksAllowed) {
+			gha.Warningf("%s", w)
+		}
+	}
+	report.WriteText(env.Stderr, res, report.TextOptions{})
+	code := exitCode(res)
+	if code == ExitRegression && !o.publish.failOnRegression && !results.BudgetsExceeded(res.Budgets) {
+		code = ExitOK
+	}
+	return code, nil
+}
+
+// publisher is the GitHub client to post with, or nil where nothing may be posted (no token, a
+// fork's read-only token), with a warning saying why.
+func (o actionOptions) publisher(gha *githubactions.Action) *publish.Publisher {
+	switch {
+	case o.token == "":
+		gha.Warningf("no github-token: results go to the job summary and outputs only")
+		return nil
+	case o.pr.fork:
+		gha.Warningf("pull request from a fork: its token is read-only, so no comment or check is posted here; the job summary and results JSON are written, and `coldbench publish` can post them from a workflow_run workflow (see the README)")
+		return nil
+	}
+	pub, err := publish.New(&http.Client{Timeout: 30 * time.Second}, o.gh.APIURL, o.token, o.repository)
+	if err != nil {
+		gha.Warningf("not publishing: %v", err)
+		return nil
+	}
+	return pub
+}
+
+// writeFiles writes the results, reports, job summary, outputs and annotations: always, whether
+// or not anything may be posted. Files go to the workspace, named relative to it, so a later
+// step (upload-artifact) sees the same path on the runner that the container wrote.
+func (o actionOptions) writeFiles(gha *githubactions.Action, res *results.Results, env Env) error {
+	outDir := filepath.Join(o.workspace, ".coldbench")
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return err
+	}
+	cfg := o.cfg
 	cfg.JSON, cfg.Markdown = filepath.Join(outDir, "results.json"), filepath.Join(outDir, "report.md")
 	cfg.HTML = filepath.Join(outDir, "report.html")
 	if err := writeOutputs(res, cfg, env); err != nil {
-		return ExitFailure, failure(err)
+		return err
 	}
-	md := report.Markdown(res, report.MarkdownOptions{Title: title(handlerInput)})
-	gha.AddStepSummary(md)
-	gha.SetOutput("verdict", res.Verdict)
-	gha.SetOutput("regression", strconv.FormatBool(res.Verdict == stats.Regression))
+	gha.AddStepSummary(report.Markdown(res, report.MarkdownOptions{Title: title(o.handlerInput)}))
+	gha.SetOutput("verdict", string(res.Verdict))
+	gha.SetOutput("regression", strconv.FormatBool(res.Verdict == results.Regression))
 	gha.SetOutput("results-json", ".coldbench/results.json")
 	gha.SetOutput("report-markdown", ".coldbench/report.md")
 	headline := report.Headline(res)
 	switch res.Verdict {
-	case stats.Regression:
+	case results.Regression:
 		gha.Errorf("%s", headline)
-	case stats.Inconclusive:
+	case results.Inconclusive:
 		gha.Warningf("%s", headline)
 	default:
 		gha.Noticef("%s", headline)
@@ -189,31 +240,20 @@ func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
 	for _, w := range res.Warnings {
 		gha.Warningf("%s", w.Message)
 	}
-
-	if pub != nil {
-		for _, w := range publishResults(ctx, pub, res, opts, checkID, checksAllowed) {
-			gha.Warningf("%s", w)
-		}
-	}
-	report.WriteText(env.Stderr, res, report.TextOptions{})
-	code := exitCode(res)
-	if code == ExitRegression && !opts.failOnRegression && !report.BudgetsExceeded(res.Budgets) {
-		code = ExitOK
-	}
 	for _, b := range res.Budgets {
 		switch b.Verdict {
-		case report.BudgetExceeded:
+		case results.BudgetExceeded:
 			gha.Errorf("budget %s exceeded: head %.1f, limit %.1f", b.Metric, b.Value, b.Budget)
-		case report.BudgetUncertain:
+		case results.BudgetUncertain:
 			gha.Warningf("budget %s: head %.1f is over the limit %.1f, but within the noise (95%% interval %.1f…%.1f)", b.Metric, b.Value, b.Budget, b.CILow, b.CIHigh)
 		}
 	}
-	return code, nil
+	return nil
 }
 
 // publishResults posts the comment and completes (or creates) the check run, falling back to a
 // commit status where checks are forbidden. It returns warnings; it never fails the run.
-func publishResults(ctx context.Context, pub *publish.Publisher, res *report.Results, opts publishOptions, checkID int64, checksAllowed bool) []string {
+func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Results, opts publishOptions, checkID int64, checksAllowed bool) []string {
 	var warnings []string
 	gh := res.GitHub
 	headline := report.Headline(res)
@@ -240,7 +280,7 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *report.Res
 		return warnings
 	}
 	marker := publish.Marker(gh.Handler)
-	if opts.comment == "on-change" && res.Verdict != stats.Regression && res.Verdict != stats.Improvement {
+	if opts.comment == "on-change" && res.Verdict != results.Regression && res.Verdict != results.Improvement {
 		// Only update a comment that exists, so an old regression comment does not go stale.
 		existing, err := pub.FindComment(ctx, gh.PullRequest, marker)
 		if err != nil || existing == nil {
@@ -268,20 +308,20 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *report.Res
 }
 
 // conclusionOf maps the verdict to a check conclusion.
-func conclusionOf(res *report.Results, failOnRegression bool) string {
+func conclusionOf(res *results.Results, failOnRegression bool) string {
 	if exitCode(res) == ExitFailure {
 		return publish.ConclusionFailure
 	}
-	if report.BudgetsExceeded(res.Budgets) {
+	if results.BudgetsExceeded(res.Budgets) {
 		return publish.ConclusionFailure // a budget is a gate the user set explicitly
 	}
 	switch res.Verdict {
-	case stats.Regression:
+	case results.Regression:
 		if failOnRegression {
 			return publish.ConclusionFailure
 		}
 		return publish.ConclusionNeutral
-	case stats.NoChange, stats.Improvement:
+	case results.NoChange, results.Improvement:
 		return publish.ConclusionSuccess
 	}
 	return publish.ConclusionNeutral
@@ -340,16 +380,4 @@ func title(handler string) string {
 }
 
 // trimTitle keeps a check run title readable (GitHub shows one line).
-func trimTitle(s string) string {
-	if len(s) > 200 {
-		return s[:197] + "..."
-	}
-	return s
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
+func trimTitle(s string) string { return report.Shorten(s, 200, "...") }

@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"gopkg.in/yaml.v3"
 )
@@ -53,14 +58,33 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("action.yml inputs %v, the code reads %v", got, want)
 	}
-	src, _ := os.ReadFile("action.go")
-	for name := range a.Outputs {
-		if !strings.Contains(string(src), `SetOutput("`+name+`"`) {
-			t.Errorf("output %s is declared but never set", name)
-		}
+	// The outputs the action writes, read back from GITHUB_OUTPUT as the runner reads them.
+	dir := t.TempDir()
+	files := map[string]string{"GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary")}
+	getenv := func(k string) string { return files[k] }
+	env, _, _ := testEnv(dir)
+	var log bytes.Buffer
+	gha := githubactions.New(githubactions.WithGetenv(getenv), githubactions.WithWriter(&log))
+	o := actionOptions{workspace: dir, handlerInput: "fn"}
+	if err := o.writeFiles(gha, minimalResults(results.NoChange), env); err != nil {
+		t.Fatal(err)
 	}
-	if n := strings.Count(string(src), "SetOutput("); n != len(a.Outputs) {
-		t.Errorf("the code sets %d outputs, action.yml declares %d", n, len(a.Outputs))
+	out, err := os.ReadFile(files["GITHUB_OUTPUT"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set []string
+	for _, m := range regexp.MustCompile(`(?m)^([a-z-]+)<<`).FindAllStringSubmatch(string(out), -1) {
+		set = append(set, m[1])
+	}
+	var declared []string
+	for name := range a.Outputs {
+		declared = append(declared, name)
+	}
+	sort.Strings(set)
+	sort.Strings(declared)
+	if strings.Join(set, ",") != strings.Join(declared, ",") {
+		t.Errorf("the action sets outputs %v, action.yml declares %v", set, declared)
 	}
 }
 

@@ -63,8 +63,8 @@ func TestRunModeAWS(t *testing.T) {
 			t.Errorf("sample %+v", s)
 		}
 	}
-	if len(fake.Funcs) != 0 || len(fake.Deleted) != 2 {
-		t.Errorf("functions left behind: %d (deleted %v)", len(fake.Funcs), fake.Deleted)
+	if left, deleted := fake.Functions(), fake.Deleted(); len(left) != 0 || len(deleted) != 2 {
+		t.Errorf("functions left behind: %v (deleted %v); want none left and 2 deleted", left, deleted)
 	}
 	for _, f := range []string{"--aws-role-arn"} {
 		env2, _, errb2 := testEnv(dir)

@@ -1,18 +1,19 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/verdict"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/coldbench/coldbench/pkg/report"
-	"github.com/coldbench/coldbench/pkg/runner"
 	"github.com/coldbench/coldbench/pkg/stats"
 )
 
@@ -23,7 +24,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
 	from := fs.String("from", "", "results JSON with recorded samples (required)")
 	variants := fs.String("variants", "", "variants to use as pools (default: every variant with enough samples)")
-	metrics := fs.String("metrics", strings.Join(report.GateMetrics, ","), "metrics the gate decides on")
+	metrics := fs.String("metrics", joinMetrics(verdict.GateMetrics), "metrics the gate decides on")
 	nsFlag := fs.String("n", "20,50,100", "samples a side")
 	shiftsFlag := fs.String("shifts", "0,2,5,10,20", "injected shifts in percent (0 is the A/A test)")
 	trials := fs.Int("trials", 1000, "resamples per cell")
@@ -56,14 +57,14 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	}
 	ms := splitList(*metrics)
 	for _, m := range ms {
-		if !slices.Contains([]string{report.MetricInit, report.MetricDuration, report.MetricCold, report.MetricMemory}, m) {
+		if !slices.Contains([]results.Metric{results.MetricInit, results.MetricDuration, results.MetricCold, results.MetricMemory}, results.Metric(m)) {
 			problems = append(problems, fmt.Sprintf("--metrics: unknown metric %q; valid: init_ms, duration_ms, cold_ms, max_memory_mb", m))
 		}
 	}
 	if len(problems) > 0 {
 		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
 	}
-	res, err := report.ReadFile(resolve(env.Dir, *from))
+	res, err := results.ReadFile(resolve(env.Dir, *from))
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
@@ -84,8 +85,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 			}
 			rec := make([]float64, len(ms))
 			for i, m := range ms {
-				vals, _ := report.MetricValues([]runner.Sample{s}, m)
-				rec[i] = vals[0]
+				rec[i], _ = s.Value(results.Metric(m))
 			}
 			recs = append(recs, rec)
 		}
@@ -114,9 +114,9 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	return ExitOK, nil
 }
 
-func writeCalibration(w io.Writer, cells []stats.CalibrationCell, metrics []string, trials int, alpha, threshold float64, res *report.Results) {
+func writeCalibration(w io.Writer, cells []stats.CalibrationCell, metrics []string, trials int, alpha, threshold float64, res *results.Results) {
 	fmt.Fprintf(w, "Calibration on recorded cold starts (%s; %s, %d cores, cgroup %s, %d MB)\n",
-		res.CreatedAt.Format("2006-01-02"), orDefault(res.Environment.CPU, "–"), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB)
+		res.CreatedAt.Format("2006-01-02"), cmp.Or(res.Environment.CPU, "–"), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB)
 	fmt.Fprintf(w, "Gate on %s; coldbench rule: Mann-Whitney p < %g (split across metrics) and Hodges-Lehmann shift >= %g%%. %d resamples a cell.\n",
 		strings.Join(metrics, " + "), alpha, threshold, trials)
 	fmt.Fprintln(w, "Cells: share of trials judged a regression (A/A column: false alarms of either kind, regression + improvement).")
@@ -198,4 +198,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func joinMetrics(ms []results.Metric) string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = string(m)
+	}
+	return strings.Join(out, ",")
 }

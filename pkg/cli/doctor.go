@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/host"
 	"os/exec"
 	"strings"
 	"text/tabwriter"
@@ -18,7 +19,7 @@ func doctorCmd(ctx context.Context, args []string, env Env) (int, error) {
 	}
 	t := build.Tools{}.Resolve()
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "host arch\t%s\t\n", build.HostArch())
+	fmt.Fprintf(tw, "host arch\t%s\t\n", host.Arch())
 	row := func(name, path string, versionArgs []string, how string) {
 		if path == "" {
 			fmt.Fprintf(tw, "%s\tmissing\t%s\n", name, how)

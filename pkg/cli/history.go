@@ -1,14 +1,15 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"text/tabwriter"
 
 	"github.com/coldbench/coldbench/pkg/baseline"
-	"github.com/coldbench/coldbench/pkg/report"
 )
 
 // historyCmd prints a handler's stored runs, oldest first: when, which commit, the verdict, and
@@ -42,13 +43,13 @@ func historyCmd(ctx context.Context, args []string, env Env) (int, error) {
 		for i, v := range e.Results.Variants {
 			when, commit, verdict := "", "", ""
 			if i == 0 {
-				when, commit, verdict = e.CreatedAt.Format("2006-01-02 15:04"), orDefault(ref, "–"), e.Results.Verdict
+				when, commit, verdict = e.CreatedAt.Format("2006-01-02 15:04"), cmp.Or(ref, "–"), string(e.Results.Verdict)
 			}
 			init, cold := "–", "–"
-			if s := v.Summary.Get(report.MetricInit); s != nil {
+			if s := v.Summary.Get(results.MetricInit); s != nil {
 				init = fmt.Sprintf("%.2f ms", s.P50)
 			}
-			if s := v.Summary.Get(report.MetricCold); s != nil {
+			if s := v.Summary.Get(results.MetricCold); s != nil {
 				cold = fmt.Sprintf("%.1f ms", s.P50)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", when, commit, verdict, v.Name, init, cold, len(e.Results.SamplesOf(v.Name)))

@@ -2,10 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"strings"
 	"time"
-
-	"github.com/coldbench/coldbench/pkg/runner"
 )
 
 // progress reports sampling: a redrawn bar on a terminal, a line every tenth of the work in CI
@@ -23,7 +22,7 @@ func newProgress(env Env, quiet bool, total int) *progress {
 	return &progress{env: env, quiet: quiet, total: total, start: env.Now()}
 }
 
-func (p *progress) update(done, total int, s runner.Sample) {
+func (p *progress) update(done, total int, s results.Sample) {
 	if s.Error != nil {
 		p.failed++
 	}

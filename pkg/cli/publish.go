@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"net/http"
 	"slices"
 	"strings"
@@ -44,13 +46,13 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 	if len(problems) > 0 {
 		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
 	}
-	res, err := report.ReadFile(resolve(env.Dir, fs.Arg(0)))
+	res, err := results.ReadFile(resolve(env.Dir, fs.Arg(0)))
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
 	gh := res.GitHub
 	if gh == nil {
-		gh = &report.GitHubContext{}
+		gh = &results.GitHubContext{}
 	}
 	if *repo != "" {
 		gh.Repository = *repo
@@ -67,7 +69,7 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 	if gh.PullRequest == 0 && gh.HeadSHA == "" {
 		return ExitBadInput, badInput(errors.New("the results name no pull request or commit: pass --pr and --sha"))
 	}
-	pub, err := publish.New(&http.Client{Timeout: 30 * time.Second}, orDefault(env.Getenv("GITHUB_API_URL"), "https://api.github.com"), token, gh.Repository)
+	pub, err := publish.New(&http.Client{Timeout: 30 * time.Second}, cmp.Or(env.Getenv("GITHUB_API_URL"), "https://api.github.com"), token, gh.Repository)
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}

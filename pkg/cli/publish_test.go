@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"github.com/coldbench/coldbench/pkg/results"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,15 +11,13 @@ import (
 
 	"github.com/coldbench/coldbench/pkg/internal/fakegithub"
 	"github.com/coldbench/coldbench/pkg/publish"
-	"github.com/coldbench/coldbench/pkg/report"
-	"github.com/coldbench/coldbench/pkg/stats"
 )
 
 const headSHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
-func minimalResults(verdict string) *report.Results {
-	return &report.Results{SchemaVersion: 1, Verdict: verdict,
-		GitHub: &report.GitHubContext{Repository: repository, PullRequest: 2, HeadSHA: headSHA, Handler: "fn"}}
+func minimalResults(verdict results.Verdict) *results.Results {
+	return &results.Results{SchemaVersion: 1, Verdict: verdict,
+		GitHub: &results.GitHubContext{Repository: repository, PullRequest: 2, HeadSHA: headSHA, Handler: "fn"}}
 }
 
 // on-change posts only when the verdict is news, but keeps an existing comment current.
@@ -31,18 +30,18 @@ func TestPublishOnChange(t *testing.T) {
 	}
 	opts := publishOptions{comment: "on-change", checkName: "coldbench", failOnRegression: true}
 	ctx := context.Background()
-	publishResults(ctx, pub, minimalResults(stats.NoChange), opts, 0, true)
-	if len(gh.Comments[2]) != 0 || len(gh.Checks) != 1 || gh.Checks[0].Conclusion != "success" {
-		t.Fatalf("no change: %d comments, checks %+v; want no comment and a successful check", len(gh.Comments[2]), gh.Checks)
+	publishResults(ctx, pub, minimalResults(results.NoChange), opts, 0, true)
+	if len(gh.Comments(2)) != 0 || len(gh.Checks()) != 1 || gh.Checks()[0].Conclusion != "success" {
+		t.Fatalf("no change: %d comments, checks %+v; want no comment and a successful check", len(gh.Comments(2)), gh.Checks())
 	}
-	publishResults(ctx, pub, minimalResults(stats.Regression), opts, 0, true)
-	if len(gh.Comments[2]) != 1 || gh.Checks[1].Conclusion != "failure" {
-		t.Fatalf("regression: %d comments, check %+v", len(gh.Comments[2]), gh.Checks[1])
+	publishResults(ctx, pub, minimalResults(results.Regression), opts, 0, true)
+	if len(gh.Comments(2)) != 1 || gh.Checks()[1].Conclusion != "failure" {
+		t.Fatalf("regression: %d comments, check %+v", len(gh.Comments(2)), gh.Checks()[1])
 	}
-	regressionBody := gh.Comments[2][0].Body
-	publishResults(ctx, pub, minimalResults(stats.NoChange), opts, 0, true)
-	if len(gh.Comments[2]) != 1 || gh.Comments[2][0].Body == regressionBody || !strings.Contains(gh.Comments[2][0].Body, "Cold start: none") {
-		t.Errorf("back to no change: the existing comment was not updated: %q", gh.Comments[2][0].Body)
+	regressionBody := gh.Comments(2)[0].Body
+	publishResults(ctx, pub, minimalResults(results.NoChange), opts, 0, true)
+	if len(gh.Comments(2)) != 1 || gh.Comments(2)[0].Body == regressionBody || !strings.Contains(gh.Comments(2)[0].Body, "Cold start: none") {
+		t.Errorf("back to no change: the existing comment was not updated: %q", gh.Comments(2)[0].Body)
 	}
 	if gh.Count("PATCH", "") != 1 {
 		t.Errorf("%d comment edits, want 1", gh.Count("PATCH", ""))
@@ -55,7 +54,7 @@ func TestPublishCommand(t *testing.T) {
 	gh := fakegithub.New(t, repository, token)
 	dir := t.TempDir()
 	f, _ := os.Create(filepath.Join(dir, "results.json"))
-	_ = report.WriteJSON(f, minimalResults(stats.Improvement))
+	_ = results.WriteJSON(f, minimalResults(results.Improvement))
 	f.Close()
 	env, out, errb := testEnv(dir)
 	vars := map[string]string{"GITHUB_TOKEN": token, "GITHUB_API_URL": gh.APIURL()}
@@ -63,8 +62,8 @@ func TestPublishCommand(t *testing.T) {
 	if code := Main(context.Background(), []string{"publish", "results.json"}, env); code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, errb)
 	}
-	if len(gh.Comments[2]) != 1 || len(gh.Checks) != 1 || gh.Checks[0].HeadSHA != headSHA || gh.Checks[0].Conclusion != "success" {
-		t.Errorf("publish: comments %d, checks %+v", len(gh.Comments[2]), gh.Checks)
+	if len(gh.Comments(2)) != 1 || len(gh.Checks()) != 1 || gh.Checks()[0].HeadSHA != headSHA || gh.Checks()[0].Conclusion != "success" {
+		t.Errorf("publish: comments %d, checks %+v", len(gh.Comments(2)), gh.Checks())
 	}
 	if !strings.Contains(out.String(), "Cold start") {
 		t.Errorf("stdout %q", out)

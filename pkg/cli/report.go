@@ -5,13 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/verdict"
 	"io"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/report"
-	"github.com/coldbench/coldbench/pkg/stats"
 )
 
 var reportFormats = []string{"text", "markdown", "json", "html"}
@@ -40,24 +41,21 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 	if len(problems) > 0 {
 		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
 	}
-	res, err := report.ReadFile(resolve(env.Dir, fs.Arg(0)))
+	res, err := results.ReadFile(resolve(env.Dir, fs.Arg(0)))
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
 	if !*keep {
-		rule := stats.Rule{Threshold: res.Config.ThresholdPct / 100, Alpha: res.Config.Alpha}
 		if *threshold > 0 {
-			rule.Threshold = *threshold / 100
 			res.Config.ThresholdPct = *threshold
 		}
 		if *alpha > 0 {
-			rule.Alpha = *alpha
 			res.Config.Alpha = *alpha
 		}
-		if err := rule.Validate(); err != nil {
+		if err := verdict.Rule(res).Validate(); err != nil {
 			return ExitBadInput, badInput(err)
 		}
-		res.Analyze(rule)
+		verdict.Analyze(res)
 	}
 	w := env.Stdout
 	if *out != "" {
@@ -74,7 +72,7 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 	case "markdown":
 		_, err = io.WriteString(w, report.Markdown(res, report.MarkdownOptions{}))
 	case "json":
-		err = report.WriteJSON(w, res)
+		err = results.WriteJSON(w, res)
 	case "html":
 		err = report.WriteHTML(w, res)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/report"
-	"github.com/coldbench/coldbench/pkg/stats"
 )
 
 // runFlags are `run`'s flags: each is a coldbench.yml key too, except config, handlers-dir and quiet.
@@ -62,7 +62,11 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	help := fs.Bool("h", false, "")
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) || *help { // -h, or -help/--help
+		return config.Config{}, errHelp(fs)
+	}
+	if err != nil {
 		return config.Config{}, badInput(flagError(err, fs))
 	}
 	if *help {
@@ -146,8 +150,8 @@ func runCmd(ctx context.Context, args []string, env Env) (int, error) {
 }
 
 // exitCode: 1 on a regression, 3 when the head could not be measured at all.
-func exitCode(res *report.Results) int {
-	if head := res.Variant(report.RoleHead); head != nil {
+func exitCode(res *results.Results) int {
+	if head := res.Variant(results.RoleHead); head != nil {
 		if head.BuildError != "" {
 			return ExitFailure
 		}
@@ -155,13 +159,13 @@ func exitCode(res *report.Results) int {
 			return ExitFailure // every head sample failed
 		}
 	}
-	if res.Verdict == stats.Regression || report.BudgetsExceeded(res.Budgets) {
+	if res.Verdict == results.Regression || results.BudgetsExceeded(res.Budgets) {
 		return ExitRegression
 	}
 	return ExitOK
 }
 
-func writeOutputs(res *report.Results, cfg config.Config, env Env) error {
+func writeOutputs(res *results.Results, cfg config.Config, env Env) error {
 	write := func(path string, render func(io.Writer) error) error {
 		if path == "" {
 			return nil
@@ -175,7 +179,7 @@ func writeOutputs(res *report.Results, cfg config.Config, env Env) error {
 		}
 		return nil
 	}
-	if err := write(cfg.JSON, func(w io.Writer) error { return report.WriteJSON(w, res) }); err != nil {
+	if err := write(cfg.JSON, func(w io.Writer) error { return results.WriteJSON(w, res) }); err != nil {
 		return err
 	}
 	if err := write(cfg.Markdown, func(w io.Writer) error {
@@ -202,7 +206,7 @@ func lookupEnv(env Env, key string) (string, bool) {
 }
 
 func resolve(dir, p string) string {
-	if p == "" || filepath.IsAbs(p) || strings.HasSuffix(p, "://") {
+	if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") {
 		return p
 	}
 	return filepath.Join(dir, p)
@@ -218,10 +222,11 @@ func fileExistsAt(dir, name string) bool {
 func parseFlags(fs *flag.FlagSet, args []string, env Env, argsHelp string) (done bool, err error) {
 	fs.SetOutput(io.Discard)
 	help := fs.Bool("h", false, "")
-	if err := fs.Parse(args); err != nil {
+	err = fs.Parse(args)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		return false, badInput(flagError(err, fs))
 	}
-	if *help {
+	if *help || err != nil {
 		fmt.Fprint(env.Stdout, errHelp(fs).(helpError).text+argsHelp)
 		return true, nil
 	}

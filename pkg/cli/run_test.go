@@ -121,17 +121,26 @@ func TestRunAdaptiveStopsEarly(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, "r.json"))
 	var res struct {
 		Config struct {
-			Samples, Looks int
-			Adaptive       bool
-			Alpha          float64
+			Samples, Looks, Block int
+			Adaptive              bool
+			Alpha                 float64
 		}
 		Samples []json.RawMessage
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
-	if !res.Config.Adaptive || res.Config.Samples != 20 || res.Config.Looks != 3 || len(res.Samples) != 40 || res.Config.Alpha != 0.01/3 {
-		t.Errorf("adaptive run: config %+v with %d samples, want a stop after the first of 3 looks (20 a side) at alpha 0.01/3", res.Config, len(res.Samples))
+	// Alpha is the run's overall level; each look tested at Alpha / Looks.
+	if !res.Config.Adaptive || res.Config.Samples != 20 || res.Config.Looks != 3 || res.Config.Block != 20 || len(res.Samples) != 40 || res.Config.Alpha != 0.01 {
+		t.Errorf("adaptive run: config %+v with %d samples, want a stop after the first of 3 looks (20 a side) of an alpha 0.01 run", res.Config, len(res.Samples))
+	}
+	if !strings.Contains(out.String(), "at alpha 0.0033 per look (0.01 over 3 looks)") {
+		t.Errorf("the report does not give the per-look level:\n%s", out)
+	}
+	// `coldbench report` re-decides the same way from the file alone, warning included.
+	env, rout, rerr := testEnv(dir)
+	if code := Main(context.Background(), []string{"report", "r.json"}, env); code != ExitRegression || !strings.Contains(rout.String(), "adaptive sampling: 20 samples a side") {
+		t.Errorf("report r.json: exit %d, want 1 and the adaptive note\n%s\n%s", code, rout, rerr)
 	}
 	if !strings.Contains(errb.String(), "stopping early") || !strings.Contains(out.String(), "adaptive sampling: 20 samples a side") {
 		t.Errorf("no word of the early stop:\n%s\n%s", errb, out)
@@ -173,8 +182,8 @@ func TestStoreBaselineAndHistory(t *testing.T) {
 		return code, out.String(), errb.String()
 	}
 	// The stored baseline is the fast handler (master); the work tree has the slow one.
-	if out, err := exec_("git", dir, "stash", "-q"); err == nil || out != "" {
-		_ = out
+	if out, err := exec_("git", dir, "stash", "-q"); err != nil {
+		t.Fatalf("git stash: %v\n%s", err, out)
 	}
 	if _, err := exec_("git", dir, "checkout", "-q", "master"); err != nil {
 		t.Fatal(err)

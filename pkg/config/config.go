@@ -8,18 +8,37 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+)
 
-	"github.com/coldbench/coldbench/pkg/build"
-	"github.com/coldbench/coldbench/pkg/report"
-	"github.com/coldbench/coldbench/pkg/runner"
+// Lambda's limits and defaults where Lambda has a number. The configuration is the first stage, so
+// the vocabulary of the input lives here and later stages take it from here.
+const (
+	MinMemoryMB = 128
+	MaxMemoryMB = 10240
+	// DefaultMemoryMB is one full vCPU, so CPU-bound work is not throttled below a core.
+	DefaultMemoryMB = 1769
+	DefaultTimeout  = 30 * time.Second
+)
+
+// Runtimes lists the runtimes coldbench builds ("auto" detects one). "provided" packages a
+// ready-made bootstrap as it is.
+var Runtimes = []string{"go", "rust", "deno", "provided"}
+
+// Mode is where samples are taken.
+type Mode string
+
+// Modes: the embedded emulator on this machine, or real Lambda with coldbench's own credentials.
+const (
+	ModeLocal Mode = "local"
+	ModeAWS   Mode = "aws"
 )
 
 // Config is everything a run needs to know.
@@ -53,7 +72,7 @@ type Config struct {
 	Quiet         bool
 	// Mode is where samples are taken: "local" (the embedded emulator) or "aws" (real Lambda,
 	// with the credentials of coldbench's own environment).
-	Mode        string
+	Mode        Mode
 	AWSRoleARN  string
 	AWSRegion   string
 	AWSEndpoint string
@@ -66,20 +85,20 @@ type Config struct {
 }
 
 // Modes lists the valid values of Mode.
-var Modes = []string{"local", "aws"}
+var Modes = []Mode{ModeLocal, ModeAWS}
 
 // Default returns the embedded defaults: a local run of the reference handlers.
 func Default() Config {
 	return Config{
 		Runtime:       "auto",
-		Mode:          "local",
+		Mode:          ModeLocal,
 		Samples:       50,
 		MaxSamples:    100,
-		MemoryMB:      runner.DefaultMemoryMB,
+		MemoryMB:      DefaultMemoryMB,
 		Threshold:     5,
 		Alpha:         0.01,
 		References:    []string{"go", "rust", "deno"},
-		Timeout:       runner.DefaultTimeout,
+		Timeout:       DefaultTimeout,
 		OutboundDelay: 50 * time.Millisecond,
 	}
 }
@@ -114,13 +133,13 @@ func (p Problems) Err() error {
 // user spelled it (--samples, samples: in coldbench.yml, the samples input), for messages.
 func (c *Config) Validate(names func(field string) string) error {
 	var p Problems
-	if c.Runtime != "auto" && !slices.Contains(build.Runtimes, c.Runtime) {
-		p.add("%s %q: valid values are auto, %s", names("runtime"), c.Runtime, strings.Join(build.Runtimes, ", "))
+	if c.Runtime != "auto" && !slices.Contains(Runtimes, c.Runtime) {
+		p.add("%s %q: valid values are auto, %s", names("runtime"), c.Runtime, strings.Join(Runtimes, ", "))
 	}
 	if !slices.Contains(Modes, c.Mode) {
-		p.add("%s %q: valid values are %s", names("mode"), c.Mode, strings.Join(Modes, ", "))
+		p.add("%s %q: valid values are local, aws", names("mode"), c.Mode)
 	}
-	if c.Mode == "aws" && !strings.HasPrefix(c.AWSRoleARN, "arn:") {
+	if c.Mode == ModeAWS && !strings.HasPrefix(c.AWSRoleARN, "arn:") {
 		p.add("%s %q: mode aws needs the ARN of an execution role for the functions it creates", names("aws-role-arn"), c.AWSRoleARN)
 	}
 	if c.Samples < 2 {
@@ -129,8 +148,8 @@ func (c *Config) Validate(names func(field string) string) error {
 	if c.Adaptive && (c.MaxSamples < AdaptiveBlock || c.MaxSamples > 10000) {
 		p.add("%s %d: adaptive sampling needs %d to 10000", names("max-samples"), c.MaxSamples, AdaptiveBlock)
 	}
-	if c.MemoryMB < runner.MinMemoryMB || c.MemoryMB > runner.MaxMemoryMB {
-		p.add("%s %d: Lambda allows %d to %d MB", names("memory"), c.MemoryMB, runner.MinMemoryMB, runner.MaxMemoryMB)
+	if c.MemoryMB < MinMemoryMB || c.MemoryMB > MaxMemoryMB {
+		p.add("%s %d: Lambda allows %d to %d MB", names("memory"), c.MemoryMB, MinMemoryMB, MaxMemoryMB)
 	}
 	if !(c.Threshold > 0 && c.Threshold < 1000) {
 		p.add("%s %v: want a percentage above 0, such as 5", names("threshold"), c.Threshold)
@@ -204,14 +223,7 @@ var fileKeys = map[string]string{
 }
 
 // FileKeys lists coldbench.yml's keys.
-func FileKeys() []string {
-	out := make([]string, 0, len(fileKeys))
-	for k := range fileKeys {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func FileKeys() []string { return slices.Sorted(maps.Keys(fileKeys)) }
 
 // ApplyFile applies a coldbench.yml document to c. Unknown keys and bad values are all reported.
 func (c *Config) ApplyFile(name string, data []byte) error {
@@ -224,7 +236,7 @@ func (c *Config) ApplyFile(name string, data []byte) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	var p Problems
-	for _, k := range sortedNodeKeys(doc) {
+	for _, k := range slices.Sorted(maps.Keys(doc)) {
 		node := doc[k]
 		if _, ok := fileKeys[k]; !ok {
 			p.add("%s: unknown key %q; valid keys are %s", name, k, strings.Join(FileKeys(), ", "))
@@ -290,7 +302,7 @@ func (c *Config) Set(key, val string) error {
 	case "no-evict":
 		c.NoEvict, err = strconv.ParseBool(val)
 	case "mode":
-		c.Mode = val
+		c.Mode = Mode(val)
 	case "aws-role-arn":
 		c.AWSRoleARN = val
 	case "aws-region":
@@ -302,7 +314,7 @@ func (c *Config) Set(key, val string) error {
 	case "baseline":
 		c.Baseline = val
 	case "budgets":
-		c.Budgets, err = report.ParseBudgets(val)
+		c.Budgets, err = ParseBudgets(val)
 		if err != nil {
 			return err // already names every bad entry
 		}
@@ -331,11 +343,17 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func sortedNodeKeys(m map[string]yaml.Node) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// FunctionName turns s into a valid Lambda function name of at most max characters: letters,
+// digits, hyphens and underscores.
+func FunctionName(s string, max int) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '-'
+		}
 	}
-	sort.Strings(out)
-	return out
+	if len(b) > max {
+		b = b[:max]
+	}
+	return string(b)
 }

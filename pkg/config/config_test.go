@@ -25,10 +25,10 @@ no-evict: true
 	}
 	if c.Handler != "functions/api" || c.Samples != 80 || c.MemoryMB != 1024 || c.Threshold != 7.5 ||
 		strings.Join(c.References, ",") != "go,rust-hello" || c.Timeout != 45*time.Second || c.OutboundDelay != 20*time.Millisecond || !c.NoEvict {
-		t.Errorf("ApplyFile() = %+v", c)
+		t.Errorf("ApplyFile() = %+v, want every key of the file applied", c)
 	}
 	if err := c.ApplyFile("empty.yml", nil); err != nil {
-		t.Errorf("ApplyFile(empty) = %v", err)
+		t.Errorf("ApplyFile(empty) = %v, want nil", err)
 	}
 }
 
@@ -57,10 +57,59 @@ func TestValidate(t *testing.T) {
 	if !errors.As(err, &ps) || len(ps) != 7 {
 		t.Fatalf("Validate() = %v, want 7 problems", err)
 	}
+	for _, want := range []string{
+		"--samples 1: need at least 2 samples",
+		"--memory 20000: Lambda allows 128 to 10240 MB",
+		"--threshold 0: want a percentage above 0",
+		"--alpha 0.7: want a significance level between 0 and 0.5",
+		`--references: unknown reference "java"; valid values are go, rust, deno`,
+		"--timeout 20m0s: Lambda allows 1s to 15m",
+		`--handler "/does/not/exist": no such file or directory`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v\nwant a problem %q", err, want)
+		}
+	}
 	if c := Default(); c.Validate(func(f string) string { return f }) != nil {
 		t.Errorf("the defaults do not validate: %v", c.Validate(func(f string) string { return f }))
 	}
 	if got := ParseReferences(" none "); got != nil {
-		t.Errorf("ParseReferences(none) = %v", got)
+		t.Errorf("ParseReferences(none) = %v, want nil", got)
+	}
+}
+
+func TestParseBudgets(t *testing.T) {
+	t.Parallel()
+	b, err := ParseBudgets(" init_ms=50, cold_ms_p90=300,max_memory_mb=128 ")
+	if err != nil || b["init_ms"] != 50 || b["cold_ms_p90"] != 300 || b["max_memory_mb"] != 128 {
+		t.Errorf("ParseBudgets() = %v, %v", b, err)
+	}
+	_, err = ParseBudgets("init=5,cold_ms=-1,duration_ms")
+	for _, want := range []string{`unknown metric "init"`, `"cold_ms=-1": want METRIC=LIMIT`, `"duration_ms": want METRIC=LIMIT`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseBudgets(bad) error = %v, want %q", err, want)
+		}
+	}
+}
+
+// The budget metrics are the result model's metric names.
+func TestBudgetKey(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		key    string
+		metric string
+		pct    int
+		ok     bool
+	}{
+		{"init_ms", "init_ms", 50, true},
+		{"cold_ms_p90", "cold_ms", 90, true},
+		{"max_memory_mb_p99", "max_memory_mb", 99, true},
+		{"init_ms_p95", "init_ms_p95", 50, false},
+		{"warm_ms", "warm_ms", 50, false},
+	} {
+		m, pct, ok := BudgetKey(tt.key)
+		if m != tt.metric || pct != tt.pct || ok != tt.ok {
+			t.Errorf("BudgetKey(%q) = %q, %d, %v; want %q, %d, %v", tt.key, m, pct, ok, tt.metric, tt.pct, tt.ok)
+		}
 	}
 }

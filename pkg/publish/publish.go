@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/report"
 	"net/http"
 	"net/url"
 	"strings"
@@ -175,9 +176,7 @@ const MaxCheckSummary = 65535
 //
 // GitHub API docs: https://docs.github.com/rest/checks/runs#update-a-check-run
 func (p *Publisher) CompleteCheck(ctx context.Context, id int64, name, sha, conclusion, title, summary string) (int64, error) {
-	if len(summary) > MaxCheckSummary {
-		summary = summary[:MaxCheckSummary-40] + "\n\n_…truncated; see the results JSON._"
-	}
+	summary = report.Shorten(summary, MaxCheckSummary, "\n\n_…truncated; see the results JSON._")
 	out := &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)}
 	now := &github.Timestamp{Time: time.Now()}
 	if id == 0 {
@@ -209,9 +208,7 @@ func (p *Publisher) CompleteCheck(ctx context.Context, id int64, name, sha, conc
 //
 // GitHub API docs: https://docs.github.com/rest/commits/statuses#create-a-commit-status
 func (p *Publisher) SetStatus(ctx context.Context, sha, state, statusContext, description string) error {
-	if len(description) > 140 {
-		description = description[:137] + "..."
-	}
+	description = report.Shorten(description, 140, "...")
 	return p.do(ctx, "create commit status", func() (*github.Response, error) {
 		_, resp, err := p.client.Repositories.CreateStatus(ctx, p.owner, p.repo, sha, &github.RepoStatus{
 			State: github.String(state), Context: github.String(statusContext), Description: github.String(description),

@@ -32,7 +32,7 @@ func TestStickyCommentIsUpdatedNotDuplicated(t *testing.T) {
 	ctx := context.Background()
 	// Other people's comments fill two pages before ours appears.
 	for i := 0; i < 150; i++ {
-		gh.Comments[2] = append(gh.Comments[2], &fakegithub.Comment{ID: int64(i + 1), Body: fmt.Sprintf("comment %d", i)})
+		gh.AddComment(2, fakegithub.Comment{ID: int64(i + 1), Body: fmt.Sprintf("comment %d", i)})
 	}
 	marker := Marker("fn/api")
 	id1, created, err := p.UpsertComment(ctx, 2, marker, "first")
@@ -44,7 +44,7 @@ func TestStickyCommentIsUpdatedNotDuplicated(t *testing.T) {
 		t.Fatalf("UpsertComment() again = %d, %v, %v, want the same comment edited", id2, created, err)
 	}
 	var ours []string
-	for _, c := range gh.Comments[2] {
+	for _, c := range gh.Comments(2) {
 		if strings.Contains(c.Body, marker) {
 			ours = append(ours, c.Body)
 		}
@@ -69,23 +69,23 @@ func TestCheckRunLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := gh.Checks[0]; c.Status != "in_progress" || c.HeadSHA != sha {
+	if c := gh.Checks()[0]; c.Status != "in_progress" || c.HeadSHA != sha {
 		t.Errorf("started check = %+v", c)
 	}
 	long := strings.Repeat("x", 70000)
 	if _, err := p.CompleteCheck(ctx, id, "coldbench", sha, ConclusionFailure, "Cold start +12% — regression", long); err != nil {
 		t.Fatal(err)
 	}
-	c := gh.Checks[0]
-	if len(gh.Checks) != 1 || c.Status != "completed" || c.Conclusion != "failure" || len(c.Summary) > MaxCheckSummary || c.Updates != 1 {
+	c := gh.Checks()[0]
+	if len(gh.Checks()) != 1 || c.Status != "completed" || c.Conclusion != "failure" || len(c.Summary) > MaxCheckSummary || c.Updates != 1 {
 		t.Errorf("completed check = %+v (summary %d chars)", c, len(c.Summary))
 	}
 	// Completing without a start creates the run completed (coldbench publish).
-	if _, err := p.CompleteCheck(ctx, 0, "coldbench", sha, ConclusionSuccess, "ok", "fine"); err != nil || len(gh.Checks) != 2 || gh.Checks[1].Status != "completed" {
-		t.Errorf("CompleteCheck(0) = %v, checks %+v", err, gh.Checks)
+	if _, err := p.CompleteCheck(ctx, 0, "coldbench", sha, ConclusionSuccess, "ok", "fine"); err != nil || len(gh.Checks()) != 2 || gh.Checks()[1].Status != "completed" {
+		t.Errorf("CompleteCheck(0) = %v, checks %+v", err, gh.Checks())
 	}
-	if err := p.SetStatus(ctx, sha, "failure", "coldbench", strings.Repeat("d", 200)); err != nil || gh.Statuses[0].State != "failure" {
-		t.Errorf("SetStatus() = %v, %+v", err, gh.Statuses)
+	if err := p.SetStatus(ctx, sha, "failure", "coldbench", strings.Repeat("d", 200)); err != nil || gh.Statuses()[0].State != "failure" {
+		t.Errorf("SetStatus() = %v, %+v", err, gh.Statuses())
 	}
 }
 
@@ -94,13 +94,13 @@ func TestRetriesServerErrorsAndSecondaryLimits(t *testing.T) {
 	p, gh, slept := newPub(t)
 	gh.FailNext("POST comments", http.StatusBadGateway)
 	_, created, err := p.UpsertComment(context.Background(), 2, Marker("x"), "body")
-	if err != nil || !created || len(gh.Comments[2]) != 1 || gh.Count("POST", "/issues/2/comments") != 2 {
-		t.Fatalf("after a 502: err %v, comments %d, posts %d; want one retry and one comment", err, len(gh.Comments[2]), gh.Count("POST", "/issues/2/comments"))
+	if err != nil || !created || len(gh.Comments(2)) != 1 || gh.Count("POST", "/issues/2/comments") != 2 {
+		t.Fatalf("after a 502: err %v, comments %d, posts %d; want one retry and one comment", err, len(gh.Comments(2)), gh.Count("POST", "/issues/2/comments"))
 	}
 	// A secondary rate limit with Retry-After: 1. go-github itself refuses to send until then, so
 	// this wait is real.
 	p.Retry.Sleep = func(ctx context.Context, d time.Duration) error { *slept = append(*slept, d); return sleepCtx(ctx, d) }
-	gh.FailNext("POST check-runs", http.StatusForbidden)
+	gh.FailNext("POST check-runs", fakegithub.RateLimited)
 	if _, err := p.StartCheck(context.Background(), "coldbench", sha, "t"); err != nil {
 		t.Fatal(err)
 	}

@@ -2,39 +2,37 @@ package report
 
 import (
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"math"
 	"sort"
 	"strings"
-
-	"github.com/coldbench/coldbench/pkg/runner"
-	"github.com/coldbench/coldbench/pkg/stats"
 )
 
 // metricLabel names a comparison's row.
-func metricLabel(metric string) string {
+func metricLabel(metric results.Metric) string {
 	switch metric {
-	case MetricInit:
+	case results.MetricInit:
 		return "init p50"
-	case MetricInit + "_p90":
+	case results.MetricInit + "_p90":
 		return "init p90"
-	case MetricInit + "_p99":
+	case results.MetricInit + "_p99":
 		return "init p99"
-	case MetricDuration:
+	case results.MetricDuration:
 		return "first invoke p50"
-	case MetricCold:
+	case results.MetricCold:
 		return "cold latency p50"
-	case MetricCold + "_p90":
+	case results.MetricCold + "_p90":
 		return "cold latency p90"
-	case MetricCold + "_p99":
+	case results.MetricCold + "_p99":
 		return "cold latency p99"
-	case MetricMemory:
+	case results.MetricMemory:
 		return "max memory p50"
 	}
-	return metric
+	return string(metric)
 }
 
-func unitOf(metric string) string {
-	if strings.HasPrefix(metric, MetricMemory) {
+func unitOf[M ~string](metric M) string {
+	if strings.HasPrefix(string(metric), string(results.MetricMemory)) {
 		return "MB"
 	}
 	return "ms"
@@ -60,7 +58,7 @@ func pctStr(v float64) string {
 	return fmt.Sprintf("%+.1f%%", v)
 }
 
-func ciStr(c stats.Comparison) string {
+func ciStr(c results.Comparison) string {
 	return pctStr(c.CILowPct) + "…" + pctStr(c.CIHighPct)
 }
 
@@ -72,64 +70,64 @@ func pStr(p float64) string {
 }
 
 // verdictMark is benchstat's convention: "~" when there is no change.
-func verdictMark(v string) string {
+func verdictMark(v results.Verdict) string {
 	switch v {
-	case stats.NoChange:
+	case results.NoChange:
 		return "~"
 	case "":
 		return ""
 	}
-	return v
+	return string(v)
 }
 
 // Headline is the one-line verdict, as the first line of every report and the check run's title.
-func Headline(r *Results) string { return headline(r) }
+func Headline(r *results.Results) string { return headline(r) }
 
 // headline is the one-line verdict: the gate metric that decided it, its shift and interval.
-func headline(r *Results) string {
+func headline(r *results.Results) string {
 	switch r.Verdict {
-	case VerdictUnavailable:
-		if head := r.Variant(RoleHead); head != nil && head.BuildError != "" {
+	case results.Unavailable:
+		if head := r.Variant(results.RoleHead); head != nil && head.BuildError != "" {
 			return "Cold start not measured: the head failed to build"
 		}
-		if head := r.Variant(RoleHead); head != nil && head.Summary.InitMs == nil {
+		if head := r.Variant(results.RoleHead); head != nil && head.Summary.InitMs == nil {
 			return "Cold start not measured: every head sample failed"
 		}
-		if r.Variant(RoleHead) == nil {
+		if r.Variant(results.RoleHead) == nil {
 			return "Cold starts of the reference runtimes"
 		}
-		if base := r.Variant(RoleBase); base != nil && base.BuildError != "" {
+		if base := r.Variant(results.RoleBase); base != nil && base.BuildError != "" {
 			return "Cold start not compared: the base failed to build"
 		}
 		return "Cold start measured; no base to compare with"
 	}
 	c := decidingComparison(r)
 	if c == nil {
-		return "Cold start: " + r.Verdict
+		return "Cold start: " + string(r.Verdict)
 	}
-	word := map[string]string{stats.Regression: "regression", stats.Improvement: "improvement",
-		stats.NoChange: "no significant change (~)", stats.Inconclusive: "inconclusive, run more samples"}[r.Verdict]
+	word := map[results.Verdict]string{results.Regression: "regression", results.Improvement: "improvement",
+		results.NoChange: "no significant change (~)", results.Inconclusive: "inconclusive, run more samples"}[r.Verdict]
 	return fmt.Sprintf("Cold start %s (p50 %s %s → %s, 95%% CI %s) — %s",
 		pctStr(c.ShiftPct), shortMetric(c.Metric), strings.TrimSuffix(num(c.Base, unitOf(c.Metric)), " ms"), num(c.Head, unitOf(c.Metric)), ciStr(*c), word)
 }
 
-func shortMetric(m string) string {
+func shortMetric(m results.Metric) string {
 	switch m {
-	case MetricInit:
+	case results.MetricInit:
 		return "init"
-	case MetricCold:
+	case results.MetricCold:
 		return "cold latency"
 	}
-	return m
+	return string(m)
 }
 
 // decidingComparison is the gate comparison behind the overall verdict, the largest shift among
 // those with that verdict; init when none stands out.
-func decidingComparison(r *Results) *stats.Comparison {
-	var best *stats.Comparison
+func decidingComparison(r *results.Results) *results.Comparison {
+	var best *results.Comparison
 	for i := range r.Comparisons {
 		c := &r.Comparisons[i]
-		if !isGate(c.Metric) || c.Verdict != r.Verdict {
+		if !c.Gate || c.Verdict != r.Verdict {
 			continue
 		}
 		if best == nil || math.Abs(c.ShiftPct) > math.Abs(best.ShiftPct) {
@@ -137,7 +135,7 @@ func decidingComparison(r *Results) *stats.Comparison {
 		}
 	}
 	if best == nil {
-		best = r.Comparison(MetricInit)
+		best = r.Comparison(results.MetricInit)
 	}
 	return best
 }
@@ -149,7 +147,7 @@ type failureGroup struct {
 }
 
 // failures groups failed samples by variant and error type, keeping the first reason.
-func failures(samples []runner.Sample) []failureGroup {
+func failures(samples []results.Sample) []failureGroup {
 	idx := map[string]int{}
 	var out []failureGroup
 	for _, s := range samples {
@@ -162,14 +160,14 @@ func failures(samples []runner.Sample) []failureGroup {
 			continue
 		}
 		idx[k] = len(out)
-		out = append(out, failureGroup{variant: s.Variant, errType: s.Error.Type, phase: s.Error.Phase, reason: s.Error.Reason, count: 1})
+		out = append(out, failureGroup{variant: s.Variant, errType: s.Error.Type, phase: string(s.Error.Phase), reason: s.Error.Reason, count: 1})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].variant < out[j].variant })
 	return out
 }
 
 // sampleNotes counts sample notes (output truncated, processes left behind) per variant.
-func sampleNotes(samples []runner.Sample) []string {
+func sampleNotes(samples []results.Sample) []string {
 	counts := map[string]int{}
 	var order []string
 	for _, s := range samples {
@@ -193,8 +191,8 @@ func sampleNotes(samples []runner.Sample) []string {
 }
 
 // zipDelta compares the arm64 deploy artifacts' sizes.
-func zipDelta(r *Results) (base, head int64, ok bool) {
-	h, b := r.Variant(RoleHead), r.Variant(RoleBase)
+func zipDelta(r *results.Results) (base, head int64, ok bool) {
+	h, b := r.Variant(results.RoleHead), r.Variant(results.RoleBase)
 	if h == nil || b == nil || h.Deploy == nil || b.Deploy == nil {
 		return 0, 0, false
 	}
@@ -213,14 +211,14 @@ func sizeStr(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-func p50(s *stats.Summary, unit string) string {
+func p50(s *results.Summary, unit string) string {
 	if s == nil {
 		return "–"
 	}
 	return num(s.P50, unit)
 }
 
-func p90(s *stats.Summary, unit string) string {
+func p90(s *results.Summary, unit string) string {
 	if s == nil {
 		return "–"
 	}
@@ -228,10 +226,10 @@ func p90(s *stats.Summary, unit string) string {
 }
 
 // allWarnings is every caveat of the run: the overall ones and each variant's summaries', once.
-func allWarnings(r *Results) []string {
+func allWarnings(r *results.Results) []string {
 	seen := map[string]bool{}
 	var out []string
-	add := func(prefix string, ws []stats.Warning) {
+	add := func(prefix string, ws []results.Warning) {
 		for _, w := range ws {
 			m := prefix + w.Message
 			if !seen[m] {
@@ -241,28 +239,28 @@ func allWarnings(r *Results) []string {
 		}
 	}
 	add("", r.Warnings)
-	compared := r.Variant(RoleHead) != nil && r.Variant(RoleBase) != nil
+	compared := r.Variant(results.RoleHead) != nil && r.Variant(results.RoleBase) != nil
 	for _, v := range r.Variants {
-		if compared && v.Role == RoleReference {
+		if compared && v.Role == results.RoleReference {
 			continue // in a PR the caveats that matter are head's and base's
 		}
-		for _, m := range []string{MetricInit, MetricCold} {
+		for _, m := range []results.Metric{results.MetricInit, results.MetricCold} {
 			if s := v.Summary.Get(m); s != nil {
-				add(v.Name+" "+m+": ", s.Warnings)
+				add(v.Name+" "+string(m)+": ", s.Warnings)
 			}
 		}
 	}
 	for _, c := range r.Comparisons {
-		if !isGate(c.Metric) {
+		if !c.Gate {
 			add("", c.Warnings)
 		}
 	}
 	return out
 }
 
-func variantLabel(v Variant) string {
+func variantLabel(v results.Variant) string {
 	switch v.Role {
-	case RoleHead, RoleBase:
+	case results.RoleHead, results.RoleBase:
 		if v.Ref != "" {
 			return fmt.Sprintf("%s (%.7s)", v.Name, v.Ref)
 		}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"html/template"
 	"io"
 	"math"
@@ -13,15 +14,15 @@ import (
 
 // WriteHTML writes a self-contained page with every variant's distributions drawn as box plots
 // (one chart per metric, a dot per sample), for people who would rather look than read.
-func WriteHTML(w io.Writer, r *Results) error {
+func WriteHTML(w io.Writer, r *results.Results) error {
 	type chart struct {
 		Title string
 		SVG   template.HTML
 	}
 	var charts []chart
-	for _, m := range []string{MetricInit, MetricDuration, MetricCold, MetricMemory} {
+	for _, m := range []results.Metric{results.MetricInit, results.MetricDuration, results.MetricCold, results.MetricMemory} {
 		if svg := boxPlot(r, m); svg != "" {
-			charts = append(charts, chart{Title: metricLabel(m) + " — " + m, SVG: template.HTML(svg)})
+			charts = append(charts, chart{Title: metricLabel(m) + " — " + string(m), SVG: template.HTML(svg)})
 		}
 	}
 	return pageTmpl.Execute(w, map[string]any{
@@ -53,7 +54,7 @@ pre{white-space:pre-wrap;background:#f6f8fa;padding:1em;border-radius:6px;font-s
 
 // boxPlot draws one horizontal box plot per variant: box p25–p75, median line, whiskers at
 // p5–p95 (wide enough to show a tail), every sample as a faint dot.
-func boxPlot(r *Results, metric string) string {
+func boxPlot(r *results.Results, metric results.Metric) string {
 	type row struct {
 		name string
 		vals []float64
@@ -61,7 +62,7 @@ func boxPlot(r *Results, metric string) string {
 	var rows []row
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range r.Variants {
-		vals, _ := MetricValues(r.SamplesOf(v.Name), metric)
+		vals, _ := results.Values(r.SamplesOf(v.Name), metric)
 		if len(vals) == 0 {
 			continue
 		}
@@ -80,7 +81,7 @@ func boxPlot(r *Results, metric string) string {
 	x := func(v float64) float64 { return left + (v-lo)/(hi-lo)*(width-left-right) }
 	height := top + rowH*len(rows) + 24
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="%s">`, width, height, template.HTMLEscapeString(metric))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" aria-label="%s">`, width, height, template.HTMLEscapeString(string(metric)))
 	for i := 0; i <= 5; i++ {
 		v := lo + (hi-lo)*float64(i)/5
 		fmt.Fprintf(&b, `<line class="grid" x1="%.1f" x2="%.1f" y1="%d" y2="%d"/><text class="axis" x="%.1f" y="%d" text-anchor="middle">%s</text>`,

@@ -2,9 +2,11 @@ package report
 
 import (
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
+	"maps"
+	"slices"
 	"strings"
-
-	"github.com/coldbench/coldbench/pkg/runner"
+	"unicode/utf8"
 )
 
 // MaxCommentChars is GitHub's limit for an issue comment or a check run's summary body.
@@ -21,7 +23,7 @@ type MarkdownOptions struct {
 
 // Markdown renders results for a PR comment, a check run summary or a job summary: the verdict
 // line first, then head vs base, the reference runtimes, a chart, and the details collapsed.
-func Markdown(r *Results, opt MarkdownOptions) string {
+func Markdown(r *results.Results, opt MarkdownOptions) string {
 	limit := opt.Limit
 	if limit == 0 {
 		limit = MaxCommentChars
@@ -73,13 +75,11 @@ func Markdown(r *Results, opt MarkdownOptions) string {
 	// Even the essentials are too long (thousands of variants): keep the verdict, cut the rest.
 	body := head.String()
 	const cut = "\n\n_…report truncated to fit GitHub's size limit; see the results JSON._\n"
-	if len(body) > limit {
-		body = body[:limit-len(cut)] + cut
-	}
+	body = Shorten(body, limit, cut)
 	return body
 }
 
-func verdictEmoji(v string) string {
+func verdictEmoji(v results.Verdict) string {
 	switch v {
 	case "regression":
 		return "🔴"
@@ -93,8 +93,8 @@ func verdictEmoji(v string) string {
 	return "❄️"
 }
 
-func mdComparisonTable(r *Results) string {
-	head, base := r.Variant(RoleHead), r.Variant(RoleBase)
+func mdComparisonTable(r *results.Results) string {
+	head, base := r.Variant(results.RoleHead), r.Variant(results.RoleBase)
 	if head == nil || base == nil {
 		return ""
 	}
@@ -110,7 +110,7 @@ func mdComparisonTable(r *Results) string {
 	if bz, hz, ok := zipDelta(r); ok && len(r.Comparisons) > 0 {
 		fmt.Fprintf(&b, "| arm64 zip | %s | %s | %s | | | |\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
 	}
-	for _, v := range []*Variant{base, head} {
+	for _, v := range []*results.Variant{base, head} {
 		if v.BuildError != "" {
 			fmt.Fprintf(&b, "\n**%s failed to build:**\n\n```\n%s\n```\n", v.Name, trimTo(v.BuildError, 3000))
 		}
@@ -119,10 +119,10 @@ func mdComparisonTable(r *Results) string {
 	return b.String()
 }
 
-func mdReferenceTable(r *Results) string {
+func mdReferenceTable(r *results.Results) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| %s | init p50 | init p90 | first invoke p50 | cold p50 | max memory | arm64 zip | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|\n",
-		map[bool]string{true: "runtime (same run)", false: "variant"}[r.Variant(RoleHead) == nil])
+		map[bool]string{true: "runtime (same run)", false: "variant"}[r.Variant(results.RoleHead) == nil])
 	for _, v := range r.Variants {
 		s := v.Summary
 		zip := int64(0)
@@ -132,7 +132,7 @@ func mdReferenceTable(r *Results) string {
 		failed := "–"
 		if s.InitMs != nil || s.ColdMs != nil {
 			n := len(r.SamplesOf(v.Name))
-			_, f := MetricValues(r.SamplesOf(v.Name), MetricCold)
+			_, f := results.Values(r.SamplesOf(v.Name), results.MetricCold)
 			failed = fmt.Sprintf("%d/%d", f, n)
 		} else if v.BuildError != "" {
 			failed = "build failed"
@@ -146,7 +146,7 @@ func mdReferenceTable(r *Results) string {
 
 // mdChart draws p50 init and first invoke per variant as a Mermaid bar chart, which GitHub
 // renders inside comments with no image hosting.
-func mdChart(r *Results) string {
+func mdChart(r *results.Results) string {
 	var names, init, dur []string
 	for _, v := range r.Variants {
 		if v.Summary.InitMs == nil || v.Summary.DurationMs == nil {
@@ -163,11 +163,11 @@ func mdChart(r *Results) string {
 		strings.Join(names, ", "), strings.Join(dur, ", "), strings.Join(init, ", "))
 }
 
-func mdDistributions(r *Results) string {
+func mdDistributions(r *results.Results) string {
 	var b strings.Builder
 	b.WriteString("#### Distributions\n\n| variant | metric | n | failed | min | p50 (95% CI) | p90 | p99 | max | mean | sd |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, v := range r.Variants {
-		for _, m := range []string{MetricInit, MetricDuration, MetricCold, MetricMemory, MetricWarm} {
+		for _, m := range []results.Metric{results.MetricInit, results.MetricDuration, results.MetricCold, results.MetricMemory, results.MetricWarm} {
 			s := v.Summary.Get(m)
 			if s == nil {
 				continue
@@ -182,7 +182,7 @@ func mdDistributions(r *Results) string {
 	return b.String()
 }
 
-func mdFailures(r *Results) string {
+func mdFailures(r *results.Results) string {
 	fs := failures(r.Samples)
 	if len(fs) == 0 {
 		return ""
@@ -196,7 +196,7 @@ func mdFailures(r *Results) string {
 	return b.String()
 }
 
-func mdEnvironment(r *Results) string {
+func mdEnvironment(r *results.Results) string {
 	e := r.Environment
 	var b strings.Builder
 	b.WriteString("#### Environment\n\n")
@@ -206,7 +206,7 @@ func mdEnvironment(r *Results) string {
 		enforced(l.Memory), r.Config.MemoryMB, cpuStr(l), onOff(l.PageCacheEviction))
 	fmt.Fprintf(&b, "- run: %d samples a variant in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
 		r.Config.Samples, r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
-	for _, k := range sortedKeys(e.Toolchains) {
+	for _, k := range slices.Sorted(maps.Keys(e.Toolchains)) {
 		fmt.Fprintf(&b, "- %s: %s\n", k, e.Toolchains[k])
 	}
 	for _, v := range r.Variants {
@@ -221,7 +221,7 @@ func mdEnvironment(r *Results) string {
 	return b.String()
 }
 
-func mdNotes(r *Results) string {
+func mdNotes(r *results.Results) string {
 	notes := allWarnings(r)
 	for _, v := range r.Variants {
 		if v.Deploy != nil {
@@ -257,7 +257,7 @@ func onOff(b bool) string {
 	return "off"
 }
 
-func cpuStr(l runner.Limits) string {
+func cpuStr(l results.Limits) string {
 	if l.CPU {
 		return fmt.Sprintf("%.2f vCPU enforced", l.CPUShare)
 	}
@@ -275,9 +275,17 @@ func mdEscape(s string) string {
 	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-func trimTo(s string, n int) string {
+func trimTo(s string, n int) string { return Shorten(s, n+len("…"), "…") }
+
+// Shorten returns s if it has at most n bytes, else its longest prefix that fits with tail
+// added, cut at a character boundary (GitHub rejects invalid UTF-8).
+func Shorten(s string, n int, tail string) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	cut := max(n-len(tail), 0)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + tail
 }

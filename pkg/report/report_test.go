@@ -2,9 +2,9 @@ package report
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -13,9 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coldbench/coldbench/pkg/build"
-	"github.com/coldbench/coldbench/pkg/runner"
-	"github.com/coldbench/coldbench/pkg/stats"
+	"github.com/coldbench/coldbench/pkg/verdict"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -24,40 +22,41 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 var fixedTime = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 type variantSpec struct {
-	name, role, runtime string
-	initMs, durMs       float64 // medians
-	fail                func(i int) *runner.SampleError
-	buildErr            string
+	name, runtime string
+	role          results.Role
+	initMs, durMs float64 // medians
+	fail          func(i int) *results.SampleError
+	buildErr      string
 }
 
 // fixture builds deterministic results: lognormal samples around the given medians.
-func fixture(specs []variantSpec, n int) *Results {
-	r := &Results{
-		SchemaVersion: SchemaVersion, Tool: "coldbench test", CreatedAt: fixedTime,
-		Config: RunConfig{Samples: n, MemoryMB: 1769, ThresholdPct: 5, Alpha: 0.01, TimeoutMs: 30000, OutboundDelayMs: 50, Seed: 42,
+func fixture(specs []variantSpec, n int, opts ...func(*results.Results)) *results.Results {
+	r := &results.Results{
+		SchemaVersion: results.SchemaVersion, Tool: "coldbench test", CreatedAt: fixedTime,
+		Config: results.RunConfig{Samples: n, MemoryMB: 1769, ThresholdPct: 5, Alpha: 0.01, TimeoutMs: 30000, OutboundDelayMs: 50, Seed: 42,
 			HeadRef: "1111111111111111111111111111111111111111", BaseRef: "2222222222222222222222222222222222222222"},
-		Environment: Environment{CPU: "Test CPU @ 3.0GHz", Cores: 2, Kernel: "6.1.0", Arch: "x86_64",
-			Limits:     runner.Limits{Cgroup: "v2", Memory: true, CPU: true, CPUShare: 1, MemorySource: "cgroup", PageCacheEviction: true},
+		Environment: results.Environment{CPU: "Test CPU @ 3.0GHz", Cores: 2, Kernel: "6.1.0", Arch: "x86_64",
+			Limits:     results.Limits{Cgroup: "v2", Memory: true, CPU: true, CPUShare: 1, MemorySource: "cgroup", PageCacheEviction: true},
 			Notes:      []string{"timed on x86_64: arm64 timings are only taken natively"},
 			Toolchains: map[string]string{"go": "go1.26.8"}},
 		DurationMs: 61234,
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, sp := range specs {
-		v := Variant{Name: sp.name, Role: sp.role, Runtime: sp.runtime, Arch: "x86_64", DeployArch: "arm64", BuildError: sp.buildErr}
-		if sp.role == RoleHead {
+		v := results.Variant{Name: sp.name, Role: sp.role, Runtime: sp.runtime, Arch: "x86_64", DeployArch: "arm64", BuildError: sp.buildErr}
+		if sp.role == results.RoleHead {
 			v.Ref = r.Config.HeadRef
 		}
-		if sp.role == RoleBase {
+		if sp.role == results.RoleBase {
 			v.Ref = r.Config.BaseRef
 		}
 		if sp.buildErr == "" {
 			size := int64(2_400_000)
-			if sp.role == RoleHead {
+			if sp.role == results.RoleHead {
 				size = 2_520_000
 			}
-			v.Deploy = &build.Artifact{Runtime: sp.runtime, Arch: "arm64", ZipBytes: size, UnzippedBytes: size * 2, Method: "go build (test)"}
-			v.Artifact = &build.Artifact{Runtime: sp.runtime, Arch: "x86_64", ZipBytes: size, UnzippedBytes: size * 2, Method: "go build (test)"}
+			v.Deploy = &results.Artifact{Runtime: sp.runtime, Arch: "arm64", ZipBytes: size, UnzippedBytes: size * 2, Method: "go build (test)"}
+			v.Artifact = &results.Artifact{Runtime: sp.runtime, Arch: "x86_64", ZipBytes: size, UnzippedBytes: size * 2, Method: "go build (test)"}
 		}
 		r.Variants = append(r.Variants, v)
 	}
@@ -67,7 +66,7 @@ func fixture(specs []variantSpec, n int) *Results {
 				continue
 			}
 			noise := func() float64 { return math.Exp(rng.NormFloat64() * 0.08) }
-			s := runner.Sample{Variant: sp.name, Index: i, Seq: len(r.Samples),
+			s := results.Sample{Variant: sp.name, Index: i, Seq: len(r.Samples),
 				InitMs: round2(sp.initMs * noise()), DurationMs: round2(sp.durMs * noise()), MaxMemoryMB: round2(30 * noise())}
 			s.ColdMs = round2(s.InitMs + s.DurationMs + 0.05)
 			if sp.fail != nil {
@@ -83,7 +82,10 @@ func fixture(specs []variantSpec, n int) *Results {
 			r.Samples = append(r.Samples, s)
 		}
 	}
-	r.Analyze(stats.DefaultRule)
+	for _, o := range opts {
+		o(r)
+	}
+	verdict.Analyze(r)
 	return r
 }
 
@@ -91,54 +93,87 @@ func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 func refs() []variantSpec {
 	return []variantSpec{
-		{name: "go", role: RoleReference, runtime: "go", initMs: 12, durMs: 155},
-		{name: "rust", role: RoleReference, runtime: "rust", initMs: 4.5, durMs: 152},
+		{name: "go", role: results.RoleReference, runtime: "go", initMs: 12, durMs: 155},
+		{name: "rust", role: results.RoleReference, runtime: "rust", initMs: 4.5, durMs: 152},
 	}
 }
 
-func cases() map[string]*Results {
+func cases() map[string]*results.Results {
 	headBase := func(headInit, baseInit float64, extra ...variantSpec) []variantSpec {
 		specs := []variantSpec{
-			{name: "head", role: RoleHead, runtime: "go", initMs: headInit, durMs: 160},
-			{name: "base", role: RoleBase, runtime: "go", initMs: baseInit, durMs: 160},
+			{name: "head", role: results.RoleHead, runtime: "go", initMs: headInit, durMs: 160},
+			{name: "base", role: results.RoleBase, runtime: "go", initMs: baseInit, durMs: 160},
 		}
 		return append(append(specs, extra...), refs()...)
 	}
-	return map[string]*Results{
+	return map[string]*results.Results{
 		"regression":  fixture(headBase(46.3, 41.2), 50),
 		"improvement": fixture(headBase(30, 41.2), 50),
 		"nochange":    fixture(headBase(41.2, 41.2), 50),
 		"basefailed": fixture(append([]variantSpec{
-			{name: "head", role: RoleHead, runtime: "go", initMs: 40, durMs: 160},
-			{name: "base", role: RoleBase, runtime: "go", buildErr: "build go handler: go build: exit status 1\n./main.go:3:15: undefined: undefinedThing"},
+			{name: "head", role: results.RoleHead, runtime: "go", initMs: 40, durMs: 160},
+			{name: "base", role: results.RoleBase, runtime: "go", buildErr: "build go handler: go build: exit status 1\n./main.go:3:15: undefined: undefinedThing"},
 		}, refs()...), 30),
 		"failedsamples": fixture(append([]variantSpec{
-			{name: "head", role: RoleHead, runtime: "go", initMs: 41, durMs: 160, fail: func(i int) *runner.SampleError {
+			{name: "head", role: results.RoleHead, runtime: "go", initMs: 41, durMs: 160, fail: func(i int) *results.SampleError {
 				switch {
 				case i%5 == 0:
-					return &runner.SampleError{Type: "Runtime.ExitError", Phase: "init", Reason: "runtime exited before its first /next: exit status 2"}
+					return &results.SampleError{Type: "Runtime.ExitError", Phase: "init", Reason: "runtime exited before its first /next: exit status 2"}
 				case i%7 == 0:
-					return &runner.SampleError{Type: "Sandbox.Timedout", Phase: "invoke", Reason: "Task timed out after 30.00 seconds"}
+					return &results.SampleError{Type: "Sandbox.Timedout", Phase: "invoke", Reason: "Task timed out after 30.00 seconds"}
 				}
 				return nil
 			}},
-			{name: "base", role: RoleBase, runtime: "go", initMs: 41, durMs: 160},
+			{name: "base", role: results.RoleBase, runtime: "go", initMs: 41, durMs: 160},
 		}, refs()...), 40),
-		"references": fixture(append(refs(), variantSpec{name: "deno", role: RoleReference, runtime: "deno", initMs: 95, durMs: 180}), 20),
+		"references": fixture(append(refs(), variantSpec{name: "deno", role: results.RoleReference, runtime: "deno", initMs: 95, durMs: 180}), 20),
+		// A threshold-sized shift that 8 samples a side cannot confirm.
+		"inconclusive": fixture(headBase(44.5, 41.2), 8),
+		"budget": fixture(headBase(46.3, 41.2), 50, func(r *results.Results) {
+			r.Config.Budgets = map[string]float64{"init_ms": 40, "cold_ms_p90": 300, "max_memory_mb": 31}
+		}),
+		"adaptive": fixture(headBase(41.2, 41.2), 40, func(r *results.Results) {
+			r.Config.Adaptive, r.Config.Looks, r.Config.Block = true, 5, 20
+		}),
+		"storedbaseline": fixture([]variantSpec{
+			{name: "head", role: results.RoleHead, runtime: "go", initMs: 46.3, durMs: 160},
+			{name: "baseline", role: results.RoleBase, runtime: "go", initMs: 41.2, durMs: 160},
+		}, 50, func(r *results.Results) {
+			r.Config.Baseline = "/work/store"
+			r.Config.BaselineRun = "20261101T000000.000Z-2222222222222222.json (2026-11-01 00:00, Test CPU @ 3.0GHz, 2 cores)"
+		}),
 	}
+}
+
+// schemaCase is small enough that its JSON golden shows every field without thousands of samples.
+func schemaCase() *results.Results {
+	return fixture([]variantSpec{
+		{name: "head", role: results.RoleHead, runtime: "go", initMs: 46.3, durMs: 160},
+		{name: "base", role: results.RoleBase, runtime: "go", initMs: 41.2, durMs: 160, fail: func(i int) *results.SampleError {
+			if i == 1 {
+				return &results.SampleError{Type: "Runtime.ExitError", Phase: "invoke", Reason: "runtime exited during the invocation: exit status 2"}
+			}
+			return nil
+		}},
+	}, 3, func(r *results.Results) { r.Config.Budgets = map[string]float64{"init_ms": 50} })
 }
 
 func TestGolden(t *testing.T) {
 	for name, res := range cases() {
-		var text, js bytes.Buffer
+		var text bytes.Buffer
 		WriteText(&text, res, TextOptions{})
-		if err := WriteJSON(&js, res); err != nil {
-			t.Fatal(err)
-		}
 		golden(t, name+".txt", text.String())
 		golden(t, name+".md", Markdown(res, MarkdownOptions{}))
-		golden(t, name+".json", js.String())
 	}
+	var js, html bytes.Buffer
+	if err := results.WriteJSON(&js, schemaCase()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "schema.json", js.String())
+	if err := WriteHTML(&html, cases()["regression"]); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "regression.html", html.String())
 }
 
 func golden(t *testing.T, name, got string) {
@@ -155,14 +190,37 @@ func golden(t *testing.T, name, got string) {
 		t.Fatalf("%v (run go test ./pkg/report -update to create it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("%s differs from the golden file (go test ./pkg/report -update rewrites it)\n--- got ---\n%s", name, got)
+		t.Errorf("%s differs from the golden file (go test ./pkg/report -update rewrites it):\n%s", name, lineDiff(string(want), got))
 	}
+}
+
+// lineDiff shows where got departs from want: the first differing line with two lines of
+// context, and the line counts.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	i := 0
+	for i < len(w) && i < len(g) && w[i] == g[i] {
+		i++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "first difference at line %d (want %d lines, got %d)\n", i+1, len(w), len(g))
+	for k := max(0, i-2); k < i; k++ {
+		fmt.Fprintf(&b, "  %s\n", w[k])
+	}
+	for k := i; k < min(i+3, len(w)); k++ {
+		fmt.Fprintf(&b, "- %s\n", w[k])
+	}
+	for k := i; k < min(i+3, len(g)); k++ {
+		fmt.Fprintf(&b, "+ %s\n", g[k])
+	}
+	return b.String()
 }
 
 func TestVerdicts(t *testing.T) {
 	t.Parallel()
-	want := map[string]string{"regression": stats.Regression, "improvement": stats.Improvement, "nochange": stats.NoChange,
-		"basefailed": VerdictUnavailable, "failedsamples": stats.NoChange, "references": VerdictUnavailable}
+	want := map[string]results.Verdict{"regression": results.Regression, "improvement": results.Improvement, "nochange": results.NoChange,
+		"basefailed": results.Unavailable, "failedsamples": results.NoChange, "references": results.Unavailable,
+		"inconclusive": results.Inconclusive, "budget": results.Regression, "adaptive": results.NoChange, "storedbaseline": results.Regression}
 	for name, res := range cases() {
 		if res.Verdict != want[name] {
 			t.Errorf("case %s: verdict %s, want %s (comparisons %+v)", name, res.Verdict, want[name], res.Comparisons)
@@ -180,7 +238,7 @@ func TestMarkdownTrimmedToGitHubLimit(t *testing.T) {
 	t.Parallel()
 	res := cases()["failedsamples"]
 	for i := 0; i < 3000; i++ { // thousands of distinct failure kinds
-		res.Samples = append(res.Samples, runner.Sample{Variant: "head", Error: &runner.SampleError{
+		res.Samples = append(res.Samples, results.Sample{Variant: "head", Error: &results.SampleError{
 			Type: fmt.Sprintf("Custom.Error%04d", i), Phase: "invoke", Reason: strings.Repeat("very long reason ", 8)}})
 	}
 	md := Markdown(res, MarkdownOptions{})
@@ -198,37 +256,19 @@ func TestMarkdownTrimmedToGitHubLimit(t *testing.T) {
 	}
 }
 
-func TestReadRejectsNewerAndForeignFiles(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct{ in, want string }{
-		{`{"schema_version": 99}`, "schema_version 99, this coldbench reads up to 1; upgrade coldbench"},
-		{`{"hello": 1}`, "no schema_version"},
-		{`not json`, "not coldbench results JSON"},
-	} {
-		_, err := Read(strings.NewReader(tt.in), "r.json")
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("Read(%s) error = %v, want %q", tt.in, err, tt.want)
-		}
-	}
-	_, err := Read(strings.NewReader(`{"schema_version": 2}`), "r.json")
-	if !errors.Is(err, ErrNewerSchema) {
-		t.Errorf("Read(v2) error = %v, want ErrNewerSchema", err)
-	}
-}
-
 func TestJSONRoundTripReanalyzes(t *testing.T) {
 	t.Parallel()
 	res := cases()["regression"]
 	var b bytes.Buffer
-	if err := WriteJSON(&b, res); err != nil {
+	if err := results.WriteJSON(&b, res); err != nil {
 		t.Fatal(err)
 	}
 	js := b.String()
-	back, err := Read(&b, "r.json")
+	back, err := results.Read(&b, "r.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	back.Analyze(stats.DefaultRule)
+	verdict.Analyze(back)
 	if back.Verdict != res.Verdict || len(back.Comparisons) != len(res.Comparisons) || back.Comparisons[0].ShiftPct != res.Comparisons[0].ShiftPct {
 		t.Errorf("re-analysed results differ: %s vs %s", back.Verdict, res.Verdict)
 	}

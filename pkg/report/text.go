@@ -2,11 +2,10 @@ package report
 
 import (
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"io"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/coldbench/coldbench/pkg/stats"
 )
 
 // TextOptions shapes the terminal report.
@@ -15,15 +14,15 @@ type TextOptions struct {
 }
 
 // WriteText prints the terminal report: the verdict, head vs base, every variant, the caveats.
-func WriteText(w io.Writer, r *Results, opt TextOptions) {
+func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 	line := headline(r)
 	if opt.Color {
 		switch r.Verdict {
-		case stats.Regression:
+		case results.Regression:
 			line = "\x1b[31m" + line + "\x1b[0m"
-		case stats.Improvement:
+		case results.Improvement:
 			line = "\x1b[32m" + line + "\x1b[0m"
-		case stats.Inconclusive:
+		case results.Inconclusive:
 			line = "\x1b[33m" + line + "\x1b[0m"
 		}
 	}
@@ -50,7 +49,7 @@ func WriteText(w io.Writer, r *Results, opt TextOptions) {
 			zip = v.Deploy.ZipBytes
 		}
 		samples := r.SamplesOf(v.Name)
-		_, f := MetricValues(samples, MetricCold)
+		_, f := results.Values(samples, results.MetricCold)
 		failed := fmt.Sprintf("%d/%d", f, len(samples))
 		if v.BuildError != "" {
 			failed = "build failed"

@@ -20,19 +20,6 @@ const mbPerVCPU = 1769
 
 const cfsPeriodUS = 100000
 
-// Limits says which of Lambda's resource limits a run could enforce on this machine, and why not
-// where it could not. It travels with every result, so no number silently means something else.
-type Limits struct {
-	// Cgroup is the cgroup version used for limits and accounting: "v1", "v2" or "none".
-	Cgroup            string   `json:"cgroup"`
-	Memory            bool     `json:"memory_enforced"`
-	CPU               bool     `json:"cpu_enforced"`
-	CPUShare          float64  `json:"cpu_vcpus,omitempty"`
-	MemorySource      string   `json:"memory_source"` // "cgroup" or "vmhwm"
-	PageCacheEviction bool     `json:"page_cache_eviction"`
-	Notes             []string `json:"notes,omitempty"`
-}
-
 // cgroupSetup locates where this process may create per-sample cgroups. It is probed once per run.
 type cgroupSetup struct {
 	version string // "v1", "v2", ""

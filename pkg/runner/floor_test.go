@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"github.com/coldbench/coldbench/pkg/sampling"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,22 +51,23 @@ func BenchmarkFloorVsRunner(b *testing.B) {
 			b.Fatal(err)
 		}
 		floor = append(floor, f...)
-		res, err := r.Run(ctx, []Variant{{Name: "c", Artifact: art}}, k)
+		started := time.Now()
+		warm, err := sampling.NewScheduler(r, 1).Run(ctx, []sampling.Variant{{Name: "c", Artifact: art}}, k)
 		if err != nil {
 			b.Fatal(err)
 		}
-		busy += res.Finished.Sub(res.Started)
-		for _, s := range res.Samples {
+		busy += time.Since(started)
+		for _, s := range warm {
 			if s.Error != nil {
 				b.Fatal(s.Error)
 			}
 			init = append(init, s.InitMs)
 		}
-		res, err = cold.Run(ctx, []Variant{{Name: "c", Artifact: art}}, k)
+		evictedRun, err := sampling.NewScheduler(cold, 1).Run(ctx, []sampling.Variant{{Name: "c", Artifact: art}}, k)
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, s := range res.Samples {
+		for _, s := range evictedRun {
 			evicted = append(evicted, s.InitMs)
 		}
 	}

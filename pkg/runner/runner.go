@@ -1,16 +1,17 @@
 // Package runner takes cold-start samples of Lambda handlers on this machine: every sample is a
 // fresh bootstrap process in a fresh task root unpacked from the handler's zip, talking to its own
-// Runtime API emulator, with Lambda's environment and nothing of the runner's.
+// Runtime API emulator, with Lambda's environment and nothing of the runner's. It implements
+// sampling.Sampler; the order of samples is the scheduler's business.
 package runner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"math"
-	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -19,47 +20,27 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runtimeapi"
+	"github.com/coldbench/coldbench/pkg/sampling"
 )
 
 // Defaults follow Lambda where Lambda has a number.
 const (
-	DefaultMemoryMB    = 1769 // one full vCPU, so CPU-bound init is not throttled below a core
 	DefaultInitTimeout = 10 * time.Second
-	DefaultTimeout     = 30 * time.Second
 	DefaultOutputLimit = 64 << 10
-	MinMemoryMB        = 128
-	MaxMemoryMB        = 10240
 )
-
-// Error types coldbench adds where Lambda has none.
-const (
-	// ErrTypeSetup: the sample could not be prepared (disk full, cgroup refused). Not the handler's fault.
-	ErrTypeSetup = "Coldbench.SetupError"
-	// ErrTypeInvalidEntrypoint is Lambda's own type for a bootstrap that is missing or not executable.
-	ErrTypeInvalidEntrypoint = "Runtime.InvalidEntrypoint"
-)
-
-// Variant is one handler to sample.
-type Variant struct {
-	// Name identifies the variant in results; unique within a run.
-	Name string
-	// Artifact is the Lambda deployment zip, with an executable bootstrap at its root.
-	Artifact string
-	// Env is the handler's own configuration (Lambda's function environment variables).
-	Env map[string]string
-	// Handler is the value of _HANDLER; "bootstrap" when empty.
-	Handler string
-}
 
 // Config holds the settings shared by every sample of a run. Zero values take the defaults.
 type Config struct {
-	MemoryMB    int
-	InitTimeout time.Duration
+	MemoryMB    int           // config.DefaultMemoryMB when zero
+	InitTimeout time.Duration // Lambda's 10 s
 	Timeout     time.Duration // per invoke, from the event's delivery
 	WarmInvokes int
 	Event       []byte // "{}" when nil
@@ -69,68 +50,21 @@ type Config struct {
 	// WorkDir holds the per-sample task roots; os.TempDir() when empty.
 	WorkDir string
 	Region  string
-	Seed    uint64
 	// OutboundDelay > 0 serves COLDBENCH_OUTBOUND_URL on loopback with this delay, for handlers
 	// that make an outbound call as part of their work.
 	OutboundDelay time.Duration
-	// Progress, when set, is called after every sample.
-	Progress func(done, total int, s Sample)
-}
-
-// SampleError says why a sample failed, in Lambda's terms.
-type SampleError struct {
-	Type   string `json:"type"`
-	Phase  string `json:"phase"` // "setup", "init" or "invoke"
-	Reason string `json:"reason"`
-}
-
-func (e *SampleError) Error() string { return e.Type + " (" + e.Phase + "): " + e.Reason }
-
-// Sample is one cold start. Times are milliseconds. A failed sample keeps whatever it measured
-// before it failed: an invoke failure still has a valid init.
-type Sample struct {
-	Variant     string       `json:"variant"`
-	Index       int          `json:"index"` // n-th sample of its variant
-	Seq         int          `json:"seq"`   // position in the run's order
-	InitMs      float64      `json:"init_ms"`
-	DurationMs  float64      `json:"duration_ms"`
-	ColdMs      float64      `json:"cold_ms"`
-	MaxMemoryMB float64      `json:"max_memory_mb"`
-	WarmMs      []float64    `json:"warm_ms,omitempty"`
-	Response    string       `json:"response,omitempty"` // first invoke's response (bounded)
-	Error       *SampleError `json:"error,omitempty"`
-	Notes       []string     `json:"notes,omitempty"`
-	OutputBytes int64        `json:"output_bytes"`
-	Output      string       `json:"output,omitempty"` // kept for failed samples only
-}
-
-// InitOK reports whether the sample's init was measured.
-func (s Sample) InitOK() bool { return s.Error == nil || s.Error.Phase == "invoke" }
-
-// OK reports whether the sample completed init and its first invoke.
-func (s Sample) OK() bool { return s.Error == nil }
-
-// Result is a whole run: what could be enforced, the order's seed, every sample in run order.
-type Result struct {
-	Limits   Limits    `json:"limits"`
-	Seed     uint64    `json:"seed"`
-	MemoryMB int       `json:"memory_mb"`
-	Samples  []Sample  `json:"samples"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
 }
 
 // Runner samples variants. Create it with New and Close it after use.
 type Runner struct {
 	cfg      Config
 	cg       cgroupSetup
-	limits   Limits
+	limits   results.Limits
 	outbound *outboundServer
 	prefix   string
-	// The sampling order's stream and the counts so far: consecutive Runs (blocks of an adaptive
-	// run) continue the same randomized order and numbering.
-	rng          *mrand.Rand
-	rounds, seqs int
+	// Artifacts are decompressed once per run and written out afresh for every sample.
+	mu   sync.Mutex
+	arts map[string]*artifact
 }
 
 // sampleSeq numbers samples process-wide, so cgroups of concurrent runners never collide.
@@ -139,16 +73,16 @@ var sampleSeq atomic.Int64
 // New probes what this machine lets the runner enforce and starts the outbound endpoint.
 func New(cfg Config) (*Runner, error) {
 	if cfg.MemoryMB == 0 {
-		cfg.MemoryMB = DefaultMemoryMB
+		cfg.MemoryMB = config.DefaultMemoryMB
 	}
-	if cfg.MemoryMB < MinMemoryMB || cfg.MemoryMB > MaxMemoryMB {
-		return nil, fmt.Errorf("memory %d MB: Lambda allows %d to %d MB", cfg.MemoryMB, MinMemoryMB, MaxMemoryMB)
+	if cfg.MemoryMB < config.MinMemoryMB || cfg.MemoryMB > config.MaxMemoryMB {
+		return nil, fmt.Errorf("memory %d MB: Lambda allows %d to %d MB", cfg.MemoryMB, config.MinMemoryMB, config.MaxMemoryMB)
 	}
 	if cfg.InitTimeout == 0 {
 		cfg.InitTimeout = DefaultInitTimeout
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
+		cfg.Timeout = config.DefaultTimeout
 	}
 	if cfg.OutputLimit == 0 {
 		cfg.OutputLimit = DefaultOutputLimit
@@ -162,12 +96,9 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	if cfg.Seed == 0 {
-		cfg.Seed = uint64(time.Now().UnixNano())
-	}
-	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid()), rng: mrand.New(mrand.NewPCG(cfg.Seed, 0x636f6c64))}
+	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid()), arts: map[string]*artifact{}}
 	r.cg = probeCgroups(r.prefix)
-	r.limits = Limits{
+	r.limits = results.Limits{
 		Cgroup:            "none",
 		MemorySource:      "vmhwm",
 		PageCacheEviction: !cfg.NoEvict,
@@ -181,8 +112,6 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if r.limits.CPU {
 		r.limits.CPUShare = math.Round(float64(cfg.MemoryMB)/mbPerVCPU*1000) / 1000
-	}
-	if r.limits.Cgroup == "v1" {
 	}
 	if !r.limits.Memory {
 		r.limits.Notes = append(r.limits.Notes, "max memory is the bootstrap process's peak RSS (VmHWM), not its whole process tree")
@@ -201,7 +130,7 @@ func New(cfg Config) (*Runner, error) {
 }
 
 // Limits says what this runner enforces.
-func (r *Runner) Limits() Limits { return r.limits }
+func (r *Runner) Limits() results.Limits { return r.limits }
 
 // OutboundURL is the loopback URL handlers reach as COLDBENCH_OUTBOUND_URL ("" when off).
 func (r *Runner) OutboundURL() string {
@@ -218,62 +147,49 @@ func (r *Runner) Close() {
 	}
 }
 
-// Run samples every variant n times, in randomized round-robin blocks: each round takes one sample
-// of every variant, in a fresh random order, so drift on a busy machine falls on all variants alike.
-// A failed sample is recorded and the run goes on; only ctx's end stops it early, and what was
-// measured until then is returned with ctx's error. A further Run continues the numbering (Index,
-// Seq) and the random order where the last one stopped.
-func (r *Runner) Run(ctx context.Context, variants []Variant, n int) (*Result, error) {
-	if n < 1 {
-		return nil, fmt.Errorf("samples %d: need at least 1", n)
+// Sample takes one cold sample of v: prepare a task root, a cgroup and an emulator; start the
+// bootstrap; wait for its first /next (init) and its first response (the invoke); then any warm
+// invokes. However it ends, the process tree is killed and reaped, and the task root removed.
+func (r *Runner) Sample(ctx context.Context, v sampling.Variant) (s results.Sample) {
+	cs := &coldStart{r: r, s: results.Sample{Variant: v.Name}}
+	defer func() {
+		cs.cleanup()
+		s = cs.s // with what stop recorded: memory, output, an OOM kill
+	}()
+	art, err := r.artifact(v.Artifact)
+	if err != nil {
+		return cs.fail(results.ErrTypeSetup, results.PhaseSetup, "read artifact: "+err.Error())
 	}
-	seen := map[string]bool{}
-	for _, v := range variants {
-		if v.Name == "" || seen[v.Name] {
-			return nil, fmt.Errorf("variant name %q: names must be unique and not empty", v.Name)
-		}
-		seen[v.Name] = true
+	if e := cs.prepare(art); e != nil {
+		return cs.failWith(e)
 	}
-	arts := make([]*artifact, len(variants))
-	artErrs := make([]error, len(variants))
-	for i, v := range variants {
-		arts[i], artErrs[i] = loadArtifact(v.Artifact)
+	if e := cs.start(ctx, v); e != nil {
+		return cs.failWith(e)
 	}
-	res := &Result{Limits: r.limits, Seed: r.cfg.Seed, MemoryMB: r.cfg.MemoryMB, Started: time.Now()}
-	total := n * len(variants)
-	defer func() { r.rounds += n }()
-	for round := 0; round < n; round++ {
-		for _, i := range r.rng.Perm(len(variants)) {
-			if err := ctx.Err(); err != nil {
-				res.Finished = time.Now()
-				return res, err
-			}
-			var s Sample
-			if artErrs[i] != nil {
-				s = Sample{Variant: variants[i].Name, Error: &SampleError{Type: ErrTypeSetup, Phase: "setup",
-					Reason: "read artifact: " + artErrs[i].Error()}}
-			} else {
-				s = r.sample(ctx, variants[i], arts[i])
-			}
-			s.Index, s.Seq = r.rounds+round, r.seqs
-			r.seqs++
-			res.Samples = append(res.Samples, s)
-			if r.cfg.Progress != nil {
-				r.cfg.Progress(len(res.Samples), total, s)
-			}
-		}
+	defer cs.stop()
+	if e := cs.awaitInit(ctx); e != nil {
+		return cs.failWith(e)
 	}
-	res.Finished = time.Now()
-	return res, nil
+	if e := cs.awaitFirstInvoke(ctx); e != nil {
+		return cs.failWith(e)
+	}
+	cs.warm(ctx)
+	return cs.s
 }
 
-// Sample takes one cold sample of v.
-func (r *Runner) Sample(ctx context.Context, v Variant) Sample {
-	a, err := loadArtifact(v.Artifact)
-	if err != nil {
-		return Sample{Variant: v.Name, Error: &SampleError{Type: ErrTypeSetup, Phase: "setup", Reason: "read artifact: " + err.Error()}}
+// artifact decompresses the zip at path once per run.
+func (r *Runner) artifact(path string) (*artifact, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a, ok := r.arts[path]; ok {
+		return a, nil
 	}
-	return r.sample(ctx, v, a)
+	a, err := loadArtifact(path)
+	if err != nil {
+		return nil, err
+	}
+	r.arts[path] = a
+	return a, nil
 }
 
 type invokeResult struct {
@@ -281,54 +197,96 @@ type invokeResult struct {
 	err error
 }
 
-func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample) {
-	s.Variant = v.Name
-	id := r.prefix + strconv.FormatInt(sampleSeq.Add(1), 10)
-	setupFail := func(what string, err error) Sample {
-		s.Error = &SampleError{Type: ErrTypeSetup, Phase: "setup", Reason: what + ": " + err.Error()}
-		return s
-	}
+// coldStart is one sample in progress: what it set up, what it started, what it measured. The
+// sample is kept in s even when a step fails, since a failed sample keeps what it measured.
+type coldStart struct {
+	r        *Runner
+	s        results.Sample
+	cleanups []func() // undone in reverse order
 
-	root, err := os.MkdirTemp(r.cfg.WorkDir, id+"-")
+	id, taskRoot, tmpDir string
+	cg                   *sampleCgroup
+	emu                  *runtimeapi.Server
+	apiAddr              string
+
+	cmd    *exec.Cmd
+	pid    int
+	t0     time.Time // time zero of Lambda's Init Duration
+	out    *capture
+	exited chan struct{}
+	first  chan invokeResult
+	initAt time.Time
+}
+
+func (cs *coldStart) fail(typ string, phase results.Phase, reason string) results.Sample {
+	return cs.failWith(&results.SampleError{Type: typ, Phase: phase, Reason: reason})
+}
+
+func (cs *coldStart) failWith(e *results.SampleError) results.Sample {
+	cs.s.Error = e
+	return cs.s
+}
+
+func setupError(what string, err error) *results.SampleError {
+	return &results.SampleError{Type: results.ErrTypeSetup, Phase: results.PhaseSetup, Reason: what + ": " + err.Error()}
+}
+
+func (cs *coldStart) cleanup() {
+	for i := len(cs.cleanups) - 1; i >= 0; i-- {
+		cs.cleanups[i]()
+	}
+}
+
+// prepare writes a fresh task root from the zip (evicted from the page cache), creates the
+// sample's cgroup, and starts its own Runtime API emulator on loopback.
+func (cs *coldStart) prepare(art *artifact) *results.SampleError {
+	r := cs.r
+	cs.id = r.prefix + strconv.FormatInt(sampleSeq.Add(1), 10)
+	root, err := os.MkdirTemp(r.cfg.WorkDir, cs.id+"-")
 	if err != nil {
-		return setupFail("create task root", err)
+		return setupError("create task root", err)
 	}
-	defer os.RemoveAll(root)
-	taskRoot, tmpDir := filepath.Join(root, "task"), filepath.Join(root, "tmp")
-	if err := os.Mkdir(tmpDir, 0o1777); err != nil {
-		return setupFail("create tmp", err)
+	cs.cleanups = append(cs.cleanups, func() { os.RemoveAll(root) })
+	cs.taskRoot, cs.tmpDir = filepath.Join(root, "task"), filepath.Join(root, "tmp")
+	if err := os.Mkdir(cs.tmpDir, 0o1777); err != nil {
+		return setupError("create tmp", err)
 	}
-	if err := art.writeTaskRoot(taskRoot, !r.cfg.NoEvict); err != nil {
-		return setupFail("write task root", err)
+	if err := art.writeTaskRoot(cs.taskRoot, !r.cfg.NoEvict); err != nil {
+		return setupError("write task root", err)
 	}
-	cg, err := r.cg.newSample(id, r.cfg.MemoryMB)
-	if err != nil {
-		return setupFail("cgroup", err)
+	if cs.cg, err = r.cg.newSample(cs.id, r.cfg.MemoryMB); err != nil {
+		return setupError("cgroup", err)
 	}
-	defer cg.remove()
+	cs.cleanups = append(cs.cleanups, cs.cg.remove)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return setupFail("listen", err)
+		return setupError("listen", err)
 	}
-	emu := runtimeapi.New()
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: r.cfg.InitTimeout}
+	cs.emu = runtimeapi.New()
+	srv := &http.Server{Handler: cs.emu, ReadHeaderTimeout: r.cfg.InitTimeout}
 	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	defer emu.Shutdown()
+	cs.cleanups = append(cs.cleanups, func() { _ = srv.Close() }, cs.emu.Shutdown)
+	cs.apiAddr = ln.Addr().String()
+	return nil
+}
 
+// start queues the first event and starts the bootstrap in its own process group and cgroup.
+// The event waits in the queue before the process starts, as an on-demand cold start's event
+// does: the first /next returns it at once.
+func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.SampleError {
+	r := cs.r
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		return setupFail("pipe", err)
+		return setupError("pipe", err)
 	}
-	bootstrap := filepath.Join(taskRoot, "bootstrap")
-	apiAddr := ln.Addr().String()
-	env := r.lambdaEnv(v, apiAddr, taskRoot, tmpDir)
+	bootstrap := filepath.Join(cs.taskRoot, "bootstrap")
+	env := r.lambdaEnv(v, cs.apiAddr, cs.taskRoot, cs.tmpDir)
 	newCmd := func() *exec.Cmd {
 		cmd := &exec.Cmd{
 			Path:   bootstrap,
 			Args:   []string{bootstrap},
-			Dir:    taskRoot,
+			Dir:    cs.taskRoot,
 			Env:    env,
 			Stdout: pw,
 			Stderr: pw,
@@ -337,151 +295,158 @@ func (r *Runner) sample(ctx context.Context, v Variant, art *artifact) (s Sample
 				Pdeathsig: syscall.SIGKILL,
 			},
 		}
-		if cg != nil && cg.fd >= 0 {
+		if cs.cg != nil && cs.cg.fd >= 0 {
 			cmd.SysProcAttr.UseCgroupFD = true
-			cmd.SysProcAttr.CgroupFD = cg.fd
+			cmd.SysProcAttr.CgroupFD = cs.cg.fd
 		}
 		return cmd
 	}
 
-	// The first event waits in the queue before the process starts, as an on-demand cold start's
-	// event does: the first /next returns it at once.
 	invCtx, cancelInv := context.WithCancel(ctx)
-	defer cancelInv()
-	first := make(chan invokeResult, 1)
+	cs.cleanups = append(cs.cleanups, cancelInv)
+	cs.first = make(chan invokeResult, 1)
 	go func() {
-		out, err := emu.Invoke(invCtx, r.invocation())
-		first <- invokeResult{out, err}
+		out, err := cs.emu.Invoke(invCtx, r.invocation())
+		cs.first <- invokeResult{out, err}
 	}()
 
 	start := time.Now()
-	cmd, held, err := startInCgroup(newCmd, cg)
+	cmd, held, err := startInCgroup(newCmd, cs.cg)
 	// Time zero of Lambda's Init Duration, less what the bootstrap spent held stopped by us.
-	t0 := start.Add(held)
+	cs.t0 = start.Add(held)
 	pw.Close()
 	if err != nil {
 		pr.Close()
-		s.Error = &SampleError{Type: ErrTypeInvalidEntrypoint, Phase: "init", Reason: startReason(err)}
-		return s
+		return &results.SampleError{Type: results.ErrTypeInvalidEntrypoint, Phase: results.PhaseInit, Reason: startReason(err)}
 	}
-	pid := cmd.Process.Pid
-	out := newCapture(pr, r.cfg.OutputLimit)
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	cs.cmd, cs.pid = cmd, cmd.Process.Pid
+	cs.out = newCapture(pr, r.cfg.OutputLimit)
+	cs.exited = make(chan struct{})
+	go func() { _ = cmd.Wait(); close(cs.exited) }()
+	return nil
+}
 
-	// Everything below ends by killing the process group and the cgroup, then reaping.
-	defer func() {
-		leftovers := r.leftovers(cg, pid, apiAddr)
-		hwm := peakRSS(pid) // while it still runs: rusage would include the runner's own pages
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		<-exited
-		cg.killAll() // whatever escaped the process group
-		for _, p := range leftovers {
-			_ = syscall.Kill(p, syscall.SIGKILL) // escapees found without a cgroup
-		}
-		if len(leftovers) > 0 {
-			s.Notes = append(s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
-		}
-		r.finish(&s, cg, hwm, out)
-	}()
+// stop kills the process group, the cgroup and any escapee, reaps the bootstrap, and records
+// memory, an OOM kill and the output.
+func (cs *coldStart) stop() {
+	leftovers := cs.r.leftovers(cs.cg, cs.pid, cs.apiAddr)
+	hwm := peakRSS(cs.pid) // while it still runs: rusage would include the runner's own pages
+	_ = syscall.Kill(-cs.pid, syscall.SIGKILL)
+	<-cs.exited
+	cs.cg.killAll() // whatever escaped the process group
+	for _, p := range leftovers {
+		_ = syscall.Kill(p, syscall.SIGKILL) // escapees found without a cgroup
+	}
+	if len(leftovers) > 0 {
+		cs.s.Notes = append(cs.s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
+	}
+	cs.r.finish(&cs.s, cs.cg, hwm, cs.out)
+}
 
+// awaitInit waits for the end of init: the first /next, an /init/error, an exit, or Lambda's
+// init timeout.
+func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
+	r := cs.r
 	initTimer := time.NewTimer(r.cfg.InitTimeout)
 	defer initTimer.Stop()
 	select {
-	case <-emu.InitDone():
-	case <-exited:
+	case <-cs.emu.InitDone():
+	case <-cs.exited:
 		// A runtime may post /init/error and exit at once; give the API its last word.
 		select {
-		case <-emu.InitDone():
+		case <-cs.emu.InitDone():
 		case <-time.After(20 * time.Millisecond):
 		}
 	case <-initTimer.C:
 	case <-ctx.Done():
-		s.Error = &SampleError{Type: ErrTypeSetup, Phase: "init", Reason: "run canceled"}
-		return s
+		return &results.SampleError{Type: results.ErrTypeSetup, Phase: results.PhaseInit, Reason: "run canceled"}
 	}
-	if doc := emu.InitError(); doc != nil {
-		s.Error = &SampleError{Type: orDefault(doc.ErrorType, runtimeapi.ErrTypeInitError), Phase: "init",
+	if doc := cs.emu.InitError(); doc != nil {
+		return &results.SampleError{Type: cmp.Or(doc.ErrorType, runtimeapi.ErrTypeInitError), Phase: results.PhaseInit,
 			Reason: "runtime reported an init error: " + oneLine(doc.ErrorMessage)}
-		return s
 	}
-	initEnd := emu.InitEnd()
-	if initEnd.IsZero() {
+	cs.initAt = cs.emu.InitEnd()
+	if cs.initAt.IsZero() {
 		select {
-		case <-exited:
-			s.Error = &SampleError{Type: runtimeapi.ErrTypeExit, Phase: "init",
-				Reason: "runtime exited before its first /next: " + cmd.ProcessState.String()}
+		case <-cs.exited:
+			return &results.SampleError{Type: runtimeapi.ErrTypeExit, Phase: results.PhaseInit,
+				Reason: "runtime exited before its first /next: " + cs.cmd.ProcessState.String()}
 		default:
-			s.Error = &SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: "init",
+			return &results.SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: results.PhaseInit,
 				Reason: fmt.Sprintf("init did not reach /next within %s", r.cfg.InitTimeout)}
 		}
-		return s
 	}
-	s.InitMs = ms(initEnd.Sub(t0))
+	cs.s.InitMs = ms(cs.initAt.Sub(cs.t0))
+	return nil
+}
 
-	deadline := time.NewTimer(time.Until(initEnd.Add(r.cfg.Timeout)))
+// awaitFirstInvoke waits for the runtime's /response or /error to the first event, within the
+// function's timeout.
+func (cs *coldStart) awaitFirstInvoke(ctx context.Context) *results.SampleError {
+	r := cs.r
+	deadline := time.NewTimer(time.Until(cs.initAt.Add(r.cfg.Timeout)))
 	defer deadline.Stop()
 	var res invokeResult
 	select {
-	case res = <-first:
-	case <-exited:
+	case res = <-cs.first:
+	case <-cs.exited:
 		select {
-		case res = <-first:
+		case res = <-cs.first:
 		case <-time.After(20 * time.Millisecond):
-			s.Error = &SampleError{Type: runtimeapi.ErrTypeExit, Phase: "invoke",
-				Reason: "runtime exited during the invocation: " + cmd.ProcessState.String()}
-			return s
+			return &results.SampleError{Type: runtimeapi.ErrTypeExit, Phase: results.PhaseInvoke,
+				Reason: "runtime exited during the invocation: " + cs.cmd.ProcessState.String()}
 		}
 	case <-deadline.C:
-		s.Error = &SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: "invoke",
+		e := &results.SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: results.PhaseInvoke,
 			Reason: fmt.Sprintf("Task timed out after %.2f seconds", r.cfg.Timeout.Seconds())}
-		if pe := emu.ProtocolErrors(); len(pe) > 0 {
+		if pe := cs.emu.ProtocolErrors(); len(pe) > 0 {
 			// A runtime that answered with the wrong request id waits forever; say why.
-			s.Error.Reason += "; the Runtime API refused: " + oneLine(strings.Join(pe, "; "))
+			e.Reason += "; the Runtime API refused: " + oneLine(strings.Join(pe, "; "))
 		}
-		return s
+		return e
 	case <-ctx.Done():
-		s.Error = &SampleError{Type: ErrTypeSetup, Phase: "invoke", Reason: "run canceled"}
-		return s
+		return &results.SampleError{Type: results.ErrTypeSetup, Phase: results.PhaseInvoke, Reason: "run canceled"}
 	}
 	if res.err != nil {
-		s.Error = &SampleError{Type: runtimeapi.ErrTypeUnknown, Phase: "invoke", Reason: res.err.Error()}
-		return s
+		return &results.SampleError{Type: runtimeapi.ErrTypeUnknown, Phase: results.PhaseInvoke, Reason: res.err.Error()}
 	}
-	s.DurationMs = ms(res.out.Completed.Sub(res.out.Delivered))
-	s.ColdMs = ms(res.out.Completed.Sub(t0))
+	cs.s.DurationMs = ms(res.out.Completed.Sub(res.out.Delivered))
+	cs.s.ColdMs = ms(res.out.Completed.Sub(cs.t0))
 	if res.out.Err != nil {
-		s.Error = &SampleError{Type: res.out.Err.ErrorType, Phase: "invoke", Reason: oneLine(res.out.Err.ErrorMessage)}
-		return s
+		return &results.SampleError{Type: res.out.Err.ErrorType, Phase: results.PhaseInvoke, Reason: oneLine(res.out.Err.ErrorMessage)}
 	}
-	s.Response = truncate(string(res.out.Response), 1024)
+	cs.s.Response = truncate(string(res.out.Response), 1024)
+	return nil
+}
 
+// warm sends the warm invokes; a failed one is a note, and ends them.
+func (cs *coldStart) warm(ctx context.Context) {
+	r := cs.r
 	for k := 0; k < r.cfg.WarmInvokes; k++ {
 		wctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-		wout, err := emu.Invoke(wctx, r.invocation())
+		wout, err := cs.emu.Invoke(wctx, r.invocation())
 		cancel()
 		if err != nil || wout.Err != nil {
 			reason := "timed out"
 			if err == nil {
 				reason = wout.Err.ErrorType + ": " + oneLine(wout.Err.ErrorMessage)
 			}
-			s.Notes = append(s.Notes, fmt.Sprintf("warm invoke %d failed: %s", k+1, reason))
-			break
+			cs.s.Notes = append(cs.s.Notes, fmt.Sprintf("warm invoke %d failed: %s", k+1, reason))
+			return
 		}
-		s.WarmMs = append(s.WarmMs, ms(wout.Completed.Sub(wout.Delivered)))
+		cs.s.WarmMs = append(cs.s.WarmMs, ms(wout.Completed.Sub(wout.Delivered)))
 	}
-	return s
 }
 
 // finish reads memory, turns a kill by the OOM killer into Lambda's error type, and keeps the
 // output of failed samples.
-func (r *Runner) finish(s *Sample, cg *sampleCgroup, hwm int64, out *capture) {
+func (r *Runner) finish(s *results.Sample, cg *sampleCgroup, hwm int64, out *capture) {
 	if peak := cg.peakBytes(); peak > 0 {
 		s.MaxMemoryMB = mb(peak)
 	} else if hwm > 0 {
 		s.MaxMemoryMB = mb(hwm)
 	}
-	if cg.oomKills() > 0 && s.Error != nil && s.Error.Type != ErrTypeSetup {
+	if cg.oomKills() > 0 && s.Error != nil && s.Error.Type != results.ErrTypeSetup {
 		s.Error.Reason = fmt.Sprintf("killed by the OOM killer at the %d MB limit (%s)", r.cfg.MemoryMB, s.Error.Reason)
 		s.Error.Type = runtimeapi.ErrTypeOutOfMemory
 	}
@@ -585,8 +550,8 @@ func (r *Runner) invocation() runtimeapi.Invocation {
 
 // lambdaEnv is the bootstrap's whole environment: Lambda's reserved variables, the variant's own,
 // and nothing inherited from the runner (no tokens, no credentials, no CI variables).
-func (r *Runner) lambdaEnv(v Variant, apiAddr, taskRoot, tmpDir string) []string {
-	name := FunctionName(v.Name, 64)
+func (r *Runner) lambdaEnv(v sampling.Variant, apiAddr, taskRoot, tmpDir string) []string {
+	name := config.FunctionName(v.Name, 64)
 	handler := v.Handler
 	if handler == "" {
 		handler = "bootstrap"
@@ -628,21 +593,6 @@ func (r *Runner) lambdaEnv(v Variant, apiAddr, taskRoot, tmpDir string) []string
 	return out
 }
 
-// FunctionName turns s into a valid Lambda function name of at most max characters: letters,
-// digits, hyphens and underscores.
-func FunctionName(s string, max int) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			b[i] = '-'
-		}
-	}
-	if len(b) > max {
-		b = b[:max]
-	}
-	return string(b)
-}
-
 func startReason(err error) string {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -666,13 +616,6 @@ func newRequestID() string {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func mb(bytes int64) float64 { return math.Round(float64(bytes)/(1<<20)*10) / 10 }
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
 
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")

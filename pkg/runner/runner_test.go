@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sampling"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,7 +148,7 @@ func TestServesRealRuntimes(t *testing.T) {
 			t.Parallel()
 			art := need(t, tt.art, tt.tools...)
 			r := newTestRunner(t, Config{Event: []byte(`{"hello":"coldbench"}`), WarmInvokes: 2})
-			s := r.Sample(context.Background(), Variant{Name: tt.name, Artifact: art})
+			s := r.Sample(context.Background(), sampling.Variant{Name: tt.name, Artifact: art})
 			if s.Error != nil {
 				t.Fatalf("Sample() error = %v\noutput:\n%s", s.Error, s.Output)
 			}
@@ -175,7 +177,7 @@ func TestInitIncludesTimeBeforeFirstNext(t *testing.T) {
 			t.Parallel()
 			p := need(t, art, "bash", "curl")
 			r := newTestRunner(t, Config{})
-			s := r.Sample(context.Background(), Variant{Name: art, Artifact: p, Env: map[string]string{"TEST_MODE": "sleep-init"}})
+			s := r.Sample(context.Background(), sampling.Variant{Name: art, Artifact: p, Env: map[string]string{"TEST_MODE": "sleep-init"}})
 			if s.Error != nil {
 				t.Fatalf("Sample() error = %v\n%s", s.Error, s.Output)
 			}
@@ -189,10 +191,11 @@ func TestInitIncludesTimeBeforeFirstNext(t *testing.T) {
 func TestMisbehavingHandlersAreFailedSamples(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		art, mode       string
-		wantType, phase string
-		wantReason      string
-		needCgroup      bool
+		art, mode  string
+		wantType   string
+		phase      results.Phase
+		wantReason string
+		needCgroup bool
 	}{
 		{"go", "panic-init", "Runtime.ExitError", "init", "exit status 2", false},
 		{"go", "exit-init", "Runtime.ExitError", "init", "exit status 3", false},
@@ -227,9 +230,9 @@ func TestMisbehavingHandlersAreFailedSamples(t *testing.T) {
 			}
 			r := newTestRunner(t, cfg)
 			if tt.needCgroup && !r.Limits().Memory {
-				t.Skip("memory limit cannot be enforced here: " + strings.Join(r.Limits().Notes, "; "))
+				testenv.Missing(t, "a writable memory cgroup: "+strings.Join(r.Limits().Notes, "; "))
 			}
-			s := r.Sample(context.Background(), Variant{Name: tt.mode, Artifact: p, Env: map[string]string{"TEST_MODE": tt.mode}})
+			s := r.Sample(context.Background(), sampling.Variant{Name: tt.mode, Artifact: p, Env: map[string]string{"TEST_MODE": tt.mode}})
 			if s.Error == nil {
 				t.Fatalf("Sample(%s) succeeded, want %s", tt.mode, tt.wantType)
 			}
@@ -250,7 +253,7 @@ func TestFloodAndLeftoverChildren(t *testing.T) {
 	t.Parallel()
 	p := need(t, "go")
 	r := newTestRunner(t, Config{OutputLimit: 16 << 10})
-	s := r.Sample(context.Background(), Variant{Name: "flood", Artifact: p, Env: map[string]string{"TEST_MODE": "flood"}})
+	s := r.Sample(context.Background(), sampling.Variant{Name: "flood", Artifact: p, Env: map[string]string{"TEST_MODE": "flood"}})
 	if s.Error != nil || s.OutputBytes < 10<<20 || len(s.Notes) == 0 || !strings.Contains(s.Notes[0], "bytes to stdout/stderr") {
 		t.Errorf("flood: error=%v output_bytes=%d notes=%q, want success, >10 MB counted and a note", s.Error, s.OutputBytes, s.Notes)
 	}
@@ -259,7 +262,7 @@ func TestFloodAndLeftoverChildren(t *testing.T) {
 	noCgroup := newTestRunner(t, Config{})
 	noCgroup.cg = cgroupSetup{}
 	for _, rr := range []*Runner{r, noCgroup} {
-		s = rr.Sample(context.Background(), Variant{Name: "orphan", Artifact: p, Env: map[string]string{"TEST_MODE": "orphan"}})
+		s = rr.Sample(context.Background(), sampling.Variant{Name: "orphan", Artifact: p, Env: map[string]string{"TEST_MODE": "orphan"}})
 		if s.Error != nil || !strings.Contains(strings.Join(s.Notes, " "), "left 1 process") {
 			t.Errorf("orphan (cgroup %q): error=%v notes=%q, want success with a note about 1 leftover process", rr.cg.version, s.Error, s.Notes)
 		}
@@ -292,7 +295,7 @@ func TestEnvironmentIsLambdasOnly(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "awssecret")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
 	r := newTestRunner(t, Config{})
-	s := r.Sample(context.Background(), Variant{Name: "env", Artifact: p, Env: map[string]string{"TEST_MODE": "env"}})
+	s := r.Sample(context.Background(), sampling.Variant{Name: "env", Artifact: p, Env: map[string]string{"TEST_MODE": "env"}})
 	if s.Error != nil {
 		t.Fatal(s.Error)
 	}
@@ -322,42 +325,27 @@ func TestEnvironmentIsLambdasOnly(t *testing.T) {
 	}
 }
 
-func TestRunInterleavesVariantsInRandomizedRounds(t *testing.T) {
+// The runner is a sampling.Sampler: the scheduler's rounds run real processes, and a variant
+// whose artifact cannot be read is a failed sample of its own, not a stopped run.
+func TestSchedulerRunsRealSamples(t *testing.T) {
 	t.Parallel()
 	p := need(t, "go")
-	r := newTestRunner(t, Config{Seed: 42})
-	variants := []Variant{{Name: "a", Artifact: p}, {Name: "b", Artifact: p}, {Name: "c", Artifact: p}, {Name: "missing", Artifact: "/nonexistent.zip"}}
-	var progress int
-	r.cfg.Progress = func(done, total int, s Sample) { progress = done }
-	res, err := r.Run(context.Background(), variants, 5)
+	r := newTestRunner(t, Config{})
+	variants := []sampling.Variant{{Name: "a", Artifact: p}, {Name: "b", Artifact: p}, {Name: "missing", Artifact: "/nonexistent.zip"}}
+	got, err := sampling.NewScheduler(r, 42).Run(context.Background(), variants, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Samples) != 20 || progress != 20 {
-		t.Fatalf("Run() gave %d samples (progress %d), want 20", len(res.Samples), progress)
+	if len(got) != 9 {
+		t.Fatalf("Run() gave %d samples, want 9", len(got))
 	}
-	orders := map[string]bool{}
-	for round := 0; round < 5; round++ {
-		seen := map[string]bool{}
-		var order []string
-		for _, s := range res.Samples[round*4 : round*4+4] {
-			if s.Index != round || seen[s.Variant] {
-				t.Fatalf("round %d: sample %+v out of place", round, s)
-			}
-			seen[s.Variant] = true
-			order = append(order, s.Variant)
-			if s.Variant == "missing" {
-				if s.Error == nil || s.Error.Type != ErrTypeSetup {
-					t.Errorf("missing artifact: Error = %v, want %s", s.Error, ErrTypeSetup)
-				}
-			} else if s.Error != nil {
-				t.Errorf("variant %s: %v", s.Variant, s.Error)
-			}
+	for _, s := range got {
+		switch {
+		case s.Variant == "missing" && (s.Error == nil || s.Error.Type != results.ErrTypeSetup || !strings.Contains(s.Error.Reason, "read artifact")):
+			t.Errorf("missing artifact: Error = %v, want %s reading the artifact", s.Error, results.ErrTypeSetup)
+		case s.Variant != "missing" && (s.Error != nil || !(s.InitMs > 0)):
+			t.Errorf("variant %s: init %v ms, error %v; want a clean sample", s.Variant, s.InitMs, s.Error)
 		}
-		orders[strings.Join(order, ",")] = true
-	}
-	if len(orders) < 2 {
-		t.Errorf("all 5 rounds ran in the same order %v: want randomized order per round", orders)
 	}
 }
 
@@ -379,7 +367,7 @@ func TestNothingLeaks(t *testing.T) {
 	r := newTestRunner(t, Config{WorkDir: work, InitTimeout: 2 * time.Second, Timeout: time.Second})
 	before := processesUnder(work)
 	for _, mode := range []string{"orphan", "hang", "hang-init", "exit-invoke", "panic-init", "flood", ""} {
-		r.Sample(context.Background(), Variant{Name: mode, Artifact: p, Env: map[string]string{"TEST_MODE": mode}})
+		r.Sample(context.Background(), sampling.Variant{Name: mode, Artifact: p, Env: map[string]string{"TEST_MODE": mode}})
 	}
 	if after := processesUnder(work); after != before || after != 0 {
 		t.Errorf("%d processes run from the work dir after the samples (%d before)", after, before)

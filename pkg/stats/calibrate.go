@@ -2,6 +2,7 @@ package stats
 
 import (
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"math/rand/v2"
 	"sort"
 
@@ -28,14 +29,14 @@ type CalibrationCell struct {
 // coldbench's rule with the naive rules CI benchmark tools use.
 type Decider struct {
 	Name   string
-	Decide func(head, base []float64) string
+	Decide func(head, base []float64) results.Verdict
 }
 
 // RuleDecider is coldbench's rule on one metric.
 func RuleDecider(rule Rule) Decider {
 	return Decider{
 		Name: fmt.Sprintf("coldbench (p<%g, shift>=%g%%)", rule.Alpha, rule.Threshold*100),
-		Decide: func(head, base []float64) string {
+		Decide: func(head, base []float64) results.Verdict {
 			c, err := Compare("x", head, base, rule)
 			if err != nil {
 				return Inconclusive
@@ -50,7 +51,7 @@ func RuleDecider(rule Rule) Decider {
 func RatioOfMeansDecider(ratio float64) Decider {
 	return Decider{
 		Name: fmt.Sprintf("ratio of means >= %.0f%%", ratio*100),
-		Decide: func(head, base []float64) string {
+		Decide: func(head, base []float64) results.Verdict {
 			return byRatio(stat.Mean(head, nil)/stat.Mean(base, nil), ratio)
 		},
 	}
@@ -61,13 +62,13 @@ func RatioOfMeansDecider(ratio float64) Decider {
 func SingleRunDecider(threshold float64) Decider {
 	return Decider{
 		Name: fmt.Sprintf("single run, %.0f%% threshold", threshold*100),
-		Decide: func(head, base []float64) string {
+		Decide: func(head, base []float64) results.Verdict {
 			return byRatio(head[0]/base[0], 1+threshold)
 		},
 	}
 }
 
-func byRatio(r, limit float64) string {
+func byRatio(r, limit float64) results.Verdict {
 	switch {
 	case r >= limit:
 		return Regression
@@ -99,9 +100,9 @@ func Calibrate(pools map[string][][]float64, ns []int, shifts []float64, trials 
 		for _, n := range ns {
 			for _, shift := range shifts {
 				rng := rand.New(rand.NewPCG(seed, uint64(pi)<<40|uint64(n)<<20|uint64(shift*1000)))
-				counts := make([]map[string]int, len(deciders))
+				counts := make([]map[results.Verdict]int, len(deciders))
 				for i := range counts {
-					counts[i] = map[string]int{}
+					counts[i] = map[results.Verdict]int{}
 				}
 				metrics := len(pool[0])
 				head, base := make([]float64, n), make([]float64, n)
@@ -135,8 +136,8 @@ func Calibrate(pools map[string][][]float64, ns []int, shifts []float64, trials 
 
 // Worse returns the graver of two verdicts, as the gate ranks them: regression, improvement,
 // inconclusive, none.
-func Worse(a, b string) string {
-	rank := map[string]int{NoChange: 0, Inconclusive: 1, Improvement: 2, Regression: 3}
+func Worse(a, b results.Verdict) results.Verdict {
+	rank := map[results.Verdict]int{NoChange: 0, Inconclusive: 1, Improvement: 2, Regression: 3}
 	if rank[b] > rank[a] {
 		return b
 	}
@@ -172,13 +173,13 @@ func (q Sequential) Sizes() []int {
 }
 
 // Settled reports whether a verdict ends adaptive sampling.
-func Settled(verdict string) bool { return verdict != Inconclusive }
+func Settled(verdict results.Verdict) bool { return verdict != Inconclusive }
 
 // AdaptiveDecider applies a schedule of q.Block a look, up to all the samples it is given.
 func AdaptiveDecider(rule Rule, q Sequential) Decider {
 	return Decider{
 		Name: fmt.Sprintf("coldbench adaptive (%d a look)", q.Block),
-		Decide: func(head, base []float64) string {
+		Decide: func(head, base []float64) results.Verdict {
 			sq := Sequential{Block: q.Block, Max: len(head)}
 			look := RuleDecider(sq.LookRule(rule))
 			v := Inconclusive

@@ -2,19 +2,21 @@ package stats
 
 import (
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"math"
 	"math/rand/v2"
 	"sort"
+	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// Verdicts of a comparison.
+// Verdicts of a comparison (the result model's names).
 const (
-	Regression   = "regression"
-	Improvement  = "improvement"
-	NoChange     = "none" // shown as "~"
-	Inconclusive = "inconclusive"
+	Regression   = results.Regression
+	Improvement  = results.Improvement
+	NoChange     = results.NoChange
+	Inconclusive = results.Inconclusive
 )
 
 // Rule decides verdicts. The zero value is not valid; use DefaultRule.
@@ -29,30 +31,13 @@ type Rule struct {
 // is significant at 1% and the estimated shift is at least 5%.
 var DefaultRule = Rule{Threshold: 0.05, Alpha: 0.01}
 
-// Comparison is head against base for one metric. Shifts are relative to base, in percent.
-type Comparison struct {
-	Metric   string  `json:"metric"`
-	Head     float64 `json:"head"` // head's median (or p90 for tail comparisons)
-	Base     float64 `json:"base"`
-	ShiftPct float64 `json:"shift_pct"`
-	// CILowPct and CIHighPct bound the shift with 95% confidence.
-	CILowPct  float64   `json:"ci_low_pct"`
-	CIHighPct float64   `json:"ci_high_pct"`
-	PValue    float64   `json:"p_value"`
-	Verdict   string    `json:"verdict"`
-	Method    string    `json:"method"`
-	NHead     int       `json:"n_head"`
-	NBase     int       `json:"n_base"`
-	Warnings  []Warning `json:"warnings,omitempty"`
-}
-
 // Compare compares the central tendency of head and base: the shift is the Hodges-Lehmann
 // estimate of the ratio head/base (median of all pairwise log ratios) with its distribution-free
 // rank-based 95% interval, and the p-value is the two-sided Mann-Whitney U test (exact for small
 // samples without ties, normal approximation with tie and continuity correction otherwise).
 // Working on logs makes the shift relative and the interval a ratio interval.
-func Compare(metric string, head, base []float64, rule Rule) (Comparison, error) {
-	c := Comparison{Metric: metric, NHead: len(head), NBase: len(base), Method: "Hodges-Lehmann ratio, Mann-Whitney U"}
+func Compare(metric results.Metric, head, base []float64, rule Rule) (results.Comparison, error) {
+	c := results.Comparison{Metric: metric, NHead: len(head), NBase: len(base), Method: "Hodges-Lehmann ratio, Mann-Whitney U"}
 	if len(head) == 0 || len(base) == 0 {
 		return c, fmt.Errorf("compare %s: %w (head %d, base %d)", metric, ErrNoData, len(head), len(base))
 	}
@@ -85,8 +70,7 @@ func Compare(metric string, head, base []float64, rule Rule) (Comparison, error)
 	c.Warnings = append(c.Warnings, sampleWarnings(len(head), len(base), rule)...)
 	c.Verdict = rule.decide(c)
 	if c.Verdict == Inconclusive {
-		c.Warnings = append(c.Warnings, Warning{WarnWideCI,
-			fmt.Sprintf("%s: shift %+.1f%% (95%% interval %+.1f%%…%+.1f%%) is not significant at %g%%: inconclusive, run more samples", metric, c.ShiftPct, c.CILowPct, c.CIHighPct, rule.Alpha*100)})
+		c.Warnings = append(c.Warnings, results.Warning{Code: WarnWideCI, Message: fmt.Sprintf("%s: shift %+.1f%% (95%% interval %+.1f%%…%+.1f%%) is not significant at %g%%: inconclusive, run more samples", metric, c.ShiftPct, c.CILowPct, c.CIHighPct, rule.Alpha*100)})
 	}
 	return c, nil
 }
@@ -96,7 +80,7 @@ func Compare(metric string, head, base []float64, rule Rule) (Comparison, error)
 // Without one, the result is inconclusive when the samples point at a change of threshold size
 // they cannot confirm, or are too noisy to rule out a change of twice the threshold; otherwise
 // it is "no change".
-func (r Rule) decide(c Comparison) string {
+func (r Rule) decide(c results.Comparison) results.Verdict {
 	t := r.Threshold * 100
 	switch {
 	case c.PValue < r.Alpha && c.ShiftPct >= t:
@@ -131,14 +115,14 @@ func MinSamplesFor(alpha float64) int {
 	return 100
 }
 
-func sampleWarnings(nh, nb int, rule Rule) []Warning {
+func sampleWarnings(nh, nb int, rule Rule) []results.Warning {
 	min := MinSamplesFor(rule.Alpha)
 	if nh < min || nb < min {
-		return []Warning{{WarnFewSamples, fmt.Sprintf("%d head and %d base samples cannot reach significance at %.0f%% (need %d a side): the verdict cannot be regression or improvement",
+		return []results.Warning{{Code: WarnFewSamples, Message: fmt.Sprintf("%d head and %d base samples cannot reach significance at %.0f%% (need %d a side): the verdict cannot be regression or improvement",
 			nh, nb, rule.Alpha*100, min)}}
 	}
 	if nh < 20 || nb < 20 {
-		return []Warning{{WarnFewSamples, fmt.Sprintf("only %d head and %d base samples: only large shifts can be detected", nh, nb)}}
+		return []results.Warning{{Code: WarnFewSamples, Message: fmt.Sprintf("only %d head and %d base samples: only large shifts can be detected", nh, nb)}}
 	}
 	return nil
 }
@@ -169,11 +153,25 @@ func MannWhitney(x, y []float64) float64 {
 	return math.Min(1, 2*distuv.UnitNormal.Survival(d/math.Sqrt(v)))
 }
 
-// exactMannWhitney is the two-sided p of U from the exact null distribution (no ties), counted
-// with the recurrence f(u; m, n) = f(u-n; m-1, n) + f(u; m, n-1).
+// exactMannWhitney is the two-sided p of U from the exact null distribution (no ties).
 func exactMannWhitney(u float64, n1, n2 int) float64 {
+	cdf := uCDF(n1, n2)
+	lo := math.Min(u, float64(n1*n2)-u)
+	return math.Min(1, 2*cdf[int(math.Floor(lo+1e-9))])
+}
+
+// uCDFs caches the exact null CDFs of U by sample sizes: calibration asks for the same few
+// thousands of times.
+var uCDFs sync.Map // [2]int -> []float64
+
+// uCDF is P(U <= k) for k = 0..n1*n2, counted with the recurrence
+// f(u; m, n) = f(u-n; m-1, n) + f(u; m, n-1).
+func uCDF(n1, n2 int) []float64 {
+	key := [2]int{n1, n2}
+	if v, ok := uCDFs.Load(key); ok {
+		return v.([]float64)
+	}
 	maxU := n1 * n2
-	// dist[m][n][u] built incrementally over n for fixed shape; use a 2D table per m.
 	prev := make([][]float64, n2+1) // m-1
 	for n := 0; n <= n2; n++ {
 		prev[n] = make([]float64, maxU+1)
@@ -197,12 +195,14 @@ func exactMannWhitney(u float64, n1, n2 int) float64 {
 	}
 	counts := prev[n2]
 	total := binom(n1+n2, n1)
-	lo := math.Min(u, float64(maxU)-u)
-	var tail float64
-	for k := 0; float64(k) <= lo+1e-9; k++ {
-		tail += counts[k]
+	cdf := make([]float64, maxU+1)
+	var sum float64
+	for k, c := range counts {
+		sum += c
+		cdf[k] = sum / total
 	}
-	return math.Min(1, 2*tail/total)
+	uCDFs.Store(key, cdf)
+	return cdf
 }
 
 // hlCIIndex is the 0-based index k such that [d(k), d(N-1-k)] of the sorted pairwise differences
@@ -227,8 +227,8 @@ func tieSum(x, y []float64) float64 {
 // CompareQuantile compares a tail quantile (0.9 for p90) of head and base with a percentile
 // bootstrap of the ratio of quantiles (seeded: the same data gives the same interval). Its p-value
 // is the bootstrap's two-sided achieved significance for "no change".
-func CompareQuantile(metric string, q float64, head, base []float64, rule Rule, resamples int, seed uint64) (Comparison, error) {
-	c := Comparison{Metric: metric, NHead: len(head), NBase: len(base), Method: fmt.Sprintf("bootstrap ratio of p%.0f (%d resamples)", q*100, resamples)}
+func CompareQuantile(metric results.Metric, q float64, head, base []float64, rule Rule, resamples int, seed uint64) (results.Comparison, error) {
+	c := results.Comparison{Metric: metric, NHead: len(head), NBase: len(base), Method: fmt.Sprintf("bootstrap ratio of p%.0f (%d resamples)", q*100, resamples)}
 	if len(head) == 0 || len(base) == 0 {
 		return c, fmt.Errorf("compare %s: %w", metric, ErrNoData)
 	}
@@ -262,7 +262,7 @@ func CompareQuantile(metric string, q float64, head, base []float64, rule Rule, 
 	c.PValue = math.Min(1, 2*math.Min(frac, 1-frac)+1/float64(resamples))
 	c.Warnings = sampleWarnings(len(head), len(base), rule)
 	if n := math.Min(float64(len(head)), float64(len(base))); n*(1-q) < 5-1e-9 {
-		c.Warnings = append(c.Warnings, Warning{WarnFewSamples, fmt.Sprintf("%s: fewer than 5 samples a side above p%.0f: the tail estimate is rough", metric, q*100)})
+		c.Warnings = append(c.Warnings, results.Warning{Code: WarnFewSamples, Message: fmt.Sprintf("%s: fewer than 5 samples a side above p%.0f: the tail estimate is rough", metric, q*100)})
 	}
 	c.Verdict = rule.decide(c)
 	return c, nil

@@ -6,18 +6,13 @@ package stats
 import (
 	"errors"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/results"
 	"math"
 	"sort"
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 )
-
-// Warning is a caveat on a result: it limits what the numbers can say but never makes them wrong.
-type Warning struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // Warning codes.
 const (
@@ -35,26 +30,9 @@ var ErrNoData = errors.New("stats: no valid samples")
 // MedianCIMethod names how Summary's median interval is computed.
 const MedianCIMethod = "exact order-statistic interval (binomial), 95%"
 
-// Summary describes one metric of one variant.
-type Summary struct {
-	N      int     `json:"n"`
-	Failed int     `json:"failed"`
-	Min    float64 `json:"min"`
-	P50    float64 `json:"p50"`
-	P90    float64 `json:"p90"`
-	P99    float64 `json:"p99"`
-	Max    float64 `json:"max"`
-	Mean   float64 `json:"mean"`
-	SD     float64 `json:"sd"`
-	// P50Low and P50High bound the median with at least 95% confidence.
-	P50Low   float64   `json:"p50_ci_low"`
-	P50High  float64   `json:"p50_ci_high"`
-	Warnings []Warning `json:"warnings,omitempty"`
-}
-
 // Summarize describes xs (valid measurements, in run order) and counts failed samples beside them.
 // NaN and infinite values are dropped and counted as failed: they are never valid measurements.
-func Summarize(xs []float64, failed int) (Summary, error) {
+func Summarize(xs []float64, failed int) (results.Summary, error) {
 	clean := make([]float64, 0, len(xs))
 	for _, x := range xs {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -63,7 +41,7 @@ func Summarize(xs []float64, failed int) (Summary, error) {
 		}
 		clean = append(clean, x)
 	}
-	s := Summary{N: len(clean), Failed: failed}
+	s := results.Summary{N: len(clean), Failed: failed}
 	if len(clean) == 0 {
 		return s, ErrNoData
 	}
@@ -80,12 +58,10 @@ func Summarize(xs []float64, failed int) (Summary, error) {
 	lo, hi, exact := medianCI(sorted, 0.95)
 	s.P50Low, s.P50High = lo, hi
 	if !exact {
-		s.Warnings = append(s.Warnings, Warning{WarnMedianCIOpen,
-			fmt.Sprintf("with %d samples no order-statistic interval reaches 95%%: the median's interval is the whole range", len(sorted))})
+		s.Warnings = append(s.Warnings, results.Warning{Code: WarnMedianCIOpen, Message: fmt.Sprintf("with %d samples no order-statistic interval reaches 95%%: the median's interval is the whole range", len(sorted))})
 	}
 	if total := s.N + s.Failed; s.Failed > 0 && float64(s.Failed) > 0.1*float64(total) {
-		s.Warnings = append(s.Warnings, Warning{WarnFailed,
-			fmt.Sprintf("%d of %d samples failed: the summary describes only the ones that succeeded", s.Failed, total)})
+		s.Warnings = append(s.Warnings, results.Warning{Code: WarnFailed, Message: fmt.Sprintf("%d of %d samples failed: the summary describes only the ones that succeeded", s.Failed, total)})
 	}
 	if w, ok := bimodal(clean); ok {
 		s.Warnings = append(s.Warnings, w)
@@ -137,10 +113,10 @@ func medianCI(sorted []float64, level float64) (lo, hi float64, exact bool) {
 // (Silverman's bandwidth) with a second peak holding at least 15% of the samples and a valley
 // below 60% of the lower peak. Cold starts that sometimes take a slow path look like this; a
 // plain right skew or a few outliers (the usual shape of cold starts) do not.
-func bimodal(xs []float64) (Warning, bool) {
+func bimodal(xs []float64) (results.Warning, bool) {
 	n := len(xs)
 	if n < 30 {
-		return Warning{}, false
+		return results.Warning{}, false
 	}
 	ls := make([]float64, 0, n)
 	for _, x := range xs {
@@ -149,14 +125,14 @@ func bimodal(xs []float64) (Warning, bool) {
 		}
 	}
 	if len(ls) < 30 {
-		return Warning{}, false
+		return results.Warning{}, false
 	}
 	sort.Float64s(ls)
 	sd := stat.StdDev(ls, nil)
 	iqr := Quantile(ls, 0.75) - Quantile(ls, 0.25)
 	h := 0.9 * math.Min(sd, iqr/1.34) * math.Pow(float64(len(ls)), -0.2)
 	if !(h > 0) {
-		return Warning{}, false
+		return results.Warning{}, false
 	}
 	const grid = 256
 	lo, hi := ls[0], ls[len(ls)-1]
@@ -190,7 +166,7 @@ func bimodal(xs []float64) (Warning, bool) {
 	modes = append(modes, cur)
 	sort.Slice(modes, func(i, j int) bool { return modes[i].mass > modes[j].mass })
 	if len(modes) < 2 || modes[1].mass < 0.15 {
-		return Warning{}, false
+		return results.Warning{}, false
 	}
 	a, b := modes[0], modes[1]
 	from, to := min(a.top, b.top), max(a.top, b.top)
@@ -199,18 +175,18 @@ func bimodal(xs []float64) (Warning, bool) {
 		valley = math.Min(valley, dens[i])
 	}
 	if valley < 0.6*math.Min(a.peak, b.peak) {
-		return Warning{WarnBimodal, fmt.Sprintf("the samples have two modes (%.0f%% and %.0f%% of them): a single median hides two behaviours",
+		return results.Warning{Code: WarnBimodal, Message: fmt.Sprintf("the samples have two modes (%.0f%% and %.0f%% of them): a single median hides two behaviours",
 			a.mass*100, b.mass*100)}, true
 	}
-	return Warning{}, false
+	return results.Warning{}, false
 }
 
 // drift flags a monotone trend across the run order (Spearman's rank correlation with the sample
 // index, significant at 1%): the machine got faster or slower during the run.
-func drift(xs []float64) (Warning, bool) {
+func drift(xs []float64) (results.Warning, bool) {
 	n := len(xs)
 	if n < 20 {
-		return Warning{}, false
+		return results.Warning{}, false
 	}
 	idx := make([]float64, n)
 	for i := range idx {
@@ -218,7 +194,7 @@ func drift(xs []float64) (Warning, bool) {
 	}
 	rho := stat.Correlation(ranks(idx), ranks(xs), nil)
 	if math.IsNaN(rho) {
-		return Warning{}, false
+		return results.Warning{}, false
 	}
 	// Under no trend, rho*sqrt(n-1) is approximately standard normal.
 	z := rho * math.Sqrt(float64(n-1))
@@ -228,9 +204,9 @@ func drift(xs []float64) (Warning, bool) {
 		if rho < 0 {
 			dir = "faster"
 		}
-		return Warning{WarnDrift, fmt.Sprintf("samples got %s across the run (Spearman rho %.2f, p %.3f): the machine's speed drifted", dir, rho, p)}, true
+		return results.Warning{Code: WarnDrift, Message: fmt.Sprintf("samples got %s across the run (Spearman rho %.2f, p %.3f): the machine's speed drifted", dir, rho, p)}, true
 	}
-	return Warning{}, false
+	return results.Warning{}, false
 }
 
 // ranks returns the 1-based ranks of xs, ties getting their average rank.

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"errors"
+	"github.com/coldbench/coldbench/pkg/results"
 	"math"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestSummarize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Summary{N: 10, Min: 1, P50: 5.5, P90: 9.1, P99: 9.91, Max: 10, Mean: 5.5, SD: 3.0276503540974917, P50Low: 2, P50High: 9}
+	want := results.Summary{N: 10, Min: 1, P50: 5.5, P90: 9.1, P99: 9.91, Max: 10, Mean: 5.5, SD: 3.0276503540974917, P50Low: 2, P50High: 9}
 	if s.N != want.N || s.Min != want.Min || !near(s.P50, want.P50, 1e-9) || !near(s.P90, want.P90, 1e-9) || !near(s.P99, want.P99, 1e-9) ||
 		s.Max != want.Max || !near(s.Mean, want.Mean, 1e-9) || !near(s.SD, want.SD, 1e-9) || s.P50Low != want.P50Low || s.P50High != want.P50High {
 		t.Errorf("Summarize(1..10) = %+v, want %+v", s, want)
@@ -138,7 +139,7 @@ func TestCompare(t *testing.T) {
 		name      string
 		head      []float64
 		wantShift float64
-		verdict   string
+		verdict   results.Verdict
 	}{
 		{"identical", base, 0, NoChange},
 		{"10% slower", scaled(1.10), 10, Regression},
@@ -211,9 +212,9 @@ func TestCompareQuantileSeesTheTail(t *testing.T) {
 	}
 }
 
-func hasWarning(ws []Warning, code string) bool { return warning(ws, code) != "" }
+func hasWarning(ws []results.Warning, code string) bool { return warning(ws, code) != "" }
 
-func warning(ws []Warning, code string) string {
+func warning(ws []results.Warning, code string) string {
 	for _, w := range ws {
 		if w.Code == code {
 			return w.Message

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,10 +53,10 @@ type Server struct {
 
 	mu       sync.Mutex
 	nextID   int64
-	Comments map[int][]*Comment // by issue number
-	Checks   []*CheckRun
-	Statuses []Status
-	Requests []string // "METHOD path" in order
+	comments map[int][]*Comment // by issue number
+	checks   []*CheckRun
+	statuses []Status
+	requests []string // "METHOD path" in order
 	// failures queued per route key ("POST comments"): status codes to answer before succeeding.
 	failures map[string][]int
 	// Forbid makes every write answer 403 as GitHub does for a fork's read-only token.
@@ -66,7 +67,7 @@ type Server struct {
 
 // New starts a fake for repo ("owner/name") that accepts token.
 func New(t testing.TB, repo, token string) *Server {
-	s := &Server{t: t, Token: token, Repo: repo, Comments: map[int][]*Comment{}, failures: map[string][]int{}, nextID: 1000}
+	s := &Server{t: t, Token: token, Repo: repo, comments: map[int][]*Comment{}, failures: map[string][]int{}, nextID: 1000}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.Close)
 	return s
@@ -75,7 +76,56 @@ func New(t testing.TB, repo, token string) *Server {
 // URL is the API base URL to hand to clients (GITHUB_API_URL).
 func (s *Server) APIURL() string { return s.Server.URL + Prefix }
 
-// FailNext makes the next requests to route answer with the given statuses, in order.
+// RateLimited, queued with FailNext, answers 403 as GitHub does for a secondary rate limit
+// (with Retry-After: 1); a plain 403 is "Resource not accessible by integration", which no
+// retry helps.
+const RateLimited = 1403
+
+// Comments returns copies of the comments on an issue, oldest first.
+func (s *Server) Comments(issue int) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Comment, 0, len(s.comments[issue]))
+	for _, c := range s.comments[issue] {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// AddComment stores a comment written by someone else, as if it had been posted.
+func (s *Server) AddComment(issue int, c Comment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.comments[issue] = append(s.comments[issue], &c)
+}
+
+// Checks returns copies of the check runs, in creation order.
+func (s *Server) Checks() []CheckRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]CheckRun, 0, len(s.checks))
+	for _, c := range s.checks {
+		out = append(out, *c)
+	}
+	return out
+}
+
+// Statuses returns the commit statuses set, in order.
+func (s *Server) Statuses() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.statuses)
+}
+
+// Requests returns "METHOD path" of every request, in order.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// FailNext makes the next requests to route answer with the given statuses, in order
+// (RateLimited for a secondary rate limit).
 func (s *Server) FailNext(route string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -87,7 +137,7 @@ func (s *Server) Count(method, suffix string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, r := range s.Requests {
+	for _, r := range s.requests {
 		if strings.HasPrefix(r, method+" ") && strings.HasSuffix(r, suffix) {
 			n++
 		}
@@ -108,7 +158,7 @@ var (
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.Requests = append(s.Requests, r.Method+" "+r.URL.Path)
+	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
 	s.mu.Unlock()
 	path, ok := strings.CutPrefix(r.URL.Path, Prefix)
 	if !ok {
@@ -136,13 +186,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		status := q[0]
 		s.failures[route] = q[1:]
 		s.mu.Unlock()
-		if status == http.StatusForbidden {
+		switch status {
+		case RateLimited:
 			w.Header().Set("Retry-After", "1")
-			writeJSON(w, status, map[string]string{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
 				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"})
-			return
+		case http.StatusForbidden:
+			writeJSON(w, status, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest"})
+		default:
+			writeJSON(w, status, map[string]string{"message": "Server Error"})
 		}
-		writeJSON(w, status, map[string]string{"message": "Server Error"})
 		return
 	}
 	forbid := s.Forbid && r.Method != http.MethodGet || s.ForbidChecks && strings.Contains(route, "check")
@@ -230,7 +283,7 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, issue int)
 		page = 1
 	}
 	s.mu.Lock()
-	all := s.Comments[issue]
+	all := s.comments[issue]
 	from, to := min((page-1)*per, len(all)), min(page*per, len(all))
 	out := append([]*Comment(nil), all[from:to]...)
 	if to < len(all) {
@@ -262,7 +315,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request, issue int
 	s.mu.Lock()
 	s.nextID++
 	c := &Comment{ID: s.nextID, Body: body.Body}
-	s.Comments[issue] = append(s.Comments[issue], c)
+	s.comments[issue] = append(s.comments[issue], c)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, c)
 }
@@ -280,7 +333,7 @@ func (s *Server) editComment(w http.ResponseWriter, r *http.Request, id int64) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, cs := range s.Comments {
+	for _, cs := range s.comments {
 		for _, c := range cs {
 			if c.ID == id {
 				c.Body = body.Body
@@ -345,7 +398,7 @@ func (s *Server) createCheck(w http.ResponseWriter, r *http.Request) {
 	s.nextID++
 	c := &CheckRun{ID: s.nextID, Name: *b.Name, HeadSHA: *b.HeadSHA, Status: "queued"}
 	applyCheck(c, b)
-	s.Checks = append(s.Checks, c)
+	s.checks = append(s.checks, c)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, c)
 }
@@ -357,7 +410,7 @@ func (s *Server) updateCheck(w http.ResponseWriter, r *http.Request, id int64) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, c := range s.Checks {
+	for _, c := range s.checks {
 		if c.ID == id {
 			applyCheck(c, b)
 			c.Updates++
@@ -399,7 +452,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, sha string
 		return
 	}
 	s.mu.Lock()
-	s.Statuses = append(s.Statuses, Status{SHA: sha, State: b.State, Context: b.Context, Description: b.Description})
+	s.statuses = append(s.statuses, Status{SHA: sha, State: b.State, Context: b.Context, Description: b.Description})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, b)
 }

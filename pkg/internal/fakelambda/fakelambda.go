@@ -15,18 +15,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/runner"
+	"github.com/coldbench/coldbench/pkg/sampling"
 )
 
 // Function is a stored function.
@@ -48,9 +51,30 @@ type Server struct {
 	dir      string
 	run      *runner.Runner
 	mu       sync.Mutex
-	Funcs    map[string]*Function
-	Deleted  []string
-	Requests []string
+	funcs    map[string]*Function
+	deleted  []string
+	requests []string
+}
+
+// Functions lists the names of the functions that exist now.
+func (s *Server) Functions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.funcs))
+}
+
+// Deleted lists the functions deleted so far, in order.
+func (s *Server) Deleted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.deleted)
+}
+
+// Requests lists "METHOD PATH" of every request so far.
+func (s *Server) Requests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
 }
 
 // New starts the fake. Invocations run on a local runner with its defaults.
@@ -59,7 +83,7 @@ func New(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{t: t, dir: t.TempDir(), run: r, Funcs: map[string]*Function{}}
+	s := &Server{t: t, dir: t.TempDir(), run: r, funcs: map[string]*Function{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(func() { s.Close(); r.Close() })
 	return s
@@ -74,7 +98,7 @@ var (
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.Requests = append(s.Requests, r.Method+" "+r.URL.Path)
+	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
 	s.mu.Unlock()
 	auth := r.Header.Get("Authorization")
 	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=AKIDTEST/") || !strings.Contains(auth, "/lambda/aws4_request") || r.Header.Get("X-Amz-Date") == "" {
@@ -154,7 +178,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.Funcs[in.FunctionName]; ok {
+	if _, ok := s.funcs[in.FunctionName]; ok {
 		s.fail(w, http.StatusConflict, "ResourceConflictException", "Function already exist: "+in.FunctionName)
 		return
 	}
@@ -165,7 +189,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	}
 	f := &Function{Name: in.FunctionName, Role: in.Role, Runtime: in.Runtime, Handler: in.Handler, Architectures: in.Architectures,
 		MemorySize: in.MemorySize, Timeout: in.Timeout, Env: in.Environment.Variables, zipPath: p, state: "Pending", updateStatus: "Successful", cold: true}
-	s.Funcs[f.Name] = f
+	s.funcs[f.Name] = f
 	writeJSON(w, http.StatusCreated, s.config(f))
 }
 
@@ -183,7 +207,7 @@ func (s *Server) config(f *Function) map[string]any {
 func (s *Server) get(w http.ResponseWriter, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.Funcs[name]
+	f, ok := s.funcs[name]
 	if !ok {
 		s.fail(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
@@ -210,7 +234,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.Funcs[name]
+	f, ok := s.funcs[name]
 	switch {
 	case !ok:
 		s.fail(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
@@ -226,7 +250,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, name string) {
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request, name string) {
 	payload, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
-	f, ok := s.Funcs[name]
+	f, ok := s.funcs[name]
 	if ok && (f.state != "Active" || f.updateStatus == "InProgress") {
 		s.mu.Unlock()
 		s.fail(w, http.StatusConflict, "ResourceConflictException", "function is not ready")
@@ -249,7 +273,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		s.t.Errorf("fakelambda: invoke without X-Amz-Log-Type: Tail")
 	}
 	_ = payload
-	smp := s.run.Sample(context.Background(), runner.Variant{Name: name, Artifact: f.zipPath, Env: f.Env, Handler: f.Handler})
+	smp := s.run.Sample(context.Background(), sampling.Variant{Name: name, Artifact: f.zipPath, Env: f.Env, Handler: f.Handler})
 	id := newID()
 	report := fmt.Sprintf("REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\tMemory Size: %d MB\tMax Memory Used: %.0f MB",
 		id, smp.DurationMs, math.Ceil(smp.DurationMs+smp.InitMs), f.MemorySize, math.Ceil(smp.MaxMemoryMB))
@@ -273,12 +297,12 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, name string) {
 func (s *Server) delete(w http.ResponseWriter, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.Funcs[name]; !ok {
+	if _, ok := s.funcs[name]; !ok {
 		s.fail(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
 	}
-	delete(s.Funcs, name)
-	s.Deleted = append(s.Deleted, name)
+	delete(s.funcs, name)
+	s.deleted = append(s.deleted, name)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -1,4 +1,8 @@
-package build
+// Package git is every git call coldbench makes: base revisions in temporary worktrees, merge
+// bases, the default branch. Every call runs with an allow-listed environment (no token, no
+// credentials, no CI variables: a credential helper or a hook could print them) and without
+// prompting.
+package git
 
 import (
 	"context"
@@ -70,12 +74,41 @@ func RepoRoot(ctx context.Context, dir string) (string, error) {
 	return strings.TrimSpace(out), nil
 }
 
+// DefaultBranch finds the branch a pull request would merge into: origin's HEAD, else the first
+// of origin/main, origin/master, main and master that exists.
+func DefaultBranch(ctx context.Context, root string) (string, error) {
+	if out, err := git(ctx, root, "symbolic-ref", "--short", "refs/remotes/origin/HEAD"); err == nil {
+		return strings.TrimSpace(out), nil
+	}
+	for _, b := range []string{"origin/main", "origin/master", "main", "master"} {
+		if _, err := ResolveRev(ctx, root, b); err == nil {
+			return b, nil
+		}
+	}
+	return "", errors.New("the default branch could not be found (no origin/HEAD, main or master)")
+}
+
+// envKeys are the variables git sees: what it needs to find itself, its configuration and a
+// proxy. Nothing else of coldbench's environment.
+var envKeys = []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "USER",
+	"SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"}
+
+// Env is git's environment: the allow-listed variables of getenv, no prompts.
+func Env(getenv func(string) string) []string {
+	env := []string{"GIT_TERMINAL_PROMPT=0"}
+	for _, k := range envKeys {
+		if v := getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
 func git(ctx context.Context, dir string, args ...string) (string, error) {
 	// safe.directory: in a container action the checkout belongs to another user.
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*"}, args...)...)
 	cmd.Dir = dir
-	// git needs little; in particular it gets no token (a credential helper could print one).
-	cmd.Env = BuildEnv(os.Getenv, "GIT_TERMINAL_PROMPT=0")
+	cmd.Env = Env(os.Getenv)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -1,0 +1,288 @@
+// Package results is coldbench's result model: what one run measured and decided, and the
+// versioned JSON that every later stage (report, publish, history, a second workflow) reads. It
+// is the leaf of the tree: it imports nothing of coldbench's, so every stage can depend on it.
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// SchemaVersion is the version of the JSON results format. It changes only when a field changes
+// meaning or disappears; new fields do not change it.
+const SchemaVersion = 1
+
+// Role is what a variant is in the run.
+type Role string
+
+// Roles of a variant.
+const (
+	RoleHead      Role = "head"
+	RoleBase      Role = "base"
+	RoleReference Role = "reference"
+)
+
+// Metric names a measured quantity, as it appears in summaries, comparisons and budgets.
+type Metric string
+
+// Metrics of a cold sample.
+const (
+	MetricInit     Metric = "init_ms"
+	MetricDuration Metric = "duration_ms"
+	MetricCold     Metric = "cold_ms"
+	MetricMemory   Metric = "max_memory_mb"
+	MetricWarm     Metric = "warm_ms"
+)
+
+// Metrics lists every metric in report order.
+var Metrics = []Metric{MetricInit, MetricDuration, MetricCold, MetricMemory, MetricWarm}
+
+// Tail names the comparison of the q-quantile (0.9: "init_ms_p90").
+func (m Metric) Tail(q float64) Metric { return Metric(fmt.Sprintf("%s_p%.0f", m, q*100)) }
+
+// Verdict is the outcome of a comparison, or of the whole run.
+type Verdict string
+
+// Verdicts.
+const (
+	Regression   Verdict = "regression"
+	Improvement  Verdict = "improvement"
+	NoChange     Verdict = "none" // shown as "~"
+	Inconclusive Verdict = "inconclusive"
+	// Unavailable: there was nothing to compare (no base, or it or the head failed to build).
+	Unavailable Verdict = "unavailable"
+)
+
+// Results is everything one run produced. Every stage of coldbench can be rerun from it.
+type Results struct {
+	SchemaVersion int          `json:"schema_version"`
+	Tool          string       `json:"tool"`
+	CreatedAt     time.Time    `json:"created_at"`
+	Config        RunConfig    `json:"config"`
+	Environment   Environment  `json:"environment"`
+	Variants      []Variant    `json:"variants"`
+	Samples       []Sample     `json:"samples"`
+	Comparisons   []Comparison `json:"comparisons"`
+	// Verdict is the overall head-vs-base verdict.
+	Verdict  Verdict   `json:"verdict"`
+	Warnings []Warning `json:"warnings,omitempty"`
+	// Budgets is the release gate: the head against fixed limits (RunConfig.Budgets).
+	Budgets    []BudgetCheck `json:"budgets,omitempty"`
+	DurationMs float64       `json:"duration_ms"`
+	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
+	// can post them later from a trusted workflow (the fork-safe pattern).
+	GitHub *GitHubContext `json:"github,omitempty"`
+}
+
+// GitHubContext locates results on GitHub.
+type GitHubContext struct {
+	Repository  string `json:"repository"`
+	PullRequest int    `json:"pull_request,omitempty"`
+	HeadSHA     string `json:"head_sha"`
+	Event       string `json:"event"`
+	Handler     string `json:"handler"`
+	RunURL      string `json:"run_url,omitempty"`
+}
+
+// RunConfig records the settings that shaped the numbers, and the facts about how the run went
+// that the analysis needs to say what they mean (so `coldbench report` can say it again).
+type RunConfig struct {
+	Samples         int     `json:"samples"`
+	MemoryMB        int     `json:"memory_mb"`
+	ThresholdPct    float64 `json:"threshold_pct"`
+	Alpha           float64 `json:"alpha"`
+	WarmInvokes     int     `json:"warm_invokes"`
+	TimeoutMs       float64 `json:"timeout_ms"`
+	OutboundDelayMs float64 `json:"outbound_delay_ms"`
+	Seed            uint64  `json:"seed"`
+	// Adaptive runs analyse after every Block samples a side, up to Looks looks, each at
+	// Alpha / Looks (Bonferroni). Alpha stays the run's overall level.
+	Adaptive bool   `json:"adaptive,omitempty"`
+	Looks    int    `json:"looks,omitempty"`
+	Block    int    `json:"block,omitempty"`
+	HeadRef  string `json:"head_ref,omitempty"`
+	// Budgets are release-gate limits per metric (init_ms, cold_ms_p90...), in ms or MB.
+	Budgets map[string]float64 `json:"budgets,omitempty"`
+	BaseRef string             `json:"base_ref,omitempty"`
+	// Baseline is the store whose latest run was to be the base (--baseline); BaselineRun names
+	// the stored run used, empty when the store had none for this handler.
+	Baseline    string `json:"baseline,omitempty"`
+	BaselineRun string `json:"baseline_run,omitempty"`
+}
+
+// Environment describes the machine, so numbers from different machines are never confused.
+type Environment struct {
+	CPU        string            `json:"cpu"`
+	Cores      int               `json:"cores"`
+	Kernel     string            `json:"kernel"`
+	Arch       string            `json:"arch"`
+	Limits     Limits            `json:"limits"`
+	Notes      []string          `json:"notes,omitempty"`
+	Toolchains map[string]string `json:"toolchains,omitempty"`
+}
+
+// Limits says which of Lambda's resource limits a run could enforce on this machine, and why not
+// where it could not. It travels with every result, so no number silently means something else.
+type Limits struct {
+	// Cgroup is the cgroup version used for limits and accounting: "v1", "v2", "none", or
+	// "lambda" when Lambda itself ran the samples.
+	Cgroup            string   `json:"cgroup"`
+	Memory            bool     `json:"memory_enforced"`
+	CPU               bool     `json:"cpu_enforced"`
+	CPUShare          float64  `json:"cpu_vcpus,omitempty"`
+	MemorySource      string   `json:"memory_source"` // "cgroup", "vmhwm" or "lambda REPORT"
+	PageCacheEviction bool     `json:"page_cache_eviction"`
+	Notes             []string `json:"notes,omitempty"`
+}
+
+// Variant is one handler measured in the run.
+type Variant struct {
+	Name    string `json:"name"`
+	Runtime string `json:"runtime"`
+	// Arch is the architecture that was timed; DeployArch the one of the artifact that ships.
+	Arch       string    `json:"arch"`
+	DeployArch string    `json:"deploy_arch"`
+	Role       Role      `json:"role"`
+	Handler    string    `json:"handler,omitempty"`
+	Ref        string    `json:"ref,omitempty"`
+	Artifact   *Artifact `json:"artifact,omitempty"`
+	Deploy     *Artifact `json:"deploy_artifact,omitempty"`
+	BuildError string    `json:"build_error,omitempty"`
+	Summary    Summaries `json:"summary"`
+}
+
+// Artifact is a built Lambda deployment zip and how it came to be.
+type Artifact struct {
+	Runtime       string            `json:"runtime"`
+	Arch          string            `json:"arch"`
+	Path          string            `json:"path"`
+	ZipBytes      int64             `json:"zip_bytes"`
+	UnzippedBytes int64             `json:"unzipped_bytes"`
+	BuildMs       float64           `json:"build_ms"`
+	Method        string            `json:"method"`
+	Toolchain     map[string]string `json:"toolchain,omitempty"`
+	Notes         []string          `json:"notes,omitempty"`
+}
+
+// Summaries holds one Summary per metric; a metric with no valid sample is absent.
+type Summaries struct {
+	InitMs      *Summary `json:"init_ms,omitempty"`
+	DurationMs  *Summary `json:"duration_ms,omitempty"`
+	ColdMs      *Summary `json:"cold_ms,omitempty"`
+	MaxMemoryMB *Summary `json:"max_memory_mb,omitempty"`
+	WarmMs      *Summary `json:"warm_ms,omitempty"`
+}
+
+// field is where metric's summary lives, or nil.
+func (s *Summaries) field(m Metric) **Summary {
+	switch m {
+	case MetricInit:
+		return &s.InitMs
+	case MetricDuration:
+		return &s.DurationMs
+	case MetricCold:
+		return &s.ColdMs
+	case MetricMemory:
+		return &s.MaxMemoryMB
+	case MetricWarm:
+		return &s.WarmMs
+	}
+	return nil
+}
+
+// Get returns the summary of metric, or nil.
+func (s Summaries) Get(m Metric) *Summary {
+	if f := s.field(m); f != nil {
+		return *f
+	}
+	return nil
+}
+
+// Set records metric's summary.
+func (s *Summaries) Set(m Metric, sum *Summary) {
+	if f := s.field(m); f != nil {
+		*f = sum
+	}
+}
+
+// Variant returns the variant with role (the first), or nil.
+func (r *Results) Variant(role Role) *Variant {
+	for i := range r.Variants {
+		if r.Variants[i].Role == role {
+			return &r.Variants[i]
+		}
+	}
+	return nil
+}
+
+// Comparison returns the comparison of metric, or nil.
+func (r *Results) Comparison(m Metric) *Comparison {
+	for i := range r.Comparisons {
+		if r.Comparisons[i].Metric == m {
+			return &r.Comparisons[i]
+		}
+	}
+	return nil
+}
+
+// SamplesOf returns variant's samples in run order.
+func (r *Results) SamplesOf(variant string) []Sample {
+	var out []Sample
+	for _, s := range r.Samples {
+		if s.Variant == variant {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ErrNewerSchema is returned for results written by a newer coldbench.
+var ErrNewerSchema = errors.New("results were written by a newer coldbench")
+
+// Read decodes results JSON, refusing unknown schema versions with a clear error.
+func Read(rd io.Reader, name string) (*Results, error) {
+	var probe struct {
+		SchemaVersion *int `json:"schema_version"`
+	}
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("read %s: not coldbench results JSON: %w", name, err)
+	}
+	switch {
+	case probe.SchemaVersion == nil:
+		return nil, fmt.Errorf("read %s: no schema_version: not coldbench results JSON", name)
+	case *probe.SchemaVersion > SchemaVersion:
+		return nil, fmt.Errorf("read %s: %w: schema_version %d, this coldbench reads up to %d; upgrade coldbench", name, ErrNewerSchema, *probe.SchemaVersion, SchemaVersion)
+	case *probe.SchemaVersion < 1:
+		return nil, fmt.Errorf("read %s: invalid schema_version %d", name, *probe.SchemaVersion)
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return &r, nil
+}
+
+// ReadFile reads results from a file.
+func ReadFile(path string) (*Results, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read results: %w", err)
+	}
+	defer f.Close()
+	return Read(f, path)
+}
+
+// WriteJSON writes results as indented JSON.
+func WriteJSON(w io.Writer, r *Results) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}

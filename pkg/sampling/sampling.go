@@ -1,0 +1,85 @@
+// Package sampling owns the order of a run's cold starts: randomized interleaved rounds, the
+// numbering of samples, progress and cancellation. Where a sample is taken is a Sampler's
+// business: the local runner (pkg/runner) and real Lambda (pkg/awslambda) each implement only
+// "take one cold sample of this variant", and later backends will too.
+package sampling
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// Variant is one handler to sample.
+type Variant struct {
+	// Name identifies the variant in results; unique within a run.
+	Name string
+	// Artifact is the Lambda deployment zip, with an executable bootstrap at its root.
+	Artifact string
+	// Env is the handler's own configuration (Lambda's function environment variables).
+	Env map[string]string
+	// Handler is the value of _HANDLER; "bootstrap" when empty.
+	Handler string
+}
+
+// Sampler takes one cold sample of a variant. A failure of the handler, or of the sample's
+// preparation, is a failed sample with its reason, never an error: a sampler does not stop a run.
+type Sampler interface {
+	Sample(ctx context.Context, v Variant) results.Sample
+	// Limits says what the sampler enforces (memory, CPU, page cache) and how it measures memory.
+	Limits() results.Limits
+}
+
+// Scheduler takes samples in randomized interleaved rounds: each round takes one sample of every
+// variant, in a fresh random order, so drift on a busy machine falls on all variants alike and
+// head and base can be compared round by round. Consecutive Runs (the blocks of an adaptive run)
+// continue the same random order and numbering.
+type Scheduler struct {
+	sampler Sampler
+	rng     *rand.Rand
+	rounds  int // rounds completed so far: the next round's Index
+	seqs    int // samples taken so far: the next sample's Seq
+	// Progress, when set, is called after every sample with the samples taken so far in this
+	// Run and the Run's total.
+	Progress func(done, total int, s results.Sample)
+}
+
+// NewScheduler returns a scheduler whose order is fixed by seed.
+func NewScheduler(s Sampler, seed uint64) *Scheduler {
+	return &Scheduler{sampler: s, rng: rand.New(rand.NewPCG(seed, 0x636f6c64))}
+}
+
+// Run takes n samples of every variant and returns them in run order. Only ctx's end stops it
+// early: what was measured until then is returned with ctx's error.
+func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]results.Sample, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("samples %d: need at least 1", n)
+	}
+	seen := map[string]bool{}
+	for _, v := range variants {
+		if v.Name == "" || seen[v.Name] {
+			return nil, fmt.Errorf("variant name %q: names must be unique and not empty", v.Name)
+		}
+		seen[v.Name] = true
+	}
+	total := n * len(variants)
+	out := make([]results.Sample, 0, total)
+	for round := 0; round < n; round++ {
+		for _, i := range sc.rng.Perm(len(variants)) {
+			if err := ctx.Err(); err != nil {
+				return out, err
+			}
+			s := sc.sampler.Sample(ctx, variants[i])
+			s.Variant, s.Index, s.Seq = variants[i].Name, sc.rounds, sc.seqs
+			sc.seqs++
+			out = append(out, s)
+			if sc.Progress != nil {
+				sc.Progress(len(out), total, s)
+			}
+		}
+		sc.rounds++
+	}
+	return out, nil
+}

@@ -1,0 +1,107 @@
+package sampling
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// recorder is a Sampler that records the order it was asked in and can cancel the run.
+type recorder struct {
+	order  []string
+	cancel func()
+	after  int
+}
+
+func (r *recorder) Sample(ctx context.Context, v Variant) results.Sample {
+	r.order = append(r.order, v.Name)
+	if r.cancel != nil && len(r.order) == r.after {
+		r.cancel()
+	}
+	return results.Sample{InitMs: 1}
+}
+
+func (r *recorder) Limits() results.Limits { return results.Limits{Cgroup: "none"} }
+
+func TestRunInterleavesRoundsAndNumbers(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	sc := NewScheduler(rec, 7)
+	vs := []Variant{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	var progress []int
+	sc.Progress = func(done, total int, _ results.Sample) { progress = append(progress, done*100+total) }
+	first, err := sc.Run(context.Background(), vs, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := sc.Run(context.Background(), vs, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(first, second...)
+	if len(all) != 18 {
+		t.Fatalf("Run took %d samples, want 18", len(all))
+	}
+	orders := map[string]bool{}
+	for round := 0; round < 6; round++ {
+		seen := map[string]bool{}
+		key := ""
+		for k := 0; k < 3; k++ {
+			s := all[round*3+k]
+			if s.Index != round || s.Seq != round*3+k {
+				t.Errorf("sample %d: Index %d, Seq %d; want %d, %d", round*3+k, s.Index, s.Seq, round, round*3+k)
+			}
+			seen[s.Variant] = true
+			key += s.Variant
+		}
+		if len(seen) != 3 {
+			t.Errorf("round %d sampled %v, want each variant once", round, seen)
+		}
+		orders[key] = true
+	}
+	if len(orders) < 2 {
+		t.Errorf("every round had the same order %v: want a random order per round", orders)
+	}
+	if len(progress) != 18 || progress[11] != 1212 || progress[12] != 106 {
+		t.Errorf("progress calls = %v, want done/total per Run", progress)
+	}
+	again, _ := NewScheduler(&recorder{}, 7).Run(context.Background(), vs, 4)
+	for i := range again {
+		if again[i].Variant != first[i].Variant {
+			t.Fatalf("same seed, different order at %d: %s vs %s", i, again[i].Variant, first[i].Variant)
+		}
+	}
+}
+
+func TestRunStopsOnCancelKeepingSamples(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec := &recorder{cancel: cancel, after: 4}
+	got, err := NewScheduler(rec, 1).Run(ctx, []Variant{{Name: "a"}, {Name: "b"}}, 10)
+	if err != context.Canceled || len(got) != 4 {
+		t.Errorf("Run(canceled after 4) = %d samples, %v; want 4, context.Canceled", len(got), err)
+	}
+}
+
+func TestRunRejectsBadInput(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		vs   []Variant
+		n    int
+		want string
+	}{
+		{[]Variant{{Name: "a"}}, 0, "samples 0: need at least 1"},
+		{[]Variant{{Name: "a"}, {Name: "a"}}, 1, `variant name "a": names must be unique`},
+		{[]Variant{{Name: ""}}, 1, `variant name "": names must be unique and not empty`},
+	} {
+		_, err := NewScheduler(&recorder{}, 1).Run(context.Background(), tt.vs, tt.n)
+		if err == nil || !contains(err.Error(), tt.want) {
+			t.Errorf("Run(%v, %d) error = %v, want %q", tt.vs, tt.n, err, tt.want)
+		}
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
