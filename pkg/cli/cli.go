@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -101,7 +102,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "coldbench: unknown command %q; valid commands: %s\n", args[0], strings.Join(names(cmds), ", "))
+		fmt.Fprintf(env.Stderr, "coldbench: unknown command %q; valid commands: %s\n", args[0], strings.Join(slices.Sorted(maps.Keys(cmds)), ", "))
 		return ExitBadInput
 	}
 	code, err := c.run(ctx, args[1:], env)
@@ -117,19 +118,10 @@ func Main(ctx context.Context, args []string, env Env) int {
 	return code
 }
 
-func names(cmds map[string]command) []string {
-	var out []string
-	for n := range cmds {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "coldbench: cold-start benchmarks for AWS Lambda handlers, with a verdict per pull request.")
 	fmt.Fprintln(w, "\nUsage: coldbench <command> [flags]\n\nCommands:")
-	for _, n := range names(cmds) {
+	for _, n := range slices.Sorted(maps.Keys(cmds)) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun 'coldbench <command> -h' for a command's flags.")

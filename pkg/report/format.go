@@ -80,11 +80,9 @@ func verdictMark(v results.Verdict) string {
 	return string(v)
 }
 
-// Headline is the one-line verdict, as the first line of every report and the check run's title.
-func Headline(r *results.Results) string { return headline(r) }
-
-// headline is the one-line verdict: the gate metric that decided it, its shift and interval.
-func headline(r *results.Results) string {
+// Headline is the one-line verdict, as the first line of every report and the check run's title:
+// the gate metric that decided it, its shift and interval.
+func Headline(r *results.Results) string {
 	switch r.Verdict {
 	case results.Unavailable:
 		if head := r.Variant(results.RoleHead); head != nil && head.BuildError != "" {

@@ -26,7 +26,7 @@ func WriteHTML(w io.Writer, r *results.Results) error {
 		}
 	}
 	return pageTmpl.Execute(w, map[string]any{
-		"Headline": headline(r),
+		"Headline": Headline(r),
 		"Markdown": Markdown(r, MarkdownOptions{}),
 		"Charts":   charts,
 		"Notes":    allWarnings(r),

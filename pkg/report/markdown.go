@@ -34,7 +34,7 @@ func Markdown(r *results.Results, opt MarkdownOptions) string {
 	}
 	var head strings.Builder
 	fmt.Fprintf(&head, "### %s %s\n\n", verdictEmoji(r.Verdict), title)
-	fmt.Fprintf(&head, "**%s**\n\n", headline(r))
+	fmt.Fprintf(&head, "**%s**\n\n", Headline(r))
 	head.WriteString(budgetTable(r.Budgets, true))
 	head.WriteString(mdComparisonTable(r))
 	head.WriteString(mdReferenceTable(r))

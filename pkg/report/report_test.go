@@ -245,14 +245,14 @@ func TestMarkdownTrimmedToGitHubLimit(t *testing.T) {
 	if len(md) > MaxCommentChars {
 		t.Fatalf("Markdown() = %d chars, want at most %d", len(md), MaxCommentChars)
 	}
-	for _, want := range []string{headline(res), "| head vs base |", "Failed samples omitted"} {
+	for _, want := range []string{Headline(res), "| head vs base |", "Failed samples omitted"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("trimmed report lacks %q", want)
 		}
 	}
 	small := Markdown(res, MarkdownOptions{Limit: 2000})
-	if len(small) > 2000 || !strings.Contains(small, headline(res)) {
-		t.Errorf("Markdown(limit 2000) = %d chars, verdict kept: %v", len(small), strings.Contains(small, headline(res)))
+	if len(small) > 2000 || !strings.Contains(small, Headline(res)) {
+		t.Errorf("Markdown(limit 2000) = %d chars, verdict kept: %v", len(small), strings.Contains(small, Headline(res)))
 	}
 }
 

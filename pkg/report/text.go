@@ -15,7 +15,7 @@ type TextOptions struct {
 
 // WriteText prints the terminal report: the verdict, head vs base, every variant, the caveats.
 func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
-	line := headline(r)
+	line := Headline(r)
 	if opt.Color {
 		switch r.Verdict {
 		case results.Regression:
