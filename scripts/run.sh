@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export PATH="${COLDBENCH_TOOLS:-$HOME/.cache/coldbench/tools}/bin:$PATH"
+. scripts/tools-dir.sh
+export PATH="$tools/bin:$PATH"
 mkdir -p .coldbench
 go build -o .coldbench/coldbench ./cmd/coldbench
 exec .coldbench/coldbench run --handlers-dir handlers \

@@ -4,12 +4,13 @@
 #   scripts/setup.sh            # everything: Go modules, Deno, Rust deps, aarch64 cross tools, qemu
 #   scripts/setup.sh --minimal  # Go modules only (what the emulator and stats tests need)
 #
-# Tools that are not Debian packages go under $COLDBENCH_TOOLS (default ~/.cache/coldbench/tools),
+# Tools that are not Debian packages go under $COLDBENCH_TOOLS (default /opt/coldbench/tools for
+# root, where the sandbox user that runs builds can reach them, else ~/.cache/coldbench/tools),
 # never into the repository. Prints one line per tool with its version at the end.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-tools=${COLDBENCH_TOOLS:-$HOME/.cache/coldbench/tools}
+. "$here/scripts/tools-dir.sh"
 deno_version=${COLDBENCH_DENO_VERSION:-2.9.6}
 minimal=false
 [ "${1:-}" = "--minimal" ] && minimal=true
@@ -60,15 +61,21 @@ for d in "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" "$tools/deno/node
   [ -x "$d" ] && ln -sf "$d" "$tools/bin/deno"
 done
 
-# cargo-lambda (with zig) from PyPI: arm64 Rust builds that link against an old glibc, so they
-# start on every Lambda runtime, as most Rust Lambda projects build them.
-if ! command -v cargo-lambda >/dev/null && command -v pip3 >/dev/null; then
-  log "pip install cargo-lambda"
-  pip3 install --quiet --disable-pip-version-check "cargo-lambda==${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}" >/dev/null 2>&1 ||
-    pip3 install --quiet --disable-pip-version-check --break-system-packages "cargo-lambda==${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}" >/dev/null ||
+# cargo-lambda (with zig) from PyPI, into the tools dir: arm64 Rust builds that link against an
+# old glibc, so they start on every Lambda runtime, as most Rust Lambda projects build them. zig
+# is linked beside it so cargo-lambda finds it on PATH without Python.
+cargo_lambda_version=${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}
+if [ ! -x "$tools/bin/cargo-lambda" ] && command -v pip3 >/dev/null; then
+  log "pip install cargo-lambda==$cargo_lambda_version --target $tools/cargo-lambda"
+  rm -rf "$tools/cargo-lambda"
+  if pip3 install --quiet --disable-pip-version-check --target "$tools/cargo-lambda" "cargo-lambda==$cargo_lambda_version" >/dev/null 2>&1; then
+    ln -sf "$tools/cargo-lambda/bin/cargo-lambda" "$tools/bin/cargo-lambda"
+    ln -sf "$tools/cargo-lambda/ziglang/zig" "$tools/bin/zig"
+  else
     log "cargo-lambda not installed; arm64 Rust builds use aarch64-linux-gnu-gcc"
-  hash -r
+  fi
 fi
+chmod -R a+rX "$tools"
 
 # Rust crates for the reference handler, fetched once so builds can run offline later.
 if command -v cargo >/dev/null; then
@@ -82,6 +89,6 @@ command -v cargo >/dev/null && cargo --version >&2
 [ -x /usr/bin/cargo ] && /usr/bin/rustc --version >&2
 "$tools/bin/deno" --version 2>/dev/null | head -1 >&2 || true
 command -v qemu-aarch64-static >/dev/null && qemu-aarch64-static --version | head -1 >&2
-command -v cargo-lambda >/dev/null && cargo-lambda lambda --version >&2
+[ -x "$tools/bin/cargo-lambda" ] && "$tools/bin/cargo-lambda" lambda --version >&2
 command -v aarch64-linux-gnu-gcc >/dev/null && aarch64-linux-gnu-gcc --version | head -1 >&2
 echo "export PATH=\"$tools/bin:\$PATH\"  # add to your shell to use this deno"

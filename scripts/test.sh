@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-export PATH="${COLDBENCH_TOOLS:-$HOME/.cache/coldbench/tools}/bin:$PATH"
+. scripts/tools-dir.sh
+export PATH="$tools/bin:$PATH"
 go vet ./...
 go test -count=1 -timeout 30m "$@" ./...
 # The reference handlers' own tests (the shared checksum vectors), each with its own toolchain.

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -50,6 +52,9 @@ type Request struct {
 	// CacheKey names the build cache of this handler (e.g. its path in its repository), so the
 	// head and base builds of one handler share compiled dependencies. Dir when empty.
 	CacheKey string
+	// Sandbox is who the build's commands run as: pull-request code (build.rs, toolchain lines,
+	// bundler plugins) never runs as coldbench's user where a separate one can be had.
+	Sandbox sandbox.Identity
 }
 
 // Error is a build failure. Output holds the tool's own words (compiler errors).
@@ -97,6 +102,16 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	defer os.RemoveAll(stage)
+	if rt != RuntimeProvided { // packaging a ready-made bootstrap runs nothing of the handler's
+		if req, err = sandboxed(req, stage); err != nil {
+			return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}
+		}
+		if req.Sandbox.Separate {
+			if err := mkSandboxDirs(req); err != nil {
+				return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}
+			}
+		}
+	}
 
 	start := time.Now()
 	var art *results.Artifact
@@ -170,17 +185,15 @@ type Tools struct {
 	// rustup's stable often has only the host's.
 	CrossCargo, CrossRustc string
 	CrossLinker            string // aarch64-linux-gnu-gcc
-	ToolsDir               string // $COLDBENCH_TOOLS or ~/.cache/coldbench/tools
+	CargoLambda            string // cargo-lambda (arm64 builds linked by zig)
+	ToolsDir               string // $COLDBENCH_TOOLS, else /opt/coldbench/tools for root, ~/.cache/coldbench/tools otherwise
 	CacheDir               string // build caches (cargo target dirs); ~/.cache/coldbench/build
 }
 
 func (t Tools) Resolve() Tools {
 	home, _ := os.UserHomeDir()
 	if t.ToolsDir == "" {
-		t.ToolsDir = os.Getenv("COLDBENCH_TOOLS")
-		if t.ToolsDir == "" {
-			t.ToolsDir = filepath.Join(home, ".cache", "coldbench", "tools")
-		}
+		t.ToolsDir = DefaultToolsDir(os.Getenv)
 	}
 	if t.CacheDir == "" {
 		t.CacheDir = filepath.Join(home, ".cache", "coldbench", "build")
@@ -210,7 +223,22 @@ func (t Tools) Resolve() Tools {
 	t.CrossCargo = look(t.CrossCargo, "/usr/bin/cargo")
 	t.CrossRustc = look(t.CrossRustc, "/usr/bin/rustc")
 	t.CrossLinker = look(t.CrossLinker, "aarch64-linux-gnu-gcc")
+	t.CargoLambda = look(t.CargoLambda, filepath.Join(t.ToolsDir, "bin", "cargo-lambda"), "cargo-lambda")
 	return t
+}
+
+// DefaultToolsDir is where scripts/setup.sh puts the tools that are not Debian packages:
+// $COLDBENCH_TOOLS, else /opt/coldbench/tools for root (where the sandbox user can run them, as
+// in the action's image), else ~/.cache/coldbench/tools.
+func DefaultToolsDir(getenv func(string) string) string {
+	if d := getenv("COLDBENCH_TOOLS"); d != "" {
+		return d
+	}
+	if os.Geteuid() == 0 {
+		return "/opt/coldbench/tools"
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "coldbench", "tools")
 }
 
 func missing(runtime, tool, how string) error {
@@ -253,11 +281,17 @@ func BuildEnv(getenv func(string) string, extra ...string) []string {
 	return out
 }
 
-// run executes a build step with the scrubbed environment; a failure carries the tool's output.
-func run(ctx context.Context, runtime, step, dir string, env []string, name string, args ...string) (string, error) {
+// run executes a build step with the scrubbed environment, as the sandbox user in its own process
+// group (killed whole at the deadline); a failure carries the tool's output.
+func run(ctx context.Context, req Request, runtime, step, dir string, env []string, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	cmd.Env = env
+	if req.Sandbox.Separate {
+		cmd.Env = sandboxEnv(env, req)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: req.Sandbox.Credential()}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

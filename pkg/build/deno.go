@@ -48,7 +48,7 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 		if req.Arch == ArchARM64 {
 			target = "aarch64-unknown-linux-gnu"
 		}
-		if _, err := run(ctx, RuntimeDeno, "deno compile", req.Dir, append(env, "DENORT_BIN="+req.Tools.Denort), req.Tools.Deno,
+		if _, err := run(ctx, req, RuntimeDeno, "deno compile", req.Dir, append(env, "DENORT_BIN="+req.Tools.Denort), req.Tools.Deno,
 			"compile", "--no-check", "--target", target, "--allow-net", "--allow-env", "--allow-read",
 			"--output", filepath.Join(stage, "bootstrap"), entry); err != nil {
 			return nil, err
@@ -67,7 +67,7 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 	if got := ELFArch(denoBin); got != req.Arch {
 		return nil, &Error{Runtime: RuntimeDeno, Step: "check deno binary", Err: fmt.Errorf("%s is %q, want %s", denoBin, got, req.Arch)}
 	}
-	if _, err := run(ctx, RuntimeDeno, "deno bundle", req.Dir, env, req.Tools.Deno,
+	if _, err := run(ctx, req, RuntimeDeno, "deno bundle", req.Dir, env, req.Tools.Deno,
 		"bundle", "--platform", "deno", "--output", filepath.Join(stage, "main.js"), entry); err != nil {
 		return nil, err
 	}

@@ -20,13 +20,13 @@ func buildGo(ctx context.Context, req Request, stage string) (*results.Artifact,
 	}
 	env := BuildEnv(os.Getenv, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	out := filepath.Join(stage, "bootstrap")
-	if _, err := run(ctx, RuntimeGo, "go build", req.Dir, env, req.Tools.Go,
+	if _, err := run(ctx, req, RuntimeGo, "go build", req.Dir, env, req.Tools.Go,
 		"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
 		"-ldflags", "-s -w -buildid=", "-o", out, "."); err != nil {
 		return nil, err
 	}
 	// The version of the toolchain that built it: go.mod's toolchain line may have switched it.
-	ver, _ := run(ctx, RuntimeGo, "go env GOVERSION", req.Dir, env, req.Tools.Go, "env", "GOVERSION")
+	ver, _ := run(ctx, req, RuntimeGo, "go env GOVERSION", req.Dir, env, req.Tools.Go, "env", "GOVERSION")
 	return &results.Artifact{
 		Method:    "go build -trimpath -tags lambda.norpc -ldflags '-s -w' (CGO_ENABLED=0, GOARCH=" + goarch + ")",
 		Toolchain: map[string]string{"go": strings.TrimSpace(ver)},

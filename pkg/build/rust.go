@@ -31,7 +31,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 	if cargo == "" {
 		cargo = req.Tools.CrossCargo
 	}
-	if err := checkBootstrapBin(ctx, cargo, req.Dir); err != nil {
+	if err := checkBootstrapBin(ctx, req, cargo); err != nil {
 		return nil, err
 	}
 	key := req.CacheKey
@@ -57,7 +57,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		if fileExists(filepath.Join(req.Dir, "Cargo.lock")) {
 			args = append(args, "--locked") // the versions the author tested, not newer ones
 		}
-		if _, err := run(ctx, RuntimeRust, "cargo build", req.Dir, env, cargo, args...); err != nil {
+		if _, err := run(ctx, req, RuntimeRust, "cargo build", req.Dir, env, cargo, args...); err != nil {
 			return nil, err
 		}
 		bin = filepath.Join(targetDir, "release", "bootstrap")
@@ -75,10 +75,10 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		crossEnv := withPath(env, filepath.Dir(xrustc)) // rustup's rustc first on PATH fails with E0463
 		crossEnv = append(without(crossEnv, "RUSTUP_TOOLCHAIN"), "RUSTC="+xrustc)
 		tool["rustc"] = version(ctx, xrustc, "--version")
-		if cl := cargoLambda(); cl != "" {
+		if cl := req.Tools.CargoLambda; cl != "" {
 			crossEnv = withPath(crossEnv, filepath.Dir(cl))
 			crossEnv = withPath(crossEnv, filepath.Dir(xrustc))
-			if _, err := run(ctx, RuntimeRust, "cargo lambda build", req.Dir, crossEnv, xcargo, "lambda", "build", "--release", "--arm64", "--bin", "bootstrap"); err != nil {
+			if _, err := run(ctx, req, RuntimeRust, "cargo lambda build", req.Dir, crossEnv, xcargo, "lambda", "build", "--release", "--arm64", "--bin", "bootstrap"); err != nil {
 				return nil, err
 			}
 			bin = filepath.Join(targetDir, "lambda", "bootstrap", "bootstrap")
@@ -90,7 +90,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 			return nil, missing(RuntimeRust, "aarch64-linux-gnu-gcc", "apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross, or pip install cargo-lambda")
 		}
 		crossEnv = append(crossEnv, "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="+req.Tools.CrossLinker)
-		if _, err := run(ctx, RuntimeRust, "cargo build --target "+aarch64Triple, req.Dir, crossEnv, xcargo,
+		if _, err := run(ctx, req, RuntimeRust, "cargo build --target "+aarch64Triple, req.Dir, crossEnv, xcargo,
 			"build", "--release", "--target", aarch64Triple, "--bin", "bootstrap"); err != nil {
 			return nil, err
 		}
@@ -108,8 +108,9 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 }
 
 // checkBootstrapBin fails unless the package in dir has a binary target named bootstrap.
-func checkBootstrapBin(ctx context.Context, cargo, dir string) error {
-	out, err := run(ctx, RuntimeRust, "cargo metadata", dir, BuildEnv(os.Getenv), cargo, "metadata", "--no-deps", "--format-version", "1")
+func checkBootstrapBin(ctx context.Context, req Request, cargo string) error {
+	dir := req.Dir
+	out, err := run(ctx, req, RuntimeRust, "cargo metadata", dir, BuildEnv(os.Getenv), cargo, "metadata", "--no-deps", "--format-version", "1")
 	if err != nil {
 		return err
 	}
@@ -145,12 +146,6 @@ func checkBootstrapBin(ctx context.Context, cargo, dir string) error {
 	}
 	return &Error{Runtime: RuntimeRust, Step: "find the bootstrap binary",
 		Err: fmt.Errorf("Cargo.toml has no binary named bootstrap (%s); Lambda runs a file named bootstrap, so add [[bin]] name = \"bootstrap\" path = \"src/main.rs\"", found)}
-}
-
-// cargoLambda is the cargo-lambda binary, or "".
-func cargoLambda() string {
-	p, _ := exec.LookPath("cargo-lambda")
-	return p
 }
 
 // crossPair returns a cargo and rustc whose sysroot has the aarch64 std: the host toolchain's

@@ -29,7 +29,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"memory", "memory"}, {"threshold", "threshold"}, {"alpha", "alpha"}, {"references", "references"},
 	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
 	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
-	{"store", "store"}, {"baseline", "baseline"},
+	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
 }
 
 // Comment modes.

@@ -66,7 +66,7 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 // buildBoth builds the arm64 artifact that ships and, on another host, the host build that is
 // timed. On an arm64 host (and in mode aws, which times arm64 on Lambda) they are one and the same.
 func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (deploy, timed *results.Artifact, err error) {
-	req := build.Request{Dir: pv.dir, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey}
+	req := build.Request{Dir: pv.dir, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: p.sandbox}
 	arches := []string{build.ArchARM64}
 	if h := host.Arch(); h != build.ArchARM64 && p.cfg.Mode != config.ModeAWS {
 		arches = append(arches, h)

@@ -13,6 +13,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/baseline"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 	"github.com/coldbench/coldbench/pkg/verdict"
 )
 
@@ -22,6 +23,8 @@ type pipeline struct {
 	cfg config.Config
 	env Env
 	log *logger
+	// sandbox is who builds and handlers run as.
+	sandbox sandbox.Identity
 }
 
 // execute runs the whole benchmark and returns its results. An error means nothing could be
@@ -37,6 +40,15 @@ type pipeline struct {
 func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 	start := p.env.Now()
 	res := p.newResults(start)
+	// Untrusted code runs from here on: builds, then handlers.
+	if err := sandbox.ProtectSelf(); err != nil {
+		p.log.printf("warning: could not make coldbench non-dumpable: %v", err)
+	}
+	id, err := sandbox.Detect(p.env.Getenv)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	p.sandbox = id
 
 	plan, cleanup, err := p.plan(ctx, res)
 	defer cleanup()
@@ -48,6 +60,10 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 		return nil, failure(err)
 	}
 	defer os.RemoveAll(workDir)
+	// The sandbox user searches it for its task roots; it lists nothing.
+	if err := os.Chmod(workDir, 0o711); err != nil {
+		return nil, failure(err)
+	}
 
 	variants, err := p.buildAll(ctx, plan, res, workDir)
 	if err != nil {

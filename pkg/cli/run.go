@@ -44,6 +44,8 @@ var runFlags = []struct{ name, usage string }{
 	{"aws-role-arn", "mode aws: execution role ARN for the functions coldbench creates and deletes"},
 	{"aws-region", "mode aws: region (default: the AWS config's)"},
 	{"aws-endpoint", "mode aws: Lambda API endpoint override (tests, proxies)"},
+	{"init-cpu", "init phase CPU: lambda (a full vCPU whatever the memory, as Lambda's init) or memory (the memory's share throughout) (default lambda)"},
+	{"ephemeral-storage", "size of the handler's /tmp in MB, 512 to 10240 (default 512)"},
 }
 
 // parseRun reads defaults, then coldbench.yml, then flags, and validates the result.

@@ -88,6 +88,7 @@ func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string,
 		r, err := runner.New(runner.Config{
 			MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout, WarmInvokes: cfg.WarmInvokes, Event: event,
 			NoEvict: cfg.NoEvict, WorkDir: workDir, OutboundDelay: cfg.OutboundDelay,
+			Sandbox: p.sandbox, InitCPU: cfg.InitCPU, EphemeralMB: cfg.EphemeralMB,
 		})
 		if err != nil {
 			return nil, nil, failure(err)

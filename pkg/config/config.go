@@ -26,6 +26,9 @@ const (
 	// DefaultMemoryMB is one full vCPU, so CPU-bound work is not throttled below a core.
 	DefaultMemoryMB = 1769
 	DefaultTimeout  = 30 * time.Second
+	// Ephemeral storage (/tmp): Lambda's default and range.
+	DefaultEphemeralMB = 512
+	MaxEphemeralMB     = 10240
 )
 
 // Runtimes lists the runtimes coldbench builds ("auto" detects one). "provided" packages a
@@ -82,7 +85,15 @@ type Config struct {
 	// run is the base instead of a build of a base revision (a release gate).
 	Store    string
 	Baseline string
+	// InitCPU is the init phase's CPU: "lambda" (not throttled by memory, as on Lambda) or
+	// "memory" (the memory's share from the first instruction).
+	InitCPU string
+	// EphemeralMB is the size of /tmp (Lambda's ephemeral storage).
+	EphemeralMB int
 }
+
+// InitCPUModels lists the valid values of InitCPU.
+var InitCPUModels = []string{"lambda", "memory"}
 
 // Modes lists the valid values of Mode.
 var Modes = []Mode{ModeLocal, ModeAWS}
@@ -100,6 +111,8 @@ func Default() Config {
 		References:    []string{"go", "rust", "deno"},
 		Timeout:       DefaultTimeout,
 		OutboundDelay: 50 * time.Millisecond,
+		InitCPU:       "lambda",
+		EphemeralMB:   DefaultEphemeralMB,
 	}
 }
 
@@ -141,6 +154,12 @@ func (c *Config) Validate(names func(field string) string) error {
 	}
 	if c.Mode == ModeAWS && !strings.HasPrefix(c.AWSRoleARN, "arn:") {
 		p.add("%s %q: mode aws needs the ARN of an execution role for the functions it creates", names("aws-role-arn"), c.AWSRoleARN)
+	}
+	if !slices.Contains(InitCPUModels, c.InitCPU) {
+		p.add("%s %q: valid values are %s", names("init-cpu"), c.InitCPU, strings.Join(InitCPUModels, ", "))
+	}
+	if c.EphemeralMB < DefaultEphemeralMB || c.EphemeralMB > MaxEphemeralMB {
+		p.add("%s %d: Lambda allows %d to %d MB", names("ephemeral-storage"), c.EphemeralMB, DefaultEphemeralMB, MaxEphemeralMB)
 	}
 	if c.Samples < 2 {
 		p.add("%s %d: need at least 2 samples a variant (50 or more for a dependable verdict)", names("samples"), c.Samples)
@@ -220,6 +239,7 @@ var fileKeys = map[string]string{
 	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
 	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
+	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -309,6 +329,10 @@ func (c *Config) Set(key, val string) error {
 		c.AWSRegion = val
 	case "aws-endpoint":
 		c.AWSEndpoint = val
+	case "init-cpu":
+		c.InitCPU = val
+	case "ephemeral-storage":
+		c.EphemeralMB, err = strconv.Atoi(strings.TrimSuffix(strings.ToUpper(val), "MB"))
 	case "store":
 		c.Store = val
 	case "baseline":

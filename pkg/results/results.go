@@ -130,13 +130,23 @@ type Environment struct {
 type Limits struct {
 	// Cgroup is the cgroup version used for limits and accounting: "v1", "v2", "none", or
 	// "lambda" when Lambda itself ran the samples.
-	Cgroup            string   `json:"cgroup"`
-	Memory            bool     `json:"memory_enforced"`
-	CPU               bool     `json:"cpu_enforced"`
-	CPUShare          float64  `json:"cpu_vcpus,omitempty"`
-	MemorySource      string   `json:"memory_source"` // "cgroup", "vmhwm" or "lambda REPORT"
-	PageCacheEviction bool     `json:"page_cache_eviction"`
-	Notes             []string `json:"notes,omitempty"`
+	Cgroup            string  `json:"cgroup"`
+	Memory            bool    `json:"memory_enforced"`
+	CPU               bool    `json:"cpu_enforced"`
+	CPUShare          float64 `json:"cpu_vcpus,omitempty"`
+	MemorySource      string  `json:"memory_source"` // "cgroup", "vmhwm" or "lambda REPORT"
+	PageCacheEviction bool    `json:"page_cache_eviction"`
+	// InitCPU is how the init phase's CPU was set: "lambda" (not throttled by memory: a full vCPU
+	// or the memory's share where that is more) or "memory" (the memory's share throughout);
+	// InitCPUShare is that share in vCPUs.
+	InitCPU      string  `json:"init_cpu,omitempty"`
+	InitCPUShare float64 `json:"init_cpu_vcpus,omitempty"`
+	// Sandbox says who the handler ran as and what that keeps it from.
+	Sandbox string `json:"sandbox,omitempty"`
+	// Ephemeral is true when /tmp was bounded at EphemeralMB.
+	Ephemeral   bool     `json:"ephemeral_storage_enforced"`
+	EphemeralMB int      `json:"ephemeral_storage_mb,omitempty"`
+	Notes       []string `json:"notes,omitempty"`
 }
 
 // Variant is one handler measured in the run.

@@ -179,13 +179,17 @@ type sampleCgroup struct {
 	fd     int // v2 directory fd for CLONE_INTO_CGROUP, -1 otherwise
 }
 
-func (s cgroupSetup) newSample(name string, memoryMB int) (*sampleCgroup, error) {
+// cpuQuota is the CFS quota (per cfsPeriodUS) of memoryMB's CPU share.
+func cpuQuota(memoryMB int) int {
+	return max(cfsPeriodUS*memoryMB/mbPerVCPU, 1000) // the kernel's minimum quota is 1 ms
+}
+
+// newSample creates the sample's cgroup with a memory limit of memoryMB and a CPU quota of
+// cpuMB's share (the init phase's level; setCPU changes it for the invoke).
+func (s cgroupSetup) newSample(name string, memoryMB, cpuMB int) (*sampleCgroup, error) {
 	cg := &sampleCgroup{setup: s, fd: -1}
 	limit := strconv.FormatInt(int64(memoryMB)<<20, 10)
-	quota := cfsPeriodUS * memoryMB / mbPerVCPU
-	if quota < 1000 {
-		quota = 1000 // the kernel's minimum quota is 1 ms
-	}
+	quota := cpuQuota(cpuMB)
 	switch s.version {
 	case "v2":
 		cg.memDir = filepath.Join(s.memDir, name)
@@ -294,6 +298,19 @@ func startOnce(cmd *exec.Cmd, cg *sampleCgroup) (*exec.Cmd, time.Duration, error
 		return cmd, 0, fmt.Errorf("release traced bootstrap: %w", err)
 	}
 	return cmd, time.Since(stopped), joinErr
+}
+
+// setCPU sets the CPU quota to memoryMB's share (no-op without a CPU controller).
+func (cg *sampleCgroup) setCPU(memoryMB int) error {
+	switch {
+	case cg == nil || !cg.setup.cpuOK:
+		return nil
+	case cg.setup.version == "v2":
+		return writeFile(cg.memDir, "cpu.max", fmt.Sprintf("%d %d", cpuQuota(memoryMB), cfsPeriodUS))
+	case cg.cpuDir != "":
+		return writeFile(cg.cpuDir, "cpu.cfs_quota_us", strconv.Itoa(cpuQuota(memoryMB)))
+	}
+	return nil
 }
 
 // join moves pid into the cgroup's v1 hierarchies.

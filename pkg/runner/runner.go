@@ -25,10 +25,13 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runtimeapi"
 	"github.com/coldbench/coldbench/pkg/sampling"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // Defaults follow Lambda where Lambda has a number.
@@ -53,7 +56,23 @@ type Config struct {
 	// OutboundDelay > 0 serves COLDBENCH_OUTBOUND_URL on loopback with this delay, for handlers
 	// that make an outbound call as part of their work.
 	OutboundDelay time.Duration
+	// Sandbox is who the handler runs as (a separate unprivileged user when coldbench is root).
+	Sandbox sandbox.Identity
+	// InitCPU is the init phase's CPU: InitCPULambda (default) or InitCPUMemory.
+	InitCPU string
+	// EphemeralMB bounds the sample's /tmp (Lambda's ephemeral storage); 512 when zero.
+	EphemeralMB int
 }
+
+// Init-phase CPU models.
+const (
+	// InitCPULambda: Lambda does not throttle init by memory size (lambda-perf's real-Lambda
+	// medians are flat from 128 to 1024 MB), so init runs at a full vCPU, or the memory's share
+	// where that is more; the invoke gets the memory's share (1,769 MB = 1 vCPU).
+	InitCPULambda = "lambda"
+	// InitCPUMemory: the memory's share from the first instruction (coldbench before 2026-11).
+	InitCPUMemory = "memory"
+)
 
 // Runner samples variants. Create it with New and Close it after use.
 type Runner struct {
@@ -96,6 +115,18 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	if cfg.InitCPU == "" {
+		cfg.InitCPU = InitCPULambda
+	}
+	if cfg.InitCPU != InitCPULambda && cfg.InitCPU != InitCPUMemory {
+		return nil, fmt.Errorf("init CPU %q: valid values are %s, %s", cfg.InitCPU, InitCPULambda, InitCPUMemory)
+	}
+	if cfg.EphemeralMB == 0 {
+		cfg.EphemeralMB = config.DefaultEphemeralMB
+	}
+	if err := cfg.Sandbox.Reachable(cfg.WorkDir); err != nil {
+		return nil, fmt.Errorf("work dir %s: the handler could not reach its task root: %w", cfg.WorkDir, err)
+	}
 	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid()), arts: map[string]*artifact{}}
 	r.cg = probeCgroups(r.prefix)
 	r.limits = results.Limits{
@@ -112,6 +143,17 @@ func New(cfg Config) (*Runner, error) {
 	}
 	if r.limits.CPU {
 		r.limits.CPUShare = math.Round(float64(cfg.MemoryMB)/mbPerVCPU*1000) / 1000
+		r.limits.InitCPU = cfg.InitCPU
+		if cfg.InitCPU == InitCPULambda {
+			r.limits.InitCPUShare = math.Round(float64(r.initCPUMB())/mbPerVCPU*1000) / 1000
+		} else {
+			r.limits.InitCPUShare = r.limits.CPUShare
+		}
+	}
+	r.limits.Sandbox = cfg.Sandbox.Describe()
+	r.limits.EphemeralMB, r.limits.Ephemeral = cfg.EphemeralMB, canMountTmpfs()
+	if !r.limits.Ephemeral {
+		r.limits.Notes = append(r.limits.Notes, fmt.Sprintf("/tmp is not bounded at %d MB: mounting a tmpfs needs root (CAP_SYS_ADMIN)", cfg.EphemeralMB))
 	}
 	if !r.limits.Memory {
 		r.limits.Notes = append(r.limits.Notes, "max memory is the bootstrap process's peak RSS (VmHWM), not its whole process tree")
@@ -127,6 +169,14 @@ func New(cfg Config) (*Runner, error) {
 		r.outbound = ob
 	}
 	return r, nil
+}
+
+// initCPUMB is the memory size whose CPU share the init phase gets.
+func (r *Runner) initCPUMB() int {
+	if r.cfg.InitCPU == InitCPUMemory {
+		return r.cfg.MemoryMB
+	}
+	return max(r.cfg.MemoryMB, mbPerVCPU)
 }
 
 // Limits says what this runner enforces.
@@ -247,14 +297,19 @@ func (cs *coldStart) prepare(art *artifact) *results.SampleError {
 		return setupError("create task root", err)
 	}
 	cs.cleanups = append(cs.cleanups, func() { os.RemoveAll(root) })
+	// The sandbox user may read the task root (as Lambda's runtime user reads /var/task) and
+	// write only its own /tmp.
+	if err := os.Chmod(root, 0o755); err != nil {
+		return setupError("create task root", err)
+	}
 	cs.taskRoot, cs.tmpDir = filepath.Join(root, "task"), filepath.Join(root, "tmp")
-	if err := os.Mkdir(cs.tmpDir, 0o1777); err != nil {
+	if err := r.makeTmp(cs); err != nil {
 		return setupError("create tmp", err)
 	}
 	if err := art.writeTaskRoot(cs.taskRoot, !r.cfg.NoEvict); err != nil {
 		return setupError("write task root", err)
 	}
-	if cs.cg, err = r.cg.newSample(cs.id, r.cfg.MemoryMB); err != nil {
+	if cs.cg, err = r.cg.newSample(cs.id, r.cfg.MemoryMB, r.initCPUMB()); err != nil {
 		return setupError("cgroup", err)
 	}
 	cs.cleanups = append(cs.cleanups, cs.cg.remove)
@@ -268,6 +323,33 @@ func (cs *coldStart) prepare(art *artifact) *results.SampleError {
 	go func() { _ = srv.Serve(ln) }()
 	cs.cleanups = append(cs.cleanups, func() { _ = srv.Close() }, cs.emu.Shutdown)
 	cs.apiAddr = ln.Addr().String()
+	return nil
+}
+
+// makeTmp creates the sample's /tmp: the sandbox user's, bounded at the ephemeral storage size
+// by a tmpfs where coldbench may mount one, so writing past it is the handler's ENOSPC.
+func (r *Runner) makeTmp(cs *coldStart) error {
+	mode, tmpfsMode := os.FileMode(0o1777), "1777"
+	if r.cfg.Sandbox.Separate {
+		mode, tmpfsMode = 0o700, "700"
+	}
+	if err := os.Mkdir(cs.tmpDir, mode); err != nil {
+		return err
+	}
+	if err := os.Chmod(cs.tmpDir, mode); err != nil { // past the umask
+		return err
+	}
+	if err := r.cfg.Sandbox.Own(cs.tmpDir); err != nil {
+		return err
+	}
+	if !r.limits.Ephemeral {
+		return nil
+	}
+	opts := fmt.Sprintf("size=%dm,mode=%s,uid=%d,gid=%d", r.cfg.EphemeralMB, tmpfsMode, r.cfg.Sandbox.UID, r.cfg.Sandbox.GID)
+	if err := unix.Mount("tmpfs", cs.tmpDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+		return fmt.Errorf("mount a %d MB tmpfs: %w", r.cfg.EphemeralMB, err)
+	}
+	cs.cleanups = append(cs.cleanups, func() { _ = unix.Unmount(cs.tmpDir, unix.MNT_DETACH) })
 	return nil
 }
 
@@ -291,8 +373,9 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 			Stdout: pw,
 			Stderr: pw,
 			SysProcAttr: &syscall.SysProcAttr{
-				Setpgid:   true,
-				Pdeathsig: syscall.SIGKILL,
+				Setpgid:    true,
+				Pdeathsig:  syscall.SIGKILL,
+				Credential: r.cfg.Sandbox.Credential(),
 			},
 		}
 		if cs.cg != nil && cs.cg.fd >= 0 {
@@ -377,6 +460,12 @@ func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 		}
 	}
 	cs.s.InitMs = ms(cs.initAt.Sub(cs.t0))
+	// Init is over: from here the runtime gets the memory's CPU share, as an invoke does on Lambda.
+	if r.initCPUMB() != r.cfg.MemoryMB {
+		if err := cs.cg.setCPU(r.cfg.MemoryMB); err != nil {
+			return setupError("set the invoke's CPU share", err)
+		}
+	}
 	return nil
 }
 

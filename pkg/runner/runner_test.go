@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,10 +113,17 @@ func need(t *testing.T, art string, tools ...string) string {
 func newTestRunner(t *testing.T, cfg Config) *Runner {
 	t.Helper()
 	if cfg.WorkDir == "" {
-		cfg.WorkDir = t.TempDir()
+		cfg.WorkDir = testenv.SharedTempDir(t)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.Sandbox == (sandbox.Identity{}) {
+		id, err := sandbox.Detect(func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Sandbox = id
 	}
 	r, err := New(cfg)
 	if err != nil {
@@ -363,7 +371,7 @@ func TestNewRejectsMemoryOutsideLambdasRange(t *testing.T) {
 func TestNothingLeaks(t *testing.T) {
 	t.Parallel()
 	p := need(t, "go")
-	work := t.TempDir()
+	work := testenv.SharedTempDir(t)
 	r := newTestRunner(t, Config{WorkDir: work, InitTimeout: 2 * time.Second, Timeout: time.Second})
 	before := processesUnder(work)
 	for _, mode := range []string{"orphan", "hang", "hang-init", "exit-invoke", "panic-init", "flood", ""} {

@@ -43,3 +43,16 @@ func Write(t testing.TB, dir, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+// SharedTempDir is a t.TempDir() that another user (the sandbox user of a root test) may
+// search: it and the test's temp root are made 0711.
+func SharedTempDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}

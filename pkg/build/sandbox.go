@@ -1,0 +1,169 @@
+package build
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/coldbench/coldbench/pkg/sandbox"
+)
+
+// A build is pull-request code (build.rs, a toolchain directive, a bundler plugin). With a separate
+// sandbox user it runs as that user, the way SAM builds in a scratch directory: the handler's
+// source is copied into a build directory of that user's, its caches are that user's, and it
+// reaches only the toolchains that user may run. It can read neither coldbench's environment nor
+// its memory, and write nothing of coldbench's or of the user's checkout.
+
+// skipDirs are not copied into the build directory: history, build output, dependencies that the
+// build installs itself.
+var skipDirs = map[string]bool{".git": true, "target": true, "node_modules": true, ".coldbench": true, ".aws-sam": true}
+
+// DefaultSandboxCache is where a root coldbench keeps the sandbox user's build caches (Go's build
+// and module caches, cargo's registry and target dirs, Deno's cache).
+const DefaultSandboxCache = "/var/cache/coldbench/sandbox"
+
+// sandboxed prepares req for a build as the sandbox user: the source copied into stage/src and
+// the stage given to that user, caches of that user's, toolchains that user can run.
+func sandboxed(req Request, stage string) (Request, error) {
+	id := req.Sandbox
+	if !id.Separate {
+		return req, nil
+	}
+	src := filepath.Join(stage, "src")
+	if err := copyTree(req.Dir, src); err != nil {
+		return req, fmt.Errorf("copy the source for the sandboxed build: %w", err)
+	}
+	if err := id.OwnTree(stage); err != nil {
+		return req, fmt.Errorf("give the build directory to the sandbox user: %w", err)
+	}
+	req.Dir = src
+	if req.Tools.CacheDir == "" || !strings.HasPrefix(req.Tools.CacheDir, DefaultSandboxCache) && id.Reachable(req.Tools.CacheDir) != nil {
+		req.Tools.CacheDir = DefaultSandboxCache
+	}
+	if err := os.MkdirAll(req.Tools.CacheDir, 0o755); err != nil {
+		return req, fmt.Errorf("create the sandbox's cache: %w", err)
+	}
+	if err := id.Reachable(req.Tools.CacheDir); err != nil {
+		return req, fmt.Errorf("sandbox cache: %w", err)
+	}
+	if err := id.Own(req.Tools.CacheDir); err != nil {
+		return req, fmt.Errorf("give the cache to the sandbox user: %w", err)
+	}
+	req.Tools = req.Tools.runnableBy(id)
+	return req, nil
+}
+
+// runnableBy keeps the toolchains the sandbox user can run.
+func (t Tools) runnableBy(id sandbox.Identity) Tools {
+	for _, p := range []*string{&t.Go, &t.Cargo, &t.Deno, &t.Denort, &t.CrossCargo, &t.CrossRustc, &t.CrossLinker, &t.CargoLambda} {
+		if *p != "" && !id.CanExec(*p) {
+			*p = ""
+		}
+	}
+	return t
+}
+
+// sandboxEnv is a build's environment as the sandbox user: its own home and caches, and only the
+// PATH entries it can reach.
+func sandboxEnv(env []string, req Request) []string {
+	cache := req.Tools.CacheDir
+	set := map[string]string{
+		"HOME":           filepath.Join(cache, "home"),
+		"XDG_CACHE_HOME": filepath.Join(cache, "home", ".cache"),
+		"GOPATH":         filepath.Join(cache, "gopath"),
+		"GOCACHE":        filepath.Join(cache, "go-build"),
+		"GOMODCACHE":     filepath.Join(cache, "gopath", "pkg", "mod"),
+		"CARGO_HOME":     filepath.Join(cache, "cargo-home"),
+		"DENO_DIR":       filepath.Join(cache, "deno"),
+		"TMPDIR":         filepath.Join(cache, "tmp"),
+	}
+	out := make([]string, 0, len(env)+len(set))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "PATH":
+			var keep []string
+			for _, d := range filepath.SplitList(v) {
+				if req.Sandbox.Reachable(d) == nil {
+					keep = append(keep, d)
+				}
+			}
+			out = append(out, "PATH="+strings.Join(keep, ":"))
+		case k == "RUSTUP_HOME" || k == "RUSTUP_TOOLCHAIN":
+			// rustup's toolchains live in coldbench's home; the sandbox uses a system rustc.
+		case set[k] == "":
+			out = append(out, kv)
+		}
+	}
+	for _, k := range []string{"HOME", "XDG_CACHE_HOME", "GOPATH", "GOCACHE", "GOMODCACHE", "CARGO_HOME", "DENO_DIR", "TMPDIR"} {
+		out = append(out, k+"="+set[k])
+	}
+	return out
+}
+
+// mkSandboxDirs creates the sandbox user's home and cache directories.
+func mkSandboxDirs(req Request) error {
+	for _, kv := range sandboxEnv(nil, req) {
+		_, dir, _ := strings.Cut(kv, "=")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		if err := req.Sandbox.Own(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyTree copies the regular files, directories and symbolic links under src to dst. Links are
+// copied as links and never followed: coldbench must not read, through a link in pull-request
+// code, a file the sandbox user could not.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		switch t := d.Type(); {
+		case d.IsDir():
+			if p != src && skipDirs[d.Name()] {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		case t&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case t.IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			return copyRegular(p, target, info.Mode().Perm())
+		}
+		return nil // sockets, devices, fifos: not source
+	})
+}
+
+func copyRegular(src, dst string, perm fs.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm|0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,3 @@
+module attacker
+
+go 1.22

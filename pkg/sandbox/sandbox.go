@@ -1,0 +1,173 @@
+// Package sandbox is the boundary between coldbench and the untrusted code it runs: the
+// pull request's build scripts and its handler. That code runs as a user that is not coldbench's,
+// so it cannot read coldbench's environment or memory through /proc, trace it, signal it, or
+// write the files coldbench publishes. Root (the action's container) gets a real separate user;
+// a non-root CLI user gets the strongest separation the host allows, and Identity.Describe says
+// which, so the results never claim more than was enforced.
+package sandbox
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultUID is the first uid (and gid) tried for the sandbox user: high, so it is no user's on
+// an ordinary machine or in a container image; the next free one is used if it is taken.
+const DefaultUID = 61000
+
+// Identity is who untrusted code runs as.
+type Identity struct {
+	UID, GID int
+	// Separate is true when untrusted code runs as another user than coldbench.
+	Separate bool
+}
+
+// Detect decides the sandbox identity: a separate, unprivileged uid when coldbench is root
+// (COLDBENCH_SANDBOX_UID chooses it), coldbench's own user otherwise.
+func Detect(getenv func(string) string) (Identity, error) {
+	if os.Geteuid() != 0 {
+		return Identity{UID: os.Geteuid(), GID: os.Getegid()}, nil
+	}
+	if v := getenv("COLDBENCH_SANDBOX_UID"); v != "" {
+		uid, err := strconv.Atoi(v)
+		if err != nil || uid <= 0 || uid > 1<<31-2 {
+			return Identity{}, fmt.Errorf("COLDBENCH_SANDBOX_UID %q: want a uid above 0 (not root)", v)
+		}
+		return Identity{UID: uid, GID: uid, Separate: true}, nil
+	}
+	taken := takenIDs()
+	uid := DefaultUID
+	for taken[uid] {
+		uid++
+	}
+	return Identity{UID: uid, GID: uid, Separate: true}, nil
+}
+
+// takenIDs lists the uids and gids named in /etc/passwd and /etc/group.
+func takenIDs() map[int]bool {
+	out := map[int]bool{}
+	for _, f := range []string{"/etc/passwd", "/etc/group"} {
+		fh, err := os.Open(f)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if fields := strings.Split(sc.Text(), ":"); len(fields) > 2 {
+				if id, err := strconv.Atoi(fields[2]); err == nil {
+					out[id] = true
+				}
+			}
+		}
+		fh.Close()
+	}
+	return out
+}
+
+// Credential is what a child process of untrusted code runs with: the sandbox user with no
+// supplementary groups, or nil to keep coldbench's.
+func (id Identity) Credential() *syscall.Credential {
+	if !id.Separate {
+		return nil
+	}
+	return &syscall.Credential{Uid: uint32(id.UID), Gid: uint32(id.GID), Groups: []uint32{}}
+}
+
+// Describe says what the separation enforces, for the results' limits.
+func (id Identity) Describe() string {
+	if id.Separate {
+		return fmt.Sprintf("uid %d: builds and handlers run as an unprivileged user of their own; coldbench's environment, memory, signals and output files are out of their reach", id.UID)
+	}
+	return fmt.Sprintf("same user (uid %d): coldbench is not root, so builds and handlers run as its user; it is made non-dumpable, so they cannot read its environment or memory or trace it, but they could signal it or write its files", id.UID)
+}
+
+// Own gives path to the sandbox user (a directory it must write, such as its /tmp).
+func (id Identity) Own(path string) error {
+	if !id.Separate {
+		return nil
+	}
+	return os.Lchown(path, id.UID, id.GID)
+}
+
+// Reachable reports whether the sandbox user can reach path: every directory from / down to it
+// searchable by that user. Without separation everything coldbench reaches is reachable.
+func (id Identity) Reachable(path string) error {
+	if !id.Separate {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if st.IsDir() && !id.may(st, 0o1) {
+			return fmt.Errorf("%s is not searchable by the sandbox user (uid %d): mode %v", d, id.UID, st.Mode().Perm())
+		}
+		if d == "/" {
+			return nil
+		}
+	}
+}
+
+// may reports whether the sandbox user has bit (1 search/execute, 2 write, 4 read) on st.
+func (id Identity) may(st os.FileInfo, bit os.FileMode) bool {
+	perm := st.Mode().Perm()
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	switch {
+	case ok && int(sys.Uid) == id.UID:
+		return perm&(bit<<6) != 0
+	case ok && int(sys.Gid) == id.GID:
+		return perm&(bit<<3) != 0
+	}
+	return perm&bit != 0
+}
+
+// ProtectSelf makes coldbench's own process non-dumpable: a process without CAP_SYS_PTRACE can no
+// longer read its /proc/PID/environ, mem or maps, nor attach to it, even as the same user.
+func ProtectSelf() error {
+	return unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0)
+}
+
+// CanExec reports whether the sandbox user can run the program at path: it and the file it
+// links to are reachable, and the file is executable by that user.
+func (id Identity) CanExec(path string) bool {
+	if !id.Separate {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return false
+	}
+	for _, p := range []string{path, real} {
+		if id.Reachable(filepath.Dir(p)) != nil {
+			return false
+		}
+	}
+	st, err := os.Stat(real)
+	return err == nil && id.may(st, 0o1)
+}
+
+// OwnTree gives every file and directory under root to the sandbox user, without following
+// symbolic links.
+func (id Identity) OwnTree(root string) error {
+	if !id.Separate {
+		return nil
+	}
+	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, id.UID, id.GID)
+	})
+}
