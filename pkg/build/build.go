@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 	"os"
@@ -138,7 +139,22 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 			return nil, &Error{Runtime: rt, Step: "package zip", Err: err}
 		}
 	}
+	if err := checkLimits(art); err != nil {
+		return nil, &Error{Runtime: rt, Step: "check Lambda's limits", Err: err}
+	}
 	return art, nil
+}
+
+// checkLimits holds the package to Lambda's: over 250 MB unzipped it cannot be deployed at all
+// (an error); over 50 MB zipped it must be deployed through S3 (a note).
+func checkLimits(art *results.Artifact) error {
+	if art.UnzippedBytes > lambdazip.MaxUnzippedBytes {
+		return fmt.Errorf("%w: the package unzips to %d bytes", lambdazip.ErrTooLarge, art.UnzippedBytes)
+	}
+	if art.ZipBytes > lambdazip.MaxDirectUploadBytes {
+		art.Notes = append(art.Notes, fmt.Sprintf("the zip is %.1f MB: over Lambda's 50 MB limit for a direct upload, so it must be deployed through S3", float64(art.ZipBytes)/(1<<20)))
+	}
+	return nil
 }
 
 // Detect names the runtime of the handler in dir from its files.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
 	"os"
@@ -320,5 +321,16 @@ func TestBuildSeesNoSecrets(t *testing.T) {
 		if strings.Contains(v, "secret") || strings.HasPrefix(k, "GITHUB_") || strings.HasPrefix(k, "INPUT_") || strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "ACTIONS_") {
 			t.Errorf("build script saw %s", line)
 		}
+	}
+}
+
+// A ready-made zip that would unzip to 10 GB fails its build with Lambda's reason, after reading
+// no more than Lambda's limit.
+func TestProvidedZipBombFailsTheBuild(t *testing.T) {
+	t.Parallel()
+	zipPath := testenv.ZipBomb(t, 10<<30, 10<<30)
+	_, err := Build(context.Background(), Request{Dir: zipPath, Runtime: RuntimeProvided, Arch: host.Arch(), OutDir: t.TempDir()})
+	if !errors.Is(err, lambdazip.ErrTooLarge) || !strings.Contains(err.Error(), "Unzipped size must be smaller than 262144000 bytes") {
+		t.Errorf("Build(10 GB zip bomb) = %v, want Lambda's InvalidParameterValueException", err)
 	}
 }

@@ -1,11 +1,10 @@
 package build
 
 import (
-	"archive/zip"
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,22 +17,20 @@ func packageProvided(ctx context.Context, req Request, stage string) (*results.A
 	out := filepath.Join(req.OutDir, req.Name+".zip")
 	art := &results.Artifact{Path: out, Method: "ready-made bootstrap, packaged as is"}
 	if strings.HasSuffix(req.Dir, ".zip") {
-		if err := checkZipBootstrap(req.Dir, stage); err != nil {
+		// Every entry checked and every byte counted, whatever the headers say (a zip bomb fails
+		// here, not by filling the disk of every sample).
+		pkg, err := lambdazip.Read(req.Dir)
+		if err != nil {
+			return nil, &Error{Runtime: RuntimeProvided, Step: "read zip", Err: err}
+		}
+		if err := checkZipBootstrap(req.Dir, pkg, stage); err != nil {
 			return nil, &Error{Runtime: RuntimeProvided, Step: "check zip", Err: err}
 		}
 		if err := copyFile(req.Dir, out, 0o644); err != nil {
 			return nil, &Error{Runtime: RuntimeProvided, Step: "copy zip", Err: err}
 		}
-		zr, err := zip.OpenReader(out)
-		if err != nil {
-			return nil, &Error{Runtime: RuntimeProvided, Step: "read zip", Err: err}
-		}
-		defer zr.Close()
 		st, _ := os.Stat(out)
-		art.ZipBytes = st.Size()
-		for _, f := range zr.File {
-			art.UnzippedBytes += int64(f.UncompressedSize64)
-		}
+		art.ZipBytes, art.UnzippedBytes = st.Size(), pkg.UnzippedBytes
 		art.Notes = archNote(filepath.Join(stage, "bootstrap"), req.Arch)
 		return art, nil
 	}
@@ -51,33 +48,17 @@ func packageProvided(ctx context.Context, req Request, stage string) (*results.A
 	return art, nil
 }
 
-// checkZipBootstrap checks that the zip has an executable bootstrap at its root and copies it to
-// stage for inspection.
-func checkZipBootstrap(path, stage string) error {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return err
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		if f.Name != "bootstrap" {
+// checkZipBootstrap checks that the package has an executable bootstrap at its root and writes
+// it to stage for inspection.
+func checkZipBootstrap(path string, pkg *lambdazip.Package, stage string) error {
+	for _, e := range pkg.Entries {
+		if e.Name != "bootstrap" {
 			continue
 		}
-		if f.Mode()&0o111 == 0 {
+		if e.Mode&0o111 == 0 {
 			return fmt.Errorf("%s: bootstrap has no exec bit in the zip (zip it on Linux or macOS, or chmod +x before zipping)", path)
 		}
-		rc, err := f.Open()
-		if err != nil {
-			return err
-		}
-		defer rc.Close()
-		dst, err := os.Create(filepath.Join(stage, "bootstrap"))
-		if err != nil {
-			return err
-		}
-		defer dst.Close()
-		_, err = io.Copy(dst, rc)
-		return err
+		return os.WriteFile(filepath.Join(stage, "bootstrap"), e.Data, 0o644)
 	}
 	return fmt.Errorf("%s: no bootstrap at the root of the zip", path)
 }

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runtimeapi"
 	"github.com/coldbench/coldbench/pkg/sampling"
@@ -83,7 +84,7 @@ type Runner struct {
 	prefix   string
 	// Artifacts are decompressed once per run and written out afresh for every sample.
 	mu   sync.Mutex
-	arts map[string]*artifact
+	arts map[string]*lambdazip.Package
 }
 
 // sampleSeq numbers samples process-wide, so cgroups of concurrent runners never collide.
@@ -127,7 +128,7 @@ func New(cfg Config) (*Runner, error) {
 	if err := cfg.Sandbox.Reachable(cfg.WorkDir); err != nil {
 		return nil, fmt.Errorf("work dir %s: the handler could not reach its task root: %w", cfg.WorkDir, err)
 	}
-	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid()), arts: map[string]*artifact{}}
+	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid()), arts: map[string]*lambdazip.Package{}}
 	r.cg = probeCgroups(r.prefix)
 	r.limits = results.Limits{
 		Cgroup:            "none",
@@ -228,13 +229,13 @@ func (r *Runner) Sample(ctx context.Context, v sampling.Variant) (s results.Samp
 }
 
 // artifact decompresses the zip at path once per run.
-func (r *Runner) artifact(path string) (*artifact, error) {
+func (r *Runner) artifact(path string) (*lambdazip.Package, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if a, ok := r.arts[path]; ok {
 		return a, nil
 	}
-	a, err := loadArtifact(path)
+	a, err := lambdazip.Read(path)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +290,7 @@ func (cs *coldStart) cleanup() {
 
 // prepare writes a fresh task root from the zip (evicted from the page cache), creates the
 // sample's cgroup, and starts its own Runtime API emulator on loopback.
-func (cs *coldStart) prepare(art *artifact) *results.SampleError {
+func (cs *coldStart) prepare(art *lambdazip.Package) *results.SampleError {
 	r := cs.r
 	cs.id = r.prefix + strconv.FormatInt(sampleSeq.Add(1), 10)
 	root, err := os.MkdirTemp(r.cfg.WorkDir, cs.id+"-")
@@ -306,7 +307,7 @@ func (cs *coldStart) prepare(art *artifact) *results.SampleError {
 	if err := r.makeTmp(cs); err != nil {
 		return setupError("create tmp", err)
 	}
-	if err := art.writeTaskRoot(cs.taskRoot, !r.cfg.NoEvict); err != nil {
+	if err := art.Extract(cs.taskRoot, !r.cfg.NoEvict); err != nil {
 		return setupError("write task root", err)
 	}
 	if cs.cg, err = r.cg.newSample(cs.id, r.cfg.MemoryMB, r.initCPUMB()); err != nil {

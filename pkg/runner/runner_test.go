@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -393,4 +394,37 @@ func processesUnder(dir string) int {
 		}
 	}
 	return n
+}
+
+// A package that tries to write outside its task root is a failed sample with the reason, and
+// nothing is written outside.
+func TestHostileZipIsAFailedSample(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	p := filepath.Join(base, "hostile.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, e := range []struct {
+		name string
+		mode os.FileMode
+		data string
+	}{{"up", os.ModeSymlink | 0o777, base}, {"up/planted", 0o755, "#!/bin/sh\n"}, {"bootstrap", 0o755, "#!/bin/sh\n"}} {
+		h := &zip.FileHeader{Name: e.name}
+		h.SetMode(e.mode)
+		w, _ := zw.CreateHeader(h)
+		_, _ = w.Write([]byte(e.data))
+	}
+	_ = zw.Close()
+	f.Close()
+	r := newTestRunner(t, Config{})
+	s := r.Sample(context.Background(), sampling.Variant{Name: "hostile", Artifact: p})
+	if s.Error == nil || s.Error.Type != results.ErrTypeSetup || !strings.Contains(s.Error.Reason, `zip entry "up/planted"`) {
+		t.Errorf("Sample(hostile zip).Error = %v, want a setup error naming the entry", s.Error)
+	}
+	if _, err := os.Lstat(filepath.Join(base, "planted")); err == nil {
+		t.Error("the zip wrote a file outside its task root")
+	}
 }

@@ -4,6 +4,9 @@
 package testenv
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,4 +58,36 @@ func SharedTempDir(t testing.TB) string {
 		}
 	}
 	return dir
+}
+
+// ZipBomb writes a zip whose one entry inflates to size bytes of zeros (its header claims claimed
+// bytes) from about size/1000 compressed bytes: a deflate segment of 1 MiB of zeros, ending on a
+// byte boundary, repeated, then a final empty block.
+func ZipBomb(t testing.TB, size, claimed uint64) string {
+	t.Helper()
+	var seg bytes.Buffer
+	fw, _ := flate.NewWriter(&seg, flate.BestCompression)
+	_, _ = fw.Write(make([]byte, 1<<20))
+	_ = fw.Flush()
+	var stream bytes.Buffer
+	for n := uint64(0); n < size; n += 1 << 20 {
+		stream.Write(seg.Bytes())
+	}
+	stream.Write([]byte{0x03, 0x00}) // final fixed-Huffman block holding only end-of-block
+	p := filepath.Join(t.TempDir(), "bomb.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate, CompressedSize64: uint64(stream.Len()), UncompressedSize64: claimed}
+	h.SetMode(0o755)
+	w, err := zw.CreateRaw(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(stream.Bytes())
+	_ = zw.Close()
+	f.Close()
+	return p
 }
