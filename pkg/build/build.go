@@ -319,7 +319,9 @@ func run(ctx context.Context, req Request, runtime, step, dir string, env []stri
 
 // version runs "tool args..." and returns its first line, or "unknown".
 func version(ctx context.Context, name string, args ...string) string {
-	out, err := exec.CommandContext(ctx, name, args...).Output()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = BuildEnv(os.Getenv) // a toolchain, but still nothing of coldbench's secrets
+	out, err := cmd.Output()
 	if err != nil {
 		return "unknown"
 	}

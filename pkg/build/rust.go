@@ -155,7 +155,9 @@ func crossPair(ctx context.Context, cargo string, t Tools) (string, string) {
 		if pair[0] == "" || pair[1] == "" {
 			continue
 		}
-		out, err := exec.CommandContext(ctx, pair[1], "--print", "sysroot").Output()
+		cmd := exec.CommandContext(ctx, pair[1], "--print", "sysroot")
+		cmd.Env = BuildEnv(os.Getenv)
+		out, err := cmd.Output()
 		if err != nil {
 			continue
 		}

@@ -204,6 +204,12 @@ func mdEnvironment(r *results.Results) string {
 	l := e.Limits
 	fmt.Fprintf(&b, "- limits: cgroup %s; memory %s at %d MB; CPU %s; page cache eviction %s\n", l.Cgroup,
 		enforced(l.Memory), r.Config.MemoryMB, cpuStr(l), onOff(l.PageCacheEviction))
+	if l.EphemeralMB > 0 {
+		fmt.Fprintf(&b, "- /tmp: %d MB, %s\n", l.EphemeralMB, enforced(l.Ephemeral))
+	}
+	if l.Sandbox != "" {
+		fmt.Fprintf(&b, "- sandbox: %s\n", l.Sandbox)
+	}
 	fmt.Fprintf(&b, "- run: %d samples a variant in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
 		r.Config.Samples, r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
 	for _, k := range slices.Sorted(maps.Keys(e.Toolchains)) {
@@ -258,10 +264,13 @@ func onOff(b bool) string {
 }
 
 func cpuStr(l results.Limits) string {
-	if l.CPU {
-		return fmt.Sprintf("%.2f vCPU enforced", l.CPUShare)
+	switch {
+	case !l.CPU:
+		return "not enforced"
+	case l.InitCPU != "" && l.InitCPUShare != l.CPUShare:
+		return fmt.Sprintf("%.2f vCPU in init, %.2f vCPU in invokes, enforced", l.InitCPUShare, l.CPUShare)
 	}
-	return "not enforced"
+	return fmt.Sprintf("%.2f vCPU enforced", l.CPUShare)
 }
 
 func orDash(s string) string {

@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
 	"github.com/coldbench/coldbench/pkg/sampling"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +16,9 @@ import (
 // BenchmarkFloorVsRunner prints, from one run, the raw fork/exec/connect floor for a static C
 // bootstrap, the runner's measured init for the same bootstrap with the page cache left warm (the
 // same conditions as the floor), their ratio, cold samples per second, and the init with the page
-// cache evicted (the default, as on Lambda):
+// cache evicted (the default, as on Lambda). The runner runs as it does in a real run: as root,
+// the bootstrap as the sandbox user with a tmpfs /tmp; COLDBENCH_BENCH_SANDBOX=off measures it
+// without the separation, for the cost of it:
 //
 //	go test -run '^$' -bench FloorVsRunner -benchtime 400x ./pkg/runner
 func BenchmarkFloorVsRunner(b *testing.B) {
@@ -30,12 +34,21 @@ func BenchmarkFloorVsRunner(b *testing.B) {
 	if _, err := os.Stat(bin); err != nil {
 		b.Fatal(err)
 	}
-	r, err := New(Config{WorkDir: dir, NoEvict: true})
+	id, err := sandbox.Detect(os.Getenv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if os.Getenv("COLDBENCH_BENCH_SANDBOX") == "off" {
+		id = sandbox.Identity{}
+	}
+	work := testenv.SharedTempDir(b)
+	r, err := New(Config{WorkDir: work, NoEvict: true, Sandbox: id})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	cold, err := New(Config{WorkDir: dir}) // page cache evicted before every sample, as by default
+	b.Logf("sandbox: %s; /tmp bounded: %v", r.Limits().Sandbox, r.Limits().Ephemeral)
+	cold, err := New(Config{WorkDir: work, Sandbox: id}) // page cache evicted before every sample, as by default
 	if err != nil {
 		b.Fatal(err)
 	}

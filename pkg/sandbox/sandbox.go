@@ -85,6 +85,9 @@ func (id Identity) Describe() string {
 	if id.Separate {
 		return fmt.Sprintf("uid %d: builds and handlers run as an unprivileged user of their own; coldbench's environment, memory, signals and output files are out of their reach", id.UID)
 	}
+	if id.UID == 0 {
+		return "none: builds and handlers ran as root, with every privilege; nothing of coldbench was out of their reach"
+	}
 	return fmt.Sprintf("same user (uid %d): coldbench is not root, so builds and handlers run as its user; it is made non-dumpable, so they cannot read its environment or memory or trace it, but they could signal it or write its files", id.UID)
 }
 
