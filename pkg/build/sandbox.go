@@ -92,8 +92,9 @@ func sandboxEnv(env []string, req Request) []string {
 				}
 			}
 			out = append(out, "PATH="+strings.Join(keep, ":"))
-		case k == "RUSTUP_HOME" || k == "RUSTUP_TOOLCHAIN":
-			// rustup's toolchains live in coldbench's home; the sandbox uses a system rustc.
+		case k == "RUSTUP_HOME" && req.Sandbox.Reachable(v) != nil:
+			// rustup's toolchains live in coldbench's home: the sandbox uses a system rustc. (The
+			// action's image keeps them in /usr/local/rustup, which the sandbox user reaches.)
 		case set[k] == "":
 			out = append(out, kv)
 		}

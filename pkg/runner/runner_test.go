@@ -428,3 +428,21 @@ func TestHostileZipIsAFailedSample(t *testing.T) {
 		t.Error("the zip wrote a file outside its task root")
 	}
 }
+
+// /tmp holds the function's ephemeral storage and no more: past it the handler gets ENOSPC.
+func TestTmpIsBoundedAtEphemeralStorage(t *testing.T) {
+	t.Parallel()
+	p := need(t, "shell", "bash", "curl")
+	small := newTestRunner(t, Config{EphemeralMB: 2})
+	if !small.Limits().Ephemeral {
+		testenv.Missing(t, "a tmpfs for /tmp (root with CAP_SYS_ADMIN)")
+	}
+	s := small.Sample(context.Background(), sampling.Variant{Name: "fill", Artifact: p, Env: map[string]string{"TEST_MODE": "fill-tmp"}})
+	if s.Error == nil || s.Error.Type != "TmpFull" {
+		t.Errorf("3 MB into a 2 MB /tmp: error %v, want the handler's own TmpFull", s.Error)
+	}
+	s = newTestRunner(t, Config{}).Sample(context.Background(), sampling.Variant{Name: "fill", Artifact: p, Env: map[string]string{"TEST_MODE": "fill-tmp"}})
+	if s.Error != nil || !strings.Contains(s.Response, "3000000") {
+		t.Errorf("3 MB into a 512 MB /tmp: error %v, response %q; want it written", s.Error, s.Response)
+	}
+}
