@@ -75,6 +75,14 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	if o.token != "" {
 		gha.AddMask(o.token)
 	}
+	// Read once, kept in memory only: no child process coldbench starts inherits it, whatever
+	// environment it is given. (Its initial copy in /proc/PID/environ is out of the sandbox's
+	// reach: another user, and coldbench is non-dumpable.)
+	if env.Unsetenv != nil {
+		for _, k := range []string{"INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "GITHUB_TOKEN"} {
+			env.Unsetenv(k)
+		}
+	}
 	o.gh, _ = gha.Context() // numeric fields that fail to parse are not ones coldbench uses
 	o.workspace = cmp.Or(o.gh.Workspace, env.Dir)
 

@@ -28,7 +28,9 @@ type Env struct {
 	Stdin          io.Reader
 	Getenv         func(string) string
 	Environ        func() []string
-	Now            func() time.Time
+	// Unsetenv forgets a variable once it is read (a token), where the environment allows.
+	Unsetenv func(string)
+	Now      func() time.Time
 	// IsTerminal reports whether Stderr is an interactive terminal (for the progress bar);
 	// StdoutIsTerminal whether Stdout is (for colour).
 	IsTerminal, StdoutIsTerminal bool
@@ -47,6 +49,7 @@ func System() Env {
 		Stdin:            os.Stdin,
 		Getenv:           os.Getenv,
 		Environ:          os.Environ,
+		Unsetenv:         func(k string) { _ = os.Unsetenv(k) },
 		Now:              time.Now,
 		IsTerminal:       st != nil && st.Mode()&os.ModeCharDevice != 0,
 		StdoutIsTerminal: so != nil && so.Mode()&os.ModeCharDevice != 0,
