@@ -30,6 +30,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
 	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
 	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
+	{"max-time", "max-time"}, {"init-samples", "init-samples"},
 }
 
 // Comment modes.

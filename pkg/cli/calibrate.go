@@ -1,35 +1,36 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/coldbench/coldbench/pkg/results"
-	"github.com/coldbench/coldbench/pkg/verdict"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/coldbench/coldbench/pkg/stats"
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/verdict"
 )
 
-// calibrateCmd measures the verdict rule on real recorded cold starts: A/A false-alarm rates and
-// detection rates for injected shifts, beside what naive CI benchmark rules decide on the same
-// resamples. Record samples first with `coldbench run --samples 300 --json FILE`.
+// calibrateCmd measures the verdict rule as the pipeline applies it (paired rounds, init-only
+// samples, looks at the spent alpha, the time budget) on real cold starts recorded in time order:
+// false alarms (interleaved and between runs), detection of the changes real handlers go
+// through, how often it stays inconclusive, and the sampling time it takes. Record first with
+// `coldbench run --references go,rust --samples 300 --json FILE`.
 func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
+	def := config.Default()
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	from := fs.String("from", "", "results JSON with recorded samples (required)")
-	variants := fs.String("variants", "", "variants to use as pools (default: every variant with enough samples)")
-	metrics := fs.String("metrics", joinMetrics(verdict.GateMetrics), "metrics the gate decides on")
-	nsFlag := fs.String("n", "20,50,100", "samples a side")
-	shiftsFlag := fs.String("shifts", "0,2,5,10,20", "injected shifts in percent (0 is the A/A test)")
-	trials := fs.Int("trials", 1000, "resamples per cell")
-	threshold := fs.Float64("threshold", stats.DefaultRule.Threshold*100, "rule threshold in percent")
-	alpha := fs.Float64("alpha", stats.DefaultRule.Alpha, "rule significance level (split across the metrics)")
+	from := fs.String("from", "", "results JSON with recorded rounds (required)")
+	variants := fs.String("variants", "", "variants to use as pools (default: every variant with enough rounds)")
+	trials := fs.Int("trials", 200, "simulated runs per scenario")
+	maxTime := fs.Duration("max-time", def.MaxTime, "sampling budget of each simulated run (recorded wall time)")
+	maxRounds := fs.Int("max-samples", def.MaxSamples, "most rounds of a simulated run")
+	blockLen := fs.Int("block-len", 10, "rounds per bootstrap block (keeps the recording's time order)")
+	threshold := fs.Float64("threshold", def.Threshold, "rule threshold in percent")
+	alpha := fs.Float64("alpha", def.Alpha, "rule significance level (split across the gate's tests and spent across looks)")
 	seed := fs.Uint64("seed", 1, "resampling seed")
 	if done, err := parseFlags(fs, args, env, ""); err != nil {
 		return ExitBadInput, err
@@ -37,29 +38,14 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 		return ExitOK, nil
 	}
 	var problems []string
-	ns, err := parseInts(*nsFlag)
-	if err != nil {
-		problems = append(problems, "--n: "+err.Error())
-	}
-	var shifts []float64
-	for _, f := range strings.Split(*shiftsFlag, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("--shifts: %q is not a number", f))
-		}
-		shifts = append(shifts, v/100)
-	}
 	if *from == "" {
-		problems = append(problems, "--from: give a results JSON with recorded samples (coldbench run --samples 300 --json FILE)")
+		problems = append(problems, "--from: give a results JSON with recorded rounds (coldbench run --references go,rust --samples 300 --json FILE)")
 	}
 	if *trials < 10 {
-		problems = append(problems, "--trials: want at least 10")
+		problems = append(problems, fmt.Sprintf("--trials %d: want at least 10", *trials))
 	}
-	ms := splitList(*metrics)
-	for _, m := range ms {
-		if !slices.Contains([]results.Metric{results.MetricInit, results.MetricDuration, results.MetricCold, results.MetricMemory}, results.Metric(m)) {
-			problems = append(problems, fmt.Sprintf("--metrics: unknown metric %q; valid: init_ms, duration_ms, cold_ms, max_memory_mb", m))
-		}
+	if *blockLen < 1 {
+		problems = append(problems, fmt.Sprintf("--block-len %d: want at least 1", *blockLen))
 	}
 	if len(problems) > 0 {
 		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
@@ -68,142 +54,54 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
-	maxN := 0
-	for _, n := range ns {
-		maxN = max(maxN, n)
-	}
-	pools := map[string][][]float64{}
+	pools := verdict.Rounds(res)
 	want := splitList(*variants)
-	for _, v := range res.Variants {
-		if len(want) > 0 && !slices.Contains(want, v.Name) {
-			continue
-		}
-		var recs [][]float64
-		for _, s := range res.SamplesOf(v.Name) {
-			if !s.OK() {
-				continue
-			}
-			rec := make([]float64, len(ms))
-			for i, m := range ms {
-				rec[i], _ = s.Value(results.Metric(m))
-			}
-			recs = append(recs, rec)
-		}
-		if len(recs) >= 2*maxN {
-			pools[v.Name] = recs
-		} else {
-			fmt.Fprintf(env.Stderr, "skipping %s: %d valid samples, n=%d needs %d\n", v.Name, len(recs), maxN, 2*maxN)
+	for name, rounds := range pools {
+		if len(want) > 0 && !slices.Contains(want, name) || len(rounds) < 4**blockLen {
+			delete(pools, name)
 		}
 	}
 	if len(pools) == 0 {
-		return ExitBadInput, badInput(fmt.Errorf("%s: no variant has %d valid samples; record more with --samples", *from, 2*maxN))
+		return ExitBadInput, badInput(fmt.Errorf("%s: no variant has %d rounds; record more with --samples", *from, 4**blockLen))
 	}
-	rule := stats.Rule{Threshold: *threshold / 100, Alpha: *alpha / float64(len(ms))}
-	deciders := []stats.Decider{
-		stats.RuleDecider(rule),
-		stats.AdaptiveDecider(rule, stats.Sequential{Block: 20}),
-		stats.RatioOfMeansDecider(2.0),
-		stats.RatioOfMeansDecider(1.0 + *threshold/100),
-		stats.SingleRunDecider(0.10),
-	}
-	cells, err := stats.Calibrate(pools, ns, shifts, *trials, deciders, *seed)
+	cfg := verdict.CalibrationConfig{ThresholdPct: *threshold, Alpha: *alpha, MaxTime: *maxTime, Block: config.AdaptiveBlock,
+		MaxRounds: *maxRounds, Trials: *trials, BlockLen: *blockLen, Seed: *seed}
+	cells, err := verdict.Calibrate(pools, verdict.Scenarios, cfg)
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
-	writeCalibration(env.Stdout, cells, ms, *trials, *alpha, *threshold, res)
+	writeCalibration(env.Stdout, cells, cfg, res)
 	return ExitOK, nil
 }
 
-func writeCalibration(w io.Writer, cells []stats.CalibrationCell, metrics []string, trials int, alpha, threshold float64, res *results.Results) {
-	fmt.Fprintf(w, "Calibration on recorded cold starts (%s; %s, %d cores, cgroup %s, %d MB)\n",
-		res.CreatedAt.Format("2006-01-02"), cmp.Or(res.Environment.CPU, "–"), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB)
-	fmt.Fprintf(w, "Gate on %s; coldbench rule: Mann-Whitney p < %g (split across metrics) and Hodges-Lehmann shift >= %g%%. %d resamples a cell.\n",
-		strings.Join(metrics, " + "), alpha, threshold, trials)
-	fmt.Fprintln(w, "Cells: share of trials judged a regression (A/A column: false alarms of either kind, regression + improvement).")
-	byPool := map[string][]stats.CalibrationCell{}
-	var pools []string
+func writeCalibration(w io.Writer, cells []verdict.CalibrationCell, cfg verdict.CalibrationConfig, res *results.Results) {
+	fmt.Fprintf(w, "Calibration of the verdict rule on %s's recording (%s, %d cores, cgroup %s, %d MB), %d simulated runs a row:\n",
+		res.CreatedAt.Format("2006-01-02"), orDash(res.Environment.CPU), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB, cfg.Trials)
+	fmt.Fprintf(w, "threshold %g%%, alpha %g, a look every %d rounds, budget %s of sampling, blocks of %d recorded rounds\n\n",
+		cfg.ThresholdPct, cfg.Alpha, cfg.Block, cfg.MaxTime, cfg.BlockLen)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "pool\tscenario\tdesign\tregression\timprovement\tinconclusive\tno change\tmean sampling\tmean rounds\t")
 	for _, c := range cells {
-		if _, ok := byPool[c.Pool]; !ok {
-			pools = append(pools, c.Pool)
-		}
-		byPool[c.Pool] = append(byPool[c.Pool], c)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t%.1fs\t%.0f\t\n", c.Pool, c.Scenario, strings.SplitN(c.Design, " (", 2)[0],
+			100*c.Regression, 100*c.Improvement, 100*c.Inconclusive, 100*c.NoChange, c.MeanWallS, c.MeanRounds)
 	}
-	for _, p := range pools {
-		fmt.Fprintf(w, "\npool %s\n", p)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		var shifts []float64
-		seen := map[float64]bool{}
-		for _, c := range byPool[p] {
-			if !seen[c.ShiftPct] {
-				seen[c.ShiftPct] = true
-				shifts = append(shifts, c.ShiftPct)
-			}
-		}
-		fmt.Fprint(tw, "decider\tn\t")
-		for _, s := range shifts {
-			if s == 0 {
-				fmt.Fprint(tw, "A/A alarms\t")
-			} else {
-				fmt.Fprintf(tw, "+%g%%\t", s)
-			}
-		}
-		fmt.Fprintln(tw)
-		type key struct {
-			d string
-			n int
-		}
-		rows := map[key]map[float64]stats.CalibrationCell{}
-		var order []key
-		for _, c := range byPool[p] {
-			k := key{c.Decider, c.N}
-			if rows[k] == nil {
-				rows[k] = map[float64]stats.CalibrationCell{}
-				order = append(order, k)
-			}
-			rows[k][c.ShiftPct] = c
-		}
-		for _, k := range order {
-			fmt.Fprintf(tw, "%s\t%d\t", k.d, k.n)
-			for _, s := range shifts {
-				c := rows[k][s]
-				v := c.Regression
-				if s == 0 {
-					v = c.Regression + c.Improvement
-				}
-				fmt.Fprintf(tw, "%.1f%%\t", v*100)
-			}
-			fmt.Fprintln(tw)
-		}
-		tw.Flush()
-	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nregression is the false-alarm rate in A/A rows and the detection rate elsewhere; the budget is recorded sampling time, not counting builds.")
 }
 
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 2 {
-			return nil, fmt.Errorf("%q: want whole numbers of at least 2", f)
-		}
-		out = append(out, n)
+func orDash(s string) string {
+	if s == "" {
+		return "–"
 	}
-	return out, nil
+	return s
 }
 
 func splitList(s string) []string {
 	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
 		}
 	}
 	return out
-}
-
-func joinMetrics(ms []results.Metric) string {
-	out := make([]string, len(ms))
-	for i, m := range ms {
-		out[i] = string(m)
-	}
-	return strings.Join(out, ",")
 }

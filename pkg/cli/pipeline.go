@@ -13,6 +13,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/baseline"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/runner"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 	"github.com/coldbench/coldbench/pkg/verdict"
 )
@@ -98,7 +99,7 @@ func (p *pipeline) newResults(start time.Time) *results.Results {
 			Samples: cfg.Samples, MemoryMB: cfg.MemoryMB, ThresholdPct: cfg.Threshold, Alpha: cfg.Alpha,
 			WarmInvokes: cfg.WarmInvokes, TimeoutMs: float64(cfg.Timeout.Milliseconds()),
 			OutboundDelayMs: float64(cfg.OutboundDelay.Milliseconds()), Seed: cfg.Seed, Budgets: cfg.Budgets,
-			Baseline: cfg.Baseline,
+			Baseline: cfg.Baseline, InitTimeoutMs: float64(runner.DefaultInitTimeout.Milliseconds()),
 		},
 	}
 	if res.Config.Seed == 0 {

@@ -22,8 +22,10 @@ var runFlags = []struct{ name, usage string }{
 	{"handler", "handler directory or zip (default: none, the references alone)"},
 	{"runtime", "handler runtime: auto, go, rust, deno, provided"},
 	{"base", "revision to compare with (default: merge-base with the default branch; none to skip)"},
-	{"samples", "cold starts per variant, or auto: blocks of 20 until the verdict is settled (default 50)"},
-	{"max-samples", "cap of --samples auto (default 100)"},
+	{"samples", "auto (the default): with a base, sample until the verdict is settled within --max-time; or a fixed number of rounds (50 without a base)"},
+	{"max-time", "sampling time budget of --samples auto (default 60s)"},
+	{"init-samples", "init-only cold starts per variant and round, beside the full one (default 4)"},
+	{"max-samples", "most rounds of --samples auto (default 500)"},
 	{"memory", "Lambda memory size in MB; sets the memory limit and CPU share (default 1769 = 1 vCPU)"},
 	{"threshold", "smallest shift that counts, in percent (default 5)"},
 	{"alpha", "significance level of the verdict (default 0.01)"},
@@ -157,8 +159,8 @@ func exitCode(res *results.Results) int {
 		if head.BuildError != "" {
 			return ExitFailure
 		}
-		if head.Summary.InitMs == nil {
-			return ExitFailure // every head sample failed
+		if head.Summary.InitMs == nil || head.Summary.ColdMs == nil {
+			return ExitFailure // every head sample failed, in init or in its invoke
 		}
 	}
 	if res.Verdict == results.Regression || results.BudgetsExceeded(res.Budgets) {

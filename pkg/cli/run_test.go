@@ -130,19 +130,20 @@ func TestRunAdaptiveStopsEarly(t *testing.T) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
-	// Alpha is the run's overall level; each look tested at Alpha / Looks.
-	if !res.Config.Adaptive || res.Config.Samples != 20 || res.Config.Looks != 3 || res.Config.Block != 20 || len(res.Samples) != 40 || res.Config.Alpha != 0.01 {
-		t.Errorf("adaptive run: config %+v with %d samples, want a stop after the first of 3 looks (20 a side) of an alpha 0.01 run", res.Config, len(res.Samples))
+	// Alpha is the run's overall level; look k tests at alpha 6/(pi^2 k^2). Each round is a full
+	// cold start and 4 init-only ones of head and of base.
+	if !res.Config.Adaptive || res.Config.Samples != 10 || res.Config.Looks != 1 || res.Config.Block != 10 || len(res.Samples) != 100 || res.Config.Alpha != 0.01 {
+		t.Errorf("adaptive run: config %+v with %d samples, want a stop at the first look (10 rounds of 1 full + 4 init-only a side) of an alpha 0.01 run", res.Config, len(res.Samples))
 	}
-	if !strings.Contains(out.String(), "at alpha 0.0033 per look (0.01 over 3 looks)") {
-		t.Errorf("the report does not give the per-look level:\n%s", out)
+	if !strings.Contains(out.String(), "sampled until decided: 10 rounds (10 full and 40 init-only cold starts a side), analysed every 10 rounds; the last of 1 looks tested at alpha 0.0061") {
+		t.Errorf("the report does not give the look's level:\n%s", out)
 	}
 	// `coldbench report` re-decides the same way from the file alone, warning included.
 	env, rout, rerr := testEnv(dir)
-	if code := Main(context.Background(), []string{"report", "r.json"}, env); code != ExitRegression || !strings.Contains(rout.String(), "adaptive sampling: 20 samples a side") {
+	if code := Main(context.Background(), []string{"report", "r.json"}, env); code != ExitRegression || !strings.Contains(rout.String(), "sampled until decided: 10 rounds") {
 		t.Errorf("report r.json: exit %d, want 1 and the adaptive note\n%s\n%s", code, rout, rerr)
 	}
-	if !strings.Contains(errb.String(), "stopping early") || !strings.Contains(out.String(), "adaptive sampling: 20 samples a side") {
+	if !strings.Contains(errb.String(), "after 10 rounds (look 1") {
 		t.Errorf("no word of the early stop:\n%s\n%s", errb, out)
 	}
 }

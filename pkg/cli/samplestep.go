@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/coldbench/coldbench/pkg/awslambda"
 	"github.com/coldbench/coldbench/pkg/build"
@@ -11,12 +12,13 @@ import (
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runner"
 	"github.com/coldbench/coldbench/pkg/sampling"
-	"github.com/coldbench/coldbench/pkg/stats"
 	"github.com/coldbench/coldbench/pkg/verdict"
 )
 
-// sample takes the cold starts: a fixed count, or (samples: auto, with a base to compare) blocks
-// until the verdict is settled, each look at alpha / looks.
+// sample takes the cold starts in interleaved rounds. With a base to compare and samples: auto
+// (the default) it looks at the verdict every config.AdaptiveBlock rounds and stops as soon as it
+// is settled (a regression, an improvement, or no change within the threshold), when the time
+// budget is spent, or at max-samples rounds; otherwise it takes a fixed number of rounds.
 func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []sampling.Variant, workDir string) error {
 	cfg := p.cfg
 	if len(variants) == 0 {
@@ -29,23 +31,16 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 			return badInput(err)
 		}
 	}
-	blocks := []int{cfg.Samples}
-	base := res.Variant(results.RoleBase)
-	if cfg.Adaptive && res.Variant(results.RoleHead) != nil && base != nil && base.BuildError == "" {
-		seq := stats.Sequential{Block: config.AdaptiveBlock, Max: cfg.MaxSamples}
-		blocks = nil
-		prev := 0
-		for _, n := range seq.Sizes() {
-			blocks = append(blocks, n-prev)
-			prev = n
+	if cfg.Mode != config.ModeAWS { // on Lambda every cold start costs a configuration change
+		for i := range variants {
+			variants[i].InitSamples = cfg.InitSamples
 		}
-		res.Config.Adaptive, res.Config.Looks, res.Config.Block = true, seq.Looks(), seq.Block
-	} else if cfg.Adaptive {
-		p.log.printf("samples auto: nothing to compare, so a fixed %d samples", cfg.Samples)
+		res.Config.InitSamples = cfg.InitSamples
 	}
-	total := 0
-	for _, b := range blocks {
-		total += b
+	base := res.Variant(results.RoleBase)
+	sequential := cfg.Adaptive && res.Variant(results.RoleHead) != nil && base != nil && base.BuildError == ""
+	if cfg.Adaptive && !sequential {
+		p.log.printf("samples auto: nothing to compare, so a fixed %d rounds", cfg.Samples)
 	}
 	s, closeSampler, err := p.newSampler(ctx, event, workDir, variants)
 	if err != nil {
@@ -53,27 +48,47 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 	}
 	defer closeSampler()
 	res.Environment.Limits = s.Limits()
-	prog := newProgress(p.env, cfg.Quiet, len(variants)*total)
+	perRound := 0
+	for _, v := range variants {
+		perRound += 1 + v.InitSamples
+	}
+	rounds := cfg.Samples
+	if sequential {
+		rounds = cfg.MaxSamples
+		res.Config.Adaptive, res.Config.Block, res.Config.MaxTimeMs = true, config.AdaptiveBlock, float64(cfg.MaxTime.Milliseconds())
+	}
+	prog := newProgress(p.env, cfg.Quiet, perRound*rounds)
 	defer prog.done()
 	sched := sampling.NewScheduler(s, res.Config.Seed)
 	offset := 0
-	sched.Progress = func(done, _ int, smp results.Sample) { prog.update(offset+done, len(variants)*total, smp) }
-	p.log.printf("sampling %d variants x %d cold starts (memory %d MB, cgroup %s)", len(variants), total, cfg.MemoryMB, res.Environment.Limits.Cgroup)
-	for look, n := range blocks {
+	sched.Progress = func(done, _ int, smp results.Sample) { prog.update(offset+done, perRound*rounds, smp) }
+	if !sequential {
+		p.log.printf("sampling %d variants x %d rounds (memory %d MB, cgroup %s)", len(variants), rounds, cfg.MemoryMB, res.Environment.Limits.Cgroup)
+		got, err := sched.Run(ctx, variants, rounds)
+		res.Samples = append(res.Samples, got...)
+		res.Config.Samples = rounds
+		return err
+	}
+	p.log.printf("sampling %d variants until the verdict is settled (at most %s or %d rounds; memory %d MB, cgroup %s)",
+		len(variants), cfg.MaxTime, rounds, cfg.MemoryMB, res.Environment.Limits.Cgroup)
+	start := time.Now()
+	for look, taken := 1, 0; taken < rounds; look++ {
+		n := min(config.AdaptiveBlock, rounds-taken)
 		got, err := sched.Run(ctx, variants, n)
 		res.Samples = append(res.Samples, got...)
 		if err != nil {
 			return err
 		}
 		offset += len(got)
-		res.Config.Samples = len(res.SamplesOf("head"))
-		if !res.Config.Adaptive {
-			res.Config.Samples = cfg.Samples
-			continue
+		taken += n
+		res.Config.Samples, res.Config.Looks = taken, look
+		verdict.Decide(res)
+		if verdict.Settled(res) {
+			p.log.printf("verdict %s after %d rounds (look %d, %.1fs): stopping", res.Verdict, taken, look, time.Since(start).Seconds())
+			break
 		}
-		verdict.Analyze(res)
-		if stats.Settled(res.Verdict) && look < len(blocks)-1 {
-			p.log.printf("verdict %s after %d samples a side (look %d of %d): stopping early", res.Verdict, res.Config.Samples, look+1, res.Config.Looks)
+		if time.Since(start) >= cfg.MaxTime {
+			p.log.printf("time budget of %s spent after %d rounds: verdict %s", cfg.MaxTime, taken, res.Verdict)
 			break
 		}
 	}

@@ -38,7 +38,7 @@ func runHostile(t *testing.T, bin, handler string) ([]results.Sample, string) {
 	}
 	resultsPath := filepath.Join(out, "results.json")
 	cmd := exec.Command(bin, "run", "--handler", handler, "--base", "none", "--references", "none",
-		"--samples", "3", "--json", resultsPath, "--quiet")
+		"--samples", "3", "--init-samples", "0", "--json", resultsPath, "--quiet")
 	cmd.Env = append(os.Environ(), secrets...)
 	combined, err := cmd.CombinedOutput()
 	if err != nil {

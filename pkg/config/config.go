@@ -53,9 +53,13 @@ type Config struct {
 	// Handler is in a git repository, "none" turns the comparison off.
 	Base    string
 	Samples int
-	// Adaptive samples in blocks of AdaptiveBlock until the verdict is settled or MaxSamples is
-	// reached ("samples: auto").
+	// Adaptive ("samples: auto", the default) samples a head-vs-base run in blocks of
+	// AdaptiveBlock rounds until the verdict is settled, MaxTime of sampling has passed, or
+	// MaxSamples rounds were taken. Samples is the fixed count otherwise (and for runs with
+	// nothing to compare, such as the references alone).
 	Adaptive    bool
+	MaxTime     time.Duration
+	InitSamples int // init-only cold starts per variant and round, beside the full one
 	MaxSamples  int
 	MemoryMB    int
 	Threshold   float64 // percent
@@ -104,7 +108,10 @@ func Default() Config {
 		Runtime:       "auto",
 		Mode:          ModeLocal,
 		Samples:       50,
-		MaxSamples:    100,
+		Adaptive:      true,
+		MaxSamples:    500,
+		MaxTime:       60 * time.Second,
+		InitSamples:   4,
 		MemoryMB:      DefaultMemoryMB,
 		Threshold:     5,
 		Alpha:         0.01,
@@ -116,8 +123,8 @@ func Default() Config {
 	}
 }
 
-// AdaptiveBlock is the number of samples a side added between two looks of an adaptive run.
-const AdaptiveBlock = 20
+// AdaptiveBlock is the number of rounds between two looks of a run sampled until decided.
+const AdaptiveBlock = 10
 
 // ReferenceNames lists the valid references: each runtime's work handler and its hello variant.
 var ReferenceNames = []string{"go", "rust", "deno", "go-hello", "rust-hello", "deno-hello"}
@@ -164,8 +171,14 @@ func (c *Config) Validate(names func(field string) string) error {
 	if c.Samples < 2 {
 		p.add("%s %d: need at least 2 samples a variant (50 or more for a dependable verdict)", names("samples"), c.Samples)
 	}
+	if c.Adaptive && (c.MaxTime < 5*time.Second || c.MaxTime > 2*time.Hour) {
+		p.add("%s %s: want 5s to 2h of sampling", names("max-time"), c.MaxTime)
+	}
+	if c.InitSamples < 0 || c.InitSamples > 50 {
+		p.add("%s %d: want 0 to 50 init-only cold starts a round", names("init-samples"), c.InitSamples)
+	}
 	if c.Adaptive && (c.MaxSamples < AdaptiveBlock || c.MaxSamples > 10000) {
-		p.add("%s %d: adaptive sampling needs %d to 10000", names("max-samples"), c.MaxSamples, AdaptiveBlock)
+		p.add("%s %d: sampling until decided needs %d to 10000 rounds", names("max-samples"), c.MaxSamples, AdaptiveBlock)
 	}
 	if c.MemoryMB < MinMemoryMB || c.MemoryMB > MaxMemoryMB {
 		p.add("%s %d: Lambda allows %d to %d MB", names("memory"), c.MemoryMB, MinMemoryMB, MaxMemoryMB)
@@ -239,7 +252,7 @@ var fileKeys = map[string]string{
 	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
 	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
-	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage",
+	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage", "max-time": "max-time", "init-samples": "init-samples",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -293,6 +306,10 @@ func (c *Config) Set(key, val string) error {
 			return nil
 		}
 		c.Samples, err = strconv.Atoi(val)
+	case "max-time":
+		c.MaxTime, err = parseDuration(val)
+	case "init-samples":
+		c.InitSamples, err = strconv.Atoi(val)
 	case "max-samples":
 		c.MaxSamples, err = strconv.Atoi(val)
 	case "memory":

@@ -8,9 +8,44 @@ import (
 	"strings"
 )
 
+// failedMetric is the comparison of failure rates (verdict's MetricFailures).
+const failedMetric results.Metric = "failed_samples"
+
+// comparisonCells are a comparison's row: label, base, head, delta, 95% CI, p, verdict. A row that
+// does not take part in the overall verdict says so beside its own.
+func comparisonCells(c results.Comparison) []string {
+	verdict := verdictMark(c.Verdict)
+	if !c.Gate && (c.Verdict == results.Regression || c.Verdict == results.Improvement) {
+		verdict += " (informational, not gated)"
+	}
+	if c.Metric == failedMetric {
+		return []string{metricLabel(c.Metric), fmt.Sprintf("%.1f%%", c.Base), fmt.Sprintf("%.1f%%", c.Head),
+			fmt.Sprintf("%+.1f pts", c.ShiftPct), "", pStr(c.PValue), verdict}
+	}
+	u := unitOf(c.Metric)
+	return []string{metricLabel(c.Metric), num(c.Base, u), num(c.Head, u), pctStr(c.ShiftPct), ciStr(c), pStr(c.PValue), verdict}
+}
+
+// failedOf is "failed/full samples" of a variant (init-only samples count for init alone).
+func failedOf(samples []results.Sample) string {
+	failed, n := 0, 0
+	for _, s := range samples {
+		if s.InitOnly {
+			continue
+		}
+		n++
+		if s.Error != nil {
+			failed++
+		}
+	}
+	return fmt.Sprintf("%d/%d", failed, n)
+}
+
 // metricLabel names a comparison's row.
 func metricLabel(metric results.Metric) string {
 	switch metric {
+	case failedMetric:
+		return "failed samples"
 	case results.MetricInit:
 		return "init p50"
 	case results.MetricInit + "_p90":
@@ -91,6 +126,9 @@ func Headline(r *results.Results) string {
 		if head := r.Variant(results.RoleHead); head != nil && head.Summary.InitMs == nil {
 			return "Cold start not measured: every head sample failed"
 		}
+		if head := r.Variant(results.RoleHead); head != nil && head.Summary.ColdMs == nil {
+			return "Cold start not measured: every head invocation failed"
+		}
 		if r.Variant(results.RoleHead) == nil {
 			return "Cold starts of the reference runtimes"
 		}
@@ -98,6 +136,10 @@ func Headline(r *results.Results) string {
 			return "Cold start not compared: the base failed to build"
 		}
 		return "Cold start measured; no base to compare with"
+	}
+	if fc := r.Comparison(failedMetric); fc != nil && fc.Verdict == results.Regression && r.Verdict == results.Regression {
+		// Failures decide before timings: a broken cold start is worse than a slow one.
+		return fmt.Sprintf("Cold starts fail: %.1f%% of head's samples, %.1f%% of base's (p %s) — regression", fc.Head, fc.Base, pStr(fc.PValue))
 	}
 	c := decidingComparison(r)
 	if c == nil {
@@ -125,7 +167,7 @@ func decidingComparison(r *results.Results) *results.Comparison {
 	var best *results.Comparison
 	for i := range r.Comparisons {
 		c := &r.Comparisons[i]
-		if !c.Gate || c.Verdict != r.Verdict {
+		if !c.Gate || c.Verdict != r.Verdict || c.Metric == failedMetric {
 			continue
 		}
 		if best == nil || math.Abs(c.ShiftPct) > math.Abs(best.ShiftPct) {

@@ -103,9 +103,7 @@ func mdComparisonTable(r *results.Results) string {
 		fmt.Fprintf(&b, "| head vs base | base | head | delta | 95%% CI | p | verdict |\n|---|--:|--:|--:|--:|--:|:-:|\n")
 	}
 	for _, c := range r.Comparisons {
-		u := unitOf(c.Metric)
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", metricLabel(c.Metric), num(c.Base, u), num(c.Head, u),
-			pctStr(c.ShiftPct), ciStr(c), pStr(c.PValue), verdictMark(c.Verdict))
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(comparisonCells(c), " | "))
 	}
 	if bz, hz, ok := zipDelta(r); ok && len(r.Comparisons) > 0 {
 		fmt.Fprintf(&b, "| arm64 zip | %s | %s | %s | | | |\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
@@ -131,9 +129,7 @@ func mdReferenceTable(r *results.Results) string {
 		}
 		failed := "–"
 		if s.InitMs != nil || s.ColdMs != nil {
-			n := len(r.SamplesOf(v.Name))
-			_, f := results.Values(r.SamplesOf(v.Name), results.MetricCold)
-			failed = fmt.Sprintf("%d/%d", f, n)
+			failed = failedOf(r.SamplesOf(v.Name))
 		} else if v.BuildError != "" {
 			failed = "build failed"
 		}

@@ -32,8 +32,7 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 	if len(r.Comparisons) > 0 {
 		fmt.Fprintln(tw, "head vs base\tbase\thead\tdelta\t95% CI\tp\tverdict")
 		for _, c := range r.Comparisons {
-			u := unitOf(c.Metric)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", metricLabel(c.Metric), num(c.Base, u), num(c.Head, u), pctStr(c.ShiftPct), ciStr(c), pStr(c.PValue), verdictMark(c.Verdict))
+			fmt.Fprintln(tw, strings.Join(comparisonCells(c), "\t"))
 		}
 		if bz, hz, ok := zipDelta(r); ok {
 			fmt.Fprintf(tw, "arm64 zip\t%s\t%s\t%s\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
@@ -48,9 +47,7 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 		if v.Deploy != nil {
 			zip = v.Deploy.ZipBytes
 		}
-		samples := r.SamplesOf(v.Name)
-		_, f := results.Values(samples, results.MetricCold)
-		failed := fmt.Sprintf("%d/%d", f, len(samples))
+		failed := failedOf(r.SamplesOf(v.Name))
 		if v.BuildError != "" {
 			failed = "build failed"
 		}

@@ -91,12 +91,18 @@ type GitHubContext struct {
 // RunConfig records the settings that shaped the numbers, and the facts about how the run went
 // that the analysis needs to say what they mean (so `coldbench report` can say it again).
 type RunConfig struct {
-	Samples         int     `json:"samples"`
-	MemoryMB        int     `json:"memory_mb"`
-	ThresholdPct    float64 `json:"threshold_pct"`
-	Alpha           float64 `json:"alpha"`
-	WarmInvokes     int     `json:"warm_invokes"`
-	TimeoutMs       float64 `json:"timeout_ms"`
+	Samples      int     `json:"samples"`
+	MemoryMB     int     `json:"memory_mb"`
+	ThresholdPct float64 `json:"threshold_pct"`
+	Alpha        float64 `json:"alpha"`
+	WarmInvokes  int     `json:"warm_invokes"`
+	TimeoutMs    float64 `json:"timeout_ms"`
+	// InitTimeoutMs is the init phase's cap (Lambda's 10 s): failed samples rank at it.
+	InitTimeoutMs float64 `json:"init_timeout_ms,omitempty"`
+	// InitSamples is how many init-only cold starts each variant got per round beside the full
+	// one; MaxTimeMs the sampling time budget of a run sampled until decided.
+	InitSamples     int     `json:"init_samples,omitempty"`
+	MaxTimeMs       float64 `json:"max_time_ms,omitempty"`
 	OutboundDelayMs float64 `json:"outbound_delay_ms"`
 	Seed            uint64  `json:"seed"`
 	// Adaptive runs analyse after every Block samples a side, up to Looks looks, each at

@@ -31,9 +31,13 @@ func (e *SampleError) Error() string { return e.Type + " (" + string(e.Phase) + 
 // Sample is one cold start. Times are milliseconds. A failed sample keeps whatever it measured
 // before it failed: an invoke failure still has a valid init.
 type Sample struct {
-	Variant     string       `json:"variant"`
-	Index       int          `json:"index"` // n-th sample of its variant
-	Seq         int          `json:"seq"`   // position in the run's order
+	Variant string `json:"variant"`
+	Index   int    `json:"index"` // the round it was taken in
+	Seq     int    `json:"seq"`   // position in the run's order
+	// InitOnly samples were stopped at the first /next: they have an init and nothing else.
+	InitOnly bool `json:"init_only,omitempty"`
+	// WallMs is what the sample cost the run, preparation and teardown included.
+	WallMs      float64      `json:"wall_ms,omitempty"`
 	InitMs      float64      `json:"init_ms"`
 	DurationMs  float64      `json:"duration_ms"`
 	ColdMs      float64      `json:"cold_ms"`
@@ -59,6 +63,9 @@ func (s Sample) OK() bool { return s.Error == nil }
 // except for what they measured before failing (an invoke failure's init; an OOM's memory,
 // which is the limit it hit). Warm invokes are several values: see WarmMs.
 func (s Sample) Value(m Metric) (float64, bool) {
+	if s.InitOnly && m != MetricInit {
+		return 0, false
+	}
 	switch m {
 	case MetricInit:
 		return s.InitMs, s.InitOK()
@@ -76,6 +83,9 @@ func (s Sample) Value(m Metric) (float64, bool) {
 // that have none.
 func Values(samples []Sample, m Metric) (vals []float64, failed int) {
 	for _, s := range samples {
+		if s.InitOnly && m != MetricInit {
+			continue // measured nothing past init, by design: not a failure
+		}
 		if m == MetricWarm {
 			vals = append(vals, s.WarmMs...)
 			continue

@@ -33,11 +33,19 @@ type Comparison struct {
 	// CILowPct and CIHighPct bound the shift with 95% confidence.
 	CILowPct  float64 `json:"ci_low_pct"`
 	CIHighPct float64 `json:"ci_high_pct"`
-	PValue    float64 `json:"p_value"`
-	Verdict   Verdict `json:"verdict"`
-	Method    string  `json:"method"`
-	NHead     int     `json:"n_head"`
-	NBase     int     `json:"n_base"`
+	// LowerBoundPct and UpperBoundPct are the one-sided bounds at the rule's alpha that decided:
+	// a regression is a shift surely above the threshold (LowerBoundPct > threshold), an
+	// improvement one surely below minus the threshold.
+	LowerBoundPct float64 `json:"lower_bound_pct"`
+	UpperBoundPct float64 `json:"upper_bound_pct"`
+	PValue        float64 `json:"p_value"`
+	Verdict       Verdict `json:"verdict"`
+	Method        string  `json:"method"`
+	NHead         int     `json:"n_head"`
+	NBase         int     `json:"n_base"`
+	// Paired is set when head and base were compared round by round (the same run's interleaved
+	// rounds), so drift common to a round cancels.
+	Paired bool `json:"paired,omitempty"`
 	// Gate is set on the comparisons that decide the overall verdict; the others inform.
 	Gate     bool      `json:"gate,omitempty"`
 	Warnings []Warning `json:"warnings,omitempty"`

@@ -221,6 +221,9 @@ func (r *Runner) Sample(ctx context.Context, v sampling.Variant) (s results.Samp
 	if e := cs.awaitInit(ctx); e != nil {
 		return cs.failWith(e)
 	}
+	if v.InitOnly {
+		return cs.s // init is what was wanted; stop kills the runtime mid-invoke
+	}
 	if e := cs.awaitFirstInvoke(ctx); e != nil {
 		return cs.failWith(e)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -22,6 +23,12 @@ type Variant struct {
 	Env map[string]string
 	// Handler is the value of _HANDLER; "bootstrap" when empty.
 	Handler string
+	// InitSamples is how many init-only cold starts the scheduler adds to each round beside the
+	// full one: start, time the first /next, kill. Init needs many samples; the invoke (the
+	// handler's work) is what makes a sample expensive.
+	InitSamples int
+	// InitOnly is set by the scheduler on the copy it hands a sampler for an init-only sample.
+	InitOnly bool
 }
 
 // Sampler takes one cold sample of a variant. A failure of the handler, or of the sample's
@@ -64,15 +71,28 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 		}
 		seen[v.Name] = true
 	}
-	total := n * len(variants)
+	// A round's tasks: one full sample of every variant and its init-only ones, in a fresh
+	// random order each round.
+	var tasks []Variant
+	for _, v := range variants {
+		tasks = append(tasks, v)
+		for k := 0; k < v.InitSamples; k++ {
+			io := v
+			io.InitOnly = true
+			tasks = append(tasks, io)
+		}
+	}
+	total := n * len(tasks)
 	out := make([]results.Sample, 0, total)
 	for round := 0; round < n; round++ {
-		for _, i := range sc.rng.Perm(len(variants)) {
+		for _, i := range sc.rng.Perm(len(tasks)) {
 			if err := ctx.Err(); err != nil {
 				return out, err
 			}
-			s := sc.sampler.Sample(ctx, variants[i])
-			s.Variant, s.Index, s.Seq = variants[i].Name, sc.rounds, sc.seqs
+			started := time.Now()
+			s := sc.sampler.Sample(ctx, tasks[i])
+			s.WallMs = float64(time.Since(started).Microseconds()) / 1000
+			s.Variant, s.InitOnly, s.Index, s.Seq = tasks[i].Name, tasks[i].InitOnly, sc.rounds, sc.seqs
 			sc.seqs++
 			out = append(out, s)
 			if sc.Progress != nil {

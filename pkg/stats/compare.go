@@ -61,31 +61,38 @@ func Compare(metric results.Metric, head, base []float64, rule Rule) (results.Co
 	}
 	sort.Float64s(diffs)
 	c.ShiftPct = pct(Quantile(diffs, 0.5))
-	k := hlCIIndex(len(head), len(base), 0.95, tieSum(head, base))
-	if k < 0 {
-		c.CILowPct, c.CIHighPct = pct(diffs[0]), pct(diffs[len(diffs)-1])
-	} else {
-		c.CILowPct, c.CIHighPct = pct(diffs[k]), pct(diffs[len(diffs)-1-k])
+	interval := func(level float64) (lo, hi float64) {
+		k := hlCIIndex(len(head), len(base), level, tieSum(head, base))
+		if tieSum(head, base) == 0 && len(head) <= 30 && len(base) <= 30 {
+			k = exactHLCIIndex(len(head), len(base), level)
+		}
+		if k < 0 {
+			return pct(diffs[0]), pct(diffs[len(diffs)-1])
+		}
+		return pct(diffs[k]), pct(diffs[len(diffs)-1-k])
 	}
+	c.CILowPct, c.CIHighPct = interval(0.95)
+	c.LowerBoundPct, c.UpperBoundPct = interval(1 - 2*rule.Alpha)
 	c.Warnings = append(c.Warnings, sampleWarnings(len(head), len(base), rule)...)
 	c.Verdict = rule.decide(c)
 	if c.Verdict == Inconclusive {
-		c.Warnings = append(c.Warnings, results.Warning{Code: WarnWideCI, Message: fmt.Sprintf("%s: shift %+.1f%% (95%% interval %+.1f%%…%+.1f%%) is not significant at %g%%: inconclusive, run more samples", metric, c.ShiftPct, c.CILowPct, c.CIHighPct, rule.Alpha*100)})
+		c.Warnings = append(c.Warnings, results.Warning{Code: WarnWideCI, Message: fmt.Sprintf("%s: shift %+.1f%% (95%% interval %+.1f%%…%+.1f%%) is not significant at %.2g%%: inconclusive, run more samples", metric, c.ShiftPct, c.CILowPct, c.CIHighPct, rule.Alpha*100)})
 	}
 	return c, nil
 }
 
-// decide applies the rule: a regression or improvement needs both significance and an estimated
-// shift of at least the threshold, so a tiny but "significant" shift never fails a pull request.
-// Without one, the result is inconclusive when the samples point at a change of threshold size
-// they cannot confirm, or are too noisy to rule out a change of twice the threshold; otherwise
-// it is "no change".
+// decide applies the rule: a regression is a shift significant at alpha whose one-sided bound at
+// alpha lies above the threshold (a minimum-effect test: a shift at or below the threshold is
+// flagged at most alpha of the time, however often a run looks), an improvement likewise below
+// minus the threshold. Otherwise the result is inconclusive when the samples point at a change of
+// threshold size they cannot confirm, or are too noisy to rule out a change of twice the threshold;
+// else "no change".
 func (r Rule) decide(c results.Comparison) results.Verdict {
 	t := r.Threshold * 100
 	switch {
-	case c.PValue < r.Alpha && c.ShiftPct >= t:
+	case c.PValue < r.Alpha && c.LowerBoundPct > t:
 		return Regression
-	case c.PValue < r.Alpha && c.ShiftPct <= -t:
+	case c.PValue < r.Alpha && c.UpperBoundPct < -t:
 		return Improvement
 	case math.Abs(c.ShiftPct) >= t || c.CILowPct <= -2*t || c.CIHighPct >= 2*t:
 		return Inconclusive
@@ -205,6 +212,17 @@ func uCDF(n1, n2 int) []float64 {
 	return cdf
 }
 
+// exactHLCIIndex is hlCIIndex from the exact null distribution of U (small samples, no ties):
+// the largest k with P(U <= k) <= (1-level)/2; -1 when there is none.
+func exactHLCIIndex(n1, n2 int, level float64) int {
+	cdf := uCDF(n1, n2)
+	k := -1
+	for c := 0; c < len(cdf) && cdf[c] <= (1-level)/2; c++ {
+		k = c
+	}
+	return k
+}
+
 // hlCIIndex is the 0-based index k such that [d(k), d(N-1-k)] of the sorted pairwise differences
 // is a level-confidence interval for the shift (Hollander and Wolfe, normal approximation with
 // tie correction); -1 when the samples are too small for any interval.
@@ -252,13 +270,17 @@ func CompareQuantile(metric results.Metric, q float64, head, base []float64, rul
 		sort.Float64s(rh)
 		sort.Float64s(rb)
 		ratios[i] = math.Log(Quantile(rh, q) / Quantile(rb, q))
-		if ratios[i] > 0 {
-			above++
+		switch {
+		case ratios[i] > 0:
+			above += 2
+		case ratios[i] == 0:
+			above++ // a tie counts half on each side
 		}
 	}
 	sort.Float64s(ratios)
 	c.CILowPct, c.CIHighPct = pct(Quantile(ratios, 0.025)), pct(Quantile(ratios, 0.975))
-	frac := float64(above) / float64(resamples)
+	c.LowerBoundPct, c.UpperBoundPct = pct(Quantile(ratios, rule.Alpha)), pct(Quantile(ratios, 1-rule.Alpha))
+	frac := float64(above) / 2 / float64(resamples)
 	c.PValue = math.Min(1, 2*math.Min(frac, 1-frac)+1/float64(resamples))
 	c.Warnings = sampleWarnings(len(head), len(base), rule)
 	if n := math.Min(float64(len(head)), float64(len(base))); n*(1-q) < 5-1e-9 {

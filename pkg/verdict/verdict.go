@@ -7,15 +7,20 @@ package verdict
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/stats"
 )
 
-// GateMetrics decide the overall verdict: init (Lambda's Init Duration) and cold latency (what
-// the first caller waits for). Their rank tests share the rule's alpha (Bonferroni).
-var GateMetrics = []results.Metric{results.MetricInit, results.MetricCold}
+// MetricFailures is the comparison of how often head and base failed.
+const MetricFailures results.Metric = "failed_samples"
+
+// GateMetrics decide the overall verdict: init (Lambda's Init Duration), cold latency (what the
+// first caller waits for) and how often a cold start failed. Their tests share the rule's alpha
+// (Bonferroni).
+var GateMetrics = []results.Metric{results.MetricInit, results.MetricCold, MetricFailures}
 
 // Gates reports whether metric takes part in the overall verdict.
 func Gates(m results.Metric) bool { return slices.Contains(GateMetrics, m) }
@@ -28,17 +33,48 @@ const (
 	WarnNoBaseline      = "no-baseline"
 	WarnStoredBaseline  = "stored-baseline"
 	WarnAdaptive        = "adaptive"
+	WarnNewFailure      = "new-failure"
 )
 
-// Rule is the decision rule a results value was recorded with (threshold and alpha), with the
-// per-look level of an adaptive run. (Adaptive files written before Block was recorded stored
-// the per-look level as Alpha itself.)
+// Rule is the decision rule a results value was recorded with (threshold and alpha), at the level
+// of its last look when it was sampled until decided. (Adaptive files written before Block was
+// recorded stored the per-look level as Alpha itself.)
 func Rule(r *results.Results) stats.Rule {
 	rule := stats.Rule{Threshold: r.Config.ThresholdPct / 100, Alpha: r.Config.Alpha}
-	if r.Config.Adaptive && r.Config.Looks > 1 && r.Config.Block > 0 {
-		rule.Alpha /= float64(r.Config.Looks)
+	if r.Config.Adaptive && r.Config.Block > 0 && r.Config.Looks > 0 {
+		rule.Alpha = LookAlpha(r.Config.Alpha, r.Config.Looks)
 	}
 	return rule
+}
+
+// LookAlpha is the level of look k (1, 2, ...) of a run sampled until decided: alpha spent as
+// 6/(pi^2 k^2) of it, which sums to alpha over any number of looks, so the false-alarm rate holds
+// however long the time budget lets the run go and wherever it stops.
+func LookAlpha(alpha float64, k int) float64 {
+	return alpha * 6 / (math.Pi * math.Pi * float64(k*k))
+}
+
+// Settled reports whether a look's analysis decides the run: a regression or an improvement, or
+// no change with every gate comparison's 95% interval inside the threshold (equivalence).
+func Settled(r *results.Results) bool {
+	switch r.Verdict {
+	case results.Regression, results.Improvement:
+		return true
+	case results.NoChange:
+		t := r.Config.ThresholdPct
+		// Failures head has and base has not keep the run going: they are either noise that more
+		// samples dilute, or a failure regression that more samples confirm.
+		if f := r.Comparison(MetricFailures); f != nil && f.Head > f.Base {
+			return false
+		}
+		for _, c := range r.Comparisons {
+			if c.Gate && c.Metric != MetricFailures && (c.CILowPct <= -t || c.CIHighPct >= t) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // Analyze fills in every variant's summaries, the head-vs-base comparisons, the overall verdict,
@@ -47,7 +83,7 @@ func Analyze(r *results.Results) {
 	r.Warnings = nil
 	summarize(r)
 	r.Comparisons = nil
-	r.Verdict = compare(r, Rule(r))
+	r.Verdict = compare(r, Rule(r), true)
 	r.Warnings = append(r.Warnings, runWarnings(r)...)
 	r.Warnings = dedupe(r.Warnings)
 	r.Budgets = CheckBudgets(r)
@@ -71,8 +107,17 @@ func summarize(r *results.Results) {
 	}
 }
 
-// compare adds the head-vs-base comparisons to r and returns the overall verdict.
-func compare(r *results.Results, rule stats.Rule) results.Verdict {
+// Decide is the gate alone: the head-vs-base comparisons that decide the verdict (no summaries,
+// no informational rows), for the looks of a run sampled until decided and for calibration. Its
+// verdict is Analyze's.
+func Decide(r *results.Results) {
+	r.Warnings, r.Comparisons = nil, nil
+	r.Verdict = compare(r, Rule(r), false)
+}
+
+// compare adds the head-vs-base comparisons to r (with all the informational ones) and returns
+// the overall verdict.
+func compare(r *results.Results, rule stats.Rule, all bool) results.Verdict {
 	head, base := r.Variant(results.RoleHead), r.Variant(results.RoleBase)
 	switch {
 	case head == nil:
@@ -91,23 +136,38 @@ func compare(r *results.Results, rule stats.Rule) results.Verdict {
 	gateRule := rule
 	gateRule.Alpha = rule.Alpha / float64(len(GateMetrics))
 	hs, bs := r.SamplesOf(head.Name), r.SamplesOf(base.Name)
+	// Samples of the same run are compared round by round; a stored baseline is another run.
+	paired := r.Config.BaselineRun == ""
 	for _, m := range []results.Metric{results.MetricInit, results.MetricDuration, results.MetricCold, results.MetricMemory} {
-		hv, _ := results.Values(hs, m)
-		bv, _ := results.Values(bs, m)
-		rl := rule
-		if Gates(m) {
-			rl = gateRule
+		if !all && !Gates(m) {
+			continue
 		}
-		c, err := stats.Compare(m, hv, bv, rl)
+		var c results.Comparison
+		var err error
+		var hv, bv []float64
+		switch {
+		case Gates(m) && paired:
+			hv, bv = pairs(r, hs, bs, m)
+			c, err = stats.ComparePaired(m, hv, bv, gateRule, 0.95)
+		case Gates(m):
+			hv, bv = censored(r, hs, m), censored(r, bs, m)
+			c, err = stats.Compare(m, hv, bv, gateRule)
+		default:
+			hv, _ = results.Values(hs, m)
+			bv, _ = results.Values(bs, m)
+			c, err = stats.Compare(m, hv, bv, rule)
+		}
 		c.Gate = Gates(m)
 		if err != nil {
 			r.Warnings = append(r.Warnings, results.Warning{Code: WarnNoComparison, Message: err.Error()})
 			continue
 		}
 		r.Comparisons = append(r.Comparisons, c)
-		if !Gates(m) {
+		if !all || !Gates(m) {
 			continue
 		}
+		hv, _ = results.Values(hs, m)
+		bv, _ = results.Values(bs, m)
 		for _, q := range []float64{0.9, 0.99} {
 			if q == 0.99 && (len(hv) < 100 || len(bv) < 100) {
 				continue // p99 of fewer than 100 samples is their maximum: not worth a verdict
@@ -117,6 +177,7 @@ func compare(r *results.Results, rule stats.Rule) results.Verdict {
 			}
 		}
 	}
+	r.Comparisons = append(r.Comparisons, compareFailures(r, hs, bs, gateRule))
 	verdict, seen := results.NoChange, false
 	for _, c := range r.Comparisons {
 		if c.Gate {
@@ -144,9 +205,19 @@ func runWarnings(r *results.Results) []results.Warning {
 			"base is the stored run %s: measured in another run, so drift of the machine between the two runs is not controlled", c.BaselineRun)})
 	}
 	if c.Adaptive {
+		full, initOnly := 0, 0
+		if head := r.Variant(results.RoleHead); head != nil {
+			for _, s := range r.SamplesOf(head.Name) {
+				if s.InitOnly {
+					initOnly++
+				} else {
+					full++
+				}
+			}
+		}
 		out = append(out, results.Warning{Code: WarnAdaptive, Message: fmt.Sprintf(
-			"adaptive sampling: %d samples a side, analysed after every %d, at alpha %.2g per look (%g over %d looks)",
-			c.Samples, c.Block, Rule(r).Alpha, c.Alpha, c.Looks)})
+			"sampled until decided: %d rounds (%d full and %d init-only cold starts a side), analysed every %d rounds; the last of %d looks tested at alpha %.2g (%g spent over the looks as 6/(pi^2 k^2))",
+			c.Samples, full, initOnly, c.Block, c.Looks, Rule(r).Alpha, c.Alpha)})
 	}
 	return out
 }

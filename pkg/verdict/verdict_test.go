@@ -56,7 +56,7 @@ func TestWarningsSurviveReanalysis(t *testing.T) {
 		want string
 	}{
 		{"no baseline", noBaseline, WarnNoBaseline, "no stored results of this handler in /store"},
-		{"adaptive", adaptive, WarnAdaptive, "at alpha 0.002 per look (0.01 over 5 looks)"},
+		{"adaptive", adaptive, WarnAdaptive, "the last of 5 looks tested at alpha 0.00024 (0.01 spent over the looks"},
 		{"stored baseline", stored, WarnStoredBaseline, "measured in another run"},
 	} {
 		for pass := 1; pass <= 2; pass++ {
@@ -70,8 +70,8 @@ func TestWarningsSurviveReanalysis(t *testing.T) {
 			}
 		}
 	}
-	if Rule(adaptive).Alpha != 0.01/5 {
-		t.Errorf("Rule(adaptive).Alpha = %g, want 0.01/5", Rule(adaptive).Alpha)
+	if want := 0.01 * 6 / (math.Pi * math.Pi * 25); math.Abs(Rule(adaptive).Alpha-want) > 1e-15 {
+		t.Errorf("Rule(adaptive).Alpha = %g, want %g (look 5 of an alpha 0.01 run)", Rule(adaptive).Alpha, want)
 	}
 }
 

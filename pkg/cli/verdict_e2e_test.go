@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// runtimeLoop is a shell custom runtime's invocation loop (curl against the Runtime API).
+const runtimeLoop = `API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+while true; do
+  HEADERS="$(mktemp)"
+  curl -sS -LD "$HEADERS" "$API/invocation/next" >/dev/null
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  curl -sS -X POST "$API/invocation/$ID/response" -d '{"ok":true}' >/dev/null
+done
+`
+
+// twoCommits makes a repository whose master has baseInit as the handler's init code and whose
+// branch changes has headInit, checked out.
+func twoCommits(t *testing.T, baseInit, headInit string) string {
+	t.Helper()
+	testenv.Tool(t, "git")
+	testenv.Tool(t, "curl")
+	testenv.Tool(t, "bash")
+	dir := t.TempDir()
+	git := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	write := func(init string) {
+		_ = os.MkdirAll(filepath.Join(dir, "fn"), 0o755)
+		src := "#!/bin/bash\nset -euo pipefail\n" + init + "\n" + runtimeLoop
+		if err := os.WriteFile(filepath.Join(dir, "fn", "bootstrap"), []byte(src), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git("init", "-q", "-b", "master")
+	write(baseInit)
+	git("add", ".")
+	git("commit", "-qm", "base")
+	git("checkout", "-q", "-b", "changes")
+	write(headInit)
+	git("commit", "-qam", "head")
+	return dir
+}
+
+// runDefaults runs coldbench with its default sampling (until decided, init-only samples) on the
+// repository's handler against master and returns the exit code and results.
+func runDefaults(t *testing.T, dir string) (int, *results.Results, string) {
+	t.Helper()
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "master", "--references", "none", "--json", "r.json"}, env)
+	res, err := results.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatalf("exit %d, no results: %v\n%s\n%s", code, err, out, errb)
+	}
+	return code, res, out.String() + errb.String()
+}
+
+// A head whose runtime crashes before its first /next half the time is a regression, whatever
+// its timings say, and the report leads with the failures.
+func TestVerdictHeadCrashingHalfTheTime(t *testing.T) {
+	dir := twoCommits(t, "", `if (( RANDOM % 2 )); then echo "panic: no config" >&2; exit 2; fi`)
+	code, res, log := runDefaults(t, dir)
+	if code != ExitRegression || res.Verdict != results.Regression {
+		t.Fatalf("exit %d, verdict %s; want a regression\n%s", code, res.Verdict, log)
+	}
+	c := res.Comparison("failed_samples")
+	if c == nil || c.Verdict != results.Regression || c.Head < 25 || c.Base != 0 {
+		t.Errorf("failures comparison = %+v, want head failing about half the time against none, a regression", c)
+	}
+	if !strings.Contains(log, "Cold starts fail:") || !strings.Contains(log, "which base never showed") {
+		t.Errorf("the report does not lead with the failures:\n%s", log)
+	}
+}
+
+// A CPU-bound init made 10% slower is caught at the defaults, by a paired comparison with
+// init-only samples, within the time budget.
+func TestVerdictTenPercentCPUBoundInit(t *testing.T) {
+	spin := func(n int) string {
+		return "for ((i = 0; i < " + itoa(int64(n)) + "; i++)); do :; done"
+	}
+	dir := twoCommits(t, spin(40000), spin(44000))
+	code, res, log := runDefaults(t, dir)
+	c := res.Comparison(results.MetricInit)
+	if code != ExitRegression || res.Verdict != results.Regression || c == nil || !c.Paired || c.ShiftPct < 4 {
+		t.Fatalf("exit %d, verdict %s, init comparison %+v; want a paired init regression of about 10%%\n%s", code, res.Verdict, c, log)
+	}
+	if res.Config.InitSamples != 4 || !res.Config.Adaptive {
+		t.Errorf("config %+v: want the defaults (sampled until decided, 4 init-only samples a round)", res.Config)
+	}
+}

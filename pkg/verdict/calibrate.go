@@ -1,0 +1,264 @@
+package verdict
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/stats"
+)
+
+// Calibration runs the pipeline's own rule (paired rounds, init-only samples, looks every Block
+// rounds at the spent alpha, stopping when settled or when the time budget is spent) on real
+// recorded cold starts, kept in time order: trials are drawn as blocks of consecutive rounds
+// (a circular block bootstrap), so the machine's drift from one minute to the next is in them, and
+// known changes are injected into the head's rounds.
+
+// Round is one round of a recorded variant: its full cold start and its init-only ones.
+type Round struct {
+	Full results.Sample
+	Init []results.Sample
+}
+
+// Rounds splits a recording into each variant's rounds, in time order. Variants with failed or
+// partial rounds keep them: failures are part of what the rule must live with.
+func Rounds(r *results.Results) map[string][]Round {
+	out := map[string][]Round{}
+	for _, v := range r.Variants {
+		byIndex := map[int]*Round{}
+		var order []int
+		for _, s := range r.SamplesOf(v.Name) {
+			rd, ok := byIndex[s.Index]
+			if !ok {
+				rd = &Round{}
+				byIndex[s.Index] = rd
+				order = append(order, s.Index)
+			}
+			if s.InitOnly {
+				rd.Init = append(rd.Init, s)
+			} else {
+				rd.Full = s
+			}
+		}
+		sort.Ints(order)
+		for _, i := range order {
+			out[v.Name] = append(out[v.Name], *byIndex[i])
+		}
+	}
+	return out
+}
+
+// Scenario is a change injected into the head's samples (nil Apply: A/A). medianInit is the pool's.
+type Scenario struct {
+	Name  string
+	Apply func(rng *rand.Rand, s *results.Sample, medianInit float64)
+}
+
+// initTimes multiplies init (and so cold latency) by f.
+func initTimes(f float64) func(*rand.Rand, *results.Sample, float64) {
+	return func(_ *rand.Rand, s *results.Sample, _ float64) {
+		if s.InitMs > 0 {
+			s.ColdMs += s.InitMs * (f - 1) * boolf(s.ColdMs > 0)
+			s.InitMs *= f
+		}
+	}
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Scenarios are the changes that happen to real handlers.
+var Scenarios = []Scenario{
+	{Name: "A/A (no change)"},
+	{Name: "init +4% (below the threshold)", Apply: initTimes(1.04)},
+	{Name: "init +10%", Apply: initTimes(1.10)},
+	{Name: "init +20%", Apply: initTimes(1.20)},
+	{Name: "init +10% of its median, added", Apply: func(_ *rand.Rand, s *results.Sample, med float64) {
+		if s.InitMs > 0 {
+			s.InitMs += med / 10
+			if s.ColdMs > 0 {
+				s.ColdMs += med / 10
+			}
+		}
+	}},
+	{Name: "invoke +10%", Apply: func(_ *rand.Rand, s *results.Sample, _ float64) {
+		if s.DurationMs > 0 {
+			s.ColdMs += s.DurationMs * 0.1
+			s.DurationMs *= 1.1
+		}
+	}},
+	{Name: "tail: 20% of starts +50% init", Apply: func(rng *rand.Rand, s *results.Sample, med float64) {
+		if rng.Float64() < 0.2 {
+			initTimes(1.5)(rng, s, med)
+		}
+	}},
+	{Name: "10% of cold starts crash", Apply: func(rng *rand.Rand, s *results.Sample, _ float64) {
+		if rng.Float64() < 0.1 {
+			s.InitMs, s.DurationMs, s.ColdMs, s.Response = 0, 0, 0, ""
+			s.Error = &results.SampleError{Type: "Runtime.ExitError", Phase: results.PhaseInit, Reason: "injected crash"}
+		}
+	}},
+}
+
+// CalibrationConfig is the rule and budget to simulate.
+type CalibrationConfig struct {
+	ThresholdPct, Alpha float64
+	MaxTime             time.Duration // sampling budget (of recorded wall time)
+	Block               int           // rounds between looks
+	MaxRounds           int
+	Trials              int
+	BlockLen            int // rounds per bootstrap block
+	Seed                uint64
+}
+
+// CalibrationCell is how the rule decided one scenario on one pool.
+type CalibrationCell struct {
+	Pool, Scenario, Design string
+	Trials                 int
+	Regression             float64 // share of trials judged a regression (false alarms in A/A)
+	Improvement            float64
+	Inconclusive           float64
+	NoChange               float64
+	MeanWallS              float64 // recorded sampling time the trials took
+	MeanRounds             float64
+}
+
+// Designs of a calibration trial.
+const (
+	DesignInterleaved = "interleaved (same run, paired rounds)"
+	DesignBetweenRuns = "between runs (stored baseline, unpaired)"
+)
+
+// Calibrate simulates the rule on every pool for every scenario, interleaved, and the A/A and
+// +10% init scenarios between runs (base from the recording's first half, head from its second).
+func Calibrate(pools map[string][]Round, scenarios []Scenario, cfg CalibrationConfig) ([]CalibrationCell, error) {
+	var out []CalibrationCell
+	names := make([]string, 0, len(pools))
+	for n, p := range pools {
+		if len(p) < 4*cfg.BlockLen {
+			return nil, fmt.Errorf("calibrate: pool %s has %d rounds, want at least %d", n, len(p), 4*cfg.BlockLen)
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for pi, name := range names {
+		pool := pools[name]
+		med := medianInit(pool)
+		for si, sc := range scenarios {
+			designs := []string{DesignInterleaved}
+			if si == 0 || sc.Name == "init +10%" {
+				designs = append(designs, DesignBetweenRuns)
+			}
+			for di, design := range designs {
+				rng := rand.New(rand.NewPCG(cfg.Seed, uint64(pi)<<32|uint64(si)<<8|uint64(di)))
+				cell := CalibrationCell{Pool: name, Scenario: sc.Name, Design: design, Trials: cfg.Trials}
+				for t := 0; t < cfg.Trials; t++ {
+					var head, base []Round
+					if design == DesignInterleaved {
+						seq := drawRounds(rng, pool, 2*cfg.MaxRounds, cfg.BlockLen)
+						for i := 0; i+1 < len(seq); i += 2 {
+							head, base = append(head, seq[i]), append(base, seq[i+1])
+						}
+					} else {
+						half := len(pool) / 2
+						base = drawRounds(rng, pool[:half], cfg.MaxRounds, cfg.BlockLen)
+						head = drawRounds(rng, pool[half:], cfg.MaxRounds, cfg.BlockLen)
+					}
+					v, wall, rounds := simulate(rng, head, base, sc, med, design == DesignInterleaved, cfg)
+					switch v {
+					case results.Regression:
+						cell.Regression++
+					case results.Improvement:
+						cell.Improvement++
+					case results.Inconclusive:
+						cell.Inconclusive++
+					default:
+						cell.NoChange++
+					}
+					cell.MeanWallS += wall.Seconds()
+					cell.MeanRounds += float64(rounds)
+				}
+				n := float64(cfg.Trials)
+				cell.Regression, cell.Improvement, cell.Inconclusive, cell.NoChange = cell.Regression/n, cell.Improvement/n, cell.Inconclusive/n, cell.NoChange/n
+				cell.MeanWallS, cell.MeanRounds = cell.MeanWallS/n, cell.MeanRounds/n
+				out = append(out, cell)
+			}
+		}
+	}
+	return out, nil
+}
+
+// drawRounds concatenates blocks of blockLen consecutive rounds from random places in pool
+// (wrapping around) until it has n rounds.
+func drawRounds(rng *rand.Rand, pool []Round, n, blockLen int) []Round {
+	out := make([]Round, 0, n)
+	for len(out) < n {
+		start := rng.IntN(len(pool))
+		for k := 0; k < blockLen && len(out) < n; k++ {
+			out = append(out, pool[(start+k)%len(pool)])
+		}
+	}
+	return out
+}
+
+func medianInit(pool []Round) float64 {
+	var xs []float64
+	for _, r := range pool {
+		if r.Full.InitOK() {
+			xs = append(xs, r.Full.InitMs)
+		}
+	}
+	slices.Sort(xs)
+	return stats.Quantile(xs, 0.5)
+}
+
+// simulate runs the pipeline's sampling loop on prepared rounds: a look every Block rounds, stop
+// when settled, when the recorded sampling time passes the budget, or at MaxRounds.
+func simulate(rng *rand.Rand, head, base []Round, sc Scenario, med float64, paired bool, cfg CalibrationConfig) (results.Verdict, time.Duration, int) {
+	r := &results.Results{
+		Config: results.RunConfig{ThresholdPct: cfg.ThresholdPct, Alpha: cfg.Alpha, Adaptive: true, Block: cfg.Block,
+			InitTimeoutMs: 10_000, TimeoutMs: 30_000, Seed: cfg.Seed},
+		Variants: []results.Variant{{Name: "head", Role: results.RoleHead}, {Name: "base", Role: results.RoleBase}},
+	}
+	if !paired {
+		r.Config.BaselineRun = "recorded first half"
+	}
+	add := func(name string, i int, rd Round, change bool) float64 {
+		wall := 0.0
+		for _, s := range append([]results.Sample{rd.Full}, rd.Init...) {
+			s.Variant, s.Index = name, i
+			if s.Error != nil {
+				e := *s.Error
+				s.Error = &e
+			}
+			if change && sc.Apply != nil {
+				sc.Apply(rng, &s, med)
+			}
+			wall += s.WallMs
+			r.Samples = append(r.Samples, s)
+		}
+		return wall
+	}
+	var wallMs float64
+	taken := 0
+	for look := 1; taken < cfg.MaxRounds; look++ {
+		for k := 0; k < cfg.Block && taken < cfg.MaxRounds; k++ {
+			wallMs += add("head", taken, head[taken], true)
+			wallMs += add("base", taken, base[taken], false)
+			taken++
+		}
+		r.Config.Looks, r.Config.Samples = look, taken
+		Decide(r)
+		if Settled(r) || time.Duration(wallMs*float64(time.Millisecond)) >= cfg.MaxTime {
+			break
+		}
+	}
+	return r.Verdict, time.Duration(wallMs * float64(time.Millisecond)), taken
+}
