@@ -104,9 +104,11 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 	}
 	defer os.RemoveAll(stage)
 	if rt != RuntimeProvided { // packaging a ready-made bootstrap runs nothing of the handler's
-		if req, err = sandboxed(req, stage); err != nil {
+		var unlock func()
+		if req, unlock, err = sandboxed(req, stage); err != nil {
 			return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}
 		}
+		defer unlock()
 		if req.Sandbox.Separate {
 			if err := mkSandboxDirs(req); err != nil {
 				return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}

@@ -1,12 +1,15 @@
 package build
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
@@ -27,33 +30,70 @@ const DefaultSandboxCache = "/var/cache/coldbench/sandbox"
 
 // sandboxed prepares req for a build as the sandbox user: the source copied into stage/src and
 // the stage given to that user, caches of that user's, toolchains that user can run.
-func sandboxed(req Request, stage string) (Request, error) {
+func sandboxed(req Request, stage string) (Request, func(), error) {
 	id := req.Sandbox
 	if !id.Separate {
-		return req, nil
+		return req, func() {}, nil
 	}
-	src := filepath.Join(stage, "src")
-	if err := copyTree(req.Dir, src); err != nil {
-		return req, fmt.Errorf("copy the source for the sandboxed build: %w", err)
-	}
-	if err := id.OwnTree(stage); err != nil {
-		return req, fmt.Errorf("give the build directory to the sandbox user: %w", err)
-	}
-	req.Dir = src
 	if req.Tools.CacheDir == "" || !strings.HasPrefix(req.Tools.CacheDir, DefaultSandboxCache) && id.Reachable(req.Tools.CacheDir) != nil {
 		req.Tools.CacheDir = DefaultSandboxCache
 	}
+	// The copy lives at a stable path per handler and build (head-arm64, base-x86_64...) with the
+	// source's modification times, so cargo and go find their caches still valid for unchanged code.
+	key := req.CacheKey
+	if key == "" {
+		key = req.Dir
+	}
+	sum := sha256.Sum256([]byte(key))
+	src := filepath.Join(req.Tools.CacheDir, "src", hex.EncodeToString(sum[:8])+"-"+req.Name)
+	// Builds of the same handler in other coldbench processes wait for this one.
+	unlock, err := lockFile(src + ".lock")
+	if err != nil {
+		return req, nil, fmt.Errorf("lock the sandboxed build's source: %w", err)
+	}
+	fail := func(format string, err error) (Request, func(), error) {
+		unlock()
+		return req, nil, fmt.Errorf(format, err)
+	}
+	if err := os.RemoveAll(src); err != nil {
+		return fail("clear the sandboxed build's source: %w", err)
+	}
+	if err := copyTree(req.Dir, src); err != nil {
+		return fail("copy the source for the sandboxed build: %w", err)
+	}
+	for _, d := range []string{stage, src} {
+		if err := id.OwnTree(d); err != nil {
+			return fail("give the build directory to the sandbox user: %w", err)
+		}
+	}
+	req.Dir = src
 	if err := os.MkdirAll(req.Tools.CacheDir, 0o755); err != nil {
-		return req, fmt.Errorf("create the sandbox's cache: %w", err)
+		return fail("create the sandbox's cache: %w", err)
 	}
 	if err := id.Reachable(req.Tools.CacheDir); err != nil {
-		return req, fmt.Errorf("sandbox cache: %w", err)
+		return fail("sandbox cache: %w", err)
 	}
 	if err := id.Own(req.Tools.CacheDir); err != nil {
-		return req, fmt.Errorf("give the cache to the sandbox user: %w", err)
+		return fail("give the cache to the sandbox user: %w", err)
 	}
 	req.Tools = req.Tools.runnableBy(id)
-	return req, nil
+	return req, unlock, nil
+}
+
+// lockFile takes an exclusive lock on path (created if needed) until the returned func runs.
+func lockFile(path string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 // runnableBy keeps the toolchains the sandbox user can run.
@@ -146,7 +186,10 @@ func copyTree(src, dst string) error {
 			if err != nil {
 				return err
 			}
-			return copyRegular(p, target, info.Mode().Perm())
+			if err := copyRegular(p, target, info.Mode().Perm()); err != nil {
+				return err
+			}
+			return os.Chtimes(target, info.ModTime(), info.ModTime())
 		}
 		return nil // sockets, devices, fifos: not source
 	})

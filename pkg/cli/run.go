@@ -24,7 +24,7 @@ var runFlags = []struct{ name, usage string }{
 	{"base", "revision to compare with (default: merge-base with the default branch; none to skip)"},
 	{"samples", "auto (the default): with a base, sample until the verdict is settled within --max-time; or a fixed number of rounds (50 without a base)"},
 	{"max-time", "sampling time budget of --samples auto (default 60s)"},
-	{"init-samples", "init-only cold starts per variant and round, beside the full one (default 4)"},
+	{"init-samples", "init-only cold starts per variant and round, beside the full one (default auto: 4 with a base, else 0)"},
 	{"max-samples", "most rounds of --samples auto (default 500)"},
 	{"memory", "Lambda memory size in MB; sets the memory limit and CPU share (default 1769 = 1 vCPU)"},
 	{"threshold", "smallest shift that counts, in percent (default 5)"},

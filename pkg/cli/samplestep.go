@@ -31,14 +31,19 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 			return badInput(err)
 		}
 	}
+	base := res.Variant(results.RoleBase)
+	compared := res.Variant(results.RoleHead) != nil && base != nil && base.BuildError == ""
+	sequential := cfg.Adaptive && compared
+	initSamples := cfg.InitSamples
+	if initSamples == config.InitSamplesAuto {
+		initSamples = map[bool]int{true: 4, false: 0}[compared]
+	}
 	if cfg.Mode != config.ModeAWS { // on Lambda every cold start costs a configuration change
 		for i := range variants {
-			variants[i].InitSamples = cfg.InitSamples
+			variants[i].InitSamples = initSamples
 		}
-		res.Config.InitSamples = cfg.InitSamples
+		res.Config.InitSamples = initSamples
 	}
-	base := res.Variant(results.RoleBase)
-	sequential := cfg.Adaptive && res.Variant(results.RoleHead) != nil && base != nil && base.BuildError == ""
 	if cfg.Adaptive && !sequential {
 		p.log.printf("samples auto: nothing to compare, so a fixed %d rounds", cfg.Samples)
 	}

@@ -57,9 +57,11 @@ type Config struct {
 	// AdaptiveBlock rounds until the verdict is settled, MaxTime of sampling has passed, or
 	// MaxSamples rounds were taken. Samples is the fixed count otherwise (and for runs with
 	// nothing to compare, such as the references alone).
-	Adaptive    bool
-	MaxTime     time.Duration
-	InitSamples int // init-only cold starts per variant and round, beside the full one
+	Adaptive bool
+	MaxTime  time.Duration
+	// InitSamples is the number of init-only cold starts per variant and round beside the full
+	// one; InitSamplesAuto (the default) is 4 in a head-vs-base run and 0 otherwise.
+	InitSamples int
 	MaxSamples  int
 	MemoryMB    int
 	Threshold   float64 // percent
@@ -111,7 +113,7 @@ func Default() Config {
 		Adaptive:      true,
 		MaxSamples:    500,
 		MaxTime:       60 * time.Second,
-		InitSamples:   4,
+		InitSamples:   InitSamplesAuto,
 		MemoryMB:      DefaultMemoryMB,
 		Threshold:     5,
 		Alpha:         0.01,
@@ -122,6 +124,9 @@ func Default() Config {
 		EphemeralMB:   DefaultEphemeralMB,
 	}
 }
+
+// InitSamplesAuto asks for 4 init-only cold starts a round where head is compared with base.
+const InitSamplesAuto = -1
 
 // AdaptiveBlock is the number of rounds between two looks of a run sampled until decided.
 const AdaptiveBlock = 10
@@ -174,7 +179,7 @@ func (c *Config) Validate(names func(field string) string) error {
 	if c.Adaptive && (c.MaxTime < 5*time.Second || c.MaxTime > 2*time.Hour) {
 		p.add("%s %s: want 5s to 2h of sampling", names("max-time"), c.MaxTime)
 	}
-	if c.InitSamples < 0 || c.InitSamples > 50 {
+	if c.InitSamples != InitSamplesAuto && (c.InitSamples < 0 || c.InitSamples > 50) {
 		p.add("%s %d: want 0 to 50 init-only cold starts a round", names("init-samples"), c.InitSamples)
 	}
 	if c.Adaptive && (c.MaxSamples < AdaptiveBlock || c.MaxSamples > 10000) {
@@ -309,6 +314,10 @@ func (c *Config) Set(key, val string) error {
 	case "max-time":
 		c.MaxTime, err = parseDuration(val)
 	case "init-samples":
+		if val == "auto" {
+			c.InitSamples = InitSamplesAuto
+			return nil
+		}
 		c.InitSamples, err = strconv.Atoi(val)
 	case "max-samples":
 		c.MaxSamples, err = strconv.Atoi(val)
