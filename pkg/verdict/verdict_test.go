@@ -88,3 +88,75 @@ func TestGateComparisonsAreMarked(t *testing.T) {
 		}
 	}
 }
+
+// Failures are part of the verdict: how often, of what kind, and where they rank.
+func TestFailuresGate(t *testing.T) {
+	t.Parallel()
+	fail := func(r *results.Results, variant string, every int, typ string, phase results.Phase) {
+		k := 0
+		for i := range r.Samples {
+			s := &r.Samples[i]
+			if s.Variant != variant {
+				continue
+			}
+			if k%every == 0 {
+				s.Error = &results.SampleError{Type: typ, Phase: phase, Reason: "on purpose"}
+				if phase == results.PhaseInit {
+					s.InitMs = 0
+				}
+				s.DurationMs, s.ColdMs = 0, 0
+			}
+			k++
+		}
+	}
+	for _, tt := range []struct {
+		name     string
+		mutate   func(r *results.Results)
+		want     results.Verdict
+		failures results.Verdict
+		newType  bool
+	}{
+		{"every head invoke errors", func(r *results.Results) { fail(r, "head", 1, "HandlerError", results.PhaseInvoke) }, results.Regression, results.Regression, true},
+		{"head crashes in init a third of the time", func(r *results.Results) { fail(r, "head", 3, "Runtime.ExitError", results.PhaseInit) }, results.Regression, results.Regression, true},
+		{"coldbench's own setup errors are no evidence", func(r *results.Results) { fail(r, "head", 2, results.ErrTypeSetup, results.PhaseSetup) }, results.NoChange, results.NoChange, false},
+		{"both sides fail alike", func(r *results.Results) {
+			fail(r, "head", 10, "Sandbox.Timedout", results.PhaseInvoke)
+			fail(r, "base", 10, "Sandbox.Timedout", results.PhaseInvoke)
+		}, results.NoChange, results.NoChange, false},
+	} {
+		r := headBase(60, 40, 40)
+		tt.mutate(r)
+		Analyze(r)
+		c := r.Comparison(MetricFailures)
+		if r.Verdict != tt.want || c == nil || c.Verdict != tt.failures || !c.Gate {
+			t.Errorf("%s: verdict %s, failures %+v; want %s and failures %s (gating)", tt.name, r.Verdict, c, tt.want, tt.failures)
+			continue
+		}
+		found := false
+		for _, w := range r.Warnings {
+			found = found || w.Code == WarnNewFailure
+		}
+		if found != tt.newType {
+			t.Errorf("%s: a new-failure-type note is %v, want %v (warnings %v)", tt.name, found, tt.newType, r.Warnings)
+		}
+	}
+}
+
+// A failed sample ranks at the cap in the timing comparison: it is never a fast one.
+func TestFailedSamplesRankAsWorst(t *testing.T) {
+	t.Parallel()
+	r := headBase(60, 40, 40)
+	r.Config.InitTimeoutMs = 10_000
+	for i := range r.Samples {
+		s := &r.Samples[i]
+		if s.Variant == "head" && s.Index%2 == 0 {
+			s.Error = &results.SampleError{Type: "Sandbox.Timedout", Phase: results.PhaseInit, Reason: "init did not reach /next"}
+			s.InitMs, s.DurationMs, s.ColdMs = 0, 0, 0
+		}
+	}
+	Analyze(r)
+	c := r.Comparison(results.MetricInit)
+	if c == nil || c.ShiftPct < 100 || c.NHead != 60 {
+		t.Errorf("init comparison %+v: want every head sample counted, half of them at the 10 s cap, so a large shift", c)
+	}
+}
