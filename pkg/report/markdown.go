@@ -206,8 +206,8 @@ func mdEnvironment(r *results.Results) string {
 	if l.Sandbox != "" {
 		fmt.Fprintf(&b, "- sandbox: %s\n", l.Sandbox)
 	}
-	fmt.Fprintf(&b, "- run: %d samples a variant in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
-		r.Config.Samples, r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
+	fmt.Fprintf(&b, "- run: %s in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
+		samplesStr(r.Config), r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
 	for _, k := range slices.Sorted(maps.Keys(e.Toolchains)) {
 		fmt.Fprintf(&b, "- %s: %s\n", k, e.Toolchains[k])
 	}

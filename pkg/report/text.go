@@ -74,8 +74,8 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 		}
 	}
 	e := r.Environment
-	fmt.Fprintf(w, "\n%s, %d cores, %s; cgroup %s (memory %s, CPU %s); %d MB; %d samples a variant\n",
-		orDash(e.CPU), e.Cores, e.Arch, e.Limits.Cgroup, enforced(e.Limits.Memory), cpuStr(e.Limits), r.Config.MemoryMB, r.Config.Samples)
+	fmt.Fprintf(w, "\n%s, %d cores, %s; cgroup %s (memory %s, CPU %s); %d MB; %s\n",
+		orDash(e.CPU), e.Cores, e.Arch, e.Limits.Cgroup, enforced(e.Limits.Memory), cpuStr(e.Limits), r.Config.MemoryMB, samplesStr(r.Config))
 }
 
 func indent(s string) string {
