@@ -187,8 +187,14 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 		return ExitFailure, failure(err)
 	}
 	if pub != nil {
+		t := time.Now()
 		for _, w := range publishResults(ctx, pub, res, o.publish, checkID, checksAllowed) {
 			gha.Warningf("%s", w)
+		}
+		// The results file was written before posting; it gets the publish time too.
+		res.Phases["publish"] = float64(time.Since(t).Microseconds()) / 1000
+		if err := writeOutputs(res, actionFiles(o), env); err != nil {
+			gha.Warningf("could not rewrite the results with the publish time: %v", err)
 		}
 	}
 	report.WriteText(env.Stderr, res, report.TextOptions{})
@@ -197,6 +203,15 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 		code = ExitOK
 	}
 	return code, nil
+}
+
+// actionFiles is the configuration with the action's output files, in the workspace.
+func actionFiles(o actionOptions) config.Config {
+	outDir := filepath.Join(o.workspace, ".coldbench")
+	cfg := o.cfg
+	cfg.JSON, cfg.Markdown = filepath.Join(outDir, "results.json"), filepath.Join(outDir, "report.md")
+	cfg.HTML = filepath.Join(outDir, "report.html")
+	return cfg
 }
 
 // publisher is the GitHub client to post with, or nil where nothing may be posted (no token, a
@@ -222,14 +237,10 @@ func (o actionOptions) publisher(gha *githubactions.Action) *publish.Publisher {
 // or not anything may be posted. Files go to the workspace, named relative to it, so a later
 // step (upload-artifact) sees the same path on the runner that the container wrote.
 func (o actionOptions) writeFiles(gha *githubactions.Action, res *results.Results, env Env) error {
-	outDir := filepath.Join(o.workspace, ".coldbench")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(o.workspace, ".coldbench"), 0o755); err != nil {
 		return err
 	}
-	cfg := o.cfg
-	cfg.JSON, cfg.Markdown = filepath.Join(outDir, "results.json"), filepath.Join(outDir, "report.md")
-	cfg.HTML = filepath.Join(outDir, "report.html")
-	if err := writeOutputs(res, cfg, env); err != nil {
+	if err := writeOutputs(res, actionFiles(o), env); err != nil {
 		return err
 	}
 	gha.AddStepSummary(report.Markdown(res, report.MarkdownOptions{Title: title(o.handlerInput)}))

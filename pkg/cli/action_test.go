@@ -183,6 +183,11 @@ func TestActionEndToEnd(t *testing.T) {
 			}
 		}
 	}
+	for _, phase := range []string{`"phases_ms"`, `"build"`, `"sample"`, `"publish"`} {
+		if !strings.Contains(string(results), phase) {
+			t.Errorf("results.json lacks the phase time %s", phase)
+		}
+	}
 	if !strings.Contains(string(results), "AWS_LAMBDA_RUNTIME_API=") {
 		t.Error("results.json lacks the handler's environment dump: the leak check proves nothing")
 	}

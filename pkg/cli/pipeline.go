@@ -51,11 +51,17 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 	}
 	p.sandbox = id
 
+	res.Phases = map[string]float64{}
+	phase := func(name string, since time.Time) {
+		res.Phases[name] += float64(p.env.Now().Sub(since).Microseconds()) / 1000
+	}
+	t := p.env.Now()
 	plan, cleanup, err := p.plan(ctx, res)
 	defer cleanup()
 	if err != nil {
 		return nil, err
 	}
+	phase("plan", t)
 	workDir, err := os.MkdirTemp("", "coldbench-run-")
 	if err != nil {
 		return nil, failure(err)
@@ -66,23 +72,31 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 		return nil, failure(err)
 	}
 
+	t = p.env.Now()
 	variants, err := p.buildAll(ctx, plan, res, workDir)
 	if err != nil {
 		return nil, err
 	}
+	phase("build", t)
+	t = p.env.Now()
 	if err := p.sample(ctx, res, variants, workDir); err != nil {
 		return nil, err
 	}
+	phase("sample", t)
+	t = p.env.Now()
 	if err := p.attachBaseline(res); err != nil {
 		return nil, err
 	}
 	verdict.Analyze(res)
+	phase("analyze", t)
 	res.DurationMs = float64(p.env.Now().Sub(start).Milliseconds())
 	if p.cfg.Store != "" {
+		t = p.env.Now()
 		path, err := baseline.Store{Dir: p.cfg.Store}.Save(res, p.storeKey())
 		if err != nil {
 			return nil, failure(err)
 		}
+		phase("store", t)
 		p.log.printf("stored results in %s", path)
 	}
 	return res, nil

@@ -149,7 +149,8 @@ func runCmd(ctx context.Context, args []string, env Env) (int, error) {
 		return ExitFailure, err
 	}
 	report.WriteText(env.Stdout, res, report.TextOptions{Color: colorOK(env)})
-	fmt.Fprintf(env.Stderr, "coldbench: done in %.1fs (build, %d samples, report)\n", res.DurationMs/1000, len(res.Samples))
+	fmt.Fprintf(env.Stderr, "coldbench: done in %.1fs (build %.1fs, %d samples in %.1fs, report)\n",
+		res.DurationMs/1000, res.Phases["build"]/1000, len(res.Samples), res.Phases["sample"]/1000)
 	return exitCode(res), nil
 }
 

@@ -208,6 +208,15 @@ func mdEnvironment(r *results.Results) string {
 	}
 	fmt.Fprintf(&b, "- run: %s in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
 		samplesStr(r.Config), r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
+	if len(r.Phases) > 0 {
+		var parts []string
+		for _, k := range []string{"plan", "build", "sample", "analyze", "store", "publish"} {
+			if v, ok := r.Phases[k]; ok {
+				parts = append(parts, fmt.Sprintf("%s %.1f s", k, v/1000))
+			}
+		}
+		fmt.Fprintf(&b, "- time: %s (total %.1f s)\n", strings.Join(parts, ", "), r.DurationMs/1000)
+	}
 	for _, k := range slices.Sorted(maps.Keys(e.Toolchains)) {
 		fmt.Fprintf(&b, "- %s: %s\n", k, e.Toolchains[k])
 	}

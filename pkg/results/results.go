@@ -73,6 +73,9 @@ type Results struct {
 	// Budgets is the release gate: the head against fixed limits (RunConfig.Budgets).
 	Budgets    []BudgetCheck `json:"budgets,omitempty"`
 	DurationMs float64       `json:"duration_ms"`
+	// Phases is where the run's time went, in ms: plan, build, sample, analyze, store, publish
+	// (each variant's and arch's build time is in its artifact).
+	Phases map[string]float64 `json:"phases_ms,omitempty"`
 	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
 	// can post them later from a trusted workflow (the fork-safe pattern).
 	GitHub *GitHubContext `json:"github,omitempty"`
