@@ -334,3 +334,40 @@ func TestProvidedZipBombFailsTheBuild(t *testing.T) {
 		t.Errorf("Build(10 GB zip bomb) = %v, want Lambda's InvalidParameterValueException", err)
 	}
 }
+
+// A prebuilt artifact is found for the same source and toolchain only.
+func TestPrebuiltMatchesSourceAndToolchain(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	testenv.Write(t, src, "main.go", "package main\nfunc main() {}\n")
+	testenv.Write(t, src, "target/junk", "ignored: build output")
+	hash, err := SourceHash(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zipPath := filepath.Join(t.TempDir(), "a.zip")
+	testenv.Write(t, filepath.Dir(zipPath), "a.zip", "zip bytes")
+	p := Prebuilt{Dir: t.TempDir()}
+	art := &results.Artifact{Runtime: "go", Arch: "arm64", Path: zipPath, ZipBytes: 9, Method: "go build"}
+	if err := p.Store("go", "arm64", hash, "go version go1.26.8", art); err != nil {
+		t.Fatal(err)
+	}
+	got, ok := p.Lookup("go", "arm64", hash, "go version go1.26.8")
+	if !ok || got.ZipBytes != 9 || filepath.Dir(got.Path) != p.Dir || !strings.Contains(strings.Join(got.Notes, " "), "prebuilt") {
+		t.Fatalf("Lookup(same) = %+v, %v; want the stored artifact, noted as prebuilt", got, ok)
+	}
+	if _, ok := p.Lookup("go", "arm64", hash, "go version go1.27.0"); ok {
+		t.Error("Lookup(another toolchain) found the artifact")
+	}
+	if _, ok := p.Lookup("go", "x86_64", hash, "go version go1.26.8"); ok {
+		t.Error("Lookup(another arch) found the artifact")
+	}
+	testenv.Write(t, src, "target/more", "still ignored")
+	if h2, _ := SourceHash(src); h2 != hash {
+		t.Error("build output under target/ changed the source hash")
+	}
+	testenv.Write(t, src, "main.go", "package main\nfunc main() { println() }\n")
+	if h3, _ := SourceHash(src); h3 == hash {
+		t.Error("a source change left the hash unchanged")
+	}
+}

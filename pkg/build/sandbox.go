@@ -211,3 +211,27 @@ func copyRegular(src, dst string, perm fs.FileMode) error {
 	}
 	return out.Close()
 }
+
+// OwnCache gives the sandbox user whatever under its cache dir it does not own yet (a cache
+// restored by actions/cache belongs to the runner's user), once per run.
+func OwnCache(id sandbox.Identity, dir string) error {
+	if !id.Separate {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != id.UID || int(st.Gid) != id.GID) {
+			return os.Lchown(p, id.UID, id.GID)
+		}
+		return nil
+	})
+}

@@ -30,7 +30,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
 	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
 	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
-	{"max-time", "max-time"}, {"init-samples", "init-samples"},
+	{"max-time", "max-time"}, {"init-samples", "init-samples"}, {"cache-dir", "cache-dir"},
 }
 
 // Comment modes.
@@ -110,6 +110,7 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	o.handlerInput = cfg.Handler
 	cfg.Handler = resolve(o.workspace, cfg.Handler)
 	cfg.Store, cfg.Baseline = resolve(o.workspace, cfg.Store), resolve(o.workspace, cfg.Baseline)
+	cfg.CacheDir = resolve(o.workspace, cmp.Or(cfg.CacheDir, ".coldbench/cache"))
 	cfg.Quiet = false
 	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }); err != nil {
 		var ps config.Problems

@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/build"
@@ -28,6 +30,9 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 		res.Environment.Notes = append(res.Environment.Notes, fmt.Sprintf(
 			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",
 			timed, timed))
+	}
+	if err := build.OwnCache(p.sandbox, filepath.Join(p.cacheDir(), "sandbox")); err != nil {
+		return nil, failure(fmt.Errorf("cache dir: %w", err))
 	}
 	var variants []sampling.Variant
 	for _, pv := range plan {
@@ -64,31 +69,84 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 }
 
 // buildBoth builds the arm64 artifact that ships and, on another host, the host build that is
-// timed. On an arm64 host (and in mode aws, which times arm64 on Lambda) they are one and the same.
+// timed, concurrently. On an arm64 host (and in mode aws, which times arm64 on Lambda) they are
+// one and the same. A reference handler comes prebuilt when its source and toolchain match an
+// artifact of the image's (COLDBENCH_REFERENCES_DIR) or of the cache dir, and is stored in the
+// cache dir once built.
 func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (deploy, timed *results.Artifact, err error) {
-	req := build.Request{Dir: pv.dir, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: p.sandbox}
 	arches := []string{build.ArchARM64}
 	if h := host.Arch(); h != build.ArchARM64 && p.cfg.Mode != config.ModeAWS {
 		arches = append(arches, h)
 	}
-	for _, arch := range arches {
-		req.Arch, req.Name = arch, pv.name+"-"+arch
-		t := time.Now()
-		// Every build has a deadline: a hanging build script must not hang the job.
-		bctx, cancel := context.WithTimeout(ctx, buildTimeout)
-		art, err := build.Build(bctx, req)
-		cancel()
-		if err != nil {
-			return deploy, nil, err
-		}
-		p.log.printf("built %s for %s: %s zip, %s unzipped, %.1fs (%s)", pv.name, arch, bytesHuman(art.ZipBytes), bytesHuman(art.UnzippedBytes), time.Since(t).Seconds(), art.Method)
-		for _, n := range art.Notes {
-			p.log.printf("  note: %s", n)
+	arts := make([]*results.Artifact, len(arches))
+	errs := make([]error, len(arches))
+	var wg sync.WaitGroup
+	for i, arch := range arches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arts[i], errs[i] = p.buildOne(ctx, pv, outDir, arch)
+		}()
+	}
+	wg.Wait()
+	for i, arch := range arches {
+		if errs[i] != nil {
+			return deploy, nil, errs[i]
 		}
 		if arch == build.ArchARM64 {
-			deploy = art
+			deploy = arts[i]
 		}
-		timed = art
+		timed = arts[i]
 	}
 	return deploy, timed, nil
+}
+
+// buildOne builds (or finds prebuilt) one arch of a planned variant.
+func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
+	req := build.Request{Dir: pv.dir, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: p.sandbox,
+		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.cacheDir(), "build")}}
+	if p.sandbox.Separate {
+		req.Tools.CacheDir = filepath.Join(p.cacheDir(), "sandbox")
+	}
+	t := time.Now()
+	var hash, toolchain string
+	if pv.role == results.RoleReference {
+		hash, _ = build.SourceHash(pv.dir)
+		toolchain = build.ToolchainKey(ctx, req, pv.runtime)
+		for _, dir := range []string{p.env.Getenv("COLDBENCH_REFERENCES_DIR"), filepath.Join(p.cacheDir(), "references")} {
+			if art, ok := (build.Prebuilt{Dir: dir}).Lookup(pv.runtime, arch, hash, toolchain); ok {
+				p.log.printf("prebuilt %s for %s: %s zip (%s)", pv.name, arch, bytesHuman(art.ZipBytes), dir)
+				return art, nil
+			}
+		}
+	}
+	// Every build has a deadline: a hanging build script must not hang the job.
+	bctx, cancel := context.WithTimeout(ctx, buildTimeout)
+	art, err := build.Build(bctx, req)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	p.log.printf("built %s for %s: %s zip, %s unzipped, %.1fs (%s)", pv.name, arch, bytesHuman(art.ZipBytes), bytesHuman(art.UnzippedBytes), time.Since(t).Seconds(), art.Method)
+	for _, n := range art.Notes {
+		p.log.printf("  note: %s", n)
+	}
+	if pv.role == results.RoleReference && hash != "" && toolchain != "" {
+		if err := (build.Prebuilt{Dir: filepath.Join(p.cacheDir(), "references")}).Store(pv.runtime, arch, hash, toolchain, art); err != nil {
+			p.log.printf("  note: could not keep the %s artifact in the cache: %v", pv.name, err)
+		}
+	}
+	return art, nil
+}
+
+// cacheDir is --cache-dir, or /var/cache/coldbench for root and ~/.cache/coldbench otherwise.
+func (p *pipeline) cacheDir() string {
+	switch {
+	case p.cfg.CacheDir != "":
+		return p.cfg.CacheDir
+	case os.Geteuid() == 0:
+		return "/var/cache/coldbench"
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".cache", "coldbench")
 }

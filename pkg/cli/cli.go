@@ -79,14 +79,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":       {"build and cold-start benchmark handlers locally, compare head with base", runCmd},
-		"report":    {"re-render a results JSON as text, Markdown, JSON or HTML", reportCmd},
-		"publish":   {"post a results JSON to a pull request (comment, check run)", publishCmd},
-		"action":    {"the GitHub Action's entry point (reads INPUT_* and the event)", actionCmd},
-		"calibrate": {"measure the statistics' false-alarm and detection rates, or the runner's floor", calibrateCmd},
-		"doctor":    {"show which toolchains and limits this machine has", doctorCmd},
-		"history":   {"list the stored runs of a handler (a --store directory)", historyCmd},
-		"version":   {"print the version", versionCmd},
+		"run":              {"build and cold-start benchmark handlers locally, compare head with base", runCmd},
+		"report":           {"re-render a results JSON as text, Markdown, JSON or HTML", reportCmd},
+		"publish":          {"post a results JSON to a pull request (comment, check run)", publishCmd},
+		"action":           {"the GitHub Action's entry point (reads INPUT_* and the event)", actionCmd},
+		"calibrate":        {"measure the statistics' false-alarm and detection rates, or the runner's floor", calibrateCmd},
+		"doctor":           {"show which toolchains and limits this machine has", doctorCmd},
+		"history":          {"list the stored runs of a handler (a --store directory)", historyCmd},
+		"version":          {"print the version", versionCmd},
+		"build-references": {"build the reference handlers once, for the image or the cache (COLDBENCH_REFERENCES_DIR)", buildReferencesCmd},
 	}
 }
 

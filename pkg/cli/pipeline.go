@@ -62,15 +62,11 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 		return nil, err
 	}
 	phase("plan", t)
-	workDir, err := os.MkdirTemp("", "coldbench-run-")
+	workDir, cleanupWork, err := sandboxWorkDir()
 	if err != nil {
 		return nil, failure(err)
 	}
-	defer os.RemoveAll(workDir)
-	// The sandbox user searches it for its task roots; it lists nothing.
-	if err := os.Chmod(workDir, 0o711); err != nil {
-		return nil, failure(err)
-	}
+	defer cleanupWork()
 
 	t = p.env.Now()
 	variants, err := p.buildAll(ctx, plan, res, workDir)
@@ -100,6 +96,21 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 		p.log.printf("stored results in %s", path)
 	}
 	return res, nil
+}
+
+// sandboxWorkDir is a temporary directory the sandbox user may search (for its task roots and
+// build directories) but not list.
+func sandboxWorkDir() (string, func(), error) {
+	dir, err := os.MkdirTemp("", "coldbench-run-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(dir) }
+	if err := os.Chmod(dir, 0o711); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return dir, cleanup, nil
 }
 
 // newResults records the settings that shape the numbers.

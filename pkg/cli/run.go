@@ -48,6 +48,7 @@ var runFlags = []struct{ name, usage string }{
 	{"aws-endpoint", "mode aws: Lambda API endpoint override (tests, proxies)"},
 	{"init-cpu", "init phase CPU: lambda (a full vCPU whatever the memory, as Lambda's init) or memory (the memory's share throughout) (default lambda)"},
 	{"ephemeral-storage", "size of the handler's /tmp in MB, 512 to 10240 (default 512)"},
+	{"cache-dir", "build caches and prebuilt reference artifacts kept between runs (default /var/cache/coldbench as root, else ~/.cache/coldbench)"},
 }
 
 // parseRun reads defaults, then coldbench.yml, then flags, and validates the result.
@@ -120,6 +121,7 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	cfg.Event = resolve(env.Dir, cfg.Event)
 	cfg.Store = resolve(env.Dir, cfg.Store)
 	cfg.Baseline = resolve(env.Dir, cfg.Baseline)
+	cfg.CacheDir = resolve(env.Dir, cfg.CacheDir)
 	if err := cfg.Validate(func(f string) string { return "--" + f }); err != nil {
 		var ps config.Problems
 		errors.As(err, &ps)

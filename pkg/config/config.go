@@ -96,6 +96,10 @@ type Config struct {
 	InitCPU string
 	// EphemeralMB is the size of /tmp (Lambda's ephemeral storage).
 	EphemeralMB int
+	// CacheDir keeps what makes the next run fast: the sandbox's Go, cargo and Deno caches and
+	// the reference handlers' artifacts. "" is /var/cache/coldbench for root, ~/.cache/coldbench
+	// otherwise; the action defaults to .coldbench/cache in the workspace, for actions/cache.
+	CacheDir string
 }
 
 // InitCPUModels lists the valid values of InitCPU.
@@ -258,6 +262,7 @@ var fileKeys = map[string]string{
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
 	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage", "max-time": "max-time", "init-samples": "init-samples",
+	"cache-dir": "cache-dir",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -359,6 +364,8 @@ func (c *Config) Set(key, val string) error {
 		c.InitCPU = val
 	case "ephemeral-storage":
 		c.EphemeralMB, err = strconv.Atoi(strings.TrimSuffix(strings.ToUpper(val), "MB"))
+	case "cache-dir":
+		c.CacheDir = val
 	case "store":
 		c.Store = val
 	case "baseline":

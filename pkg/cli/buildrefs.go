@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"slices"
+
+	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/sandbox"
+)
+
+// buildReferencesCmd builds the reference handlers once, for the arm64 deploy artifact and the
+// host's timed one, into a directory that runs then use instead of building them: the action's
+// image does this at image build time (COLDBENCH_REFERENCES_DIR), so a pull request's check
+// builds only its own handler.
+func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error) {
+	fs := flag.NewFlagSet("build-references", flag.ContinueOnError)
+	out := fs.String("out", "", "directory to write the artifacts and their manifest.json to (required)")
+	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are (default: found as `run` finds them)")
+	if done, err := parseFlags(fs, args, env, ""); err != nil {
+		return ExitBadInput, err
+	} else if done {
+		return ExitOK, nil
+	}
+	if *out == "" {
+		return ExitBadInput, badInput(errors.New("--out: give the directory to write the prebuilt references to"))
+	}
+	hdir, err := findHandlersDir(env, *handlersDir)
+	if err != nil {
+		return ExitBadInput, badInput(err)
+	}
+	id, err := sandbox.Detect(env.Getenv)
+	if err != nil {
+		return ExitBadInput, badInput(err)
+	}
+	dir := resolve(env.Dir, *out)
+	work, cleanup, err := sandboxWorkDir()
+	if err != nil {
+		return ExitFailure, failure(err)
+	}
+	defer cleanup()
+	arches := []string{build.ArchARM64}
+	if h := host.Arch(); !slices.Contains(arches, h) {
+		arches = append(arches, h)
+	}
+	store := build.Prebuilt{Dir: dir}
+	for _, rt := range []string{build.RuntimeGo, build.RuntimeRust, build.RuntimeDeno} {
+		src := filepath.Join(hdir, rt)
+		hash, err := build.SourceHash(src)
+		if err != nil {
+			return ExitFailure, failure(fmt.Errorf("hash %s: %w", src, err))
+		}
+		for _, arch := range arches {
+			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
+				CacheKey: "coldbench-reference/" + rt, Sandbox: id}
+			art, err := build.Build(ctx, req)
+			if err != nil {
+				return ExitFailure, failure(err)
+			}
+			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, rt), art); err != nil {
+				return ExitFailure, failure(err)
+			}
+			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, bytesHuman(art.ZipBytes), art.Method)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "prebuilt references in %s: set COLDBENCH_REFERENCES_DIR=%s\n", dir, dir)
+	return ExitOK, nil
+}
