@@ -44,4 +44,10 @@ RUN mkdir -p /opt/coldbench/tools/deno-arm64 \
  && deno --version
 COPY handlers /opt/coldbench/handlers
 COPY --from=build /out/coldbench /usr/local/bin/coldbench
+# The reference handlers are the same for every user of this version: built once here (the arm64
+# artifact that ships and this image's arch's timed one), so a pull request's check builds only its
+# own handler. A run reuses them while their source and toolchain match, and builds otherwise.
+ENV COLDBENCH_REFERENCES_DIR=/opt/coldbench/references
+RUN coldbench build-references --out /opt/coldbench/references \
+ && rm -rf /var/cache/coldbench
 ENTRYPOINT ["/usr/local/bin/coldbench"]

@@ -101,7 +101,7 @@ func TestDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Dockerfile does not parse: %v", err)
 	}
-	var froms, entry, copies []string
+	var froms, entry, copies, runs, envs []string
 	args := map[string]string{}
 	for _, n := range res.AST.Children {
 		var words []string
@@ -113,6 +113,10 @@ func TestDockerfile(t *testing.T) {
 			froms = append(froms, strings.Join(words, " "))
 		case "entrypoint":
 			entry = words
+		case "run":
+			runs = append(runs, strings.Join(words, " "))
+		case "env":
+			envs = append(envs, strings.Join(words, " "))
 		case "copy":
 			copies = append(copies, strings.Join(append(append([]string(nil), n.Flags...), words...), " "))
 		case "arg":
@@ -131,6 +135,10 @@ func TestDockerfile(t *testing.T) {
 	if !containsStr(copies, "handlers /opt/coldbench/handlers") || !containsStr(copies, "--from=build /out/coldbench /usr/local/bin/coldbench") {
 		t.Errorf("COPY lines %q: want the handlers and the binary", copies)
 	}
+	// The image carries the reference handlers prebuilt, where runs look for them.
+	if !containsPrefix(runs, "coldbench build-references --out /opt/coldbench/references") || !containsStr(envs, "COLDBENCH_REFERENCES_DIR /opt/coldbench/references") {
+		t.Errorf("RUN %q, ENV %q: want the references prebuilt into /opt/coldbench/references and COLDBENCH_REFERENCES_DIR pointing there", runs, envs)
+	}
 	version := regexp.MustCompile(`^\d+\.\d+(\.\d+)?$`)
 	for _, k := range []string{"GO_VERSION", "RUST_VERSION", "DENO_VERSION", "CARGO_LAMBDA_VERSION"} {
 		if !version.MatchString(args[k]) {
@@ -145,6 +153,15 @@ func TestDockerfile(t *testing.T) {
 func containsStr(xs []string, s string) bool {
 	for _, x := range xs {
 		if strings.Contains(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsPrefix(xs []string, prefix string) bool {
+	for _, x := range xs {
+		if strings.HasPrefix(x, prefix) {
 			return true
 		}
 	}
