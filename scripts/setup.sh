@@ -32,7 +32,7 @@ for p in curl zip unzip musl-tools shellcheck gcc-aarch64-linux-gnu libc6-dev-ar
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   as_root dpkg --add-architecture arm64
-  apt_updated=false
+  : # the next apt-get install runs apt-get update first
 fi
 dpkg-query -W -f='${Status}' libstd-rust-web-dev:arm64 2>/dev/null | grep -q "install ok installed" || need_apt+=("libstd-rust-web-dev:arm64")
 if [ ${#need_apt[@]} -gt 0 ]; then
