@@ -31,8 +31,8 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 			return badInput(err)
 		}
 	}
-	base := res.Variant(results.RoleBase)
-	compared := res.Variant(results.RoleHead) != nil && base != nil && base.BuildError == ""
+	head, base := res.Variant(results.RoleHead), res.Variant(results.RoleBase)
+	compared := head != nil && head.BuildError == "" && base != nil && base.BuildError == ""
 	sequential := cfg.Adaptive && compared
 	initSamples := cfg.InitSamples
 	if initSamples == config.InitSamplesAuto {
