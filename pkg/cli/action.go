@@ -31,6 +31,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
 	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
 	{"max-time", "max-time"}, {"init-samples", "init-samples"}, {"cache-dir", "cache-dir"},
+	{"env", "env"}, {"function-handler", "function-handler"}, {"event", "event"},
 }
 
 // Comment modes.
@@ -106,6 +107,12 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 			problems = append(problems, fmt.Sprintf("input fail-on-regression %q: valid values are true, false", v))
 		}
 		o.publish.failOnRegression = b
+	}
+	for _, v := range cfg.SecretLooking() {
+		gha.AddMask(v) // the function's own secrets stay out of the log
+	}
+	if _, err := os.Stat(resolve(o.workspace, cfg.Event)); err == nil && cfg.Event != "" {
+		cfg.Event = resolve(o.workspace, cfg.Event)
 	}
 	o.handlerInput = cfg.Handler
 	cfg.Handler = resolve(o.workspace, cfg.Handler)

@@ -61,7 +61,11 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 				}
 				res.Environment.Toolchains[k] = val
 			}
-			variants = append(variants, sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler})
+			sv := sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler}
+			if pv.role != results.RoleReference { // the user's function configuration is head's and base's
+				sv.Env, sv.Handler = p.cfg.Env, p.cfg.FunctionHandler
+			}
+			variants = append(variants, sv)
 		}
 		res.Variants = append(res.Variants, v)
 	}

@@ -33,7 +33,9 @@ var runFlags = []struct{ name, usage string }{
 	{"warm-invokes", "warm invokes after each cold one (default 0)"},
 	{"timeout", "invoke timeout (default 30s)"},
 	{"outbound-delay", "delay of the loopback endpoint behind COLDBENCH_OUTBOUND_URL (default 50ms)"},
-	{"event", "JSON file with the event to invoke with (default {})"},
+	{"event", "the event to invoke with: a preset (alb, apigw-v1, apigw-v2, eventbridge, s3, sqs), inline JSON, or a JSON file (default {})"},
+	{"env", "the function's environment variables, KEY=VALUE,... (or one a line in coldbench.yml's env mapping)"},
+	{"function-handler", "the function's handler setting (_HANDLER), e.g. index.handler (default bootstrap)"},
 	{"json", "write results JSON to this file"},
 	{"markdown", "write the Markdown report to this file"},
 	{"html", "write the HTML report (distributions drawn) to this file"},
@@ -118,7 +120,9 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	cfg.Quiet = *quiet
 	cfg.HandlersDir = *handlersDir
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
-	cfg.Event = resolve(env.Dir, cfg.Event)
+	if _, err := os.Stat(resolve(env.Dir, cfg.Event)); err == nil {
+		cfg.Event = resolve(env.Dir, cfg.Event) // a file; presets and inline JSON stay as they are
+	}
 	cfg.Store = resolve(env.Dir, cfg.Store)
 	cfg.Baseline = resolve(env.Dir, cfg.Baseline)
 	cfg.CacheDir = resolve(env.Dir, cfg.CacheDir)

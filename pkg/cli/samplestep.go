@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/awslambda"
@@ -24,12 +23,9 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 	if len(variants) == 0 {
 		return nil
 	}
-	var event []byte
-	if cfg.Event != "" {
-		var err error
-		if event, err = os.ReadFile(cfg.Event); err != nil {
-			return badInput(err)
-		}
+	event, err := cfg.EventJSON()
+	if err != nil {
+		return badInput(fmt.Errorf("event %q: %w", cfg.Event, err))
 	}
 	head, base := res.Variant(results.RoleHead), res.Variant(results.RoleBase)
 	compared := head != nil && head.BuildError == "" && base != nil && base.BuildError == ""

@@ -4,7 +4,6 @@ package config
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -71,14 +70,21 @@ type Config struct {
 	Timeout     time.Duration
 	// OutboundDelay is the delay of the loopback endpoint handlers reach as COLDBENCH_OUTBOUND_URL.
 	OutboundDelay time.Duration
-	Event         string // path of a JSON event file; "{}" when empty
-	JSON          string
-	Markdown      string
-	HTML          string
-	Seed          uint64
-	NoEvict       bool
-	HandlersDir   string
-	Quiet         bool
+	// Event is what the handler is invoked with: a preset's name (EventPresets), inline JSON, or a
+	// JSON file's path; "{}" when empty.
+	Event string
+	// Env is the handler's own configuration, its Lambda environment variables (head and base).
+	Env map[string]string
+	// FunctionHandler is the function's handler setting (_HANDLER), e.g. "index.handler" for a
+	// runtime that loads a module; "bootstrap" when empty.
+	FunctionHandler string
+	JSON            string
+	Markdown        string
+	HTML            string
+	Seed            uint64
+	NoEvict         bool
+	HandlersDir     string
+	Quiet           bool
 	// Mode is where samples are taken: "local" (the embedded emulator) or "aws" (real Lambda,
 	// with the credentials of coldbench's own environment).
 	Mode        Mode
@@ -217,11 +223,14 @@ func (c *Config) Validate(names func(field string) string) error {
 			p.add("%s %q: %v", names("handler"), c.Handler, errors.Unwrap(err))
 		}
 	}
-	if c.Event != "" {
-		if b, err := os.ReadFile(c.Event); err != nil {
-			p.add("%s %q: %v", names("event"), c.Event, errors.Unwrap(err))
-		} else if !json.Valid(b) {
-			p.add("%s %q: not valid JSON", names("event"), c.Event)
+	if _, err := c.EventJSON(); err != nil {
+		p.add("%s %q: %v", names("event"), c.Event, err)
+	}
+	for k := range c.Env {
+		if !validEnvName(k) {
+			p.add("%s: %q is not a variable name (letters, digits and _, not starting with a digit)", names("env"), k)
+		} else if reservedEnv[k] {
+			p.add("%s: %s is reserved by Lambda and set by coldbench", names("env"), k)
 		}
 	}
 	if c.Baseline != "" && c.Base != "" && c.Base != "none" {
@@ -262,7 +271,7 @@ var fileKeys = map[string]string{
 	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
 	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage", "max-time": "max-time", "init-samples": "init-samples",
-	"cache-dir": "cache-dir",
+	"cache-dir": "cache-dir", "env": "env", "function-handler": "function-handler",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -286,6 +295,13 @@ func (c *Config) ApplyFile(name string, data []byte) error {
 			continue
 		}
 		val := node.Value
+		if k == "env" && node.Kind == yaml.MappingNode {
+			var lines []string
+			for i := 0; i+1 < len(node.Content); i += 2 {
+				lines = append(lines, node.Content[i].Value+"="+node.Content[i+1].Value)
+			}
+			val = strings.Join(lines, "\n")
+		}
 		if k == "references" && node.Kind == yaml.SequenceNode {
 			var items []string
 			for _, n := range node.Content {
@@ -366,6 +382,20 @@ func (c *Config) Set(key, val string) error {
 		c.EphemeralMB, err = strconv.Atoi(strings.TrimSuffix(strings.ToUpper(val), "MB"))
 	case "cache-dir":
 		c.CacheDir = val
+	case "function-handler":
+		c.FunctionHandler = val
+	case "env":
+		env, err := ParseEnv(val)
+		if err != nil {
+			return err
+		}
+		if c.Env == nil {
+			c.Env = map[string]string{}
+		}
+		for k, v := range env {
+			c.Env[k] = v
+		}
+		return nil
 	case "store":
 		c.Store = val
 	case "baseline":

@@ -113,3 +113,43 @@ func TestBudgetKey(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvAndEvent(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	if err := c.ApplyFile("coldbench.yml", []byte("env:\n  TABLE: products\n  API_TOKEN: s3cret\nfunction-handler: index.handler\nevent: apigw-v2\n")); err != nil {
+		t.Fatal(err)
+	}
+	if c.Env["TABLE"] != "products" || c.FunctionHandler != "index.handler" {
+		t.Errorf("ApplyFile() = env %v, handler %q; want TABLE=products and index.handler", c.Env, c.FunctionHandler)
+	}
+	if got := c.SecretLooking(); len(got) != 1 || got[0] != "s3cret" {
+		t.Errorf("SecretLooking() = %v, want the token's value only", got)
+	}
+	ev, err := c.EventJSON()
+	if err != nil || !strings.Contains(string(ev), `"rawPath":"/"`) {
+		t.Errorf("EventJSON(apigw-v2) = %.60s, %v; want an HTTP API request", ev, err)
+	}
+	for _, preset := range EventPresets {
+		c.Event = preset
+		if b, err := c.EventJSON(); err != nil || len(b) < 20 {
+			t.Errorf("EventJSON(%s) = %d bytes, %v", preset, len(b), err)
+		}
+	}
+	c.Event = `{"inline": true}`
+	if b, err := c.EventJSON(); err != nil || string(b) != `{"inline": true}` {
+		t.Errorf("EventJSON(inline) = %s, %v", b, err)
+	}
+	bad := Default()
+	bad.Event = "apigw-v3"
+	if err := bad.Set("env", "_HANDLER=x,1BAD=y,GOOD"); err == nil || !strings.Contains(err.Error(), `"GOOD": want KEY=VALUE`) {
+		t.Errorf("Set(env, bad) = %v, want the entry without = named", err)
+	}
+	bad.Env = map[string]string{"_HANDLER": "x", "1BAD": "y"}
+	err = bad.Validate(func(f string) string { return "--" + f })
+	for _, want := range []string{`--event "apigw-v3": no such file or directory; give a JSON file, inline JSON, or one of alb, apigw-v1`, "--env: _HANDLER is reserved by Lambda", `--env: "1BAD" is not a variable name`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v\nwant a problem %q", err, want)
+		}
+	}
+}
