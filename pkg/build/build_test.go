@@ -11,6 +11,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -369,5 +370,36 @@ func TestPrebuiltMatchesSourceAndToolchain(t *testing.T) {
 	testenv.Write(t, src, "main.go", "package main\nfunc main() { println() }\n")
 	if h3, _ := SourceHash(src); h3 == hash {
 		t.Error("a source change left the hash unchanged")
+	}
+}
+
+// A ready-made bootstrap of another architecture cannot be timed here: its host build is refused
+// with the way out, while its arm64 deploy artifact is packaged as it is.
+func TestForeignArchBootstrapIsRefusedForTiming(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "go")
+	other, goarch := ArchARM64, "arm64"
+	if host.Arch() == ArchARM64 {
+		other, goarch = ArchX8664, "amd64"
+	}
+	dir := t.TempDir()
+	testenv.Write(t, dir, "main.go", "package main\nfunc main() {}\n")
+	testenv.Write(t, dir, "go.mod", "module x\n\ngo 1.22\n")
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "bootstrap"), ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	_, err := Build(context.Background(), Request{Dir: dir, Runtime: RuntimeProvided, Arch: host.Arch(), OutDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "times only native code") || !strings.Contains(err.Error(), "bootstrap is a "+other) {
+		t.Errorf("Build(%s bootstrap for the timed %s build) = %v, want it refused with the way out", other, host.Arch(), err)
+	}
+	if other == ArchARM64 {
+		if art, err := Build(context.Background(), Request{Dir: dir, Runtime: RuntimeProvided, Arch: ArchARM64, OutDir: t.TempDir()}); err != nil {
+			t.Errorf("Build(arm64 bootstrap for the arm64 deploy artifact) = %v, want it packaged", err)
+		} else if art.ZipBytes == 0 {
+			t.Errorf("Build(arm64 deploy) = %+v", art)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/host"
 	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
@@ -31,6 +32,9 @@ func packageProvided(ctx context.Context, req Request, stage string) (*results.A
 		}
 		st, _ := os.Stat(out)
 		art.ZipBytes, art.UnzippedBytes = st.Size(), pkg.UnzippedBytes
+		if err := timedArch(filepath.Join(stage, "bootstrap"), req.Arch); err != nil {
+			return nil, err
+		}
 		art.Notes = archNote(filepath.Join(stage, "bootstrap"), req.Arch)
 		return art, nil
 	}
@@ -40,6 +44,9 @@ func packageProvided(ctx context.Context, req Request, stage string) (*results.A
 		return nil, &Error{Runtime: RuntimeProvided, Step: "find bootstrap", Err: fmt.Errorf("%s has no bootstrap file: Lambda's provided runtimes run ./bootstrap", req.Dir)}
 	case st.Mode()&0o111 == 0:
 		return nil, &Error{Runtime: RuntimeProvided, Step: "find bootstrap", Err: fmt.Errorf("%s/bootstrap is not executable (chmod +x it)", req.Dir)}
+	}
+	if err := timedArch(filepath.Join(req.Dir, "bootstrap"), req.Arch); err != nil {
+		return nil, err
 	}
 	if art.ZipBytes, art.UnzippedBytes, err = ZipDir(req.Dir, out); err != nil {
 		return nil, &Error{Runtime: RuntimeProvided, Step: "package zip", Err: err}
@@ -61,6 +68,18 @@ func checkZipBootstrap(path string, pkg *lambdazip.Package, stage string) error 
 		return os.WriteFile(filepath.Join(stage, "bootstrap"), e.Data, 0o644)
 	}
 	return fmt.Errorf("%s: no bootstrap at the root of the zip", path)
+}
+
+// timedArch refuses a ready-made binary bootstrap of another architecture than this machine's
+// for the build that is timed here: every sample would fail with Runtime.InvalidEntrypoint, and
+// qemu would time an emulator. (The arm64 deploy artifact of a cross-built binary is fine.)
+func timedArch(bootstrap, arch string) error {
+	got := ELFArch(bootstrap)
+	if arch != host.Arch() || got == "" || got == arch {
+		return nil
+	}
+	return &Error{Runtime: RuntimeProvided, Step: "check the bootstrap's architecture", Err: fmt.Errorf(
+		"bootstrap is a %s binary, and this %s machine times only native code: give the handler's source with its runtime (go, rust, deno), or a bootstrap built for %s beside the %s one", got, arch, arch, got)}
 }
 
 func archNote(bootstrap, want string) []string {

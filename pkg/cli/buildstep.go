@@ -54,6 +54,12 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 		if err != nil {
 			v.BuildError = err.Error()
 			p.log.printf("build %s failed: %s", pv.name, firstLine(err.Error()))
+			if pv.role == results.RoleHead {
+				// Nothing can be compared or gated without the head: build and sample nothing else.
+				res.Variants = append(res.Variants, v)
+				p.log.printf("the head did not build: not building base or references, nor sampling")
+				return nil, nil
+			}
 		} else {
 			for k, val := range art.Toolchain {
 				if res.Environment.Toolchains == nil {

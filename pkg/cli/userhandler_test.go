@@ -70,3 +70,27 @@ func TestUserHandlerConfiguration(t *testing.T) {
 	res, log = run()
 	check("coldbench.yml", res, log)
 }
+
+// A head that does not build stops the run: no base, no references built or sampled, exit 3.
+func TestHeadBuildFailureStopsEverything(t *testing.T) {
+	testenv.Tool(t, "go")
+	dir := t.TempDir()
+	testenv.Write(t, filepath.Join(dir, "fn"), "go.mod", "module fn\n\ngo 1.22\n")
+	testenv.Write(t, filepath.Join(dir, "fn"), "main.go", "package main\n\nfunc main() { undefinedThing() }\n")
+	handlers, err := filepath.Abs(filepath.Join("..", "..", "handlers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "none", "--handlers-dir", handlers, "--json", "r.json"}, env)
+	res, err := results.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, out, errb)
+	}
+	if code != ExitFailure || len(res.Variants) != 1 || len(res.Samples) != 0 || !strings.Contains(errb.String(), "not building base or references") {
+		t.Errorf("exit %d, %d variants, %d samples; want exit 3, the head alone, no samples\n%s", code, len(res.Variants), len(res.Samples), errb)
+	}
+	if !strings.Contains(out.String(), "the head failed to build") {
+		t.Errorf("the report does not say the head failed to build:\n%s", out)
+	}
+}
