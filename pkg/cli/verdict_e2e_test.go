@@ -30,14 +30,7 @@ func twoCommits(t *testing.T, baseInit, headInit string) string {
 	testenv.Tool(t, "curl")
 	testenv.Tool(t, "bash")
 	dir := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := gitIn(t, dir)
 	write := func(init string) {
 		_ = os.MkdirAll(filepath.Join(dir, "fn"), 0o755)
 		src := "#!/bin/bash\nset -euo pipefail\n" + init + "\n" + runtimeLoop
@@ -53,6 +46,19 @@ func twoCommits(t *testing.T, baseInit, headInit string) string {
 	write(headInit)
 	git("commit", "-qam", "head")
 	return dir
+}
+
+// gitIn runs git commands in dir as a fixed author, failing t on error.
+func gitIn(t *testing.T, dir string) func(args ...string) {
+	return func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
 }
 
 // runDefaults runs coldbench with its default sampling (until decided, init-only samples) on the
@@ -129,14 +135,7 @@ func TestVerdictTenPercentCPUBoundInit(t *testing.T) {
 	testenv.Tool(t, "go")
 	testenv.Tool(t, "git")
 	dir := t.TempDir()
-	git := func(args ...string) {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := gitIn(t, dir)
 	testenv.Write(t, filepath.Join(dir, "fn"), "go.mod", "module cpuinit\n\ngo 1.22\n")
 	testenv.Write(t, filepath.Join(dir, "fn"), "main.go", strings.Replace(cpuInitHandler, "WORK", "20_000_000", 1))
 	git("init", "-q", "-b", "master")
