@@ -6,6 +6,7 @@ package baseline
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -123,13 +124,6 @@ func AsBase(r *results.Results, stored Entry) error {
 	env := stored.Results.Environment
 	// The analysis says what this means (two runs, drift not controlled) from this fact alone.
 	r.Config.BaselineRun = fmt.Sprintf("%s (%s, %s, %d cores)",
-		filepath.Base(stored.Path), stored.CreatedAt.Format("2006-01-02 15:04"), orDash(env.CPU), env.Cores)
+		filepath.Base(stored.Path), stored.CreatedAt.Format("2006-01-02 15:04"), cmp.Or(env.CPU, "–"), env.Cores)
 	return nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
 }

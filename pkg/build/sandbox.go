@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -186,30 +185,13 @@ func copyTree(src, dst string) error {
 			if err != nil {
 				return err
 			}
-			if err := copyRegular(p, target, info.Mode().Perm()); err != nil {
+			if err := copyFile(p, target, info.Mode().Perm()|0o600); err != nil {
 				return err
 			}
 			return os.Chtimes(target, info.ModTime(), info.ModTime())
 		}
 		return nil // sockets, devices, fifos: not source
 	})
-}
-
-func copyRegular(src, dst string, perm fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm|0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // OwnCache gives the sandbox user whatever under its cache dir it does not own yet (a cache

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -76,7 +77,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 
 func writeCalibration(w io.Writer, cells []verdict.CalibrationCell, cfg verdict.CalibrationConfig, res *results.Results) {
 	fmt.Fprintf(w, "Calibration of the verdict rule on %s's recording (%s, %d cores, cgroup %s, %d MB), %d simulated runs a row:\n",
-		res.CreatedAt.Format("2006-01-02"), orDash(res.Environment.CPU), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB, cfg.Trials)
+		res.CreatedAt.Format("2006-01-02"), cmp.Or(res.Environment.CPU, "–"), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB, cfg.Trials)
 	fmt.Fprintf(w, "threshold %g%%, alpha %g, a look every %d rounds, budget %s of sampling, blocks of %d recorded rounds\n\n",
 		cfg.ThresholdPct, cfg.Alpha, cfg.Block, cfg.MaxTime, cfg.BlockLen)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -87,13 +88,6 @@ func writeCalibration(w io.Writer, cells []verdict.CalibrationCell, cfg verdict.
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nregression is the false-alarm rate in A/A rows and the detection rate elsewhere; the budget is recorded sampling time, not counting builds.")
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
 }
 
 func splitList(s string) []string {
