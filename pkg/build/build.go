@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -56,6 +57,21 @@ type Request struct {
 	// Sandbox is who the build's commands run as: pull-request code (build.rs, toolchain lines,
 	// bundler plugins) never runs as coldbench's user where a separate one can be had.
 	Sandbox sandbox.Identity
+	// Root is the tree the build may read: Dir or a parent of it (the repository, so a go.mod
+	// above a Go main package, a Rust path dependency or a Makefile above are found). Dir when empty.
+	Root string
+	// Handler is the function's handler setting (_HANDLER). A Deno handler given as
+	// "file.export" is a module run under coldbench's Runtime API loop, as a Deno layer runs it.
+	Handler string
+	// GoFlags replaces the default go build flags (SAM's go1.x build: none beyond -o bootstrap).
+	GoFlags []string
+	// Binary is the Cargo bin to build (cargo lambda's --bin, SAM's BuildProperties.Binary); the
+	// only bin, or the package's own, when empty.
+	Binary string
+	// Command, when set, is the user's own build (a shell command run in Dir with ARTIFACTS_DIR,
+	// GOOS, GOARCH and COLDBENCH_ARCH set), and Artifact what it produces: a zip, a directory or
+	// a bootstrap, relative to Dir; ARTIFACTS_DIR's contents when empty.
+	Command, Artifact string
 }
 
 // Error is a build failure. Output holds the tool's own words (compiler errors).
@@ -87,8 +103,13 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 	rt := req.Runtime
 	if rt == "" || rt == "auto" {
 		var err error
-		if rt, err = Detect(req.Dir); err != nil {
+		if rt, err = Detect(req.Dir); err != nil && denoModule(req.Dir, req.Handler) != "" {
+			rt, err = RuntimeDeno, nil // "hello.handler" beside a hello.ts: a Deno layer's layout
+		}
+		if err != nil && req.Command == "" {
 			return nil, err
+		} else if err != nil {
+			rt = RuntimeProvided // the user's build makes the bootstrap
 		}
 	}
 	if req.Name == "" {
@@ -103,7 +124,7 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	defer os.RemoveAll(stage)
-	if rt != RuntimeProvided { // packaging a ready-made bootstrap runs nothing of the handler's
+	if rt != RuntimeProvided || req.Command != "" { // packaging a ready-made bootstrap runs nothing of the handler's
 		var unlock func()
 		if req, unlock, err = sandboxed(req, stage); err != nil {
 			return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}
@@ -118,14 +139,16 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 
 	start := time.Now()
 	var art *results.Artifact
-	switch rt {
-	case RuntimeGo:
+	switch {
+	case req.Command != "":
+		art, err = buildCommand(ctx, req, rt, stage)
+	case rt == RuntimeGo:
 		art, err = buildGo(ctx, req, stage)
-	case RuntimeRust:
+	case rt == RuntimeRust:
 		art, err = buildRust(ctx, req, stage)
-	case RuntimeDeno:
+	case rt == RuntimeDeno:
 		art, err = buildDeno(ctx, req, stage)
-	case RuntimeProvided:
+	case rt == RuntimeProvided:
 		art, err = packageProvided(ctx, req, stage)
 	default:
 		return nil, fmt.Errorf("build: runtime %q: valid values are auto, %s", rt, strings.Join(Runtimes, ", "))
@@ -182,6 +205,8 @@ func Detect(dir string) (string, error) {
 	switch {
 	case has("go.mod"):
 		return RuntimeGo, nil
+	case isGoMain(dir):
+		return RuntimeGo, nil // a main package below its go.mod (functions/x, cmd/x)
 	case has("Cargo.toml"):
 		return RuntimeRust, nil
 	case has("deno.json", "deno.jsonc"):
@@ -191,9 +216,37 @@ func Detect(dir string) (string, error) {
 	case has(denoEntries...):
 		return RuntimeDeno, nil
 	}
-	return "", fmt.Errorf("handler %s: no recognisable handler (looked for go.mod, Cargo.toml, deno.json, %s, or an executable bootstrap); set the runtime to one of %s",
+	return "", fmt.Errorf("handler %s: no recognisable handler (looked for go.mod, a Go main package below one, Cargo.toml, deno.json, %s, or an executable bootstrap); set the runtime to one of %s",
 		dir, strings.Join(denoEntries, ", "), strings.Join(Runtimes, ", "))
 }
+
+// isGoMain reports whether dir holds a Go main package inside a module (a go.mod in a parent).
+func isGoMain(dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	main := false
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		if b, err := os.ReadFile(f); err == nil && goPackageRE.Match(b) {
+			main = true
+			break
+		}
+	}
+	if !main {
+		return false
+	}
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if fileExists(filepath.Join(d, "go.mod")) {
+			return true
+		}
+		if d == filepath.Dir(d) || fileExists(filepath.Join(d, ".git")) {
+			return false
+		}
+	}
+}
+
+var goPackageRE = regexp.MustCompile(`(?m)^package main\b`)
 
 // Tools says where each toolchain's commands are. Empty fields are looked up on PATH and in the
 // tools directory scripts/setup.sh fills.
@@ -282,6 +335,7 @@ func BuildEnv(getenv func(string) string, extra ...string) []string {
 			env = append(env, k+"="+v)
 		}
 	}
+	env = append(env, "NO_COLOR=1", "TERM=dumb") // tools' own words, without colour codes
 	env = append(env, extra...)
 	// Later entries win in os/exec; keep one of each for readability in error messages.
 	seen := map[string]int{}

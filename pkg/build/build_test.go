@@ -232,15 +232,21 @@ func TestBuildErrors(t *testing.T) {
 			t.Errorf("Build(broken go) error = %v, want the compiler's message", err)
 		}
 	})
-	t.Run("rust without a bootstrap binary", func(t *testing.T) {
+	t.Run("rust bins that leave the choice open", func(t *testing.T) {
 		t.Parallel()
 		needToolchain(t, RuntimeRust)
 		dir := t.TempDir()
-		testenv.Write(t, dir, "Cargo.toml", "[package]\nname = \"myfn\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
-		testenv.Write(t, dir, "src/main.rs", "fn main() {}\n")
+		testenv.Write(t, dir, "Cargo.toml", "[package]\nname = \"myfn\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n"+
+			"[[bin]]\nname = \"one\"\npath = \"src/one.rs\"\n\n[[bin]]\nname = \"two\"\npath = \"src/two.rs\"\n")
+		testenv.Write(t, dir, "src/one.rs", "fn main() {}\n")
+		testenv.Write(t, dir, "src/two.rs", "fn main() {}\n")
 		_, err := Build(ctx, Request{Dir: dir, Arch: host.Arch(), OutDir: t.TempDir()})
-		if err == nil || !strings.Contains(err.Error(), "no binary named bootstrap (binaries: myfn)") {
-			t.Errorf("Build(rust without bootstrap) error = %v", err)
+		if err == nil || !strings.Contains(err.Error(), "2 binaries (one, two) and none named after the package: set binary") {
+			t.Errorf("Build(two bins) error = %v", err)
+		}
+		_, err = Build(ctx, Request{Dir: dir, Arch: host.Arch(), OutDir: t.TempDir(), Binary: "three"})
+		if err == nil || !strings.Contains(err.Error(), `binary "three": no such bin target; valid values are one, two`) {
+			t.Errorf("Build(binary three) error = %v", err)
 		}
 	})
 	t.Run("unknown arch and runtime", func(t *testing.T) {

@@ -1,13 +1,16 @@
 package build
 
 import (
+	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/host"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -31,9 +34,12 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 	if req.Tools.Deno == "" {
 		return nil, missing(RuntimeDeno, "deno", "run scripts/setup.sh, or npm install deno and put its binary on PATH")
 	}
-	entry, err := denoEntry(req.Dir)
+	entry, wrapped, err := denoMain(req, stage)
 	if err != nil {
 		return nil, err
+	}
+	if wrapped != "" {
+		defer os.Remove(entry) // the loop is bundled; the wrapper file itself is not shipped
 	}
 	env := BuildEnv(os.Getenv, "DENO_NO_UPDATE_CHECK=1")
 	if os.Getenv("DENO_CERT") == "" && os.Getenv("SSL_CERT_FILE") != "" {
@@ -53,7 +59,7 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 			"--output", filepath.Join(stage, "bootstrap"), entry); err != nil {
 			return nil, err
 		}
-		return &results.Artifact{Method: "deno compile --target " + target, Toolchain: tool}, nil
+		return &results.Artifact{Method: "deno compile --target " + target + wrapped, Toolchain: tool}, nil
 	}
 
 	denoBin := req.Tools.Deno
@@ -81,11 +87,75 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 		return nil, err
 	}
 	return &results.Artifact{
-		Method:    "deno run package (deno bundle + deno binary + shell bootstrap)",
+		Method:    "deno run package (deno bundle + deno binary + shell bootstrap)" + wrapped,
 		Toolchain: tool,
 		Notes:     []string{"packaged for deno run: deno compile needs a denort binary (set DENORT_BIN to use it)"},
 	}, nil
 }
+
+//go:embed denoruntime/runtime.ts
+var denoRuntime string
+
+// denoModuleExts are the extensions tried for the module a "file.export" handler names, in the
+// order a Deno layer tries them (its default is .ts).
+var denoModuleExts = []string{".ts", ".js", ".mjs", ".mts", ".tsx", ".jsx"}
+
+// denoMain returns the module to bundle. A handler setting "file.export" (deno-lambda's style) or
+// an entry that exports a handler without running the Runtime API loop itself is wrapped in
+// coldbench's Runtime API loop (wrapped says so for the artifact's method); a self-looping entry
+// (main.ts that polls /next) is bundled as it is.
+func denoMain(req Request, stage string) (entry, wrapped string, err error) {
+	var module, export string
+	if i := strings.LastIndex(req.Handler, "."); i > 0 && i < len(req.Handler)-1 {
+		export = req.Handler[i+1:]
+		if module = denoModule(req.Dir, req.Handler); module == "" {
+			return "", "", &Error{Runtime: RuntimeDeno, Step: "find the handler's module", Err: fmt.Errorf(
+				"handler %q: no module %s with one of the extensions %s in the handler directory", req.Handler, req.Handler[:i], strings.Join(denoModuleExts, ", "))}
+		}
+	} else {
+		e, err := denoEntry(req.Dir)
+		if err != nil {
+			return "", "", err
+		}
+		src, _ := os.ReadFile(filepath.Join(req.Dir, e))
+		if bytes.Contains(src, []byte("AWS_LAMBDA_RUNTIME_API")) || !denoExportsHandler.Match(src) {
+			return e, "", nil // it runs the loop itself (or is a plain script)
+		}
+		module, export = filepath.Join(req.Dir, e), "handler"
+	}
+	name, _ := json.Marshal(export)
+	url, _ := json.Marshal("file://" + module)
+	setting, _ := json.Marshal(req.Handler)
+	if req.Handler == "" || req.Handler == "bootstrap" {
+		rel, _ := filepath.Rel(req.Dir, module)
+		setting, _ = json.Marshal(strings.TrimSuffix(rel, filepath.Ext(rel)) + "." + export)
+	}
+	code := strings.NewReplacer("HANDLER_MODULE", string(url), "HANDLER_NAME", string(name), "HANDLER_SETTING", string(setting)).Replace(denoRuntime)
+	entry = filepath.Join(stage, ".coldbench-runtime.ts")
+	if err := os.WriteFile(entry, []byte(code), 0o644); err != nil {
+		return "", "", err
+	}
+	rel, _ := filepath.Rel(req.Dir, module)
+	return entry, fmt.Sprintf(", %s's %s run by coldbench's Runtime API loop", rel, export), nil
+}
+
+// denoModule is the module file a handler setting "file.export" names in dir, or "".
+func denoModule(dir, handler string) string {
+	i := strings.LastIndex(handler, ".")
+	if i <= 0 || i == len(handler)-1 {
+		return ""
+	}
+	for _, ext := range denoModuleExts {
+		p := filepath.Join(dir, handler[:i]+ext)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	return ""
+}
+
+// denoExportsHandler matches a module that exports a function named handler.
+var denoExportsHandler = regexp.MustCompile(`(?m)^\s*export\s+(?:(?:async\s+)?function\s*\*?\s*handler\b|(?:const|let|var)\s+handler\b|\{[^}]*\bhandler\b[^}]*\})`)
 
 // denoEntry is deno.json's coldbench.entry, else the first of denoEntries present.
 func denoEntry(dir string) (string, error) {

@@ -2,14 +2,16 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
 	"strings"
 )
 
-// buildGo builds a Go handler the way AWS documents for provided.al2023: a static binary named
-// bootstrap, without the RPC shim (lambda.norpc), stripped, with reproducible paths and build id.
+// buildGo builds a Go main package (in Dir, its go.mod there or above) into a static binary named
+// bootstrap: with the flags given (ReferenceGoFlags for the references, BuildProperties or the
+// user's), else as SAM's go1.x build method does, so the artifact timed is the one users ship.
 func buildGo(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
 	if req.Tools.Go == "" {
 		return nil, missing(RuntimeGo, "go", "install Go from https://go.dev/dl or your package manager")
@@ -20,15 +22,34 @@ func buildGo(ctx context.Context, req Request, stage string) (*results.Artifact,
 	}
 	env := BuildEnv(os.Getenv, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	out := filepath.Join(stage, "bootstrap")
-	if _, err := run(ctx, req, RuntimeGo, "go build", req.Dir, env, req.Tools.Go,
-		"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
-		"-ldflags", "-s -w -buildid=", "-o", out, "."); err != nil {
+	flags, how := req.GoFlags, "given flags"
+	if flags == nil {
+		flags, how = []string{}, "SAM's go1.x default"
+	}
+	args := append(append([]string{"build", "-buildvcs=false"}, flags...), "-o", out, ".")
+	if _, err := run(ctx, req, RuntimeGo, "go build", req.Dir, env, req.Tools.Go, args...); err != nil {
 		return nil, err
 	}
 	// The version of the toolchain that built it: go.mod's toolchain line may have switched it.
 	ver, _ := run(ctx, req, RuntimeGo, "go env GOVERSION", req.Dir, env, req.Tools.Go, "env", "GOVERSION")
 	return &results.Artifact{
-		Method:    "go build -trimpath -tags lambda.norpc -ldflags '-s -w' (CGO_ENABLED=0, GOARCH=" + goarch + ")",
+		Method:    fmt.Sprintf("%s (%s; CGO_ENABLED=0, GOARCH=%s)", strings.Join(quoteArgs(append([]string{"go", "build"}, flags...)), " "), how, goarch),
 		Toolchain: map[string]string{"go": strings.TrimSpace(ver)},
 	}, nil
+}
+
+// ReferenceGoFlags build the reference handler the way AWS documents for provided.al2023: without
+// the RPC shim (lambda.norpc), stripped, with reproducible paths and build id.
+var ReferenceGoFlags = []string{"-trimpath", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
+
+// quoteArgs quotes the arguments that hold spaces, for a command line a user can read.
+func quoteArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = a
+		if strings.ContainsAny(a, " \t'\"") {
+			out[i] = "'" + a + "'"
+		}
+	}
+	return out
 }

@@ -79,7 +79,7 @@ func timedArch(bootstrap, arch string) error {
 		return nil
 	}
 	return &Error{Runtime: RuntimeProvided, Step: "check the bootstrap's architecture", Err: fmt.Errorf(
-		"bootstrap is a %s binary, and this %s machine times only native code: give the handler's source with its runtime (go, rust, deno), or a bootstrap built for %s beside the %s one", got, arch, arch, got)}
+		"bootstrap is an %s binary, and this %s machine times only native code: give the handler's source with its runtime (go, rust, deno), or a bootstrap built for %s beside the %s one", got, arch, arch, got)}
 }
 
 func archNote(bootstrap, want string) []string {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -31,7 +32,8 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 	if cargo == "" {
 		cargo = req.Tools.CrossCargo
 	}
-	if err := checkBootstrapBin(ctx, req, cargo); err != nil {
+	binName, err := pickBin(ctx, req, cargo)
+	if err != nil {
 		return nil, err
 	}
 	key := req.CacheKey
@@ -53,14 +55,14 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 	tool := map[string]string{}
 	switch {
 	case req.Arch == host.Arch():
-		args := []string{"build", "--release", "--bin", "bootstrap"}
+		args := []string{"build", "--release", "--bin", binName}
 		if fileExists(filepath.Join(req.Dir, "Cargo.lock")) {
 			args = append(args, "--locked") // the versions the author tested, not newer ones
 		}
 		if _, err := run(ctx, req, RuntimeRust, "cargo build", req.Dir, env, cargo, args...); err != nil {
 			return nil, err
 		}
-		bin = filepath.Join(targetDir, "release", "bootstrap")
+		bin = filepath.Join(targetDir, "release", binName)
 		method = "cargo build --release"
 		tool["rustc"] = version(ctx, rustcBeside(cargo), "--version")
 	default:
@@ -78,10 +80,10 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		if cl := req.Tools.CargoLambda; cl != "" {
 			crossEnv = withPath(crossEnv, filepath.Dir(cl))
 			crossEnv = withPath(crossEnv, filepath.Dir(xrustc))
-			if _, err := run(ctx, req, RuntimeRust, "cargo lambda build", req.Dir, crossEnv, xcargo, "lambda", "build", "--release", "--arm64", "--bin", "bootstrap"); err != nil {
+			if _, err := run(ctx, req, RuntimeRust, "cargo lambda build", req.Dir, crossEnv, xcargo, "lambda", "build", "--release", "--arm64", "--bin", binName); err != nil {
 				return nil, err
 			}
-			bin = filepath.Join(targetDir, "lambda", "bootstrap", "bootstrap")
+			bin = filepath.Join(targetDir, "lambda", binName, "bootstrap")
 			method = "cargo lambda build --release --arm64 (zig linker)"
 			tool["cargo-lambda"] = version(ctx, cl, "lambda", "--version")
 			break
@@ -91,14 +93,17 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		}
 		crossEnv = append(crossEnv, "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="+req.Tools.CrossLinker)
 		if _, err := run(ctx, req, RuntimeRust, "cargo build --target "+aarch64Triple, req.Dir, crossEnv, xcargo,
-			"build", "--release", "--target", aarch64Triple, "--bin", "bootstrap"); err != nil {
+			"build", "--release", "--target", aarch64Triple, "--bin", binName); err != nil {
 			return nil, err
 		}
-		bin = filepath.Join(targetDir, aarch64Triple, "release", "bootstrap")
+		bin = filepath.Join(targetDir, aarch64Triple, "release", binName)
 		method = "cargo build --release --target " + aarch64Triple + " (linker aarch64-linux-gnu-gcc)"
 	}
 	if err := copyFile(bin, filepath.Join(stage, "bootstrap"), 0o755); err != nil {
 		return nil, &Error{Runtime: RuntimeRust, Step: "collect bootstrap", Err: err}
+	}
+	if binName != "bootstrap" {
+		method += " --bin " + binName + " (packaged as bootstrap)"
 	}
 	art := &results.Artifact{Method: method, Toolchain: tool, Notes: glibcNote(bin)}
 	if _, err := os.Stat(filepath.Join(req.Dir, "rust-toolchain.toml")); err == nil && req.Arch != host.Arch() {
@@ -107,12 +112,14 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 	return art, nil
 }
 
-// checkBootstrapBin fails unless the package in dir has a binary target named bootstrap.
-func checkBootstrapBin(ctx context.Context, req Request, cargo string) error {
+// pickBin chooses the binary to ship the way cargo lambda does: the one asked for (req.Binary),
+// else one named bootstrap, else the only one, else the package's namesake. Lambda runs it as
+// bootstrap whatever its name.
+func pickBin(ctx context.Context, req Request, cargo string) (string, error) {
 	dir := req.Dir
-	out, err := run(ctx, req, RuntimeRust, "cargo metadata", dir, BuildEnv(os.Getenv), cargo, "metadata", "--no-deps", "--format-version", "1")
+	out, err := run(ctx, req, RuntimeRust, "cargo metadata", dir, BuildEnv(os.Getenv, "CARGO_TERM_COLOR=never"), cargo, "metadata", "--no-deps", "--format-version", "1")
 	if err != nil {
-		return err
+		return "", err
 	}
 	var meta struct {
 		Packages []struct {
@@ -124,28 +131,42 @@ func checkBootstrapBin(ctx context.Context, req Request, cargo string) error {
 			} `json:"targets"`
 		} `json:"packages"`
 	}
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &meta); err != nil {
-		return &Error{Runtime: RuntimeRust, Step: "cargo metadata", Err: err, Output: out}
+	start := strings.Index(out, "{")
+	if start < 0 {
+		return "", &Error{Runtime: RuntimeRust, Step: "cargo metadata", Err: fmt.Errorf("no JSON in its output"), Output: out}
+	}
+	if err := json.Unmarshal([]byte(out[start:]), &meta); err != nil {
+		return "", &Error{Runtime: RuntimeRust, Step: "cargo metadata", Err: err, Output: out}
 	}
 	var bins []string
+	own := ""
 	for _, p := range meta.Packages {
 		for _, t := range p.Targets {
-			for _, k := range t.Kind {
-				if k == "bin" {
-					if t.Name == "bootstrap" {
-						return nil
-					}
-					bins = append(bins, t.Name)
+			if slices.Contains(t.Kind, "bin") {
+				bins = append(bins, t.Name)
+				if t.Name == p.Name && filepath.Dir(p.ManifestPath) == dir {
+					own = t.Name
 				}
 			}
 		}
 	}
-	found := "no binary targets"
-	if len(bins) > 0 {
-		found = "binaries: " + strings.Join(bins, ", ")
+	switch {
+	case req.Binary != "" && slices.Contains(bins, req.Binary):
+		return req.Binary, nil
+	case req.Binary != "":
+		return "", &Error{Runtime: RuntimeRust, Step: "find the binary",
+			Err: fmt.Errorf("binary %q: no such bin target; valid values are %s", req.Binary, strings.Join(bins, ", "))}
+	case slices.Contains(bins, "bootstrap"):
+		return "bootstrap", nil
+	case len(bins) == 1:
+		return bins[0], nil
+	case own != "":
+		return own, nil
+	case len(bins) == 0:
+		return "", &Error{Runtime: RuntimeRust, Step: "find the binary", Err: fmt.Errorf("%s has no binary targets: a Lambda handler is a bin (src/main.rs)", dir)}
 	}
-	return &Error{Runtime: RuntimeRust, Step: "find the bootstrap binary",
-		Err: fmt.Errorf("Cargo.toml has no binary named bootstrap (%s); Lambda runs a file named bootstrap, so add [[bin]] name = \"bootstrap\" path = \"src/main.rs\"", found)}
+	return "", &Error{Runtime: RuntimeRust, Step: "find the binary",
+		Err: fmt.Errorf("%d binaries (%s) and none named after the package: set binary to the one to ship (SAM: Metadata.BuildProperties.Binary)", len(bins), strings.Join(bins, ", "))}
 }
 
 // crossPair returns a cargo and rustc whose sysroot has the aarch64 std: the host toolchain's

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -57,7 +58,12 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 	if err := os.RemoveAll(src); err != nil {
 		return fail("clear the sandboxed build's source: %w", err)
 	}
-	if err := copyTree(req.Dir, src); err != nil {
+	root := cmp.Or(req.Root, req.Dir)
+	rel, err := filepath.Rel(root, req.Dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fail("handler directory: %w", fmt.Errorf("%s is not inside %s", req.Dir, root))
+	}
+	if err := copyTree(root, src); err != nil {
 		return fail("copy the source for the sandboxed build: %w", err)
 	}
 	for _, d := range []string{stage, src} {
@@ -65,7 +71,7 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 			return fail("give the build directory to the sandbox user: %w", err)
 		}
 	}
-	req.Dir = src
+	req.Root, req.Dir = src, filepath.Join(src, rel)
 	if err := os.MkdirAll(req.Tools.CacheDir, 0o755); err != nil {
 		return fail("create the sandbox's cache: %w", err)
 	}

@@ -17,14 +17,21 @@ import (
 // (1980-01-01 is the earliest time the zip format can hold.)
 var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// vcsDirs are version control directories, never packaged.
+var vcsDirs = map[string]bool{".git": true, ".hg": true, ".svn": true}
+
 // ZipDir packages the tree under dir as a Lambda deployment zip at out: entries sorted by path,
-// fixed times, modes kept (bootstrap must stay executable), symlinks stored as links. It returns
+// fixed times, modes kept (bootstrap must stay executable), symlinks stored as links, version
+// control directories left out. It returns
 // the zip's size and the total size of the files in it.
 func ZipDir(dir, out string) (zipBytes, unzippedBytes int64, err error) {
 	var paths []string
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
+		}
+		if p != dir && d.IsDir() && vcsDirs[d.Name()] {
+			return filepath.SkipDir // history is not part of a deployment package
 		}
 		if p != dir {
 			paths = append(paths, p)

@@ -56,7 +56,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 		}
 		for _, arch := range arches {
 			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
-				CacheKey: "coldbench-reference/" + rt, Sandbox: id}
+				CacheKey: "coldbench-reference/" + rt, Sandbox: id, GoFlags: build.ReferenceGoFlags}
 			art, err := build.Build(ctx, req)
 			if err != nil {
 				return ExitFailure, failure(err)

@@ -113,8 +113,14 @@ func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 
 // buildOne builds (or finds prebuilt) one arch of a planned variant.
 func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
-	req := build.Request{Dir: pv.dir, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: p.sandbox,
+	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: p.sandbox,
 		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.cacheDir(), "build")}}
+	if pv.role == results.RoleReference {
+		req.GoFlags = build.ReferenceGoFlags
+	} else { // the user's function: its handler setting and build as configured
+		req.Handler, req.GoFlags, req.Binary = p.cfg.FunctionHandler, p.cfg.GoFlags, p.cfg.Binary
+		req.Command, req.Artifact = p.cfg.Build, p.cfg.Artifact
+	}
 	if p.sandbox.Separate {
 		req.Tools.CacheDir = filepath.Join(p.cacheDir(), "sandbox")
 	}

@@ -125,7 +125,15 @@ func (p *pipeline) newResults(start time.Time) *results.Results {
 			WarmInvokes: cfg.WarmInvokes, TimeoutMs: float64(cfg.Timeout.Milliseconds()),
 			OutboundDelayMs: float64(cfg.OutboundDelay.Milliseconds()), Seed: cfg.Seed, Budgets: cfg.Budgets,
 			Baseline: cfg.Baseline, InitTimeoutMs: float64(runner.DefaultInitTimeout.Milliseconds()),
+			Build: cfg.Build, Notes: cfg.Notes,
 		},
+	}
+	if cfg.Template != "" && cfg.Function != "" {
+		rel, err := filepath.Rel(p.env.Dir, cfg.Template)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			rel = cfg.Template
+		}
+		res.Config.Function = cfg.Function + " in " + rel
 	}
 	if res.Config.Seed == 0 {
 		res.Config.Seed = uint64(start.UnixNano())

@@ -16,8 +16,11 @@ import (
 // planned is a variant before it is built.
 type planned struct {
 	name, runtime, dir, handler, ref, cacheKey string
-	role                                       results.Role
-	err                                        error // could not even be checked out
+	// root is the tree the build may read: the repository (a go.mod, a Cargo path dependency or
+	// a Makefile above the handler), or dir.
+	root string
+	role results.Role
+	err  error // could not even be checked out
 }
 
 // plan decides the variants: head (the handler as it is in the work tree), base (the same path
@@ -70,8 +73,11 @@ func (p *pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 	rel := ""
 	if rootErr == nil {
 		rel, _ = filepath.Rel(root, dir)
-		head.cacheKey = rel
+		head.cacheKey, head.root = rel, root
 		if sha, err := git.ResolveRev(ctx, root, "HEAD"); err == nil {
+			if dirty, err := git.Dirty(ctx, root, rel); err == nil && dirty {
+				sha += results.DirtySuffix // the work tree was measured, not the commit
+			}
 			head.ref, res.Config.HeadRef = sha, sha
 		}
 	}
@@ -105,7 +111,7 @@ func (p *pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 	if err != nil {
 		return head, nil, nil, failure(err)
 	}
-	base = &planned{name: "base", role: results.RoleBase, runtime: cfg.Runtime, cacheKey: head.cacheKey, ref: sha, dir: filepath.Join(wt, rel)}
+	base = &planned{name: "base", role: results.RoleBase, runtime: cfg.Runtime, cacheKey: head.cacheKey, ref: sha, dir: filepath.Join(wt, rel), root: wt}
 	if _, err := os.Stat(base.dir); err != nil {
 		base.err = fmt.Errorf("the handler %s does not exist at base %.12s", rel, sha)
 	}

@@ -50,6 +50,11 @@ var runFlags = []struct{ name, usage string }{
 	{"aws-endpoint", "mode aws: Lambda API endpoint override (tests, proxies)"},
 	{"init-cpu", "init phase CPU: lambda (a full vCPU whatever the memory, as Lambda's init) or memory (the memory's share throughout) (default lambda)"},
 	{"ephemeral-storage", "size of the handler's /tmp in MB, 512 to 10240 (default 512)"},
+	{"template", "SAM/CloudFormation template to take the function from (default: template.yaml at the repository root when no --handler; none to skip)"},
+	{"function", "the function's logical ID in --template (default: the only one)"},
+	{"build", "your own build command, run in the handler dir with ARTIFACTS_DIR, GOOS, GOARCH and COLDBENCH_ARCH set (default: coldbench builds it)"},
+	{"artifact", "what --build produces, relative to the handler dir: a zip, a directory or a bootstrap (default: ARTIFACTS_DIR's contents)"},
+	{"binary", "Rust: the bin to ship when the package has several (default: bootstrap, the only bin, or the package's namesake)"},
 	{"cache-dir", "build caches and prebuilt reference artifacts kept between runs (default /var/cache/coldbench as root, else ~/.cache/coldbench)"},
 }
 
@@ -120,6 +125,9 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	cfg.Quiet = *quiet
 	cfg.HandlersDir = *handlersDir
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
+	if err := applyTemplate(&cfg, env.Dir); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if _, err := os.Stat(resolve(env.Dir, cfg.Event)); err == nil {
 		cfg.Event = resolve(env.Dir, cfg.Event) // a file; presets and inline JSON stay as they are
 	}

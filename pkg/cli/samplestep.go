@@ -61,6 +61,14 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 	prog := newProgress(p.env, cfg.Quiet, perRound*rounds)
 	defer prog.done()
 	sched := sampling.NewScheduler(s, res.Config.Seed)
+	defer func() { // variants that failed the same way every time were stopped early: say so
+		for i := range res.Variants {
+			if why, ok := sched.Stopped[res.Variants[i].Name]; ok {
+				res.Variants[i].Stopped = why
+				p.log.printf("%s: %s", res.Variants[i].Name, why)
+			}
+		}
+	}()
 	offset := 0
 	sched.Progress = func(done, _ int, smp results.Sample) { prog.update(offset+done, perRound*rounds, smp) }
 	if !sequential {
@@ -86,6 +94,9 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 		verdict.Decide(res)
 		if verdict.Settled(res) {
 			p.log.printf("verdict %s after %d rounds (look %d, %.1fs): stopping", res.Verdict, taken, look, time.Since(start).Seconds())
+			break
+		}
+		if len(sched.Stopped) == len(variants) {
 			break
 		}
 		if time.Since(start) >= cfg.MaxTime {

@@ -102,6 +102,28 @@ type Config struct {
 	InitCPU string
 	// EphemeralMB is the size of /tmp (Lambda's ephemeral storage).
 	EphemeralMB int
+	// Template is a SAM or CloudFormation template and Function the logical ID of the function in
+	// it to measure: its CodeUri, Handler, Runtime, MemorySize, Timeout, Environment and build
+	// method are the defaults of the settings above. "" discovers template.yaml at the
+	// repository's root when no handler is given; "none" turns that off.
+	Template string
+	Function string
+	// Build is the user's own build command (run in the handler's directory, as the sandbox user,
+	// with ARTIFACTS_DIR, GOOS, GOARCH and COLDBENCH_ARCH set) and Artifact what it produces: a
+	// zip, a directory or a bootstrap, relative to the handler's directory; ARTIFACTS_DIR's
+	// contents when empty.
+	Build    string
+	Artifact string
+	// Binary is the Rust bin to ship when the package has several (cargo lambda's --bin).
+	Binary string
+	// GoFlags are go build's flags from a template's BuildProperties (no key of its own: a build
+	// command says anything else).
+	GoFlags []string
+	// Notes say where settings came from (the template) and what could not be taken as it is.
+	Notes []string
+	// set records which settings were given (file, flag or input), so a template only fills in
+	// the others.
+	set map[string]bool
 	// CacheDir keeps what makes the next run fast: the sandbox's Go, cargo and Deno caches and
 	// the reference handlers' artifacts. "" is /var/cache/coldbench for root, ~/.cache/coldbench
 	// otherwise; the action defaults to .coldbench/cache in the workspace, for actions/cache.
@@ -233,6 +255,12 @@ func (c *Config) Validate(names func(field string) string) error {
 			p.add("%s: %s is reserved by Lambda and set by coldbench", names("env"), k)
 		}
 	}
+	if c.Artifact != "" && c.Build == "" {
+		p.add("%s %q: an artifact is what %s produces; give the build command too", names("artifact"), c.Artifact, names("build"))
+	}
+	if c.Function != "" && (c.Template == "" || c.Template == "none") {
+		p.add("%s %q: no template to find it in; give %s (a SAM or CloudFormation template)", names("function"), c.Function, names("template"))
+	}
 	if c.Baseline != "" && c.Base != "" && c.Base != "none" {
 		p.add("%s and %s: compare with a stored baseline or with a revision, not both", names("baseline"), names("base"))
 	}
@@ -242,7 +270,7 @@ func (c *Config) Validate(names func(field string) string) error {
 	if len(c.Budgets) > 0 && c.Handler == "" {
 		p.add("%s: budgets apply to a handler; give %s", names("budgets"), names("handler"))
 	}
-	if c.Handler == "" && len(c.References) == 0 {
+	if c.Handler == "" && len(c.References) == 0 && (c.Template == "" || c.Template == "none") {
 		p.add("nothing to measure: give %s, or keep at least one of %s", names("handler"), names("references"))
 	}
 	return p.Err()
@@ -272,6 +300,7 @@ var fileKeys = map[string]string{
 	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage", "max-time": "max-time", "init-samples": "init-samples",
 	"cache-dir": "cache-dir", "env": "env", "function-handler": "function-handler",
+	"template": "template", "function": "function", "build": "build", "artifact": "artifact", "binary": "binary",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -316,11 +345,28 @@ func (c *Config) ApplyFile(name string, data []byte) error {
 	return p.Err()
 }
 
+// IsSet reports whether the setting was given (by a file, a flag or an input), not defaulted.
+func (c *Config) IsSet(key string) bool { return c.set[key] }
+
 // Set sets one setting from its text form, as flags, files and action inputs give it.
 func (c *Config) Set(key, val string) error {
+	if c.set == nil {
+		c.set = map[string]bool{}
+	}
+	c.set[key] = true
 	val = strings.TrimSpace(val)
 	var err error
 	switch key {
+	case "template":
+		c.Template = val
+	case "function":
+		c.Function = val
+	case "build":
+		c.Build = val
+	case "artifact":
+		c.Artifact = val
+	case "binary":
+		c.Binary = val
 	case "handler":
 		c.Handler = val
 	case "runtime":

@@ -5,6 +5,7 @@
 package git
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -72,6 +73,16 @@ func RepoRoot(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("%s is not in a git repository", dir)
 	}
 	return strings.TrimSpace(out), nil
+}
+
+// Dirty reports whether the work tree at root has changes (staged, unstaged or untracked files)
+// under path (coldbench's own .coldbench directory aside), so that results built from it are not labelled with the commit alone.
+func Dirty(ctx context.Context, root, path string) (bool, error) {
+	out, err := git(ctx, root, "status", "--porcelain", "--untracked-files=normal", "--", cmp.Or(path, "."), ":(exclude).coldbench")
+	if err != nil {
+		return false, fmt.Errorf("git status: %w: %s", err, out)
+	}
+	return strings.TrimSpace(out) != "", nil
 }
 
 // DefaultBranch finds the branch a pull request would merge into: origin's HEAD, else the first

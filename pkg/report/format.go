@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/results"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -118,6 +119,11 @@ func verdictMark(v results.Verdict) string {
 // Headline is the one-line verdict, as the first line of every report and the check run's title:
 // the gate metric that decided it, its shift and interval.
 func Headline(r *results.Results) string {
+	if base, head := r.Variant(results.RoleBase), r.Variant(results.RoleHead); base != nil && head != nil && base.BuildError == "" &&
+		base.Summary.InitMs == nil && len(r.SamplesOf(base.Name)) > 0 && head.Summary.InitMs != nil {
+		word := map[results.Verdict]string{results.Improvement: " — improvement"}[r.Verdict]
+		return fmt.Sprintf("Cold start not compared: every base cold start failed; head's failed %s%s", failedOf(r.SamplesOf(head.Name)), word)
+	}
 	switch r.Verdict {
 	case results.Unavailable:
 		if head := r.Variant(results.RoleHead); head != nil && head.BuildError != "" {
@@ -183,7 +189,26 @@ func decidingComparison(r *results.Results) *results.Comparison {
 // failureGroup is one kind of failure of one variant.
 type failureGroup struct {
 	variant, errType, phase, reason string
-	count                           int
+	// output is the last lines the handler wrote in the group's first sample (a panic's
+	// message, a stack trace).
+	output string
+	count  int
+}
+
+// outputLines is how many of the handler's last lines of output a failure shows.
+const outputLines = 8
+
+// lastLines is the last n non-empty lines of s, each cut to 200 characters.
+func lastLines(s string, n int) string {
+	var out []string
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i := len(lines) - 1; i >= 0 && len(out) < n; i-- {
+		if l := strings.TrimRight(lines[i], "\r "); l != "" {
+			out = append(out, trimTo(l, 200))
+		}
+	}
+	slices.Reverse(out)
+	return strings.Join(out, "\n")
 }
 
 // failures groups failed samples by variant and error type, keeping the first reason.
@@ -200,7 +225,8 @@ func failures(samples []results.Sample) []failureGroup {
 			continue
 		}
 		idx[k] = len(out)
-		out = append(out, failureGroup{variant: s.Variant, errType: s.Error.Type, phase: string(s.Error.Phase), reason: s.Error.Reason, count: 1})
+		out = append(out, failureGroup{variant: s.Variant, errType: s.Error.Type, phase: string(s.Error.Phase), reason: s.Error.Reason,
+			output: lastLines(s.Output, outputLines), count: 1})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].variant < out[j].variant })
 	return out
@@ -301,6 +327,9 @@ func allWarnings(r *results.Results) []string {
 func variantLabel(v results.Variant) string {
 	switch v.Role {
 	case results.RoleHead, results.RoleBase:
+		if sha, dirty := strings.CutSuffix(v.Ref, results.DirtySuffix); dirty {
+			return fmt.Sprintf("%s (%.7s + uncommitted changes)", v.Name, sha)
+		}
 		if v.Ref != "" {
 			return fmt.Sprintf("%s (%.7s)", v.Name, v.Ref)
 		}

@@ -38,6 +38,7 @@ func Markdown(r *results.Results, opt MarkdownOptions) string {
 	head.WriteString(budgetTable(r.Budgets, true))
 	head.WriteString(mdComparisonTable(r))
 	head.WriteString(mdReferenceTable(r))
+	head.WriteString(mdProblems(r))
 
 	// Optional parts in the order they are dropped when the report is too long: the per-sample
 	// failure list first, the environment last.
@@ -108,12 +109,22 @@ func mdComparisonTable(r *results.Results) string {
 	if bz, hz, ok := zipDelta(r); ok && len(r.Comparisons) > 0 {
 		fmt.Fprintf(&b, "| arm64 zip | %s | %s | %s | | | |\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
 	}
-	for _, v := range []*results.Variant{base, head} {
+	b.WriteString("\n")
+	return b.String()
+}
+
+// mdProblems shows every build error (the compiler's words) and every variant stopped early,
+// outside the collapsed details: they are why there are no numbers.
+func mdProblems(r *results.Results) string {
+	var b strings.Builder
+	for _, v := range r.Variants {
 		if v.BuildError != "" {
-			fmt.Fprintf(&b, "\n**%s failed to build:**\n\n```\n%s\n```\n", v.Name, trimTo(v.BuildError, 3000))
+			fmt.Fprintf(&b, "**%s failed to build:**\n\n```\n%s\n```\n\n", v.Name, strings.ReplaceAll(trimTo(v.BuildError, 3000), "```", "ʼʼʼ"))
+		}
+		if v.Stopped != "" {
+			fmt.Fprintf(&b, "**%s: sampling stopped early:** %s\n\n", v.Name, mdEscape(v.Stopped))
 		}
 	}
-	b.WriteString("\n")
 	return b.String()
 }
 
@@ -189,6 +200,11 @@ func mdFailures(r *results.Results) string {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %s |\n", f.variant, f.errType, f.phase, f.count, mdEscape(trimTo(f.reason, 300)))
 	}
 	b.WriteString("\n")
+	for _, f := range fs {
+		if f.output != "" {
+			fmt.Fprintf(&b, "%s, `%s`: the handler's last output\n\n```\n%s\n```\n\n", f.variant, f.errType, strings.ReplaceAll(f.output, "```", "ʼʼʼ"))
+		}
+	}
 	return b.String()
 }
 

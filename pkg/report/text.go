@@ -63,6 +63,14 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 		fmt.Fprintln(w, "\nfailed samples:")
 		for _, f := range fs {
 			fmt.Fprintf(w, "  %s: %d × %s (%s): %s\n", f.variant, f.count, f.errType, f.phase, trimTo(f.reason, 200))
+			if f.output != "" {
+				fmt.Fprintf(w, "    last output of the first:\n%s\n", indent(indent(f.output)))
+			}
+		}
+	}
+	for _, v := range r.Variants {
+		if v.Stopped != "" {
+			fmt.Fprintf(w, "\n%s: sampling stopped early: %s\n", v.Name, v.Stopped)
 		}
 	}
 	notes := allWarnings(r)

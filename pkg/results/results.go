@@ -121,7 +121,15 @@ type RunConfig struct {
 	// the stored run used, empty when the store had none for this handler.
 	Baseline    string `json:"baseline,omitempty"`
 	BaselineRun string `json:"baseline_run,omitempty"`
+	// Function names the function a template defined ("GetProducts in template.yaml"); Build is
+	// the user's build command; Notes what of the function's definition could not be honoured.
+	Function string   `json:"function,omitempty"`
+	Build    string   `json:"build,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 }
+
+// DirtySuffix ends the Ref of a head built from a work tree with uncommitted changes.
+const DirtySuffix = "+dirty"
 
 // Environment describes the machine, so numbers from different machines are never confused.
 type Environment struct {
@@ -171,7 +179,10 @@ type Variant struct {
 	Artifact   *Artifact `json:"artifact,omitempty"`
 	Deploy     *Artifact `json:"deploy_artifact,omitempty"`
 	BuildError string    `json:"build_error,omitempty"`
-	Summary    Summaries `json:"summary"`
+	// Stopped says why sampling of this variant stopped early (its first samples all failed
+	// the same way).
+	Stopped string    `json:"stopped,omitempty"`
+	Summary Summaries `json:"summary"`
 }
 
 // Artifact is a built Lambda deployment zip and how it came to be.

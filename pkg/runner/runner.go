@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -509,7 +510,23 @@ func (cs *coldStart) awaitFirstInvoke(ctx context.Context) *results.SampleError 
 		return &results.SampleError{Type: res.out.Err.ErrorType, Phase: results.PhaseInvoke, Reason: oneLine(res.out.Err.ErrorMessage)}
 	}
 	cs.s.Response = truncate(string(res.out.Response), 1024)
+	if n := proxyErrorNote(res.out.Response); n != "" {
+		cs.s.Notes = append(cs.s.Notes, n)
+	}
 	return nil
+}
+
+// proxyErrorNote notes an API Gateway or ALB style answer with an error status: the handler ran,
+// but most likely on an event it did not expect (a route it does not have), so what was timed may
+// not be the path users hit.
+func proxyErrorNote(response []byte) string {
+	var r struct {
+		StatusCode *int `json:"statusCode"`
+	}
+	if json.Unmarshal(response, &r) != nil || r.StatusCode == nil || *r.StatusCode < 400 {
+		return ""
+	}
+	return fmt.Sprintf("answered statusCode %d: the event may not be one the handler serves (give --event: a preset such as apigw-v2, or your own JSON)", *r.StatusCode)
 }
 
 // warm sends the warm invokes; a failed one is a note, and ends them.
@@ -649,7 +666,9 @@ func (r *Runner) lambdaEnv(v sampling.Variant, apiAddr, taskRoot, tmpDir string)
 	if handler == "" {
 		handler = "bootstrap"
 	}
-	env := map[string]string{}
+	// Plain output unless the function's configuration says otherwise: colour codes make the
+	// output kept for failures unreadable, and nothing of Lambda's is a terminal.
+	env := map[string]string{"NO_COLOR": "1", "TERM": "dumb"}
 	for k, val := range v.Env {
 		env[k] = val
 	}

@@ -51,7 +51,15 @@ type Scheduler struct {
 	// Progress, when set, is called after every sample with the samples taken so far in this
 	// Run and the Run's total.
 	Progress func(done, total int, s results.Sample)
+	// Stopped holds the variants no longer sampled, with why: their first FailFast samples all
+	// failed the same way (error type and phase), so more would only cost time (a handler that
+	// times out takes the whole timeout every time).
+	Stopped map[string]string
+	first   map[string][]results.Sample // each variant's first FailFast samples
 }
+
+// FailFast is how many first samples of a variant failing the same way stop its sampling.
+const FailFast = 3
 
 // NewScheduler returns a scheduler whose order is fixed by seed.
 func NewScheduler(s Sampler, seed uint64) *Scheduler {
@@ -84,22 +92,53 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 	}
 	total := n * len(tasks)
 	out := make([]results.Sample, 0, total)
+	if sc.Stopped == nil {
+		sc.Stopped, sc.first = map[string]string{}, map[string][]results.Sample{}
+	}
 	for round := 0; round < n; round++ {
 		for _, i := range sc.rng.Perm(len(tasks)) {
 			if err := ctx.Err(); err != nil {
 				return out, err
+			}
+			if _, stopped := sc.Stopped[tasks[i].Name]; stopped {
+				continue
 			}
 			started := time.Now()
 			s := sc.sampler.Sample(ctx, tasks[i])
 			s.WallMs = float64(time.Since(started).Microseconds()) / 1000
 			s.Variant, s.InitOnly, s.Index, s.Seq = tasks[i].Name, tasks[i].InitOnly, sc.rounds, sc.seqs
 			sc.seqs++
+			sc.failFast(s)
 			out = append(out, s)
 			if sc.Progress != nil {
 				sc.Progress(len(out), total, s)
 			}
 		}
 		sc.rounds++
+		if len(sc.Stopped) == len(variants) {
+			break // every variant stopped: nothing left to sample
+		}
 	}
 	return out, nil
+}
+
+// failFast stops a variant whose first FailFast samples all failed with the same error type in
+// the same phase.
+func (sc *Scheduler) failFast(s results.Sample) {
+	first := sc.first[s.Variant]
+	if len(first) >= FailFast {
+		return
+	}
+	first = append(first, s)
+	sc.first[s.Variant] = first
+	if len(first) < FailFast {
+		return
+	}
+	for _, f := range first {
+		if f.Error == nil || f.Error.Type != first[0].Error.Type || f.Error.Phase != first[0].Error.Phase {
+			return
+		}
+	}
+	e := first[0].Error
+	sc.Stopped[s.Variant] = fmt.Sprintf("its first %d samples all failed with %s in %s (%s), so it was not sampled again", FailFast, e.Type, e.Phase, e.Reason)
 }

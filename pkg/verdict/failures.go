@@ -97,23 +97,32 @@ func pairs(r *results.Results, hs, bs []results.Sample, m results.Metric) (head,
 
 // compareFailures compares how often head and base failed (Fisher's exact test, one-sided), and
 // warns of every failure type head showed that base never did.
-func compareFailures(r *results.Results, hs, bs []results.Sample, rule stats.Rule) results.Comparison {
-	count := func(samples []results.Sample) (failed, n int, types map[string]int) {
-		types = map[string]int{}
-		for _, s := range samples {
-			if s.Error != nil && !handlerFailed(s) {
-				continue
-			}
-			n++
-			if handlerFailed(s) {
-				failed++
-				types[s.Error.Type]++
-			}
+// failureCounts counts the handler's failures among head's and base's samples (setup failures
+// are not the handler's and are left out of both counts).
+func failureCounts(hs, bs []results.Sample) (hf, hn, bf, bn int) {
+	hf, hn, _ = countFailures(hs)
+	bf, bn, _ = countFailures(bs)
+	return
+}
+
+func countFailures(samples []results.Sample) (failed, n int, types map[string]int) {
+	types = map[string]int{}
+	for _, s := range samples {
+		if s.Error != nil && !handlerFailed(s) {
+			continue
 		}
-		return failed, n, types
+		n++
+		if handlerFailed(s) {
+			failed++
+			types[s.Error.Type]++
+		}
 	}
-	hf, hn, htypes := count(hs)
-	bf, bn, btypes := count(bs)
+	return failed, n, types
+}
+
+func compareFailures(r *results.Results, hs, bs []results.Sample, rule stats.Rule) results.Comparison {
+	hf, hn, htypes := countFailures(hs)
+	bf, bn, btypes := countFailures(bs)
 	c := results.Comparison{Metric: MetricFailures, NHead: hn, NBase: bn, Gate: true,
 		Method: "Fisher's exact test, one-sided (head fails more often)", Verdict: results.NoChange, PValue: 1}
 	if hn == 0 || bn == 0 {

@@ -34,6 +34,8 @@ const (
 	WarnStoredBaseline  = "stored-baseline"
 	WarnAdaptive        = "adaptive"
 	WarnNewFailure      = "new-failure"
+	WarnFunctionConfig  = "function-config"
+	WarnBaseFailed      = "base-failed"
 )
 
 // Rule is the decision rule a results value was recorded with (threshold and alpha), at the level
@@ -136,6 +138,22 @@ func compare(r *results.Results, rule stats.Rule, all bool) results.Verdict {
 	gateRule := rule
 	gateRule.Alpha = rule.Alpha / float64(len(GateMetrics))
 	hs, bs := r.SamplesOf(head.Name), r.SamplesOf(base.Name)
+	if len(bs) > 0 && !slices.ContainsFunc(bs, results.Sample.InitOK) {
+		// A base that never started has no timings to compare with: only the failure rates.
+		e := bs[0].Error
+		r.Warnings = append(r.Warnings, results.Warning{Code: WarnBaseFailed, Message: fmt.Sprintf(
+			"every base sample failed (%s in %s: %s): head's timings cannot be compared with base's, only how often each failed", e.Type, e.Phase, firstLine(e.Reason))})
+		c := compareFailures(r, hs, bs, gateRule)
+		r.Comparisons = append(r.Comparisons, c)
+		if !slices.ContainsFunc(hs, results.Sample.InitOK) {
+			return results.Unavailable // both broken: nothing to say about the change
+		}
+		hf, hn, bf, bn := failureCounts(hs, bs)
+		if p := stats.FailureRate(bf, bn, hf, hn); hn > 0 && bn > 0 && p < gateRule.Alpha && bf*hn > hf*bn {
+			c.Verdict = results.Improvement // head fixed what crashed base
+		}
+		return c.Verdict
+	}
 	// Samples of the same run are compared round by round; a stored baseline is another run.
 	paired := r.Config.BaselineRun == ""
 	for _, m := range []results.Metric{results.MetricInit, results.MetricDuration, results.MetricCold, results.MetricMemory} {
@@ -203,6 +221,9 @@ func runWarnings(r *results.Results) []results.Warning {
 	if c.BaselineRun != "" && r.Variant(results.RoleBase) != nil {
 		out = append(out, results.Warning{Code: WarnStoredBaseline, Message: fmt.Sprintf(
 			"base is the stored run %s: measured in another run, so drift of the machine between the two runs is not controlled", c.BaselineRun)})
+	}
+	for _, n := range c.Notes {
+		out = append(out, results.Warning{Code: WarnFunctionConfig, Message: n})
 	}
 	if c.Adaptive {
 		full, initOnly := 0, 0

@@ -1,0 +1,165 @@
+package build
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/coldbench/coldbench/pkg/lambdazip"
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// buildCommand runs the user's own build (a Makefile target, a build script) and packages what it
+// produced, so what is timed is the artifact the user ships. It runs like every build: as the
+// sandbox user, in the copy of the source, with the scrubbed environment, plus what SAM's
+// makefile method and cross-building scripts read: ARTIFACTS_DIR, GOOS, GOARCH, COLDBENCH_ARCH.
+func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.Artifact, error) {
+	goarch := map[string]string{ArchARM64: "arm64", ArchX8664: "amd64"}[req.Arch]
+	artifacts := filepath.Join(stage, "artifacts")
+	if err := os.Mkdir(artifacts, 0o755); err != nil {
+		return nil, &Error{Runtime: rt, Step: "prepare ARTIFACTS_DIR", Err: err}
+	}
+	if err := req.Sandbox.Own(artifacts); err != nil {
+		return nil, &Error{Runtime: rt, Step: "prepare ARTIFACTS_DIR", Err: err}
+	}
+	env := BuildEnv(os.Getenv, "ARTIFACTS_DIR="+artifacts, "GOOS=linux", "GOARCH="+goarch, "COLDBENCH_ARCH="+req.Arch,
+		"CGO_ENABLED=0", "NO_COLOR=1", "TERM=dumb", "CARGO_TERM_COLOR=never")
+	for _, tool := range []string{req.Tools.Go, req.Tools.Cargo, req.Tools.Deno} {
+		if tool != "" {
+			env = withPath(env, filepath.Dir(tool))
+		}
+	}
+	if _, err := run(ctx, req, rt, "build command ("+req.Command+")", req.Dir, env, "/bin/sh", "-c", req.Command); err != nil {
+		return nil, err
+	}
+
+	// What the command produced is read through an os.Root: a link in it that points out of the
+	// source tree or ARTIFACTS_DIR (at a secret of the runner's) is refused, never followed.
+	from, name := artifacts, "."
+	if req.Artifact != "" { // relative to the handler's directory, anywhere in the source tree
+		from = cmp.Or(req.Root, req.Dir)
+		rel, _ := filepath.Rel(from, req.Dir)
+		name = path.Join(filepath.ToSlash(rel), filepath.ToSlash(req.Artifact))
+	}
+	root, err := os.OpenRoot(from)
+	if err != nil {
+		return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
+	}
+	defer root.Close()
+	st, err := root.Stat(name)
+	switch {
+	case err != nil && req.Artifact != "":
+		return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: fmt.Errorf("artifact %q: not found inside the source tree after the build command: %w", req.Artifact, err)}
+	case err != nil:
+		return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
+	}
+	method := "your build command: " + req.Command
+	art := &results.Artifact{Method: method, Toolchain: map[string]string{}}
+	bootstrap := filepath.Join(stage, "pkg", "bootstrap")
+	switch {
+	case st.IsDir():
+		if req.Artifact == "" && isEmptyDir(root) {
+			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: fmt.Errorf(
+				"the build command wrote nothing to $ARTIFACTS_DIR: have it put the bootstrap there, or set artifact to the zip, directory or bootstrap it produces (relative to %s)", req.Dir)}
+		}
+		sub, err := root.OpenRoot(name)
+		if err != nil {
+			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
+		}
+		defer sub.Close()
+		if err := copyFS(sub.FS(), filepath.Join(stage, "pkg")); err != nil {
+			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
+		}
+	case strings.HasSuffix(name, ".zip"):
+		b, err := root.ReadFile(name)
+		if err != nil {
+			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
+		}
+		art.Path = filepath.Join(req.OutDir, req.Name+".zip")
+		if err := os.WriteFile(art.Path, b, 0o644); err != nil {
+			return nil, err
+		}
+		pkg, err := lambdazip.Read(art.Path)
+		if err != nil {
+			return nil, &Error{Runtime: rt, Step: "read the artifact zip", Err: err}
+		}
+		if err := os.MkdirAll(filepath.Dir(bootstrap), 0o755); err != nil {
+			return nil, err
+		}
+		if err := checkZipBootstrap(req.Artifact, pkg, filepath.Dir(bootstrap)); err != nil {
+			return nil, &Error{Runtime: rt, Step: "check the artifact zip", Err: err}
+		}
+		art.ZipBytes, art.UnzippedBytes = int64(len(b)), pkg.UnzippedBytes
+	default: // a single executable: the bootstrap
+		b, err := root.ReadFile(name)
+		if err != nil {
+			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
+		}
+		if err := os.MkdirAll(filepath.Dir(bootstrap), 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(bootstrap, b, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if art.Path == "" {
+		if st, err := os.Stat(bootstrap); err != nil || st.Mode()&0o111 == 0 {
+			return nil, &Error{Runtime: rt, Step: "check the artifact", Err: fmt.Errorf(
+				"the artifact has no executable bootstrap at its root: Lambda's provided runtimes run ./bootstrap")}
+		}
+		art.Path = filepath.Join(req.OutDir, req.Name+".zip")
+		if art.ZipBytes, art.UnzippedBytes, err = ZipDir(filepath.Join(stage, "pkg"), art.Path); err != nil {
+			return nil, &Error{Runtime: rt, Step: "package zip", Err: err}
+		}
+	}
+	if err := timedArch(bootstrap, req.Arch); err != nil {
+		err.(*Error).Err = fmt.Errorf("%w (your build command runs with GOARCH=%s and COLDBENCH_ARCH=%s: build for those instead of a fixed arch)", err.(*Error).Err, goarch, req.Arch)
+		return nil, err
+	}
+	art.Notes = archNote(bootstrap, req.Arch)
+	return art, nil
+}
+
+func isEmptyDir(root *os.Root) bool {
+	entries, err := fs.ReadDir(root.FS(), ".")
+	return err == nil && len(entries) == 0
+}
+
+// copyFS copies the regular files, directories and links of fsys to dst (links as links).
+func copyFS(fsys fs.FS, dst string) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, filepath.FromSlash(p))
+		switch t := d.Type(); {
+		case d.IsDir():
+			if p != "." && vcsDirs[d.Name()] {
+				return fs.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		case t&fs.ModeSymlink != 0:
+			link, err := fs.ReadLink(fsys, p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case t.IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			b, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(target, b, info.Mode().Perm()|0o600)
+		}
+		return nil
+	})
+}

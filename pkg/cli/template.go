@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/git"
+	"github.com/coldbench/coldbench/pkg/sam"
+)
+
+// applyTemplate takes the function's definition from a SAM or CloudFormation template: its
+// CodeUri, Handler, Runtime and build method, MemorySize, Timeout and Environment become the
+// settings the user did not give (a flag, a coldbench.yml key or an input wins). Without a
+// template setting and without a handler, template.yaml (or .yml, sam.yaml) at the repository's
+// root is used when there is one.
+func applyTemplate(cfg *config.Config, workDir string) error {
+	path := cfg.Template
+	switch {
+	case path == "none":
+		return nil
+	case path != "":
+		path = resolve(workDir, path)
+	case cfg.Handler != "":
+		return nil // a handler directory given: its settings are the ones given
+	default:
+		root := workDir
+		if r, err := git.RepoRoot(context.Background(), workDir); err == nil {
+			root = r
+		}
+		if path = sam.Discover(root); path == "" {
+			return nil
+		}
+	}
+	cfg.Template = path
+	fns, err := sam.Read(path)
+	if err != nil {
+		return err
+	}
+	rel := path
+	if r, err := filepath.Rel(workDir, path); err == nil {
+		rel = r
+	}
+	fn, err := sam.Pick(fns, cfg.Function, rel)
+	if err != nil {
+		return err
+	}
+	for k := range cfg.Env {
+		delete(fn.Unresolved, k) // the user gave the value the template computes at deploy time
+	}
+	plan, err := fn.Plan()
+	if err != nil {
+		return fmt.Errorf("template %s: %w", rel, err)
+	}
+	if st, err := os.Stat(fn.CodeURI); err != nil || !st.IsDir() {
+		return fmt.Errorf("template %s: %s's code directory %s does not exist", rel, fn.LogicalID, fn.CodeURI)
+	}
+	cfg.Template, cfg.Function = path, fn.LogicalID
+	fill := func(key, val string) error {
+		if val == "" || cfg.IsSet(key) {
+			return nil
+		}
+		if err := cfg.Set(key, val); err != nil {
+			return fmt.Errorf("template %s: %s's %s: %w", rel, fn.LogicalID, key, err)
+		}
+		return nil
+	}
+	itoa := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	for _, kv := range [][2]string{
+		{"handler", fn.CodeURI}, {"runtime", plan.Runtime}, {"function-handler", fn.Handler},
+		{"memory", itoa(fn.MemorySize)}, {"timeout", itoa(fn.Timeout)}, {"build", plan.Command}, {"binary", plan.Binary},
+	} {
+		if err := fill(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	env := maps.Clone(fn.Env) // the template's, then the user's on top
+	maps.Copy(env, cfg.Env)
+	cfg.Env = env
+	if !cfg.IsSet("build") {
+		cfg.GoFlags = plan.GoFlags
+	}
+	cfg.Notes = append(cfg.Notes, plan.Notes...)
+	return nil
+}

@@ -1,0 +1,400 @@
+// Package sam reads the functions of an AWS SAM (or CloudFormation) template: what coldbench needs
+// to build and run one the way `sam build` and Lambda would. It resolves what it can without a
+// deployment (parameter defaults, pseudo parameters, literal !Sub) and names what it cannot.
+package sam
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TemplateNames are the files looked for at a repository's root, in order.
+var TemplateNames = []string{"template.yaml", "template.yml", "sam.yaml", "sam.yml"}
+
+// Function is one function of a template.
+type Function struct {
+	LogicalID string
+	// Type is AWS::Serverless::Function or AWS::Lambda::Function.
+	Type string
+	// TemplateDir is the template's directory, which CodeUri is relative to.
+	TemplateDir string
+	// CodeURI is the function's code directory (absolute), from CodeUri or Code.
+	CodeURI       string
+	Handler       string
+	Runtime       string
+	Architectures []string
+	MemorySize    int // 0 when not set
+	Timeout       int // seconds; 0 when not set
+	// Env is Environment.Variables, Globals first. Values the template computes at deploy time
+	// (!Ref of a resource, !GetAtt, !ImportValue...) are Placeholder(name), listed in Unresolved
+	// with the expression.
+	Env        map[string]string
+	Unresolved map[string]string
+	Layers     []string
+	// BuildMethod and BuildProperties are the function's Metadata (go1.x, rust-cargolambda,
+	// makefile, esbuild...).
+	BuildMethod     string
+	BuildProperties map[string]string
+}
+
+// Placeholder is the value an environment variable the template cannot give gets.
+func Placeholder(name string) string { return "coldbench-unresolved-" + name }
+
+// Discover returns the first of TemplateNames in dir, or "".
+func Discover(dir string) string {
+	for _, n := range TemplateNames {
+		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && !st.IsDir() {
+			return filepath.Join(dir, n)
+		}
+	}
+	return ""
+}
+
+// Read returns the functions of the template at path, sorted by logical ID.
+func Read(path string) ([]Function, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("template %s: %w", path, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("template %s: not a SAM or CloudFormation template (no top-level mapping)", path)
+	}
+	top := doc.Content[0]
+	t := &template{dir: filepath.Dir(path), params: map[string]string{}}
+	if params := get(top, "Parameters"); params != nil {
+		for _, name := range keys(params) {
+			if def := get(get(params, name), "Default"); def != nil && def.Kind == yaml.ScalarNode {
+				t.params[name] = def.Value
+			}
+		}
+	}
+	globals := get(get(top, "Globals"), "Function")
+	resources := get(top, "Resources")
+	if resources == nil {
+		return nil, fmt.Errorf("template %s: no Resources", path)
+	}
+	var fns []Function
+	var problems []string
+	for _, id := range keys(resources) {
+		res := get(resources, id)
+		typ := scalar(get(res, "Type"))
+		if typ != "AWS::Serverless::Function" && typ != "AWS::Lambda::Function" {
+			continue
+		}
+		fn, err := t.function(id, typ, res, globals)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		fns = append(fns, fn)
+	}
+	if len(fns) == 0 && len(problems) == 0 {
+		return nil, fmt.Errorf("template %s: no AWS::Serverless::Function or AWS::Lambda::Function resources", path)
+	}
+	if len(problems) > 0 && len(fns) == 0 {
+		return nil, fmt.Errorf("template %s: %s", path, strings.Join(problems, "; "))
+	}
+	return fns, nil
+}
+
+// Pick returns the function named id, or the only one when id is empty; the error lists the
+// template's functions.
+func Pick(fns []Function, id, path string) (Function, error) {
+	var names []string
+	for _, f := range fns {
+		if f.LogicalID == id || id == "" && len(fns) == 1 {
+			return f, nil
+		}
+		names = append(names, fmt.Sprintf("%s (%s, %s)", f.LogicalID, cmp.Or(f.Runtime, "no runtime"), rel(f.TemplateDir, f.CodeURI)))
+	}
+	if id == "" {
+		return Function{}, fmt.Errorf("template %s has %d functions: choose one with function (--function); they are %s", path, len(fns), strings.Join(names, ", "))
+	}
+	return Function{}, fmt.Errorf("function %q: not in template %s; valid values are %s", id, path, strings.Join(names, ", "))
+}
+
+type template struct {
+	dir    string
+	params map[string]string
+}
+
+func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, error) {
+	props := get(res, "Properties")
+	prop := func(name string) *yaml.Node {
+		if n := get(props, name); n != nil {
+			return n
+		}
+		if typ == "AWS::Serverless::Function" {
+			return get(globals, name)
+		}
+		return nil
+	}
+	fn := Function{LogicalID: id, Type: typ, TemplateDir: t.dir, Env: map[string]string{}, Unresolved: map[string]string{}, BuildProperties: map[string]string{}}
+	code := prop("CodeUri")
+	if typ == "AWS::Lambda::Function" {
+		code = get(props, "Code")
+	}
+	switch {
+	case prop("InlineCode") != nil || get(code, "ZipFile") != nil:
+		return fn, fmt.Errorf("%s: inline code is not built by coldbench; give the function a code directory", id)
+	case prop("ImageUri") != nil || scalar(prop("PackageType")) == "Image":
+		return fn, fmt.Errorf("%s: a container image function (PackageType Image) is not supported; coldbench measures zip functions", id)
+	case code == nil:
+		fn.CodeURI = t.dir // SAM's default: the template's directory
+	case code.Kind == yaml.ScalarNode && !strings.HasPrefix(code.Value, "s3://"):
+		fn.CodeURI = filepath.Join(t.dir, code.Value)
+	default:
+		return fn, fmt.Errorf("%s: code in S3 (%s) cannot be built; coldbench needs a local CodeUri", id, describe(code))
+	}
+	fn.Handler = scalar(prop("Handler"))
+	fn.Runtime = scalar(prop("Runtime"))
+	for _, a := range items(prop("Architectures")) {
+		fn.Architectures = append(fn.Architectures, scalar(a))
+	}
+	var err error
+	if n := prop("MemorySize"); n != nil {
+		if fn.MemorySize, err = strconv.Atoi(t.value(n)); err != nil {
+			return fn, fmt.Errorf("%s: MemorySize %s: not a number", id, describe(n))
+		}
+	}
+	if n := prop("Timeout"); n != nil {
+		if fn.Timeout, err = strconv.Atoi(t.value(n)); err != nil {
+			return fn, fmt.Errorf("%s: Timeout %s: not a number", id, describe(n))
+		}
+	}
+	var envs []*yaml.Node // Globals first, the function's own win
+	if typ == "AWS::Serverless::Function" {
+		envs = append(envs, get(get(globals, "Environment"), "Variables"))
+	}
+	envs = append(envs, get(get(props, "Environment"), "Variables"))
+	for _, vars := range envs {
+		for _, k := range keys(vars) {
+			n := get(vars, k)
+			if v, ok := t.resolve(n); ok {
+				fn.Env[k] = v
+				delete(fn.Unresolved, k)
+			} else {
+				fn.Env[k] = Placeholder(k)
+				fn.Unresolved[k] = describe(n)
+			}
+		}
+	}
+	for _, l := range items(prop("Layers")) {
+		fn.Layers = append(fn.Layers, describe(l))
+	}
+	meta := get(res, "Metadata")
+	fn.BuildMethod = scalar(get(meta, "BuildMethod"))
+	bp := get(meta, "BuildProperties")
+	for _, k := range keys(bp) {
+		fn.BuildProperties[k] = describe(get(bp, k))
+	}
+	return fn, nil
+}
+
+var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
+
+// resolve gives the value of n where it is known before deployment: a literal, a parameter's
+// default, a pseudo parameter, or a !Sub of those.
+func (t *template) resolve(n *yaml.Node) (string, bool) {
+	if n == nil {
+		return "", true
+	}
+	fn, arg := intrinsic(n)
+	switch fn {
+	case "":
+		return n.Value, n.Kind == yaml.ScalarNode
+	case "Ref":
+		return t.ref(scalar(arg))
+	case "Fn::Sub":
+		if arg == nil || arg.Kind != yaml.ScalarNode {
+			return "", false
+		}
+		ok := true
+		out := subVar.ReplaceAllStringFunc(arg.Value, func(m string) string {
+			v, found := t.ref(m[2 : len(m)-1])
+			ok = ok && found
+			return v
+		})
+		return out, ok
+	}
+	return "", false
+}
+
+// pseudo are the pseudo parameters' values in a local run, as `sam local` gives them.
+var pseudo = map[string]string{
+	"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+	"AWS::StackName": "coldbench", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
+}
+
+func (t *template) ref(name string) (string, bool) {
+	if v, ok := t.params[name]; ok {
+		return v, true
+	}
+	v, ok := pseudo[name]
+	return v, ok
+}
+
+// value is a scalar's value, or a parameter's default it refers to.
+func (t *template) value(n *yaml.Node) string {
+	v, _ := t.resolve(n)
+	return v
+}
+
+// intrinsic returns the function of an intrinsic (short form !Ref or long form {Ref: ...}) and
+// its argument, or "".
+func intrinsic(n *yaml.Node) (string, *yaml.Node) {
+	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		name := strings.TrimPrefix(n.Tag, "!")
+		if name != "Ref" && name != "Condition" {
+			name = "Fn::" + name
+		}
+		arg := *n
+		arg.Tag = ""
+		return name, &arg
+	}
+	if n.Kind == yaml.MappingNode && len(n.Content) == 2 {
+		if k := n.Content[0].Value; k == "Ref" || strings.HasPrefix(k, "Fn::") {
+			return k, n.Content[1]
+		}
+	}
+	return "", nil
+}
+
+// describe renders a node for a message: "!Ref Table", "!GetAtt Table.Arn", a literal.
+func describe(n *yaml.Node) string {
+	if n == nil {
+		return ""
+	}
+	if fn, arg := intrinsic(n); fn != "" {
+		out, _ := yaml.Marshal(arg)
+		return "!" + strings.TrimPrefix(fn, "Fn::") + " " + strings.Join(strings.Fields(string(out)), " ")
+	}
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	out, _ := yaml.Marshal(n)
+	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+func get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func keys(m *yaml.Node) []string {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	set := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		set[m.Content[i].Value] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+func items(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+func scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+func rel(dir, p string) string {
+	if r, err := filepath.Rel(dir, p); err == nil {
+		return r
+	}
+	return p
+}
+
+// ErrUnsupported is wrapped by Plan's errors for a function coldbench cannot build yet.
+var ErrUnsupported = errors.New("not supported by coldbench yet")
+
+// Plan is how coldbench builds and runs a function, the way `sam build` would for its method.
+type Plan struct {
+	// Runtime is coldbench's: go, rust, deno, provided, or auto (detected from the code).
+	Runtime string
+	// Command is the build command (the makefile method's `make build-<LogicalId>`).
+	Command string
+	Binary  string
+	// GoFlags are go build's flags from BuildProperties (nil: SAM's go1.x default).
+	GoFlags []string
+	// Notes say what was taken from the template and what could not be.
+	Notes []string
+}
+
+// Plan maps the function's runtime and build method to coldbench's.
+func (f Function) Plan() (Plan, error) {
+	p := Plan{Runtime: "auto"}
+	used := map[string]bool{}
+	rt := f.Runtime
+	switch {
+	case f.BuildMethod == "go1.x" || f.BuildMethod == "" && rt == "go1.x":
+		p.Runtime = "go"
+		if b, _ := strconv.ParseBool(f.BuildProperties["TrimGoPath"]); b {
+			p.GoFlags = []string{"-trimpath"}
+		}
+		used["TrimGoPath"] = true
+	case f.BuildMethod == "rust-cargolambda":
+		p.Runtime = "rust"
+		p.Binary = f.BuildProperties["Binary"]
+		used["Binary"] = true
+	case f.BuildMethod == "makefile":
+		if _, err := os.Stat(filepath.Join(f.CodeURI, "Makefile")); err == nil {
+			p.Command = "make build-" + f.LogicalID
+			break
+		}
+		p.Notes = append(p.Notes, fmt.Sprintf("%s: Metadata.BuildMethod is makefile but %s has no Makefile (sam build would fail): built from its source with the runtime's own build instead", f.LogicalID, rel(f.TemplateDir, f.CodeURI)))
+	case f.BuildMethod == "esbuild" || strings.HasPrefix(rt, "nodejs"), strings.HasPrefix(rt, "python"),
+		strings.HasPrefix(rt, "java"), strings.HasPrefix(rt, "dotnet"), strings.HasPrefix(rt, "ruby"):
+		return p, fmt.Errorf("%s: runtime %s (build method %s): %w; coldbench builds go1.x and provided.* functions (Go, Rust, Deno or a ready-made bootstrap)", f.LogicalID, cmp.Or(rt, "?"), cmp.Or(f.BuildMethod, "default"), ErrUnsupported)
+	case f.BuildMethod != "":
+		return p, fmt.Errorf("%s: Metadata.BuildMethod %q: %w; valid values are go1.x, rust-cargolambda, makefile (or none for a provided.* function)", f.LogicalID, f.BuildMethod, ErrUnsupported)
+	case rt != "" && rt != "go1.x" && !strings.HasPrefix(rt, "provided"):
+		return p, fmt.Errorf("%s: runtime %s: %w; coldbench builds go1.x and provided.* functions", f.LogicalID, rt, ErrUnsupported)
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.BuildProperties)) {
+		if !used[k] {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s: Metadata.BuildProperties.%s is not used by coldbench's %s build", f.LogicalID, k, p.Runtime))
+		}
+	}
+	for _, a := range f.Architectures {
+		if a != "arm64" {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s deploys %s; coldbench measures the arm64 build (and times this machine's own)", f.LogicalID, a))
+		}
+	}
+	if len(f.Layers) > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("%s: layers are not emulated (%s): what the init loads from them is not in the package or the timing", f.LogicalID, strings.Join(f.Layers, ", ")))
+	}
+	for _, k := range slices.Sorted(maps.Keys(f.Unresolved)) {
+		p.Notes = append(p.Notes, fmt.Sprintf("%s: env %s is %s, known only once deployed: set to %q (override with env %s=...)", f.LogicalID, k, f.Unresolved[k], f.Env[k], k))
+	}
+	return p, nil
+}
