@@ -24,10 +24,10 @@ log "go modules"
 
 $minimal && exit 0
 
-# Debian packages: curl (the custom-runtime tutorial bootstrap), the aarch64 cross toolchain for C
+# Debian packages: curl (the custom-runtime tutorial bootstrap), make (SAM's makefile build method), the aarch64 cross toolchain for C
 # and Rust (rustup here only has the x86_64 std), and qemu-user for arm64 smoke checks.
 need_apt=()
-for p in curl zip unzip musl-tools shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
+for p in curl make zip unzip musl-tools shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

@@ -23,7 +23,7 @@ import (
 )
 
 // actionInputs maps action.yml's inputs to config settings. Inputs not listed here are read by
-// actionCmd itself (github-token, comment, fail-on-regression, check-name).
+// actionCmd itself (github-token, comment, fail-on-regression, check-name, config).
 var actionInputs = []struct{ input, setting string }{
 	{"handler", "handler"}, {"runtime", "runtime"}, {"base-ref", "base"}, {"samples", "samples"},
 	{"memory", "memory"}, {"threshold", "threshold"}, {"alpha", "alpha"}, {"references", "references"},
@@ -32,6 +32,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
 	{"max-time", "max-time"}, {"init-samples", "init-samples"}, {"cache-dir", "cache-dir"},
 	{"env", "env"}, {"function-handler", "function-handler"}, {"event", "event"},
+	{"template", "template"}, {"function", "function"}, {"build", "build"}, {"artifact", "artifact"}, {"binary", "binary"},
 }
 
 // Comment modes.
@@ -90,6 +91,21 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 
 	cfg := config.Default()
 	var problems config.Problems
+	// coldbench.yml first (the same file the CLI reads), then the inputs given on top of it.
+	if name := cmp.Or(gha.GetInput("config"), "coldbench.yml"); name != "" {
+		data, err := os.ReadFile(resolve(o.workspace, name))
+		switch {
+		case err == nil:
+			var ps config.Problems
+			if err := cfg.ApplyFile(name, data); errors.As(err, &ps) {
+				problems = append(problems, ps...)
+			} else if err != nil {
+				problems = append(problems, err.Error())
+			}
+		case gha.GetInput("config") != "" && gha.GetInput("config") != "coldbench.yml":
+			problems = append(problems, fmt.Sprintf("input config: %v", err))
+		}
+	}
 	for _, in := range actionInputs {
 		if v := gha.GetInput(in.input); v != "" {
 			if err := cfg.Set(in.setting, v); err != nil {
@@ -108,14 +124,19 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		}
 		o.publish.failOnRegression = b
 	}
-	for _, v := range cfg.SecretLooking() {
-		gha.AddMask(v) // the function's own secrets stay out of the log
-	}
 	if _, err := os.Stat(resolve(o.workspace, cfg.Event)); err == nil && cfg.Event != "" {
 		cfg.Event = resolve(o.workspace, cfg.Event)
 	}
 	o.handlerInput = cfg.Handler
 	cfg.Handler = resolve(o.workspace, cfg.Handler)
+	if err := applyTemplate(&cfg, o.workspace); err != nil {
+		problems = append(problems, "input template: "+err.Error())
+	} else if o.handlerInput == "" && cfg.Handler != "" {
+		o.handlerInput = cfg.Function // titles and the comment's marker name the function
+	}
+	for _, v := range cfg.SecretLooking() {
+		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log
+	}
 	cfg.Store, cfg.Baseline = resolve(o.workspace, cfg.Store), resolve(o.workspace, cfg.Baseline)
 	cfg.CacheDir = resolve(o.workspace, cmp.Or(cfg.CacheDir, ".coldbench/cache"))
 	cfg.Quiet = false

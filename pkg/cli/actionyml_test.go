@@ -42,7 +42,7 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" || strings.Join(a.Runs.Args, " ") != "action" || a.Branding["icon"] == "" {
 		t.Errorf("runs = %+v, branding %v", a.Runs, a.Branding)
 	}
-	want := []string{"github-token", "comment", "fail-on-regression", "check-name"}
+	want := []string{"github-token", "comment", "fail-on-regression", "check-name", "config"}
 	for _, in := range actionInputs {
 		want = append(want, in.input)
 	}

@@ -1,0 +1,238 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// The layouts below mirror public Lambda projects coldbench was tried on (AWS's serverless Go
+// demo, the Rust runtime's examples, Deno layer projects); the code is our own.
+
+// fixtureRepo copies testdata/userhandlers/name into a fresh git repository (one commit on
+// master), as a user's checkout.
+func fixtureRepo(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "userhandlers", name))); err != nil {
+		t.Fatal(err)
+	}
+	git := gitIn(t, dir)
+	git("init", "-q", "-b", "master")
+	git("add", ".")
+	git("commit", "-qm", "fixture")
+	return dir
+}
+
+// runIn runs coldbench in dir and returns the exit code, the results and everything it printed.
+func runIn(t *testing.T, dir string, args ...string) (int, *results.Results, string) {
+	t.Helper()
+	_ = os.Remove(filepath.Join(dir, "r.json"))
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), append([]string{"run", "--references", "none", "--json", "r.json"}, args...), env)
+	res, err := results.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		return code, nil, out.String() + errb.String()
+	}
+	return code, res, out.String() + errb.String()
+}
+
+func hasWarning(res *results.Results, substr string) bool {
+	for _, w := range res.Warnings {
+		if strings.Contains(w.Message, substr) {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanHead fails t unless every head sample succeeded with a response containing want.
+func cleanHead(t *testing.T, res *results.Results, want, log string) {
+	t.Helper()
+	samples := res.SamplesOf("head")
+	if len(samples) == 0 {
+		t.Fatalf("no head samples\n%s", log)
+	}
+	for _, s := range samples {
+		if s.InitOnly {
+			continue
+		}
+		if s.Error != nil || !strings.Contains(s.Response, want) {
+			t.Fatalf("head sample error %v, response %q; want a clean answer containing %q\n%s", s.Error, s.Response, want, log)
+		}
+	}
+}
+
+// A SAM Go project (go.mod at the root, main packages under functions/, a shared package, Globals)
+// is measured from the template alone: its build method, memory, environment with parameter
+// defaults and pseudo parameters resolved, what only a deployment knows named; and with its own
+// Makefile (the makefile build method) it is the user's artifact that is timed.
+func TestSAMGoProject(t *testing.T) {
+	testenv.Tool(t, "go")
+	testenv.Tool(t, "make")
+	dir := fixtureRepo(t, "sam-go")
+
+	code, res, log := runIn(t, dir, "--base", "none", "--samples", "3")
+	if code != ExitBadInput || !strings.Contains(log, "template template.yaml has 2 functions: choose one with function (--function); they are GetItemsFunction (provided.al2023, functions/get-items), MakeFunction") {
+		t.Fatalf("no --function: exit %d, want 2 and the functions listed\n%s", code, log)
+	}
+
+	code, res, log = runIn(t, dir, "--function", "GetItemsFunction", "--event", "apigw-v2", "--base", "none", "--samples", "3")
+	if code != ExitOK || res == nil {
+		t.Fatalf("GetItemsFunction: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, "coldbench-unresolved-TABLE/prod/us-east-1", log)
+	head := res.Variant(results.RoleHead)
+	if res.Config.MemoryMB != 256 || res.Config.Function != "GetItemsFunction in template.yaml" || head.Runtime != "go" ||
+		!strings.Contains(head.Deploy.Method, "SAM's go1.x default") {
+		t.Errorf("memory %d, function %q, runtime %q, method %q; want the template's", res.Config.MemoryMB, res.Config.Function, head.Runtime, head.Deploy.Method)
+	}
+	if !hasWarning(res, "env TABLE is !Ref ItemsTable, known only once deployed") || !hasWarning(res, "layers are not emulated (!Ref SharedLayer)") {
+		t.Errorf("warnings %+v: want the unresolved TABLE and the layer named", res.Warnings)
+	}
+
+	// The user's value wins over the template's, and the warning goes.
+	code, res, log = runIn(t, dir, "--function", "GetItemsFunction", "--event", "apigw-v2", "--base", "none", "--samples", "3", "--env", "TABLE=products")
+	if code != ExitOK || res == nil {
+		t.Fatalf("--env TABLE: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, "products/prod/us-east-1", log)
+	if hasWarning(res, "env TABLE") {
+		t.Errorf("warnings %+v: TABLE was given", res.Warnings)
+	}
+
+	// The makefile method: `make build-MakeFunction` with ARTIFACTS_DIR, as sam build runs it.
+	code, res, log = runIn(t, dir, "--function", "MakeFunction", "--base", "none", "--samples", "3")
+	if code != ExitOK || res == nil {
+		t.Fatalf("MakeFunction: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, `"version":"makefile"`, log)
+	if m := res.Variant(results.RoleHead).Deploy.Method; res.Config.MemoryMB != 512 || m != "your build command: make build-MakeFunction" {
+		t.Errorf("memory %d, method %q; want the function's 512 MB and its Makefile", res.Config.MemoryMB, m)
+	}
+
+	// Head against base: both built from their own trees (the shared package above the function
+	// is in each), the work tree's uncommitted change labelled as such.
+	testenv.Write(t, filepath.Join(dir, "functions", "get-items"), "extra.go", "package main\n\nvar _ = len(table)\n")
+	code, res, log = runIn(t, dir, "--function", "GetItemsFunction", "--event", "apigw-v2", "--base", "master", "--samples", "3", "--init-samples", "0")
+	if code == ExitFailure || res == nil || res.Variant(results.RoleBase) == nil || res.Variant(results.RoleBase).BuildError != "" {
+		t.Fatalf("head vs base: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, "coldbench-unresolved-TABLE", log)
+	if ref := res.Variant(results.RoleHead).Ref; !strings.HasSuffix(ref, results.DirtySuffix) || !strings.Contains(log, "+ uncommitted changes") {
+		t.Errorf("head ref %q: want the dirty work tree labelled\n%s", ref, log)
+	}
+}
+
+// A SAM Rust project whose bin is named after the package (beside a second bin), with a path
+// dependency outside CodeUri, is found at the repository's root and built the way cargo lambda
+// picks the bin; the zip's entry is bootstrap.
+func TestSAMRustProject(t *testing.T) {
+	testenv.Tool(t, "cargo")
+	dir := fixtureRepo(t, "sam-rust")
+	code, res, log := runIn(t, dir, "--base", "none", "--samples", "3")
+	if code != ExitOK || res == nil {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, `"greeting":"hello"`, log)
+	head := res.Variant(results.RoleHead)
+	if !strings.Contains(head.Deploy.Method, "--bin orders-api (packaged as bootstrap)") || res.Config.MemoryMB != 128 || res.Config.Function != "OrdersFunction in template.yaml" {
+		t.Errorf("method %q, memory %d, function %q", head.Deploy.Method, res.Config.MemoryMB, res.Config.Function)
+	}
+	code, _, log = runIn(t, dir, "--base", "none", "--samples", "3", "--binary", "migrations")
+	if code != ExitFailure || !strings.Contains(log, `binary "migrations": no such bin target; valid values are migrate, orders-api`) {
+		t.Errorf("--binary migrations: exit %d, want the bins listed\n%s", code, log)
+	}
+}
+
+// A Deno module that exports its handler runs under coldbench's Runtime API loop, selected by
+// the handler setting as a Deno layer selects it; its failures carry the error types Lambda
+// gives, with the handler's own output, and a variant that fails the same way every time is
+// not sampled on.
+func TestDenoExportHandler(t *testing.T) {
+	if testenv.Tool(t, "deno") == "" {
+		return
+	}
+	dir := fixtureRepo(t, "deno-export")
+	code, res, log := runIn(t, dir, "--handler", ".", "--function-handler", "hello.handler", "--base", "none", "--samples", "3", "--event", `{"name":"deno"}`)
+	if code != ExitOK || res == nil {
+		t.Fatalf("hello.handler: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, "hello, deno", log)
+	if head := res.Variant(results.RoleHead); head.Runtime != "deno" || !strings.Contains(head.Deploy.Method, "hello.ts's handler run by coldbench's Runtime API loop") {
+		t.Errorf("runtime %q, method %q", head.Runtime, head.Deploy.Method)
+	}
+	for _, tc := range []struct{ handler, errType, phase, output string }{
+		{"broken.handler", "Runtime.ImportModuleError", "init", "cannot reach the configuration service"},
+		{"hello.missing", "Runtime.HandlerNotFound", "init", "hello.missing is undefined or not exported"},
+		{"throws.handler", "TypeError", "invoke", "items is undefined"},
+	} {
+		code, res, log := runIn(t, dir, "--handler", ".", "--function-handler", tc.handler, "--base", "none", "--samples", "6", "--markdown", "r.md")
+		if code != ExitFailure || res == nil {
+			t.Fatalf("%s: exit %d, want 3\n%s", tc.handler, code, log)
+		}
+		samples := res.SamplesOf("head")
+		if len(samples) != 3 || !strings.Contains(res.Variant(results.RoleHead).Stopped, "first 3 samples all failed with "+tc.errType) {
+			t.Errorf("%s: %d samples, stopped %q; want 3 and why", tc.handler, len(samples), res.Variant(results.RoleHead).Stopped)
+		}
+		e := samples[0].Error
+		md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
+		if e == nil || e.Type != tc.errType || string(e.Phase) != tc.phase || !strings.Contains(string(md), tc.output) ||
+			!strings.Contains(log, "last output of the first") || !strings.Contains(string(md), "sampling stopped early") {
+			t.Errorf("%s: error %+v; want %s in %s, the handler's words in the text and Markdown reports\n%s\n%s", tc.handler, e, tc.errType, tc.phase, log, md)
+		}
+	}
+}
+
+// The user's own build: what it leaves in ARTIFACTS_DIR (or names as artifact) is what is timed,
+// and a link in it to a file of the runner's is refused, never packaged.
+func TestUserBuildCommand(t *testing.T) {
+	testenv.Tool(t, "bash")
+	testenv.Tool(t, "curl")
+	testenv.Tool(t, "zip")
+	dir := t.TempDir()
+	testenv.Write(t, filepath.Join(dir, "fn"), "bootstrap.src", "#!/bin/bash\nset -euo pipefail\n"+runtimeLoop)
+	testenv.Write(t, filepath.Join(dir, "fn"), "build.sh", `set -eu
+case "$1" in
+  artifacts) install -m 755 bootstrap.src "$ARTIFACTS_DIR/bootstrap"; echo "$COLDBENCH_ARCH" > "$ARTIFACTS_DIR/arch.txt" ;;
+  zip) mkdir -p out/pkg; install -m 755 bootstrap.src out/pkg/bootstrap; (cd out/pkg && zip -q ../fn.zip bootstrap) ;;
+  steal) ln -s /etc/passwd "$ARTIFACTS_DIR/bootstrap" ;;
+  nothing) : ;;
+esac
+`)
+	run := func(args ...string) (int, *results.Results, string) {
+		return runIn(t, dir, append([]string{"--handler", "fn", "--base", "none", "--samples", "2"}, args...)...)
+	}
+	code, res, log := run("--build", "sh build.sh artifacts")
+	if code != ExitOK || res == nil {
+		t.Fatalf("ARTIFACTS_DIR build: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, "", log)
+	if m := res.Variant(results.RoleHead).Deploy.Method; m != "your build command: sh build.sh artifacts" {
+		t.Errorf("method %q", m)
+	}
+	code, res, log = run("--build", "sh build.sh zip", "--artifact", "out/fn.zip")
+	if code != ExitOK || res == nil {
+		t.Fatalf("zip artifact: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, "", log)
+	for _, tc := range []struct{ how, artifact, want string }{
+		{"steal", "", "no executable bootstrap"},
+		{"nothing", "../../../../../etc/passwd", "not found inside the source tree"},
+		{"nothing", "", "the build command wrote nothing to $ARTIFACTS_DIR"},
+	} {
+		args := []string{"--build", "sh build.sh " + tc.how}
+		if tc.artifact != "" {
+			args = append(args, "--artifact", tc.artifact)
+		}
+		code, res, log = run(args...)
+		if code != ExitFailure || res == nil || !strings.Contains(res.Variant(results.RoleHead).BuildError, tc.want) || strings.Contains(log, "root:x:0:0") {
+			t.Errorf("%s: exit %d, want a build error %q and nothing of /etc/passwd\n%s", tc.how, code, tc.want, log)
+		}
+	}
+}
