@@ -214,6 +214,47 @@ func TestDetect(t *testing.T) {
 	if _, err := Detect(filepath.Join(empty, "nope")); err == nil {
 		t.Error("Detect(missing dir) succeeded")
 	}
+	// A main package below its go.mod (functions/x, cmd/x) is Go; a library package is not,
+	// and neither is a main package with no module above it in its repository.
+	repo := t.TempDir()
+	testenv.Write(t, repo, "go.mod", "module shop\n")
+	testenv.Write(t, repo, "functions/get/main.go", "// Command get.\npackage main\n")
+	testenv.Write(t, repo, "store/store.go", "package store\n")
+	testenv.Write(t, repo, "sub/.git/HEAD", "")
+	testenv.Write(t, repo, "sub/fn/main.go", "package main\n")
+	if got, err := Detect(filepath.Join(repo, "functions", "get")); got != RuntimeGo || err != nil {
+		t.Errorf("Detect(functions/get) = %q, %v; want go", got, err)
+	}
+	for _, d := range []string{"store", "sub/fn"} {
+		if got, err := Detect(filepath.Join(repo, d)); err == nil {
+			t.Errorf("Detect(%s) = %q, want no handler", d, got)
+		}
+	}
+}
+
+// A ready-made handler directory is packaged without its version control history.
+func TestProvidedDirLeavesOutVCS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	testenv.Write(t, dir, "bootstrap", "#!/bin/sh\n")
+	_ = os.Chmod(filepath.Join(dir, "bootstrap"), 0o755)
+	testenv.Write(t, dir, ".git/objects/pack/big", strings.Repeat("history", 10000))
+	art, err := Build(context.Background(), Request{Dir: dir, Runtime: RuntimeProvided, Arch: ArchARM64, OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg, err := lambdazip.Read(art.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range pkg.Entries {
+		if strings.HasPrefix(e.Name, ".git") {
+			t.Errorf("zip has %s", e.Name)
+		}
+	}
+	if art.UnzippedBytes != int64(len("#!/bin/sh\n")) {
+		t.Errorf("unzipped %d bytes, want the bootstrap's alone", art.UnzippedBytes)
+	}
 }
 
 func TestBuildErrors(t *testing.T) {

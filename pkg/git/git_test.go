@@ -139,3 +139,32 @@ func TestDefaultBranchAndMergeBase(t *testing.T) {
 		t.Errorf("DefaultBranch(no main) = %q, want an error", b)
 	}
 }
+
+func TestDirty(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "git")
+	repo := t.TempDir()
+	gitT(t, repo, "init", "-q", "-b", "main")
+	testenv.Write(t, repo, "fn/main.go", "package main")
+	testenv.Write(t, repo, "other/x", "a")
+	gitT(t, repo, "add", ".")
+	gitT(t, repo, "commit", "-qm", "a")
+	ctx := context.Background()
+	dirty := func(path string) bool {
+		t.Helper()
+		d, err := Dirty(ctx, repo, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	testenv.Write(t, repo, ".coldbench/cache/x", "coldbench's own")
+	testenv.Write(t, repo, "other/x", "b")
+	if dirty("fn") || dirty("") != true {
+		t.Errorf("Dirty(fn) = %v, Dirty(.) = %v: want a change elsewhere (and .coldbench) not to count for fn", dirty("fn"), dirty(""))
+	}
+	testenv.Write(t, repo, "fn/new.go", "package main")
+	if !dirty("fn") {
+		t.Error("Dirty(fn) = false with an untracked file in fn")
+	}
+}

@@ -313,8 +313,8 @@ func TestEnvironmentIsLambdasOnly(t *testing.T) {
 		t.Fatalf("response %q: %v", s.Response, err)
 	}
 	allowed := map[string]bool{"TEST_MODE": true, "_X_AMZN_TRACE_ID": true} // the second is set by aws-lambda-go itself
-	for _, k := range strings.Fields("AWS_LAMBDA_RUNTIME_API _HANDLER LAMBDA_TASK_ROOT AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE AWS_LAMBDA_FUNCTION_VERSION AWS_REGION AWS_DEFAULT_REGION AWS_LAMBDA_LOG_GROUP_NAME AWS_LAMBDA_LOG_STREAM_NAME AWS_LAMBDA_INITIALIZATION_TYPE TZ LANG PATH LD_LIBRARY_PATH TMPDIR") {
-		allowed[k] = true
+	for _, k := range strings.Fields("AWS_LAMBDA_RUNTIME_API _HANDLER LAMBDA_TASK_ROOT AWS_LAMBDA_FUNCTION_NAME AWS_LAMBDA_FUNCTION_MEMORY_SIZE AWS_LAMBDA_FUNCTION_VERSION AWS_REGION AWS_DEFAULT_REGION AWS_LAMBDA_LOG_GROUP_NAME AWS_LAMBDA_LOG_STREAM_NAME AWS_LAMBDA_INITIALIZATION_TYPE TZ LANG PATH LD_LIBRARY_PATH TMPDIR NO_COLOR TERM") {
+		allowed[k] = true // NO_COLOR and TERM=dumb: plain output, the function's env may say otherwise
 	}
 	got := map[string]bool{}
 	for _, kv := range resp.Env {
@@ -444,5 +444,21 @@ func TestTmpIsBoundedAtEphemeralStorage(t *testing.T) {
 	s = newTestRunner(t, Config{}).Sample(context.Background(), sampling.Variant{Name: "fill", Artifact: p, Env: map[string]string{"TEST_MODE": "fill-tmp"}})
 	if s.Error != nil || !strings.Contains(s.Response, "3000000") {
 		t.Errorf("3 MB into a 512 MB /tmp: error %v, response %q; want it written", s.Error, s.Response)
+	}
+}
+
+func TestProxyErrorNote(t *testing.T) {
+	t.Parallel()
+	for resp, want := range map[string]string{
+		`{"statusCode":404,"body":"not found"}`: "answered statusCode 404",
+		`{"statusCode":502}`:                    "answered statusCode 502",
+		`{"statusCode":200,"body":"ok"}`:        "",
+		`{"statusCode":"404"}`:                  "",
+		`"plain"`:                               "",
+		`{"ok":true}`:                           "",
+	} {
+		if got := proxyErrorNote([]byte(resp)); want == "" && got != "" || !strings.Contains(got, want) {
+			t.Errorf("proxyErrorNote(%s) = %q, want %q", resp, got, want)
+		}
 	}
 }

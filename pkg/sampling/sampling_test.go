@@ -105,3 +105,63 @@ func TestRunRejectsBadInput(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// countingSampler counts each variant's samples and fails them as fail says.
+type countingSampler struct {
+	n    map[string]int
+	fail func(v string, n int) *results.SampleError
+}
+
+func (c *countingSampler) Sample(ctx context.Context, v Variant) results.Sample {
+	c.n[v.Name]++
+	if e := c.fail(v.Name, c.n[v.Name]); e != nil {
+		return results.Sample{Error: e}
+	}
+	return results.Sample{InitMs: 1}
+}
+
+func (c *countingSampler) Limits() results.Limits { return results.Limits{} }
+
+// A variant whose first samples all fail the same way is not sampled on; one that fails in
+// different ways, or only at times, is.
+func TestFailFast(t *testing.T) {
+	t.Parallel()
+	timeout := &results.SampleError{Type: "Sandbox.Timedout", Phase: results.PhaseInvoke, Reason: "10s"}
+	c := &countingSampler{n: map[string]int{}, fail: func(v string, n int) *results.SampleError {
+		switch {
+		case v == "hangs":
+			return timeout
+		case v == "mixed" && n == 2:
+			return &results.SampleError{Type: "Runtime.ExitError", Phase: results.PhaseInit}
+		case v == "mixed" || v == "flaky" && n%2 == 0:
+			return timeout
+		}
+		return nil
+	}}
+	sc := NewScheduler(c, 1)
+	vs := []Variant{{Name: "ok"}, {Name: "hangs", InitSamples: 1}, {Name: "mixed"}, {Name: "flaky"}}
+	got, err := sc.Run(context.Background(), vs, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"ok": 5, "hangs": FailFast, "mixed": 5, "flaky": 5}
+	for v, n := range want {
+		if c.n[v] != n {
+			t.Errorf("%s sampled %d times, want %d", v, c.n[v], n)
+		}
+	}
+	if len(got) != 5+FailFast+5+5 || len(sc.Stopped) != 1 || !strings.Contains(sc.Stopped["hangs"], "first 3 samples all failed with Sandbox.Timedout in invoke (10s)") {
+		t.Errorf("%d samples, stopped %v", len(got), sc.Stopped)
+	}
+	// Later runs (the looks of an adaptive run) keep it stopped; when all are, nothing is sampled.
+	c.fail = func(string, int) *results.SampleError { return timeout }
+	sc2 := NewScheduler(c, 2)
+	for range 3 {
+		if _, err := sc2.Run(context.Background(), []Variant{{Name: "a"}, {Name: "b"}}, 2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.n["a"] != FailFast || c.n["b"] != FailFast {
+		t.Errorf("sampled a %d and b %d times after both were stopped, want %d", c.n["a"], c.n["b"], FailFast)
+	}
+}

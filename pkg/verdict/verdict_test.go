@@ -160,3 +160,31 @@ func TestFailedSamplesRankAsWorst(t *testing.T) {
 		t.Errorf("init comparison %+v: want every head sample counted, half of them at the 10 s cap, so a large shift", c)
 	}
 }
+
+// A base that failed every sample has no timings to compare: only the failure rates are, and a
+// head that starts is an improvement, not a "+230% memory" regression.
+func TestBaseFailedEverywhere(t *testing.T) {
+	t.Parallel()
+	for _, headFails := range []bool{false, true} {
+		r := headBase(40, 40, 40)
+		for i := range r.Samples {
+			s := &r.Samples[i]
+			if s.Variant == "base" || headFails {
+				s.Error = &results.SampleError{Type: "Runtime.ExitError", Phase: results.PhaseInit, Reason: "exit status 2\npanic"}
+				s.InitMs, s.DurationMs, s.ColdMs, s.MaxMemoryMB = 0, 0, 0, 99
+			}
+		}
+		Analyze(r)
+		want := map[bool]results.Verdict{false: results.Improvement, true: results.Unavailable}[headFails]
+		if r.Verdict != want || len(r.Comparisons) != 1 || r.Comparisons[0].Metric != MetricFailures {
+			t.Errorf("head fails %v: verdict %s, comparisons %+v; want %s and the failure rates alone", headFails, r.Verdict, r.Comparisons, want)
+		}
+		found := false
+		for _, w := range r.Warnings {
+			found = found || w.Code == WarnBaseFailed && strings.Contains(w.Message, "every base sample failed (Runtime.ExitError in init: exit status 2)")
+		}
+		if !found {
+			t.Errorf("warnings %+v: want the base's failure named", r.Warnings)
+		}
+	}
+}

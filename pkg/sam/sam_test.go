@@ -1,0 +1,160 @@
+package sam
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const tmpl = `AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: {Type: String, Default: prod}
+  NoDefault: {Type: String}
+Globals:
+  Function:
+    MemorySize: 256
+    Timeout: 5
+    Runtime: provided.al2023
+    Handler: bootstrap
+    Environment:
+      Variables:
+        TABLE: !Ref Table
+        STAGE: !Ref Stage
+        URL: !Sub "https://${AWS::Region}.example.com/${Stage}"
+        SECRET: !Sub "${NoDefault}-x"
+        LONG: {"Fn::GetAtt": [Table, Arn]}
+Resources:
+  Api:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: api/
+      MemorySize: !Ref Memory
+      Environment:
+        Variables:
+          TABLE: literal-table
+      Layers: [!Ref Shared, "arn:aws:lambda:us-east-1:123456789012:layer:x:1"]
+    Metadata:
+      BuildMethod: go1.x
+      BuildProperties:
+        TrimGoPath: true
+        LDFlags: -s
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: worker
+      Runtime: python3.12
+      Handler: app.handler
+  Plain:
+    Type: AWS::Lambda::Function
+    Properties:
+      Code: plain/
+      Handler: bootstrap
+      Runtime: provided.al2
+      Architectures: [x86_64]
+  Table:
+    Type: AWS::DynamoDB::Table
+`
+
+func readTemplate(t *testing.T, src string) (string, []Function) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "template.yaml")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fns, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, fns
+}
+
+func TestRead(t *testing.T) {
+	t.Parallel()
+	dir, fns := readTemplate(t, strings.Replace(tmpl, "!Ref Memory", "512", 1))
+	if len(fns) != 3 || fns[0].LogicalID != "Api" || fns[1].LogicalID != "Plain" || fns[2].LogicalID != "Worker" {
+		t.Fatalf("functions %+v", fns)
+	}
+	api := fns[0]
+	wantEnv := map[string]string{
+		"TABLE": "literal-table", "STAGE": "prod", "URL": "https://us-east-1.example.com/prod",
+		"SECRET": Placeholder("SECRET"), "LONG": Placeholder("LONG"),
+	}
+	if !reflect.DeepEqual(api.Env, wantEnv) {
+		t.Errorf("env %v, want %v (the function's own TABLE wins over Globals')", api.Env, wantEnv)
+	}
+	if want := map[string]string{"SECRET": `!Sub "${NoDefault}-x"`, "LONG": "!GetAtt [Table, Arn]"}; !reflect.DeepEqual(api.Unresolved, want) {
+		t.Errorf("unresolved %v, want %v", api.Unresolved, want)
+	}
+	if api.CodeURI != filepath.Join(dir, "api") || api.MemorySize != 512 || api.Timeout != 5 || api.Runtime != "provided.al2023" || api.Handler != "bootstrap" {
+		t.Errorf("api %+v", api)
+	}
+	if len(api.Layers) != 2 || api.Layers[0] != "!Ref Shared" || api.BuildMethod != "go1.x" || api.BuildProperties["TrimGoPath"] != "true" {
+		t.Errorf("layers %v, build %s %v", api.Layers, api.BuildMethod, api.BuildProperties)
+	}
+	plain := fns[1]
+	if plain.CodeURI != filepath.Join(dir, "plain") || plain.MemorySize != 0 || plain.Runtime != "provided.al2" || len(plain.Env) != 0 {
+		t.Errorf("a CloudFormation function takes nothing from SAM's Globals: %+v", plain)
+	}
+}
+
+func TestPickAndPlan(t *testing.T) {
+	t.Parallel()
+	_, fns := readTemplate(t, strings.Replace(tmpl, "!Ref Memory", "512", 1))
+	if _, err := Pick(fns, "", "template.yaml"); err == nil || !strings.Contains(err.Error(), "template.yaml has 3 functions: choose one with function (--function); they are Api (provided.al2023, api), Plain (provided.al2, plain), Worker (python3.12, worker)") {
+		t.Errorf("Pick(\"\") = %v", err)
+	}
+	if _, err := Pick(fns, "Nope", "template.yaml"); err == nil || !strings.Contains(err.Error(), `function "Nope": not in template template.yaml; valid values are Api`) {
+		t.Errorf("Pick(Nope) = %v", err)
+	}
+	api, _ := Pick(fns, "Api", "template.yaml")
+	p, err := api.Plan()
+	if err != nil || p.Runtime != "go" || !reflect.DeepEqual(p.GoFlags, []string{"-trimpath"}) {
+		t.Fatalf("Plan(Api) = %+v, %v", p, err)
+	}
+	notes := strings.Join(p.Notes, "\n")
+	for _, want := range []string{"BuildProperties.LDFlags is not used", "layers are not emulated (!Ref Shared, arn:aws:lambda", `env SECRET is !Sub "${NoDefault}-x", known only once deployed: set to "coldbench-unresolved-SECRET"`} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q: want %q", notes, want)
+		}
+	}
+	worker, _ := Pick(fns, "Worker", "template.yaml")
+	if _, err := worker.Plan(); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "Worker: runtime python3.12") {
+		t.Errorf("Plan(python) = %v", err)
+	}
+	plain, _ := Pick(fns, "Plain", "template.yaml")
+	if p, err := plain.Plan(); err != nil || p.Runtime != "auto" || !strings.Contains(strings.Join(p.Notes, ""), "Plain deploys x86_64") {
+		t.Errorf("Plan(Plain) = %+v, %v", p, err)
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"not a mapping":     "- a\n- b\n",
+		"no Resources":      "Globals: {}\n",
+		"no functions":      "Resources:\n  T: {Type: AWS::DynamoDB::Table}\n",
+		"s3 code":           "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: s3://bucket/key.zip}\n",
+		"inline code":       "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {InlineCode: 'exports.handler=1'}\n",
+		"image":             "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {PackageType: Image}\n",
+		"memory not number": "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {MemorySize: lots}\n",
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".yaml")
+		_ = os.WriteFile(path, []byte(src), 0o644)
+		if _, err := Read(path); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: Read = %v, want an error naming the file", name, err)
+		}
+	}
+	if Discover(dir) != "" {
+		t.Error("Discover found a template in a directory without one")
+	}
+	_ = os.WriteFile(filepath.Join(dir, "template.yml"), []byte(tmpl), 0o644)
+	if got := Discover(dir); got != filepath.Join(dir, "template.yml") {
+		t.Errorf("Discover = %q", got)
+	}
+}
