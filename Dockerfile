@@ -13,6 +13,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY cmd ./cmd
 COPY pkg ./pkg
+COPY handlers ./handlers
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/coldbench/coldbench/pkg/cli.Version=${VERSION}" \
       -o /out/coldbench ./cmd/coldbench

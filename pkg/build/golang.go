@@ -6,6 +6,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -22,9 +23,12 @@ func buildGo(ctx context.Context, req Request, stage string) (*results.Artifact,
 	}
 	env := BuildEnv(os.Getenv, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	out := filepath.Join(stage, "bootstrap")
-	flags, how := req.GoFlags, "given flags"
-	if flags == nil {
+	flags, how := req.GoFlags, "the template's BuildProperties"
+	switch {
+	case flags == nil:
 		flags, how = []string{}, "SAM's go1.x default"
+	case slices.Equal(flags, ReferenceGoFlags):
+		how = "AWS's recommendation for provided.al2023"
 	}
 	args := append(append([]string{"build", "-buildvcs=false"}, flags...), "-o", out, ".")
 	if _, err := run(ctx, req, RuntimeGo, "go build", req.Dir, env, req.Tools.Go, args...); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 
@@ -29,7 +30,8 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 	if *out == "" {
 		return ExitBadInput, badInput(errors.New("--out: give the directory to write the prebuilt references to"))
 	}
-	hdir, err := findHandlersDir(env, *handlersDir)
+	hdir, err := referenceSources(env, *handlersDir, filepath.Join(os.TempDir(), "coldbench-build-references"),
+		[]string{build.RuntimeGo, build.RuntimeRust, build.RuntimeDeno})
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}

@@ -47,7 +47,12 @@ func (p *pipeline) plan(ctx context.Context, res *results.Results) ([]planned, f
 		}
 	}
 	if len(p.cfg.References) > 0 {
-		hdir, err := findHandlersDir(p.env, p.cfg.HandlersDir)
+		var runtimes []string
+		for _, ref := range p.cfg.References {
+			rt, _, _ := strings.Cut(ref, "-")
+			runtimes = append(runtimes, rt)
+		}
+		hdir, err := referenceSources(p.env, p.cfg.HandlersDir, p.cacheDir(), runtimes)
 		if err != nil {
 			return nil, cleanup, failure(err)
 		}

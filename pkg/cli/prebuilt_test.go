@@ -19,7 +19,7 @@ func TestReferencesComePrebuiltFromTheCache(t *testing.T) {
 	testenv.Tool(t, "go")
 	work := t.TempDir()
 	handlers := filepath.Join(work, "handlers")
-	for _, f := range []string{"go.mod", "go.sum", "main.go"} {
+	for _, f := range []string{"go.sum", "main.go"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "handlers", "go", f))
 		if err != nil {
 			t.Fatal(err)
@@ -51,11 +51,44 @@ func TestReferencesComePrebuiltFromTheCache(t *testing.T) {
 	if log := run(); !strings.Contains(log, "prebuilt go for") || built.MatchString(log) {
 		t.Fatalf("second run: want the reference prebuilt from the cache\n%s", log)
 	}
-	testenv.Write(t, filepath.Join(handlers, "go"), "extra.go", "package main\n\nvar _ = 1\n")
+	main, _ := os.ReadFile(filepath.Join(handlers, "go", "main.go"))
+	testenv.Write(t, filepath.Join(handlers, "go"), "main.go", string(main)+"\nvar _ = 1\n")
 	if log := run(); !built.MatchString(log) {
 		t.Fatalf("after a source change: want the reference built again\n%s", log)
 	}
 	if entries, _ := os.ReadDir(work); len(entries) != 1 {
 		t.Errorf("the work tree holds %d entries, want only handlers/ (the cache dir is elsewhere)", len(entries))
+	}
+}
+
+// A coldbench with no checkout beside it (go install) measures the references from the sources
+// built into it; an explicit handlers dir that is not one is an error, not a silent fallback.
+func TestReferencesFromTheBinary(t *testing.T) {
+	testenv.Tool(t, "go")
+	work := t.TempDir()
+	env, out, errb := testEnv(work)
+	env.Getenv = func(k string) string {
+		switch k {
+		case "COLDBENCH_REFERENCES_DIR", "COLDBENCH_HANDLERS_DIR":
+			return ""
+		}
+		return os.Getenv(k)
+	}
+	cache := t.TempDir()
+	if code := Main(context.Background(), []string{"run", "--references", "go-hello", "--samples", "2", "--cache-dir", cache}, env); code != ExitOK ||
+		!strings.Contains(out.String(), "go-hello") || strings.Contains(out.String(), "build failed") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errb)
+	}
+	mods, _ := filepath.Glob(filepath.Join(cache, "reference-src", "*", "go", "go.mod"))
+	if len(mods) != 1 {
+		t.Fatalf("reference sources written: %v, want one go.mod", mods)
+	}
+	if b, _ := os.ReadFile(mods[0]); !strings.Contains(string(b), "require github.com/aws/aws-lambda-go v1.") {
+		t.Errorf("go.mod:\n%s", b)
+	}
+	env, out, errb = testEnv(work)
+	if code := Main(context.Background(), []string{"run", "--references", "go", "--handlers-dir", work, "--cache-dir", cache}, env); code != ExitFailure ||
+		!strings.Contains(errb.String(), "reference handlers not found") {
+		t.Errorf("--handlers-dir without handlers: exit %d\n%s\n%s", code, out, errb)
 	}
 }
