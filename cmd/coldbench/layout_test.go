@@ -31,7 +31,7 @@ func TestImportsRunOneWay(t *testing.T) {
 		t.Skip("go is not on PATH")
 	}
 	t.Parallel()
-	for _, leaf := range []string{"pkg/results", "pkg/config"} {
+	for _, leaf := range []string{"pkg/results", "pkg/config", "pkg/sam"} {
 		if got := deps(t, leaf); len(got) != 0 {
 			t.Errorf("%s imports %v, want nothing of coldbench's", leaf, got)
 		}
