@@ -439,7 +439,7 @@ func TestForeignArchBootstrapIsRefusedForTiming(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	_, err := Build(context.Background(), Request{Dir: dir, Runtime: RuntimeProvided, Arch: host.Arch(), OutDir: t.TempDir()})
-	if err == nil || !strings.Contains(err.Error(), "times only native code") || !strings.Contains(err.Error(), "bootstrap is a "+other) {
+	if err == nil || !strings.Contains(err.Error(), "times only native code") || !strings.Contains(err.Error(), "bootstrap is an "+other) {
 		t.Errorf("Build(%s bootstrap for the timed %s build) = %v, want it refused with the way out", other, host.Arch(), err)
 	}
 	if other == ArchARM64 {
