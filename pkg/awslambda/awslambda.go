@@ -6,6 +6,7 @@
 package awslambda
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -178,7 +179,7 @@ func (r *Runner) deploy(ctx context.Context, v sampling.Variant, name string) fu
 	_, err = r.cfg.Client.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName:  aws.String(name),
 		Role:          aws.String(r.cfg.RoleARN),
-		Runtime:       types.RuntimeProvidedal2023,
+		Runtime:       types.Runtime(cmp.Or(v.LambdaRuntime, string(types.RuntimeProvidedal2023))),
 		Handler:       aws.String(handler),
 		Code:          &types.FunctionCode{ZipFile: zip},
 		Architectures: []types.Architecture{types.Architecture(r.cfg.Arch)},

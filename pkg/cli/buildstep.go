@@ -67,7 +67,10 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 				}
 				res.Environment.Toolchains[k] = val
 			}
-			sv := sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler}
+			sv := sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler, RuntimeDir: art.RuntimeDir}
+			if deploy != nil {
+				sv.LambdaRuntime = deploy.LambdaRuntime
+			}
 			if pv.role != results.RoleReference { // the user's function configuration is head's and base's
 				sv.Env, sv.Handler = p.cfg.Env, p.cfg.FunctionHandler
 			}

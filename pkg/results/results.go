@@ -196,6 +196,11 @@ type Artifact struct {
 	Method        string            `json:"method"`
 	Toolchain     map[string]string `json:"toolchain,omitempty"`
 	Notes         []string          `json:"notes,omitempty"`
+	// LambdaRuntime is the managed runtime the package runs on ("nodejs24.x", "python3.11");
+	// empty for a provided.al2023 bootstrap. RuntimeDir is where that runtime is on this machine
+	// (its bootstrap, interpreter and runtime interface client: Lambda's /var/runtime).
+	LambdaRuntime string `json:"lambda_runtime,omitempty"`
+	RuntimeDir    string `json:"runtime_dir,omitempty"`
 }
 
 // Summaries holds one Summary per metric; a metric with no valid sample is absent.

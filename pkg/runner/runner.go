@@ -368,6 +368,9 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 		return setupError("pipe", err)
 	}
 	bootstrap := filepath.Join(cs.taskRoot, "bootstrap")
+	if v.RuntimeDir != "" {
+		bootstrap = filepath.Join(v.RuntimeDir, "bootstrap") // a managed runtime's, as /var/runtime/bootstrap
+	}
 	env := r.lambdaEnv(v, cs.apiAddr, cs.taskRoot, cs.tmpDir)
 	newCmd := func() *exec.Cmd {
 		cmd := &exec.Cmd{
@@ -696,6 +699,10 @@ func (r *Runner) lambdaEnv(v sampling.Variant, apiAddr, taskRoot, tmpDir string)
 		"TMPDIR": tmpDir,
 	} {
 		env[k] = val
+	}
+	if v.RuntimeDir != "" {
+		env["LAMBDA_RUNTIME_DIR"] = v.RuntimeDir
+		env["AWS_EXECUTION_ENV"] = "AWS_Lambda_" + v.LambdaRuntime
 	}
 	out := make([]string, 0, len(env))
 	for k, val := range env {

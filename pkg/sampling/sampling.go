@@ -23,6 +23,10 @@ type Variant struct {
 	Env map[string]string
 	// Handler is the value of _HANDLER; "bootstrap" when empty.
 	Handler string
+	// RuntimeDir, for a managed runtime, is the directory of its bootstrap (Lambda's
+	// /var/runtime): the package holds the function's code alone. LambdaRuntime names that runtime
+	// ("nodejs24.x"); both are empty for a provided.al2023 bootstrap in the package.
+	RuntimeDir, LambdaRuntime string
 	// InitSamples is how many init-only cold starts the scheduler adds to each round beside the
 	// full one: start, time the first /next, kill. Init needs many samples; the invoke (the
 	// handler's work) is what makes a sample expensive.
