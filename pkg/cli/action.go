@@ -32,7 +32,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
 	{"max-time", "max-time"}, {"init-samples", "init-samples"}, {"cache-dir", "cache-dir"},
 	{"env", "env"}, {"function-handler", "function-handler"}, {"event", "event"},
-	{"template", "template"}, {"function", "function"}, {"build", "build"}, {"artifact", "artifact"}, {"binary", "binary"},
+	{"template", "template"}, {"function", "function"}, {"build", "build"}, {"artifact", "artifact"}, {"binary", "binary"}, {"env-file", "env-file"},
 }
 
 // Comment modes.

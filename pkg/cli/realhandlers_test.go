@@ -106,6 +106,19 @@ func TestSAMGoProject(t *testing.T) {
 		t.Errorf("warnings %+v: TABLE was given", res.Warnings)
 	}
 
+	// sam local's --env-vars file gives what the template cannot; --env still wins over it.
+	testenv.Write(t, dir, "env-vars.json", `{"Parameters": {"STAGE": "dev"}, "GetItemsFunction": {"TABLE": "from-file"}}`)
+	code, res, log = runIn(t, dir, "--function", "GetItemsFunction", "--event", "apigw-v2", "--base", "none", "--samples", "2", "--env-file", "env-vars.json")
+	if code != ExitOK || res == nil {
+		t.Fatalf("--env-file: exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, "from-file/dev/us-east-1", log)
+	if hasWarning(res, "env TABLE") {
+		t.Errorf("warnings %+v: TABLE was in the env file", res.Warnings)
+	}
+	_, res, log = runIn(t, dir, "--function", "GetItemsFunction", "--event", "apigw-v2", "--base", "none", "--samples", "2", "--env-file", "env-vars.json", "--env", "STAGE=test")
+	cleanHead(t, res, "from-file/test/", log)
+
 	// The makefile method: `make build-MakeFunction` with ARTIFACTS_DIR, as sam build runs it.
 	code, res, log = runIn(t, dir, "--function", "MakeFunction", "--base", "none", "--samples", "3")
 	if code != ExitOK || res == nil {

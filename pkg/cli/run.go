@@ -35,6 +35,7 @@ var runFlags = []struct{ name, usage string }{
 	{"outbound-delay", "delay of the loopback endpoint behind COLDBENCH_OUTBOUND_URL (default 50ms)"},
 	{"event", "the event to invoke with: a preset (alb, apigw-v1, apigw-v2, eventbridge, s3, sqs), inline JSON, or a JSON file (default {})"},
 	{"env", "the function's environment variables, KEY=VALUE,... (or one a line in coldbench.yml's env mapping)"},
+	{"env-file", "a file of the function's environment: KEY=VALUE lines, or sam local's --env-vars JSON (--env wins over it, it over the template)"},
 	{"function-handler", "the function's handler setting (_HANDLER), e.g. index.handler (default bootstrap)"},
 	{"json", "write results JSON to this file"},
 	{"markdown", "write the Markdown report to this file"},

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -19,6 +21,51 @@ import (
 // template setting and without a handler, template.yaml (or .yml, sam.yaml) at the repository's
 // root is used when there is one.
 func applyTemplate(cfg *config.Config, workDir string) error {
+	explicit := maps.Clone(cfg.Env) // --env, env: and the env input win over the file and the template
+	if err := applyTemplateFile(cfg, workDir, explicit); err != nil {
+		return err
+	}
+	if cfg.EnvFile == "" {
+		return nil
+	}
+	file, err := readEnvFile(resolve(workDir, cfg.EnvFile), cfg.Function)
+	if err != nil {
+		return fmt.Errorf("env-file %s: %w", cfg.EnvFile, err)
+	}
+	if cfg.Env == nil {
+		cfg.Env = map[string]string{}
+	}
+	maps.Copy(cfg.Env, file)
+	maps.Copy(cfg.Env, explicit)
+	return nil
+}
+
+// readEnvFile reads KEY=VALUE lines (a .env file), or the JSON of `sam local invoke --env-vars`:
+// its Parameters for every function, then function's own.
+func readEnvFile(path, function string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return config.ParseEnv(string(data) + "\n")
+	}
+	var doc map[string]map[string]any
+	if err := json.Unmarshal(trimmed, &doc); err != nil {
+		return nil, fmt.Errorf(`not KEY=VALUE lines nor the JSON of sam local invoke --env-vars ({"Parameters": {...}, "FunctionName": {...}}): %w`, err)
+	}
+	out := map[string]string{}
+	for _, section := range []string{"Parameters", function} {
+		for k, v := range doc[section] {
+			out[k] = fmt.Sprint(v)
+		}
+	}
+	return out, nil
+}
+
+// applyTemplateFile is applyTemplate's template part.
+func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]string) error {
 	path := cfg.Template
 	switch {
 	case path == "none":
@@ -49,7 +96,13 @@ func applyTemplate(cfg *config.Config, workDir string) error {
 	if err != nil {
 		return err
 	}
-	for k := range cfg.Env {
+	known := map[string]string{}
+	maps.Copy(known, explicit)
+	if cfg.EnvFile != "" {
+		file, _ := readEnvFile(resolve(workDir, cfg.EnvFile), fn.LogicalID) // its errors are applyTemplate's
+		maps.Copy(known, file)
+	}
+	for k := range known {
 		delete(fn.Unresolved, k) // the user gave the value the template computes at deploy time
 	}
 	plan, err := fn.Plan()

@@ -116,6 +116,10 @@ type Config struct {
 	Artifact string
 	// Binary is the Rust bin to ship when the package has several (cargo lambda's --bin).
 	Binary string
+	// EnvFile is a file of the function's environment: KEY=VALUE lines (a .env file), or the JSON
+	// of `sam local invoke --env-vars` (Parameters for every function, then the function's own).
+	// Env given otherwise wins over it; it wins over the template's.
+	EnvFile string
 	// GoFlags are go build's flags from a template's BuildProperties (no key of its own: a build
 	// command says anything else).
 	GoFlags []string
@@ -300,7 +304,7 @@ var fileKeys = map[string]string{
 	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage", "max-time": "max-time", "init-samples": "init-samples",
 	"cache-dir": "cache-dir", "env": "env", "function-handler": "function-handler",
-	"template": "template", "function": "function", "build": "build", "artifact": "artifact", "binary": "binary",
+	"template": "template", "function": "function", "build": "build", "artifact": "artifact", "binary": "binary", "env-file": "env-file",
 }
 
 // FileKeys lists coldbench.yml's keys.
@@ -367,6 +371,8 @@ func (c *Config) Set(key, val string) error {
 		c.Artifact = val
 	case "binary":
 		c.Binary = val
+	case "env-file":
+		c.EnvFile = val
 	case "handler":
 		c.Handler = val
 	case "runtime":
