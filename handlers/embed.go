@@ -10,4 +10,6 @@ import "embed"
 // (rust/target) and the handlers' tests are not part of them.
 //
 //go:embed go/main.go go/go.sum rust/Cargo.toml rust/Cargo.lock rust/src/main.rs deno/deno.json deno/main.ts deno/workload.ts
+//go:embed node/package.json node/index.mjs node/workload.mjs python/lambda_function.py python/workload.py python/requirements.txt
+//go:embed bun/bunfig.toml bun/index.ts bun/workload.ts
 var Sources embed.FS

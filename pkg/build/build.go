@@ -26,6 +26,9 @@ const (
 	RuntimeRust     = "rust"
 	RuntimeDeno     = "deno"
 	RuntimeProvided = "provided"
+	RuntimeNode     = "nodejs"
+	RuntimePython   = "python"
+	RuntimeBun      = "bun"
 )
 
 // Runtimes lists the valid values of Request.Runtime ("" or "auto" detects): the configuration's.
@@ -150,6 +153,12 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		art, err = buildDeno(ctx, req, stage)
 	case rt == RuntimeProvided:
 		art, err = packageProvided(ctx, req, stage)
+	case rt == RuntimeNode:
+		art, err = buildNode(ctx, req, stage)
+	case rt == RuntimePython:
+		art, err = buildPython(ctx, req, stage)
+	case rt == RuntimeBun:
+		art, err = buildBun(ctx, req, stage)
 	default:
 		return nil, fmt.Errorf("build: runtime %q: valid values are auto, %s", rt, strings.Join(Runtimes, ", "))
 	}
@@ -257,8 +266,12 @@ type Tools struct {
 	CrossCargo, CrossRustc string
 	CrossLinker            string // aarch64-linux-gnu-gcc
 	CargoLambda            string // cargo-lambda (arm64 builds linked by zig)
-	ToolsDir               string // $COLDBENCH_TOOLS, else /opt/coldbench/tools for root, ~/.cache/coldbench/tools otherwise
-	CacheDir               string // build caches (cargo target dirs); ~/.cache/coldbench/build
+	Npm, Esbuild, Python   string // Node.js packages, TypeScript bundles, Python wheels
+	// Bun runs bun build; BunX64 and BunARM64 are each arch's executable, the base of the
+	// executables bun build --compile makes (no download at build time).
+	Bun, BunX64, BunARM64 string
+	ToolsDir              string // $COLDBENCH_TOOLS, else /opt/coldbench/tools for root, ~/.cache/coldbench/tools otherwise
+	CacheDir              string // build caches (cargo target dirs); ~/.cache/coldbench/build
 }
 
 func (t Tools) Resolve() Tools {
@@ -295,7 +308,21 @@ func (t Tools) Resolve() Tools {
 	t.CrossRustc = look(t.CrossRustc, "/usr/bin/rustc")
 	t.CrossLinker = look(t.CrossLinker, "aarch64-linux-gnu-gcc")
 	t.CargoLambda = look(t.CargoLambda, filepath.Join(t.ToolsDir, "bin", "cargo-lambda"), "cargo-lambda")
+	t.Npm = look(t.Npm, "npm")
+	t.Esbuild = look(t.Esbuild, filepath.Join(t.ToolsDir, "bin", "esbuild"), "esbuild")
+	t.Python = look(t.Python, pythonFor(t))
+	t.BunX64 = look(t.BunX64, filepath.Join(t.ToolsDir, "bun", "x64", "bin", "bun"))
+	t.BunARM64 = look(t.BunARM64, filepath.Join(t.ToolsDir, "bun", "aarch64", "bin", "bun"))
+	t.Bun = look(t.Bun, filepath.Join(t.ToolsDir, "bin", "bun"), "bun")
 	return t
+}
+
+// BunFor is the bun executable of arch, the base of that arch's compiled executables.
+func (t Tools) BunFor(arch string) string {
+	if arch == ArchARM64 {
+		return t.BunARM64
+	}
+	return t.BunX64
 }
 
 // DefaultToolsDir is where scripts/setup.sh puts the tools that are not Debian packages:

@@ -194,6 +194,19 @@ func ToolchainKey(ctx context.Context, req Request, runtime string) string {
 		}
 	case RuntimeDeno:
 		parts = append(parts, version(ctx, t.Deno, "--version"))
+	case RuntimeNode, RuntimePython:
+		name := map[string]string{RuntimeNode: LambdaNodejs, RuntimePython: LambdaPython}[runtime]
+		v, err := os.ReadFile(filepath.Join(t.ToolsDir, "runtimes", name, ".version"))
+		if err != nil {
+			return ""
+		}
+		parts = append(parts, name+" "+strings.TrimSpace(string(v)))
+		if runtime == RuntimeNode {
+			parts = append(parts, version(ctx, t.Esbuild, "--version"))
+		}
+	case RuntimeBun:
+		sum := sha256.Sum256([]byte(bunRuntime)) // coldbench's loop is compiled into the executable
+		parts = append(parts, version(ctx, t.Bun, "--version"), "runtime loop "+hex.EncodeToString(sum[:6]))
 	default:
 		return ""
 	}

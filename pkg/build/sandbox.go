@@ -103,7 +103,8 @@ func lockFile(path string) (func(), error) {
 
 // runnableBy keeps the toolchains the sandbox user can run.
 func (t Tools) runnableBy(id sandbox.Identity) Tools {
-	for _, p := range []*string{&t.Go, &t.Cargo, &t.Deno, &t.Denort, &t.CrossCargo, &t.CrossRustc, &t.CrossLinker, &t.CargoLambda} {
+	for _, p := range []*string{&t.Go, &t.Cargo, &t.Deno, &t.Denort, &t.CrossCargo, &t.CrossRustc, &t.CrossLinker, &t.CargoLambda,
+		&t.Npm, &t.Esbuild, &t.Python, &t.Bun, &t.BunX64, &t.BunARM64} {
 		if *p != "" && !id.CanExec(*p) {
 			*p = ""
 		}
@@ -168,6 +169,11 @@ func mkSandboxDirs(req Request) error {
 // copied as links and never followed: coldbench must not read, through a link in pull-request
 // code, a file the sandbox user could not.
 func copyTree(src, dst string) error {
+	return copyTreeSkipping(src, dst, func(name string) bool { return skipDirs[name] })
+}
+
+// copyTreeSkipping is copyTree, leaving out the directories skip says to.
+func copyTreeSkipping(src, dst string, skip func(name string) bool) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -176,7 +182,7 @@ func copyTree(src, dst string) error {
 		target := filepath.Join(dst, rel)
 		switch t := d.Type(); {
 		case d.IsDir():
-			if p != src && skipDirs[d.Name()] {
+			if p != src && skip(d.Name()) {
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(target, 0o755)

@@ -31,7 +31,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 		return ExitBadInput, badInput(errors.New("--out: give the directory to write the prebuilt references to"))
 	}
 	hdir, err := referenceSources(env, *handlersDir, filepath.Join(os.TempDir(), "coldbench-build-references"),
-		[]string{build.RuntimeGo, build.RuntimeRust, build.RuntimeDeno})
+		[]string{"go", "rust", "deno", "node", "python", "bun"})
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
@@ -50,15 +50,16 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 		arches = append(arches, h)
 	}
 	store := build.Prebuilt{Dir: dir}
-	for _, rt := range []string{build.RuntimeGo, build.RuntimeRust, build.RuntimeDeno} {
-		src := filepath.Join(hdir, rt)
+	for _, name := range []string{"go", "rust", "deno", "node", "python", "bun"} {
+		ref := referencePlan(name, hdir)
+		rt, src := ref.runtime, ref.dir
 		hash, err := build.SourceHash(src)
 		if err != nil {
 			return ExitFailure, failure(fmt.Errorf("hash %s: %w", src, err))
 		}
 		for _, arch := range arches {
 			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
-				CacheKey: "coldbench-reference/" + rt, Sandbox: id, GoFlags: build.ReferenceGoFlags}
+				CacheKey: ref.cacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.handler}
 			art, err := build.Build(ctx, req)
 			if err != nil {
 				return ExitFailure, failure(err)

@@ -119,7 +119,7 @@ func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: p.sandbox,
 		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.cacheDir(), "build")}}
 	if pv.role == results.RoleReference {
-		req.GoFlags = build.ReferenceGoFlags
+		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
 	} else { // the user's function: its handler setting and build as configured
 		req.Handler, req.GoFlags, req.Binary = p.cfg.FunctionHandler, p.cfg.GoFlags, p.cfg.Binary
 		req.Command, req.Artifact = p.cfg.Build, p.cfg.Artifact

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -49,20 +50,36 @@ func (p *pipeline) plan(ctx context.Context, res *results.Results) ([]planned, f
 	if len(p.cfg.References) > 0 {
 		var runtimes []string
 		for _, ref := range p.cfg.References {
-			rt, _, _ := strings.Cut(ref, "-")
-			runtimes = append(runtimes, rt)
+			dir, _, _ := strings.Cut(ref, "-")
+			runtimes = append(runtimes, dir)
 		}
 		hdir, err := referenceSources(p.env, p.cfg.HandlersDir, p.cacheDir(), runtimes)
 		if err != nil {
 			return nil, cleanup, failure(err)
 		}
 		for _, ref := range p.cfg.References {
-			rt, handler, _ := strings.Cut(ref, "-")
-			out = append(out, planned{name: ref, role: results.RoleReference, runtime: rt, handler: cmp.Or(handler, "work"),
-				dir: filepath.Join(hdir, rt), cacheKey: "coldbench-reference/" + rt})
+			out = append(out, referencePlan(ref, hdir))
 		}
 	}
 	return out, cleanup, nil
+}
+
+// referencePlan plans a reference ("node", "python-hello"): its directory under hdir, its
+// runtime, and its handler setting (work or hello; a module's export for the managed runtimes).
+func referencePlan(ref, hdir string) planned {
+	dir, fn, _ := strings.Cut(ref, "-")
+	fn = cmp.Or(fn, "work")
+	rt, handler := dir, fn
+	switch dir {
+	case "node":
+		rt, handler = build.RuntimeNode, "index."+fn
+	case "python":
+		handler = "lambda_function." + fn
+	case "bun":
+		handler = "index." + fn
+	}
+	return planned{name: ref, role: results.RoleReference, runtime: rt, handler: handler,
+		dir: filepath.Join(hdir, dir), cacheKey: "coldbench-reference/" + dir}
 }
 
 // planHandler plans head and, unless turned off or replaced by a stored baseline, base. done

@@ -32,7 +32,7 @@ const (
 
 // Runtimes lists the runtimes coldbench builds ("auto" detects one). "provided" packages a
 // ready-made bootstrap as it is.
-var Runtimes = []string{"go", "rust", "deno", "provided"}
+var Runtimes = []string{"go", "rust", "deno", "nodejs", "python", "bun", "provided"}
 
 // Mode is where samples are taken.
 type Mode string
@@ -168,7 +168,8 @@ const InitSamplesAuto = -1
 const AdaptiveBlock = 10
 
 // ReferenceNames lists the valid references: each runtime's work handler and its hello variant.
-var ReferenceNames = []string{"go", "rust", "deno", "go-hello", "rust-hello", "deno-hello"}
+var ReferenceNames = []string{"go", "rust", "deno", "node", "python", "bun",
+	"go-hello", "rust-hello", "deno-hello", "node-hello", "python-hello", "bun-hello"}
 
 // Problems collects every problem with the input, so the user fixes them all in one go.
 type Problems []string

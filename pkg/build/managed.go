@@ -1,0 +1,131 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// Managed runtimes: the package holds the function's code alone and Lambda supplies the runtime
+// (Node.js or Python and AWS's runtime interface client). Here that runtime is a directory that
+// scripts/setup-runtimes.sh fills (Lambda's /var/runtime), for this machine's arch; the runner
+// starts its bootstrap with the task root unpacked from the package, as Lambda does.
+const (
+	LambdaNodejs = "nodejs24.x"
+	LambdaPython = "python3.11"
+)
+
+var (
+	nodeModuleExts   = []string{".mjs", ".cjs", ".js", ".ts", ".mts", ".cts"}
+	pythonModuleExts = []string{".py"}
+	bunModuleExts    = []string{".ts", ".tsx", ".js", ".mjs", ".jsx"}
+)
+
+// handlerModule splits a handler setting "dir/file.export" and finds the module file in dir with
+// one of exts: ("dir/file.ts", "export"). Python's dotted modules ("pkg.mod.handler") are paths.
+func handlerModule(dir, handler, def string, exts []string, dotted bool) (module, export string, err error) {
+	if handler == "" || handler == "bootstrap" {
+		handler = def
+	}
+	i := strings.LastIndex(handler, ".")
+	if i <= 0 || i == len(handler)-1 {
+		return "", "", fmt.Errorf("handler %q: want FILE.EXPORT, such as %s", handler, def)
+	}
+	file, export := handler[:i], handler[i+1:]
+	if dotted {
+		file = strings.ReplaceAll(file, ".", "/")
+	}
+	for _, ext := range exts {
+		p := filepath.Join(dir, file+ext)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, export, nil
+		}
+	}
+	return "", "", fmt.Errorf("handler %q: no module %s with one of the extensions %s in the handler directory", handler, file, strings.Join(exts, ", "))
+}
+
+// runtimeDir is the managed runtime's directory in the tools dir, or an error saying how to get it.
+func runtimeDir(t Tools, rt, name string) (string, error) {
+	dir := filepath.Join(t.ToolsDir, "runtimes", name)
+	if st, err := os.Stat(filepath.Join(dir, "bootstrap")); err != nil || st.Mode()&0o111 == 0 {
+		return "", missing(rt, "the "+name+" runtime", "run scripts/setup.sh (scripts/setup-runtimes.sh installs it into "+filepath.Dir(dir)+")")
+	}
+	return dir, nil
+}
+
+// packageJSON is what coldbench reads of a package.json.
+type packageJSON struct {
+	Dependencies    map[string]string `json:"dependencies"`
+	DevDependencies map[string]string `json:"devDependencies"`
+}
+
+func readPackageJSON(dir string) (*packageJSON, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p packageJSON
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("package.json: %w", err)
+	}
+	return &p, nil
+}
+
+// npmInstall installs a package's dependencies in dir the way a deployment does: from the
+// lockfile (npm ci) when there is one, never running their install scripts, for the target
+// platform (optional native packages of that arch). prod leaves out devDependencies.
+func npmInstall(ctx context.Context, req Request, rt, dir string, prod bool, notes *[]string) error {
+	cpu := map[string]string{ArchARM64: "arm64", ArchX8664: "x64"}[req.Arch]
+	args := []string{"install", "--no-audit", "--no-fund", "--ignore-scripts", "--os=linux", "--cpu=" + cpu}
+	if fileExists(filepath.Join(dir, "package-lock.json")) || fileExists(filepath.Join(dir, "npm-shrinkwrap.json")) {
+		args[0] = "ci"
+	} else {
+		args = append(args, "--no-package-lock")
+		*notes = append(*notes, "no package-lock.json: dependencies resolved afresh by npm install, so they may differ from what you deploy")
+	}
+	if prod {
+		args = append(args, "--omit=dev")
+	}
+	npm := req.Tools.Npm
+	if npm == "" {
+		return missing(rt, "npm", "install Node.js and npm (apt-get install npm)")
+	}
+	_, err := run(ctx, req, rt, "npm "+args[0], dir, BuildEnv(os.Getenv, "npm_config_update_notifier=false"), npm, args...)
+	return err
+}
+
+// hasRequirements reports whether requirements.txt in dir names any package.
+func hasRequirements(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "requirements.txt"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			return true
+		}
+	}
+	return false
+}
+
+// copySource copies the function's source tree to dst, less what a deployment leaves out.
+func copySource(src, dst string, skip ...string) error {
+	extra := map[string]bool{}
+	for _, s := range skip {
+		extra[s] = true
+	}
+	return copyTreeSkipping(src, dst, func(name string) bool { return skipDirs[name] || extra[name] })
+}
+
+// managedArtifact is the artifact of a managed-runtime function.
+func managedArtifact(method, lambdaRuntime, dir string, tool map[string]string, notes []string) *results.Artifact {
+	return &results.Artifact{Method: method, LambdaRuntime: lambdaRuntime, RuntimeDir: dir, Toolchain: tool, Notes: notes}
+}

@@ -1,0 +1,69 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// buildNode packages a Node.js function for Lambda's nodejs runtime. JavaScript is packaged as it
+// is with its production dependencies (npm ci --omit=dev --ignore-scripts, for the target arch);
+// TypeScript is bundled with esbuild into one minified file as SAM's esbuild build method does it
+// (CommonJS, no source map), after its dependencies are installed for the bundler to read.
+func buildNode(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	rtDir, err := runtimeDir(req.Tools, RuntimeNode, LambdaNodejs)
+	if err != nil {
+		return nil, err
+	}
+	module, _, err := handlerModule(req.Dir, req.Handler, "index.handler", nodeModuleExts, false)
+	if err != nil {
+		return nil, &Error{Runtime: RuntimeNode, Step: "find the handler's module", Err: err}
+	}
+	pkg, err := readPackageJSON(req.Dir)
+	if err != nil {
+		return nil, &Error{Runtime: RuntimeNode, Step: "read package.json", Err: err}
+	}
+	deps := pkg != nil && len(pkg.Dependencies) > 0
+	tool := map[string]string{"node": version(ctx, filepath.Join(rtDir, "node", "bin", "node"), "--version")}
+	var notes []string
+	ext := filepath.Ext(module)
+	if ext == ".ts" || ext == ".mts" || ext == ".cts" {
+		if req.Tools.Esbuild == "" {
+			return nil, missing(RuntimeNode, "esbuild", "run scripts/setup.sh (npm @esbuild/linux-x64), or put esbuild on PATH")
+		}
+		if deps || pkg != nil && len(pkg.DevDependencies) > 0 {
+			if err := npmInstall(ctx, req, RuntimeNode, req.Dir, false, &notes); err != nil {
+				return nil, err
+			}
+		}
+		rel, _ := filepath.Rel(req.Dir, module)
+		out := strings.TrimSuffix(rel, ext) + map[string]string{".ts": ".js", ".cts": ".js", ".mts": ".mjs"}[ext]
+		format := map[string]string{".mts": "esm"}[ext]
+		if format == "" {
+			format = "cjs"
+		}
+		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(os.Getenv), req.Tools.Esbuild,
+			rel, "--bundle", "--platform=node", "--target=node24", "--format="+format, "--minify",
+			"--log-level=warning", "--outfile="+filepath.Join(stage, out)); err != nil {
+			return nil, err
+		}
+		tool["esbuild"] = version(ctx, req.Tools.Esbuild, "--version")
+		return managedArtifact(fmt.Sprintf("esbuild %s --bundle --minify --format=%s --target=node24 (SAM's esbuild method)", rel, format),
+			LambdaNodejs, rtDir, tool, notes), nil
+	}
+	if err := copySource(req.Dir, stage, "test", "tests", "__tests__", "coverage"); err != nil {
+		return nil, &Error{Runtime: RuntimeNode, Step: "copy the function's code", Err: err}
+	}
+	method := "the function's JavaScript as it is"
+	if deps {
+		if err := npmInstall(ctx, req, RuntimeNode, stage, true, &notes); err != nil {
+			return nil, err
+		}
+		method += " + production dependencies (npm " + map[bool]string{true: "ci", false: "install"}[fileExists(filepath.Join(stage, "package-lock.json"))] + " --omit=dev --ignore-scripts)"
+	}
+	return managedArtifact(method, LambdaNodejs, rtDir, tool, notes), nil
+}

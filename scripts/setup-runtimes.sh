@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The managed runtimes coldbench emulates, into the tools dir (run by setup.sh; idempotent):
+#   runtimes/nodejs24.x  Node.js from the npm registry's per-platform package, with AWS's Node.js
+#                        runtime interface client (aws-lambda-ric, its native client compiled
+#                        here against that Node's own headers), and a bootstrap like Lambda's
+#   runtimes/python3.11  AWS's Python runtime interface client (awslambdaric) for this machine's
+#                        CPython 3.11 (Debian's: Lambda's python3.11), and a bootstrap
+#   bun/                 Bun for both arches (bun build --compile of Bun handlers)
+#   esbuild/             esbuild (bundles TypeScript Node.js handlers, as SAM and CDK do)
+# Each runtime is for this machine's arch: it is what times the handler here. The arm64 package a
+# function ships holds its code alone, as on Lambda, where the runtime is Lambda's.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/scripts/tools-dir.sh"
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+node_version=${COLDBENCH_NODE_VERSION:-24.22.3}
+ric_version=${COLDBENCH_NODE_RIC_VERSION:-4.0.2}
+pyric_version=${COLDBENCH_PYTHON_RIC_VERSION:-4.2.2}
+bun_version=${COLDBENCH_BUN_VERSION:-1.4.4}
+esbuild_version=${COLDBENCH_ESBUILD_VERSION:-0.28.2}
+case "$(uname -m)" in
+  x86_64) npm_arch=x64 bun_arch=x64 ;;
+  aarch64|arm64) npm_arch=arm64 bun_arch=aarch64 ;;
+  *) log "no managed runtimes for $(uname -m)"; exit 0 ;;
+esac
+
+# npm_unpack PKG@VERSION DIR: the package's files in DIR (no install scripts run).
+npm_unpack() {
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$1" >/dev/null && tar -xzf ./*.tgz)
+  rm -rf "$2" && mkdir -p "$(dirname "$2")" && mv "$tmp/package" "$2"
+  rm -rf "$tmp"
+}
+
+# Node.js: the binary and headers, then the runtime interface client built against them.
+node_rt="$tools/runtimes/nodejs24.x"
+if [ "$(cat "$node_rt/.version" 2>/dev/null)" != "$node_version $ric_version" ]; then
+  log "Node.js $node_version (npm node-linux-$npm_arch) + aws-lambda-ric $ric_version"
+  rm -rf "$node_rt"
+  npm_unpack "node-linux-$npm_arch@$node_version" "$node_rt/node"
+  chmod +x "$node_rt/node/bin/node"
+  mkdir -p "$node_rt/ric"
+  echo '{"private":true}' > "$node_rt/ric/package.json"
+  # aws-lambda-ric's install scripts build curl and aws-lambda-cpp from the sources it ships and
+  # its native client with node-gyp, against this Node's headers (no download from nodejs.org).
+  (cd "$node_rt/ric" && PATH="$node_rt/node/bin:$PATH" npm_config_nodedir="$node_rt/node" \
+    npm install --no-audit --no-fund --silent "aws-lambda-ric@$ric_version" >/dev/null 2>"$node_rt/ric/install.log") ||
+    { log "aws-lambda-ric did not build (needs cmake, autoconf, automake, libtool, g++): $(tail -5 "$node_rt/ric/install.log")"; exit 1; }
+  cat > "$node_rt/bootstrap" <<'SH'
+#!/bin/sh
+# coldbench's nodejs24.x runtime, as Lambda's /var/runtime/bootstrap starts it: Node with its
+# heap sized from the function's memory, AWS's runtime interface client loading $_HANDLER.
+here=$(dirname "$0")
+mem=${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-128}
+semi=$(( mem <= 512 ? 1 : (mem <= 2048 ? 8 : 16) ))
+old=$(( mem * 9 / 10 - semi * 3 ))
+export NODE_PATH="/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:$here/ric/node_modules:$LAMBDA_TASK_ROOT"
+exec "$here/node/bin/node" --expose-gc --max-http-header-size 81920 \
+  --max-semi-space-size=$semi --max-old-space-size=$old \
+  "$here/ric/node_modules/aws-lambda-ric/index.mjs" "$_HANDLER"
+SH
+  chmod +x "$node_rt/bootstrap"
+  echo "$node_version $ric_version" > "$node_rt/.version"
+fi
+
+# Python: awslambdaric's wheel for this machine's CPython 3.11.
+py_rt="$tools/runtimes/python3.11"
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' &&
+  [ "$(cat "$py_rt/.version" 2>/dev/null)" != "$pyric_version" ]; then
+  log "awslambdaric $pyric_version for $(/usr/bin/python3 --version)"
+  rm -rf "$py_rt" && mkdir -p "$py_rt"
+  /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --break-system-packages \
+    --only-binary=:all: --target "$py_rt/site-packages" "awslambdaric==$pyric_version" >/dev/null
+  # Compiled ahead, as Lambda's /var/runtime is: the sandbox user cannot write __pycache__ there.
+  /usr/bin/python3 -m compileall -q "$py_rt/site-packages" >/dev/null
+  cat > "$py_rt/bootstrap" <<'SH'
+#!/bin/sh
+# coldbench's python3.11 runtime, as Lambda's starts it: the function's code first on the path,
+# then the runtime's own packages; AWS's runtime interface client loading $_HANDLER.
+here=$(dirname "$0")
+export PYTHONPATH="$LAMBDA_TASK_ROOT:/opt/python/lib/python3.11/site-packages:/opt/python:$here/site-packages"
+exec /usr/bin/python3 -m awslambdaric "$_HANDLER"
+SH
+  chmod +x "$py_rt/bootstrap"
+  echo "$pyric_version" > "$py_rt/.version"
+fi
+
+# Bun for both arches: the host's runs `bun build`; each arch's is the base of its executables.
+for a in x64 aarch64; do
+  if [ "$(cat "$tools/bun/$a/.version" 2>/dev/null)" != "$bun_version" ]; then
+    log "Bun $bun_version ($a)"
+    npm_unpack "@oven/bun-linux-$a@$bun_version" "$tools/bun/$a"
+    chmod +x "$tools/bun/$a/bin/bun"
+    echo "$bun_version" > "$tools/bun/$a/.version"
+  fi
+done
+mkdir -p "$tools/bin"
+ln -sf "$tools/bun/$bun_arch/bin/bun" "$tools/bin/bun"
+
+# esbuild for this machine.
+if [ "$(cat "$tools/esbuild/.version" 2>/dev/null)" != "$esbuild_version" ]; then
+  log "esbuild $esbuild_version"
+  npm_unpack "@esbuild/linux-$npm_arch@$esbuild_version" "$tools/esbuild"
+  chmod +x "$tools/esbuild/bin/esbuild"
+  echo "$esbuild_version" > "$tools/esbuild/.version"
+fi
+ln -sf "$tools/esbuild/bin/esbuild" "$tools/bin/esbuild"
+chmod -R a+rX "$tools/runtimes" "$tools/bun" "$tools/esbuild"
