@@ -24,10 +24,11 @@ log "go modules"
 
 $minimal && exit 0
 
-# Debian packages: curl (the custom-runtime tutorial bootstrap), make (SAM's makefile build method), the aarch64 cross toolchain for C
+# Debian packages: curl (the custom-runtime tutorial bootstrap), make (SAM's makefile build method),
+# cmake, autotools and g++ (aws-lambda-ric's native client), pip (Python wheels), the aarch64 cross toolchain for C
 # and Rust (rustup here only has the x86_64 std), and qemu-user for arm64 smoke checks.
 need_apt=()
-for p in curl make zip unzip musl-tools shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
+for p in curl make cmake autoconf automake libtool g++ python3-pip zip unzip musl-tools shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -77,6 +78,9 @@ if [ ! -x "$tools/bin/cargo-lambda" ] && command -v pip3 >/dev/null; then
 fi
 chmod -R a+rX "$tools"
 
+# The managed runtimes (Node.js, Python) with AWS's runtime interface clients, Bun and esbuild.
+"$here/scripts/setup-runtimes.sh"
+
 # Rust crates for the reference handler, fetched once so builds can run offline later.
 if command -v cargo >/dev/null; then
   log "cargo fetch (handlers/rust)"
@@ -90,5 +94,7 @@ command -v cargo >/dev/null && cargo --version >&2
 "$tools/bin/deno" --version 2>/dev/null | head -1 >&2 || true
 command -v qemu-aarch64-static >/dev/null && qemu-aarch64-static --version | head -1 >&2
 [ -x "$tools/bin/cargo-lambda" ] && "$tools/bin/cargo-lambda" lambda --version >&2
+"$tools/runtimes/nodejs24.x/node/bin/node" --version >&2 || true
+"$tools/bin/bun" --version >&2 || true
 command -v aarch64-linux-gnu-gcc >/dev/null && aarch64-linux-gnu-gcc --version | head -1 >&2
 echo "export PATH=\"$tools/bin:\$PATH\"  # add to your shell to use this deno"

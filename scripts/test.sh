@@ -12,6 +12,9 @@ go test -count=1 -timeout 30m "$@" ./...
 # this module, tested by go test ./... above.
 (cd handlers/rust && cargo test --quiet)
 (cd handlers/deno && NO_COLOR=1 deno test --quiet)
+(cd handlers/node && "$tools/runtimes/nodejs24.x/node/bin/node" --test)
+(cd handlers/python && /usr/bin/python3 -m unittest -q)
+(cd handlers/bun && bun test)
 # The workflows, with actionlint (the version pinned here; not a dependency of coldbench itself).
 go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 -no-color .github/workflows/*.yml
 echo "actionlint: workflows ok"

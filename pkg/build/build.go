@@ -106,10 +106,7 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 	rt := req.Runtime
 	if rt == "" || rt == "auto" {
 		var err error
-		if rt, err = Detect(req.Dir); err != nil && denoModule(req.Dir, req.Handler) != "" {
-			rt, err = RuntimeDeno, nil // "hello.handler" beside a hello.ts: a Deno layer's layout
-		}
-		if err != nil && req.Command == "" {
+		if rt, err = Detect(req.Dir); err != nil && req.Command == "" {
 			return nil, err
 		} else if err != nil {
 			rt = RuntimeProvided // the user's build makes the bootstrap
@@ -220,13 +217,49 @@ func Detect(dir string) (string, error) {
 		return RuntimeRust, nil
 	case has("deno.json", "deno.jsonc"):
 		return RuntimeDeno, nil
+	case has("bunfig.toml", "bun.lock", "bun.lockb"):
+		return RuntimeBun, nil
 	case has("bootstrap"):
 		return RuntimeProvided, nil
-	case has(denoEntries...):
-		return RuntimeDeno, nil
 	}
-	return "", fmt.Errorf("handler %s: no recognisable handler (looked for go.mod, a Go main package below one, Cargo.toml, deno.json, %s, or an executable bootstrap); set the runtime to one of %s",
-		dir, strings.Join(denoEntries, ", "), strings.Join(Runtimes, ", "))
+	glob := func(patterns ...string) []string {
+		var out []string
+		for _, p := range patterns {
+			m, _ := filepath.Glob(filepath.Join(dir, p))
+			out = append(out, m...)
+		}
+		return out
+	}
+	node := has("package.json")
+	py := has("requirements.txt", "pyproject.toml") || len(glob("*.py")) > 0
+	scripts := glob("*.ts", "*.mts", "*.cts", "*.js", "*.mjs", "*.cjs")
+	switch {
+	case node && py:
+		return "", fmt.Errorf("handler %s: both a Node.js package (package.json) and Python code (requirements.txt or *.py) here: set the runtime to nodejs or python", dir)
+	case node:
+		return RuntimeNode, nil
+	case py:
+		return RuntimePython, nil
+	case len(scripts) > 0 && usesDeno(scripts):
+		return RuntimeDeno, nil // Deno's APIs or specifiers: a Deno module without deno.json
+	case len(scripts) > 0:
+		return RuntimeNode, nil
+	}
+	return "", fmt.Errorf("handler %s: no recognisable handler (looked for go.mod, a Go main package below one, Cargo.toml, deno.json, bunfig.toml, package.json, requirements.txt, *.py, *.ts, *.js, or an executable bootstrap); set the runtime to one of %s",
+		dir, strings.Join(Runtimes, ", "))
+}
+
+// denoMarkers are what only Deno code says: its global, and its import specifiers.
+var denoMarkers = regexp.MustCompile(`\bDeno\.|from\s+["'](?:jsr:|npm:|https?://)`)
+
+// usesDeno reports whether any of the scripts uses Deno's API or Deno-only specifiers.
+func usesDeno(scripts []string) bool {
+	for _, f := range scripts {
+		if b, err := os.ReadFile(f); err == nil && denoMarkers.Match(b) {
+			return true
+		}
+	}
+	return false
 }
 
 // isGoMain reports whether dir holds a Go main package inside a module (a go.mod in a parent).

@@ -208,7 +208,7 @@ func TestDetect(t *testing.T) {
 	}
 	empty := t.TempDir()
 	_, err := Detect(empty)
-	if err == nil || !strings.Contains(err.Error(), "no recognisable handler") || !strings.Contains(err.Error(), "go, rust, deno, provided") {
+	if err == nil || !strings.Contains(err.Error(), "no recognisable handler") || !strings.Contains(err.Error(), "go, rust, deno, nodejs, python, bun, provided") {
 		t.Errorf("Detect(empty dir) error = %v, want one naming what was looked for and the valid runtimes", err)
 	}
 	if _, err := Detect(filepath.Join(empty, "nope")); err == nil {
@@ -229,6 +229,36 @@ func TestDetect(t *testing.T) {
 		if got, err := Detect(filepath.Join(repo, d)); err == nil {
 			t.Errorf("Detect(%s) = %q, want no handler", d, got)
 		}
+	}
+	// The managed runtimes and Bun, from their files; Deno code without deno.json by what it uses.
+	for files, want := range map[string]string{
+		"package.json index.mjs":         RuntimeNode,
+		"app.ts":                         RuntimeNode,
+		"handler.js":                     RuntimeNode,
+		"requirements.txt app.py":        RuntimePython,
+		"lambda_function.py":             RuntimePython,
+		"bunfig.toml index.ts":           RuntimeBun,
+		"bun.lock package.json index.ts": RuntimeBun,
+		"deno:hello.ts":                  RuntimeDeno,
+		"bootstrap app.py":               RuntimeProvided,
+	} {
+		d := t.TempDir()
+		for _, f := range strings.Fields(files) {
+			content := "// code\n"
+			if name, ok := strings.CutPrefix(f, "deno:"); ok {
+				f, content = name, "export const handler = () => Deno.env.get(\"X\");\n"
+			}
+			testenv.Write(t, d, f, content)
+		}
+		if got, err := Detect(d); got != want || err != nil {
+			t.Errorf("Detect(%s) = %q, %v; want %s", files, got, err, want)
+		}
+	}
+	both := t.TempDir()
+	testenv.Write(t, both, "package.json", "{}")
+	testenv.Write(t, both, "app.py", "")
+	if _, err := Detect(both); err == nil || !strings.Contains(err.Error(), "set the runtime to nodejs or python") {
+		t.Errorf("Detect(package.json + app.py) = %v, want the ambiguity named with the way out", err)
 	}
 }
 
@@ -297,7 +327,7 @@ func TestBuildErrors(t *testing.T) {
 			t.Errorf("Build(arch mips) error = %v", err)
 		}
 		_, err = Build(ctx, Request{Dir: t.TempDir(), Runtime: "cobol", Arch: ArchARM64, OutDir: t.TempDir()})
-		if err == nil || !strings.Contains(err.Error(), `runtime "cobol": valid values are auto, go, rust, deno, provided`) {
+		if err == nil || !strings.Contains(err.Error(), `runtime "cobol": valid values are auto, go, rust, deno, nodejs, python, bun, provided`) {
 			t.Errorf("Build(runtime cobol) error = %v", err)
 		}
 	})

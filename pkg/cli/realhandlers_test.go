@@ -249,3 +249,78 @@ esac
 		}
 	}
 }
+
+// Node.js, Python and Bun functions run on AWS's own runtime interface clients (Bun on coldbench's
+// loop): each measured cold, and each failure reported with the type AWS's client gives it.
+func TestManagedRuntimeHandlers(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, tool, handler string
+		env                    []string
+		wantResponse           string // a clean run's
+		errType, phase         string // a failing one's
+		lambdaRuntime          string
+	}{
+		{"node-js", "npm", "index.handler", []string{"TABLE=carts"}, `\"table\":\"carts\"`, "", "", "nodejs24.x"},
+		{"node-js", "npm", "broken.handler", nil, "", "Error", "init", "nodejs24.x"},
+		{"node-js", "npm", "missingdep.handler", nil, "", "Runtime.ImportModuleError", "init", "nodejs24.x"},
+		{"node-js", "npm", "index.missing", nil, "", "Runtime.HandlerNotFound", "init", "nodejs24.x"},
+		{"node-js", "npm", "throws.handler", nil, "", "TypeError", "invoke", "nodejs24.x"},
+		{"python-req", "pip3", "lambda_function.lambda_handler", nil, "orders six 1.16.0", "", "", "python3.11"},
+		{"python-req", "pip3", "broken.handler", nil, "", "RuntimeError", "init", "python3.11"},
+		{"python-req", "pip3", "missingdep.handler", nil, "", "Runtime.ImportModuleError", "init", "python3.11"},
+		{"python-req", "pip3", "lambda_function.nope", nil, "", "Runtime.HandlerNotFound", "init", "python3.11"},
+		{"python-req", "pip3", "app.handler", nil, "", "ValueError", "invoke", "python3.11"},
+		{"bun-fn", "bun", "index.handler", nil, "hello bun from orders", "", "", ""},
+		{"bun-fn", "bun", "index.nope", nil, "", "Runtime.HandlerNotFound", "init", ""},
+		{"bun-fn", "bun", "throws.handler", nil, "", "RangeError", "invoke", ""},
+	} {
+		t.Run(tc.fixture+"/"+tc.handler, func(t *testing.T) {
+			testenv.Tool(t, tc.tool)
+			dir := fixtureRepo(t, tc.fixture)
+			args := []string{"--handler", ".", "--function-handler", tc.handler, "--base", "none", "--samples", "4"}
+			for _, e := range tc.env {
+				args = append(args, "--env", e)
+			}
+			code, res, log := runIn(t, dir, args...)
+			if res == nil {
+				t.Fatalf("exit %d, no results\n%s", code, log)
+			}
+			head := res.Variant(results.RoleHead)
+			if head.BuildError != "" || head.Deploy == nil || head.Deploy.LambdaRuntime != tc.lambdaRuntime {
+				t.Fatalf("build error %q, deploy %+v; want a %q package\n%s", head.BuildError, head.Deploy, tc.lambdaRuntime, log)
+			}
+			if tc.errType == "" {
+				if code != ExitOK {
+					t.Fatalf("exit %d\n%s", code, log)
+				}
+				cleanHead(t, res, tc.wantResponse, log)
+				return
+			}
+			samples := res.SamplesOf("head")
+			e := samples[0].Error
+			if code != ExitFailure || e == nil || e.Type != tc.errType || string(e.Phase) != tc.phase || len(samples) != 3 {
+				t.Errorf("exit %d, %d samples, first error %+v; want 3, stopped, with %s in %s\n%s", code, len(samples), e, tc.errType, tc.phase, log)
+			}
+		})
+	}
+}
+
+// A SAM TypeScript function (the esbuild build method, an npm dependency from its lockfile) is
+// bundled as sam build bundles it and measured on the Node.js runtime.
+func TestSAMTypeScriptProject(t *testing.T) {
+	testenv.Tool(t, "npm")
+	dir := fixtureRepo(t, "node-ts")
+	code, res, log := runIn(t, dir, "--base", "none", "--samples", "3")
+	if code != ExitOK || res == nil {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, `\"timeoutMs\":172800000`, log)
+	head := res.Variant(results.RoleHead)
+	if !strings.Contains(head.Deploy.Method, "esbuild app.ts --bundle --minify --format=cjs") || head.Runtime != "nodejs" ||
+		!hasWarning(res, "HelloWorldFunction runs on nodejs22.x; coldbench measures it on nodejs24.x") || res.Config.TimeoutMs != 3000 {
+		t.Errorf("method %q, runtime %q, timeout %v, warnings %+v", head.Deploy.Method, head.Runtime, res.Config.TimeoutMs, res.Warnings)
+	}
+	if head.Deploy.UnzippedBytes > 20000 {
+		t.Errorf("the bundle unzips to %d bytes: want one minified file, not node_modules", head.Deploy.UnzippedBytes)
+	}
+}

@@ -20,7 +20,7 @@ import (
 // runFlags are `run`'s flags: each is a coldbench.yml key too, except config, handlers-dir and quiet.
 var runFlags = []struct{ name, usage string }{
 	{"handler", "handler directory or zip (default: none, the references alone)"},
-	{"runtime", "handler runtime: auto, go, rust, deno, provided"},
+	{"runtime", "handler runtime: auto, go, rust, deno, nodejs, python, bun, provided"},
 	{"base", "revision to compare with (default: merge-base with the default branch; none to skip)"},
 	{"samples", "auto (the default): with a base, sample until the verdict is settled within --max-time; or a fixed number of rounds (50 without a base)"},
 	{"max-time", "sampling time budget of --samples auto (default 60s)"},
@@ -29,7 +29,7 @@ var runFlags = []struct{ name, usage string }{
 	{"memory", "Lambda memory size in MB; sets the memory limit and CPU share (default 1769 = 1 vCPU)"},
 	{"threshold", "smallest shift that counts, in percent (default 5)"},
 	{"alpha", "significance level of the verdict (default 0.01)"},
-	{"references", "reference handlers: go,rust,deno,go-hello,rust-hello,deno-hello or none (default go,rust,deno)"},
+	{"references", "reference handlers: any of go, rust, deno, node, python, bun and their -hello variants, or none (default go,rust,deno,node,python,bun)"},
 	{"warm-invokes", "warm invokes after each cold one (default 0)"},
 	{"timeout", "invoke timeout (default 30s)"},
 	{"outbound-delay", "delay of the loopback endpoint behind COLDBENCH_OUTBOUND_URL (default 50ms)"},

@@ -372,13 +372,25 @@ func (f Function) Plan() (Plan, error) {
 			break
 		}
 		p.Notes = append(p.Notes, fmt.Sprintf("%s: Metadata.BuildMethod is makefile but %s has no Makefile (sam build would fail): built from its source with the runtime's own build instead", f.LogicalID, rel(f.TemplateDir, f.CodeURI)))
-	case f.BuildMethod == "esbuild" || strings.HasPrefix(rt, "nodejs"), strings.HasPrefix(rt, "python"),
-		strings.HasPrefix(rt, "java"), strings.HasPrefix(rt, "dotnet"), strings.HasPrefix(rt, "ruby"):
-		return p, fmt.Errorf("%s: runtime %s (build method %s): %w; coldbench builds go1.x and provided.* functions (Go, Rust, Deno or a ready-made bootstrap)", f.LogicalID, cmp.Or(rt, "?"), cmp.Or(f.BuildMethod, "default"), ErrUnsupported)
+	case f.BuildMethod == "esbuild" || f.BuildMethod == "" && strings.HasPrefix(rt, "nodejs"):
+		p.Runtime = "nodejs"
+		if rt != "" && rt != "nodejs24.x" {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s runs on %s; coldbench measures it on nodejs24.x, the Node.js runtime it emulates", f.LogicalID, rt))
+		}
+		if f.BuildMethod == "esbuild" {
+			used["Minify"], used["Target"], used["Format"], used["Sourcemap"], used["EntryPoints"] = true, true, true, true, true
+		}
+	case f.BuildMethod == "" && strings.HasPrefix(rt, "python"), f.BuildMethod == rt && strings.HasPrefix(rt, "python"):
+		p.Runtime = "python"
+		if rt != "python3.11" {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s runs on %s; coldbench measures it on python3.11, the Python runtime it emulates", f.LogicalID, rt))
+		}
+	case strings.HasPrefix(rt, "java"), strings.HasPrefix(rt, "dotnet"), strings.HasPrefix(rt, "ruby"):
+		return p, fmt.Errorf("%s: runtime %s: %w; coldbench builds Go, Rust, Deno, Node.js, Python, Bun and provided.* functions", f.LogicalID, rt, ErrUnsupported)
 	case f.BuildMethod != "":
-		return p, fmt.Errorf("%s: Metadata.BuildMethod %q: %w; valid values are go1.x, rust-cargolambda, makefile (or none for a provided.* function)", f.LogicalID, f.BuildMethod, ErrUnsupported)
+		return p, fmt.Errorf("%s: Metadata.BuildMethod %q: %w; valid values are go1.x, rust-cargolambda, makefile, esbuild (or none)", f.LogicalID, f.BuildMethod, ErrUnsupported)
 	case rt != "" && rt != "go1.x" && !strings.HasPrefix(rt, "provided"):
-		return p, fmt.Errorf("%s: runtime %s: %w; coldbench builds go1.x and provided.* functions", f.LogicalID, rt, ErrUnsupported)
+		return p, fmt.Errorf("%s: runtime %s: %w; coldbench builds Go, Rust, Deno, Node.js, Python, Bun and provided.* functions", f.LogicalID, rt, ErrUnsupported)
 	}
 	for _, k := range slices.Sorted(maps.Keys(f.BuildProperties)) {
 		if !used[k] {

@@ -123,8 +123,12 @@ func TestPickAndPlan(t *testing.T) {
 		}
 	}
 	worker, _ := Pick(fns, "Worker", "template.yaml")
-	if _, err := worker.Plan(); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "Worker: runtime python3.12") {
-		t.Errorf("Plan(python) = %v", err)
+	if p, err := worker.Plan(); err != nil || p.Runtime != "python" || !strings.Contains(strings.Join(p.Notes, ""), "Worker runs on python3.12; coldbench measures it on python3.11") {
+		t.Errorf("Plan(python3.12) = %+v, %v", p, err)
+	}
+	java := Function{LogicalID: "J", Runtime: "java21"}
+	if _, err := java.Plan(); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "J: runtime java21") {
+		t.Errorf("Plan(java21) = %v", err)
 	}
 	plain, _ := Pick(fns, "Plain", "template.yaml")
 	if p, err := plain.Plan(); err != nil || p.Runtime != "auto" || !strings.Contains(strings.Join(p.Notes, ""), "Plain deploys x86_64") {

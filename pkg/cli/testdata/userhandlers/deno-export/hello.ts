@@ -3,7 +3,8 @@
 import { greet } from "./greeting.ts";
 
 const startedAt = Date.now(); // module scope runs in init
+const punctuation = Deno.env.get("PUNCTUATION") ?? "";
 
 export async function handler(event: { name?: string }, context: { awsRequestId: string }) {
-  return { statusCode: 200, body: greet(event.name ?? "world"), requestId: context.awsRequestId, initAt: startedAt };
+  return { statusCode: 200, body: greet(event.name ?? "world") + punctuation, requestId: context.awsRequestId, initAt: startedAt };
 }

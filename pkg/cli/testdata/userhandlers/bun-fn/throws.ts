@@ -1,0 +1,3 @@
+export function handler() {
+  throw new RangeError("page out of range");
+}
