@@ -3,7 +3,7 @@
 # (references go,rust,deno prebuilt as in the action's image, samples auto), run twice on fresh
 # caches: cold (empty cache dir: module downloads, first builds) and warm (the cache dir kept, as
 # actions/cache keeps it). Prints the total and per-phase seconds of each.
-#   scripts/bench-pr.sh [go|rust]
+#   scripts/bench-pr.sh [go|rust]   (REFERENCES=go,rust,deno to run with other references than the default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null 2>&1
@@ -23,7 +23,8 @@ lang=${1:-go}
 repo="$tmp/repo"
 mkdir -p "$repo/functions/api"
 case "$lang" in
-  go) cp handlers/go/go.mod handlers/go/go.sum handlers/go/main.go "$repo/functions/api/" ;;
+  go) cp handlers/go/go.sum handlers/go/main.go "$repo/functions/api/"
+      printf 'module example.com/api\n\ngo 1.26\n\nrequire %s\n' "$(head -1 handlers/go/go.sum | cut -d' ' -f1-2)" > "$repo/functions/api/go.mod" ;;
   rust) cp -r handlers/rust/Cargo.toml handlers/rust/Cargo.lock handlers/rust/src "$repo/functions/api/" ;;
   *) echo "bench-pr.sh: language $lang: valid values are go, rust" >&2; exit 2 ;;
 esac
@@ -51,7 +52,7 @@ git -C "$repo" -c user.name=pr -c user.email=pr@example.com commit -qam "eager i
 run() {
   local label=$1 start end
   start=$(date +%s.%N)
-  (cd "$repo" && HOME="$tmp/home" "$tmp/coldbench" run --handler functions/api --cache-dir "$tmp/cache" --quiet --json "$tmp/$label.json" >/dev/null) || true
+  (cd "$repo" && HOME="$tmp/home" "$tmp/coldbench" run --handler functions/api ${REFERENCES:+--references "$REFERENCES"} --cache-dir "$tmp/cache" --quiet --json "$tmp/$label.json" >/dev/null) || true
   end=$(date +%s.%N)
   python3 - "$tmp/$label.json" "$label" "$start" "$end" <<'PY'
 import json, sys

@@ -36,7 +36,11 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 	}
 	if cfg.Mode != config.ModeAWS { // on Lambda every cold start costs a configuration change
 		for i := range variants {
-			variants[i].InitSamples = initSamples
+			// Init-only samples serve the head-vs-base verdict; the references are its context
+			// and get one full cold start a round (their tables say how many they had).
+			if !compared || !isReference(res, variants[i].Name) {
+				variants[i].InitSamples = initSamples
+			}
 		}
 		res.Config.InitSamples = initSamples
 	}
@@ -134,4 +138,13 @@ func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string,
 	p.log.printf("deploying %d functions to Lambda", len(variants))
 	r.Deploy(ctx, variants)
 	return r, func() { r.Close(ctx) }, nil
+}
+
+func isReference(res *results.Results, name string) bool {
+	for _, v := range res.Variants {
+		if v.Name == name {
+			return v.Role == results.RoleReference
+		}
+	}
+	return false
 }

@@ -340,7 +340,7 @@ func variantLabel(v results.Variant) string {
 // samplesStr says how many cold starts each variant got: rounds, and the init-only ones.
 func samplesStr(c results.RunConfig) string {
 	if c.InitSamples > 0 {
-		return fmt.Sprintf("%d rounds a variant (a full cold start and %d init-only ones each)", c.Samples, c.InitSamples)
+		return fmt.Sprintf("%d rounds (head and base: a full cold start and %d init-only ones each; references: the full one)", c.Samples, c.InitSamples)
 	}
 	return fmt.Sprintf("%d samples a variant", c.Samples)
 }
