@@ -324,3 +324,74 @@ func TestSAMTypeScriptProject(t *testing.T) {
 		t.Errorf("the bundle unzips to %d bytes: want one minified file, not node_modules", head.Deploy.UnzippedBytes)
 	}
 }
+
+// The init breakdown names what made head's init slower: a Go package whose init() appears in
+// head (GODEBUG=inittrace=1), a Node.js module that head imports (coldbench's module hook); and an
+// unchanged head's counters stay within base's.
+func TestInitBreakdown(t *testing.T) {
+	for _, tc := range []struct {
+		name, tool, fixture, handler string
+		change                       func(t *testing.T, dir string)
+		want                         string // in the cause sentence and the Markdown
+	}{
+		{"go package init", "go", "sam-go", "", func(t *testing.T, dir string) {
+			testenv.Write(t, dir, "catalog/catalog.go", `// Package catalog loads its index eagerly, in init.
+package catalog
+
+var Index = map[int]string{}
+
+func init() {
+	for i := 0; i < 300000; i++ {
+		Index[i] = "item"
+	}
+}
+`)
+			main := filepath.Join(dir, "functions", "get-items", "main.go")
+			b, _ := os.ReadFile(main)
+			src := strings.Replace(string(b), `"example.com/shop/store"`, "\"example.com/shop/store\"\n\t_ \"example.com/shop/catalog\"", 1)
+			testenv.Write(t, filepath.Dir(main), "main.go", src)
+		}, "example.com/shop/catalog"},
+		{"node module import", "npm", "node-js", "index.handler", func(t *testing.T, dir string) {
+			testenv.Write(t, dir, "rules.mjs", "// Compiles its rule table at import.\nexport const rules = [];\nfor (let i = 0; i < 2e6; i++) rules.push({ id: i, re: i % 7 });\n")
+			b, _ := os.ReadFile(filepath.Join(dir, "index.mjs"))
+			testenv.Write(t, dir, "index.mjs", "import { rules } from \"./rules.mjs\";\n"+string(b)+"\nexport const count = () => rules.length;\n")
+		}, "./rules.mjs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testenv.Tool(t, tc.tool)
+			dir := fixtureRepo(t, tc.fixture)
+			git := gitIn(t, dir)
+			git("checkout", "-q", "-b", "change")
+			args := []string{"--base", "master", "--samples", "20", "--init-samples", "2", "--markdown", "r.md"}
+			if tc.handler != "" {
+				args = append(args, "--handler", ".", "--function-handler", tc.handler)
+			} else {
+				args = append(args, "--function", "GetItemsFunction", "--event", "apigw-v2")
+			}
+			// Unchanged: the counters of head and base overlap, no cause is named.
+			_, res, log := runIn(t, dir, args...)
+			if res == nil || res.Breakdown == nil {
+				t.Fatalf("unchanged: no breakdown\n%s", log)
+			}
+			if res.Breakdown.Cause != "" {
+				t.Errorf("unchanged head: cause %q, want none", res.Breakdown.Cause)
+			}
+			for _, c := range res.Breakdown.Counters {
+				if c.Name == "minor_faults" && (c.Changed || c.HeadMin > c.BaseMax || c.HeadMax < c.BaseMin) {
+					t.Errorf("unchanged head: %+v, want head's counters within base's range", c)
+				}
+			}
+			tc.change(t, dir)
+			git("add", ".")
+			git("commit", "-qm", "heavier init")
+			_, res, log = runIn(t, dir, args...)
+			if res == nil || res.Breakdown == nil || len(res.InitTraces) != 2*traceSamples {
+				t.Fatalf("changed: breakdown %+v\n%s", res, log)
+			}
+			md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
+			if !strings.Contains(res.Breakdown.Cause, tc.want) || !strings.Contains(string(md), "Biggest init change: `"+tc.want) {
+				t.Errorf("cause %q, units %+v; want %s named in the results and the Markdown\n%s", res.Breakdown.Cause, res.Breakdown.Units, tc.want, md)
+			}
+		})
+	}
+}

@@ -65,6 +65,10 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 	prog := newProgress(p.env, cfg.Quiet, perRound*rounds)
 	defer prog.done()
 	sched := sampling.NewScheduler(s, res.Config.Seed)
+	if cfg.Mode != config.ModeAWS {
+		// After the timed samples (and after the stopped variants are marked), never among them.
+		defer func() { p.traceInit(ctx, res, variants, s) }()
+	}
 	defer func() { // variants that failed the same way every time were stopped early: say so
 		for i := range res.Variants {
 			if why, ok := sched.Stopped[res.Variants[i].Name]; ok {

@@ -344,3 +344,34 @@ func samplesStr(c results.RunConfig) string {
 	}
 	return fmt.Sprintf("%d samples a variant", c.Samples)
 }
+
+// counterStr is a counter's median and range: "1234 (1200–1300)".
+func counterStr(med, lo, hi float64, unit string) string {
+	f := func(v float64) string {
+		if unit == "B" {
+			return sizeStr(int64(v))
+		}
+		if unit == "ms" {
+			return fmt.Sprintf("%.1f ms", v)
+		}
+		return fmt.Sprintf("%.0f", v)
+	}
+	if lo == hi {
+		return f(med)
+	}
+	return fmt.Sprintf("%s (%s–%s)", f(med), f(lo), f(hi))
+}
+
+// counterChange says whether a counter moved: beyond both ranges (exactly, when neither side
+// varied), or within the noise.
+func counterChange(c results.CounterDelta) string {
+	switch {
+	case c.Exact && c.Head != c.Base:
+		return fmt.Sprintf("%+.0f exactly", c.Head-c.Base)
+	case c.Changed && c.Base != 0:
+		return fmt.Sprintf("%+.0f%%", (c.Head/c.Base-1)*100)
+	case c.Changed:
+		return "up"
+	}
+	return "~"
+}

@@ -35,6 +35,7 @@ func Markdown(r *results.Results, opt MarkdownOptions) string {
 	var head strings.Builder
 	fmt.Fprintf(&head, "### %s %s\n\n", verdictEmoji(r.Verdict), title)
 	fmt.Fprintf(&head, "**%s**\n\n", Headline(r))
+	head.WriteString(mdBreakdown(r.Breakdown))
 	head.WriteString(budgetTable(r.Budgets, true))
 	head.WriteString(mdComparisonTable(r))
 	head.WriteString(mdReferenceTable(r))
@@ -318,4 +319,55 @@ func Shorten(s string, n int, tail string) string {
 		cut--
 	}
 	return s[:cut] + tail
+}
+
+// mdBreakdown is the sentence naming init's biggest change, and the breakdown collapsed: the traced
+// units that changed and head's counters against base's.
+func mdBreakdown(b *results.Breakdown) string {
+	if b == nil {
+		return ""
+	}
+	var out strings.Builder
+	if b.Cause != "" {
+		fmt.Fprintf(&out, "Biggest init change: %s.\n\n", b.Cause)
+	}
+	out.WriteString("<details><summary>Init breakdown: what head's init did differently</summary>\n\n")
+	if len(b.Units) > 0 {
+		fmt.Fprintf(&out, "From %s, medians of %d traced cold starts a side (extra ones, not the timed samples):\n\n", b.Tracer, b.Traces)
+		out.WriteString("| unit | base | head | delta | allocations (base → head) |\n|---|--:|--:|--:|--:|\n")
+		for _, u := range b.Units {
+			fmt.Fprintf(&out, "| `%s` | %s | %s | %s | %s |\n", mdEscape(u.Name), unitMs(u.BaseMs, u.New), unitMs(u.HeadMs, u.Gone),
+				fmt.Sprintf("%+.2f ms", u.DeltaMs), allocStr(u))
+		}
+		out.WriteString("\n")
+	} else if b.Tracer == "" {
+		out.WriteString("No init trace for this runtime (Go, Python and Node.js have one); the counters say what init did.\n\n")
+	}
+	if len(b.Counters) > 0 {
+		out.WriteString("Counters of init (read from /proc at the first /next; median, and range over the samples):\n\n")
+		out.WriteString("| counter | base | head | change |\n|---|--:|--:|:-:|\n")
+		for _, c := range b.Counters {
+			fmt.Fprintf(&out, "| %s | %s | %s | %s |\n", c.Name, counterStr(c.Base, c.BaseMin, c.BaseMax, c.Unit), counterStr(c.Head, c.HeadMin, c.HeadMax, c.Unit), counterChange(c))
+		}
+		out.WriteString("\n")
+	}
+	for _, n := range b.Notes {
+		fmt.Fprintf(&out, "- %s\n", n)
+	}
+	out.WriteString("</details>\n\n")
+	return out.String()
+}
+
+func unitMs(ms float64, absent bool) string {
+	if absent {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f ms", ms)
+}
+
+func allocStr(u results.UnitDelta) string {
+	if u.BaseAllocs == 0 && u.HeadAllocs == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d → %d (%s → %s)", u.BaseAllocs, u.HeadAllocs, sizeStr(u.BaseBytes), sizeStr(u.HeadBytes))
 }

@@ -73,6 +73,15 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 			fmt.Fprintf(w, "\n%s: sampling stopped early: %s\n", v.Name, v.Stopped)
 		}
 	}
+	if b := r.Breakdown; b != nil && (b.Cause != "" || len(b.Units) > 0) {
+		fmt.Fprintln(w, "\ninit breakdown:")
+		if b.Cause != "" {
+			fmt.Fprintf(w, "  biggest change: %s\n", strings.ReplaceAll(b.Cause, "`", ""))
+		}
+		for _, u := range b.Units {
+			fmt.Fprintf(w, "  %-40s %s → %s (%+.2f ms)\n", u.Name, unitMs(u.BaseMs, u.New), unitMs(u.HeadMs, u.Gone), u.DeltaMs)
+		}
+	}
 	notes := allWarnings(r)
 	notes = append(notes, sampleNotes(r.Samples)...)
 	if len(notes) > 0 {

@@ -76,6 +76,10 @@ type Results struct {
 	// Phases is where the run's time went, in ms: plan, build, sample, analyze, store, publish
 	// (each variant's and arch's build time is in its artifact).
 	Phases map[string]float64 `json:"phases_ms,omitempty"`
+	// InitTraces are the traced cold starts' init breakdowns (extra ones, not timed samples) and
+	// Breakdown what they and the counters say about head against base.
+	InitTraces []InitTrace `json:"init_traces,omitempty"`
+	Breakdown  *Breakdown  `json:"init_breakdown,omitempty"`
 	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
 	// can post them later from a trusted workflow (the fork-safe pattern).
 	GitHub *GitHubContext `json:"github,omitempty"`

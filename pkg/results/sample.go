@@ -48,6 +48,56 @@ type Sample struct {
 	Notes       []string     `json:"notes,omitempty"`
 	OutputBytes int64        `json:"output_bytes"`
 	Output      string       `json:"output,omitempty"` // kept for failed samples only
+	// Counters is what the runtime process did during init, read at its first /next.
+	Counters *Counters `json:"init_counters,omitempty"`
+}
+
+// Counters are repeatable measures of one init, read from /proc for the bootstrap process (its
+// threads included, processes it started not) at the moment of its first /next: unlike
+// wall-clock time they hardly move with the machine's noise.
+type Counters struct {
+	// CPUMs is on-CPU time of the process's threads (schedstat, ns precision); UserMs and SysMs
+	// its split from /proc/PID/stat (clock ticks, 10 ms precision).
+	CPUMs  float64 `json:"cpu_ms"`
+	UserMs float64 `json:"user_ms"`
+	SysMs  float64 `json:"sys_ms"`
+	// MinorFaults and MajorFaults are page faults: memory touched, and pages read from disk.
+	MinorFaults int64 `json:"minor_faults"`
+	MajorFaults int64 `json:"major_faults"`
+	// VoluntarySwitches (waiting: I/O, locks, sleeps) and InvoluntarySwitches (preempted).
+	VoluntarySwitches   int64 `json:"voluntary_switches"`
+	InvoluntarySwitches int64 `json:"involuntary_switches"`
+	// ReadBytes is what read(2) and friends returned (rchar: page cache included); ReadCalls
+	// their count; DiskReadBytes what came from the block device.
+	ReadBytes     int64 `json:"read_bytes"`
+	ReadCalls     int64 `json:"read_calls"`
+	DiskReadBytes int64 `json:"disk_read_bytes"`
+	// OpenFiles is the number of file descriptors open at the first /next.
+	OpenFiles int64 `json:"open_files"`
+	// Threads is the process's thread count at the first /next.
+	Threads int64 `json:"threads"`
+}
+
+// CounterNames lists the counters in report order, with their unit.
+var CounterNames = []struct{ Name, Unit string }{
+	{"cpu_ms", "ms"}, {"user_ms", "ms"}, {"sys_ms", "ms"}, {"minor_faults", ""}, {"major_faults", ""},
+	{"voluntary_switches", ""}, {"involuntary_switches", ""}, {"read_bytes", "B"}, {"read_calls", ""},
+	{"disk_read_bytes", "B"}, {"open_files", ""}, {"threads", ""},
+}
+
+// Get returns the counter called name.
+func (c *Counters) Get(name string) (float64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	v, ok := map[string]float64{
+		"cpu_ms": c.CPUMs, "user_ms": c.UserMs, "sys_ms": c.SysMs, "minor_faults": float64(c.MinorFaults),
+		"major_faults": float64(c.MajorFaults), "voluntary_switches": float64(c.VoluntarySwitches),
+		"involuntary_switches": float64(c.InvoluntarySwitches), "read_bytes": float64(c.ReadBytes),
+		"read_calls": float64(c.ReadCalls), "disk_read_bytes": float64(c.DiskReadBytes),
+		"open_files": float64(c.OpenFiles), "threads": float64(c.Threads),
+	}[name]
+	return v, ok
 }
 
 // InitOK reports whether the sample's init was measured: it has an init time, and it did not

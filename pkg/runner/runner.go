@@ -260,6 +260,7 @@ type coldStart struct {
 	cleanups []func() // undone in reverse order
 
 	id, taskRoot, tmpDir string
+	keepOutput           bool // a traced sample: its output is the trace
 	cg                   *sampleCgroup
 	emu                  *runtimeapi.Server
 	apiAddr              string
@@ -367,6 +368,7 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 	if err != nil {
 		return setupError("pipe", err)
 	}
+	cs.keepOutput = v.KeepOutput
 	bootstrap := filepath.Join(cs.taskRoot, "bootstrap")
 	if v.RuntimeDir != "" {
 		bootstrap = filepath.Join(v.RuntimeDir, "bootstrap") // a managed runtime's, as /var/runtime/bootstrap
@@ -431,7 +433,7 @@ func (cs *coldStart) stop() {
 	if len(leftovers) > 0 {
 		cs.s.Notes = append(cs.s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
 	}
-	cs.r.finish(&cs.s, cs.cg, hwm, cs.out)
+	cs.r.finish(&cs.s, cs.cg, hwm, cs.out, cs.keepOutput)
 }
 
 // awaitInit waits for the end of init: the first /next, an /init/error, an exit, or Lambda's
@@ -468,6 +470,7 @@ func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 		}
 	}
 	cs.s.InitMs = ms(cs.initAt.Sub(cs.t0))
+	cs.s.Counters = readCounters(cs.pid)
 	// Init is over: from here the runtime gets the memory's CPU share, as an invoke does on Lambda.
 	if r.initCPUMB() != r.cfg.MemoryMB {
 		if err := cs.cg.setCPU(r.cfg.MemoryMB); err != nil {
@@ -553,7 +556,7 @@ func (cs *coldStart) warm(ctx context.Context) {
 
 // finish reads memory, turns a kill by the OOM killer into Lambda's error type, and keeps the
 // output of failed samples.
-func (r *Runner) finish(s *results.Sample, cg *sampleCgroup, hwm int64, out *capture) {
+func (r *Runner) finish(s *results.Sample, cg *sampleCgroup, hwm int64, out *capture, keep bool) {
 	if peak := cg.peakBytes(); peak > 0 {
 		s.MaxMemoryMB = mb(peak)
 	} else if hwm > 0 {
@@ -570,7 +573,7 @@ func (r *Runner) finish(s *results.Sample, cg *sampleCgroup, hwm int64, out *cap
 	}
 	text, total := out.text()
 	s.OutputBytes = total
-	if s.Error != nil {
+	if s.Error != nil || keep {
 		s.Output = text
 	}
 	if total > int64(r.cfg.OutputLimit) {

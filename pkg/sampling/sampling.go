@@ -31,6 +31,8 @@ type Variant struct {
 	// full one: start, time the first /next, kill. Init needs many samples; the invoke (the
 	// handler's work) is what makes a sample expensive.
 	InitSamples int
+	// KeepOutput keeps what the handler wrote even when the sample succeeds (a traced init).
+	KeepOutput bool
 	// InitOnly is set by the scheduler on the copy it hands a sampler for an init-only sample.
 	InitOnly bool
 }

@@ -89,6 +89,7 @@ func Analyze(r *results.Results) {
 	r.Warnings = append(r.Warnings, runWarnings(r)...)
 	r.Warnings = dedupe(r.Warnings)
 	r.Budgets = CheckBudgets(r)
+	r.Breakdown = Breakdown(r)
 }
 
 // summarize describes every metric of every variant.

@@ -1,0 +1,99 @@
+package verdict
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/coldbench/coldbench/pkg/inittrace"
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// breakdownUnits is how many units the breakdown lists; a unit's change below breakdownMinMs
+// (with the same allocations) is not listed, and one must grow by causeMinMs to be named the cause.
+const (
+	breakdownUnits = 10
+	breakdownMinMs = 0.05
+	causeMinMs     = 0.5
+)
+
+// Breakdown says why head's init differs from base's: the traced units (packages, modules) that
+// changed, and every counter of the two sides' samples. Nil without a head and a base.
+func Breakdown(r *results.Results) *results.Breakdown {
+	head, base := r.Variant(results.RoleHead), r.Variant(results.RoleBase)
+	if head == nil || base == nil {
+		return nil
+	}
+	b := &results.Breakdown{Counters: compareCounters(r.SamplesOf(head.Name), r.SamplesOf(base.Name))}
+	var ht, bt [][]results.TraceUnit
+	for _, t := range r.InitTraces {
+		b.Tracer = t.Tracer
+		switch t.Variant {
+		case head.Name:
+			ht = append(ht, t.Units)
+		case base.Name:
+			bt = append(bt, t.Units)
+		}
+	}
+	if len(ht) > 0 && len(bt) > 0 {
+		b.Traces = min(len(ht), len(bt))
+		b.Units = inittrace.Diff(inittrace.Median(bt), inittrace.Median(ht), breakdownUnits, breakdownMinMs)
+		b.Cause = inittrace.Cause(b.Units, causeMinMs)
+	}
+	if b.Cause == "" {
+		b.Cause = counterCause(b.Counters)
+	}
+	if len(b.Counters) == 0 && len(b.Units) == 0 {
+		return nil
+	}
+	return b
+}
+
+// compareCounters sets each counter of head's samples against base's: medians, ranges, and
+// whether the ranges are apart (every head sample above or below every base one).
+func compareCounters(hs, bs []results.Sample) []results.CounterDelta {
+	values := func(samples []results.Sample, name string) []float64 {
+		var out []float64
+		for _, s := range samples {
+			if v, ok := s.Counters.Get(name); ok && s.InitOK() {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	var out []results.CounterDelta
+	for _, c := range results.CounterNames {
+		hv, bv := values(hs, c.Name), values(bs, c.Name)
+		if len(hv) == 0 || len(bv) == 0 {
+			continue
+		}
+		d := results.CounterDelta{Name: c.Name, Unit: c.Unit, Base: medianOf(bv), Head: medianOf(hv),
+			BaseMin: slices.Min(bv), BaseMax: slices.Max(bv), HeadMin: slices.Min(hv), HeadMax: slices.Max(hv), N: min(len(hv), len(bv))}
+		d.Exact = d.BaseMin == d.BaseMax && d.HeadMin == d.HeadMax
+		d.Changed = d.HeadMin > d.BaseMax || d.HeadMax < d.BaseMin
+		out = append(out, d)
+	}
+	return out
+}
+
+// counterCause names a counter that moved beyond both sides' ranges when no traced unit did:
+// the repeatable ones first (CPU time and page faults say the most about init).
+func counterCause(cs []results.CounterDelta) string {
+	for _, name := range []string{"cpu_ms", "minor_faults", "read_bytes", "major_faults", "open_files", "threads"} {
+		for _, c := range cs {
+			if c.Name != name || !c.Changed || c.Base <= 0 || c.Head <= c.Base {
+				continue
+			}
+			return fmt.Sprintf("init %s %.4g → %.4g (%+.0f%%), beyond both sides' ranges", c.Name, c.Base, c.Head, (c.Head/c.Base-1)*100)
+		}
+	}
+	return ""
+}
+
+func medianOf(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
