@@ -134,6 +134,7 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	} else if o.handlerInput == "" && cfg.Handler != "" {
 		o.handlerInput = cfg.Function // titles and the comment's marker name the function
 	}
+	cfg.SettleReferences()
 	for _, v := range cfg.SecretLooking() {
 		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log
 	}

@@ -29,7 +29,7 @@ var runFlags = []struct{ name, usage string }{
 	{"memory", "Lambda memory size in MB; sets the memory limit and CPU share (default 1769 = 1 vCPU)"},
 	{"threshold", "smallest shift that counts, in percent (default 5)"},
 	{"alpha", "significance level of the verdict (default 0.01)"},
-	{"references", "reference handlers: any of go, rust, deno, node, python, bun and their -hello variants, or none (default go,rust,deno,node,python,bun)"},
+	{"references", "reference handlers: any of go, rust, deno, node, python, bun and their -hello variants, or none (default: all six alone, go,rust,deno beside --handler)"},
 	{"warm-invokes", "warm invokes after each cold one (default 0)"},
 	{"timeout", "invoke timeout (default 30s)"},
 	{"outbound-delay", "delay of the loopback endpoint behind COLDBENCH_OUTBOUND_URL (default 50ms)"},
@@ -129,6 +129,7 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	if err := applyTemplate(&cfg, env.Dir); err != nil {
 		problems = append(problems, err.Error())
 	}
+	cfg.SettleReferences()
 	if _, err := os.Stat(resolve(env.Dir, cfg.Event)); err == nil {
 		cfg.Event = resolve(env.Dir, cfg.Event) // a file; presets and inline JSON stay as they are
 	}

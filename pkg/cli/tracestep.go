@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"time"
 
 	"github.com/coldbench/coldbench/pkg/inittrace"
 	"github.com/coldbench/coldbench/pkg/results"
@@ -37,7 +38,11 @@ func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants
 	if hv == nil || bv == nil {
 		return
 	}
-	p.log.printf("tracing init (%s): %d extra cold starts of head and of base", tracer.Name, traceSamples)
+	start := time.Now()
+	defer func() {
+		res.Phases["trace"] = float64(time.Since(start).Microseconds()) / 1000
+		p.log.printf("traced init (%s): %d extra cold starts of head and of base in %.1fs", tracer.Name, traceSamples, time.Since(start).Seconds())
+	}()
 	for i := 0; i < traceSamples; i++ {
 		order := []*sampling.Variant{hv, bv}
 		if i%2 == 1 {

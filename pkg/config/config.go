@@ -153,7 +153,7 @@ func Default() Config {
 		MemoryMB:      DefaultMemoryMB,
 		Threshold:     5,
 		Alpha:         0.01,
-		References:    []string{"go", "rust", "deno"},
+		References:    AllReferences,
 		Timeout:       DefaultTimeout,
 		OutboundDelay: 50 * time.Millisecond,
 		InitCPU:       "lambda",
@@ -166,6 +166,24 @@ const InitSamplesAuto = -1
 
 // AdaptiveBlock is the number of rounds between two looks of a run sampled until decided.
 const AdaptiveBlock = 10
+
+// AllReferences are the reference table of a run of the references alone (the main job): every
+// runtime coldbench measures. CompareReferences are the default beside a handler: each reference
+// adds a cold start to every round of a head-vs-base run (Node.js, Python and Bun together add 12 s
+// to a warm Go PR check here, 17.6 s → 29.6 s), so a PR check keeps the seed's three unless the
+// references are set.
+var (
+	AllReferences     = []string{"go", "rust", "deno", "node", "python", "bun"}
+	CompareReferences = []string{"go", "rust", "deno"}
+)
+
+// SettleReferences applies CompareReferences when a handler is measured and the references were
+// not set.
+func (c *Config) SettleReferences() {
+	if c.Handler != "" && !c.IsSet("references") {
+		c.References = CompareReferences
+	}
+}
 
 // ReferenceNames lists the valid references: each runtime's work handler and its hello variant.
 var ReferenceNames = []string{"go", "rust", "deno", "node", "python", "bun",

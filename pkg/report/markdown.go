@@ -227,7 +227,7 @@ func mdEnvironment(r *results.Results) string {
 		samplesStr(r.Config), r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
 	if len(r.Phases) > 0 {
 		var parts []string
-		for _, k := range []string{"plan", "build", "sample", "analyze", "store", "publish"} {
+		for _, k := range []string{"plan", "build", "sample", "trace", "analyze", "store", "publish"} {
 			if v, ok := r.Phases[k]; ok {
 				parts = append(parts, fmt.Sprintf("%s %.1f s", k, v/1000))
 			}

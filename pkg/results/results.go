@@ -73,7 +73,8 @@ type Results struct {
 	// Budgets is the release gate: the head against fixed limits (RunConfig.Budgets).
 	Budgets    []BudgetCheck `json:"budgets,omitempty"`
 	DurationMs float64       `json:"duration_ms"`
-	// Phases is where the run's time went, in ms: plan, build, sample, analyze, store, publish
+	// Phases is where the run's time went, in ms: plan, build, sample (trace, the traced init
+	// cold starts, included), analyze, store, publish
 	// (each variant's and arch's build time is in its artifact).
 	Phases map[string]float64 `json:"phases_ms,omitempty"`
 	// InitTraces are the traced cold starts' init breakdowns (extra ones, not timed samples) and
