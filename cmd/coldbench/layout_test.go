@@ -37,7 +37,7 @@ func TestImportsRunOneWay(t *testing.T) {
 		}
 	}
 	stages := []string{"pkg/runner", "pkg/build", "pkg/awslambda", "pkg/cli", "pkg/publish", "pkg/git"}
-	for _, pkg := range []string{"pkg/report", "pkg/verdict", "pkg/stats", "pkg/baseline", "pkg/sampling"} {
+	for _, pkg := range []string{"pkg/report", "pkg/verdict", "pkg/stats", "pkg/baseline", "pkg/sampling", "pkg/inittrace"} {
 		for _, d := range deps(t, pkg) {
 			for _, s := range stages {
 				if d == s {

@@ -462,3 +462,24 @@ func TestProxyErrorNote(t *testing.T) {
 		}
 	}
 }
+
+// The counters of a process are read from /proc and move the way its work does.
+func TestReadCounters(t *testing.T) {
+	t.Parallel()
+	c := readCounters(os.Getpid())
+	if c == nil || c.CPUMs <= 0 || c.MinorFaults <= 0 || c.Threads < 1 || c.OpenFiles < 3 || c.ReadCalls <= 0 {
+		t.Fatalf("readCounters(self) = %+v", c)
+	}
+	buf := make([][]byte, 0, 64)
+	for i := 0; i < 64; i++ {
+		buf = append(buf, make([]byte, 1<<16))
+		buf[i][0] = 1 // touch: a fault at least
+	}
+	after := readCounters(os.Getpid())
+	if after.MinorFaults <= c.MinorFaults || after.CPUMs < c.CPUMs {
+		t.Errorf("after touching 4 MB: faults %d → %d, cpu %.3f → %.3f ms", c.MinorFaults, after.MinorFaults, c.CPUMs, after.CPUMs)
+	}
+	if readCounters(1<<30) != nil {
+		t.Error("readCounters(no such pid) is not nil")
+	}
+}
