@@ -2,18 +2,12 @@ package build
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/coldbench/coldbench/pkg/results"
 )
-
-//go:embed bunruntime/runtime.ts
-var bunRuntime string
 
 // buildBun compiles a Bun function into one executable with `bun build --compile` for the target
 // arch, its module wrapped in coldbench's Runtime API loop: a provided.al2023 bootstrap, as Bun
@@ -45,9 +39,8 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 			return nil, err
 		}
 	}
-	url, _ := json.Marshal(module)
 	wrapper := filepath.Join(filepath.Dir(stage), filepath.Base(stage)+"-runtime.ts")
-	if err := os.WriteFile(wrapper, []byte(strings.Replace(bunRuntime, "import(HANDLER_MODULE)", "import("+string(url)+")", 1)), 0o644); err != nil {
+	if err := os.WriteFile(wrapper, jsRuntimeFor(module, "handler"), 0o644); err != nil {
 		return nil, err
 	}
 	defer os.Remove(wrapper)

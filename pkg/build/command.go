@@ -72,7 +72,7 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
 		}
 		defer sub.Close()
-		if err := copyFS(sub.FS(), filepath.Join(stage, "pkg")); err != nil {
+		if err := copyFS(sub.FS(), filepath.Join(stage, "pkg"), func(name string) bool { return vcsDirs[name] }); err != nil {
 			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
 		}
 	case strings.HasSuffix(name, ".zip"):
@@ -130,8 +130,11 @@ func isEmptyDir(root *os.Root) bool {
 	return err == nil && len(entries) == 0
 }
 
-// copyFS copies the regular files, directories and links of fsys to dst (links as links).
-func copyFS(fsys fs.FS, dst string) error {
+// copyFS copies the regular files (with their modification times, so build caches stay valid),
+// directories and links of fsys to dst. Links are copied as links and never followed: coldbench
+// must not read, through a link in pull-request code, a file the sandbox user could not. Sockets,
+// devices and fifos are not source and are left out, as are the directories skip names.
+func copyFS(fsys fs.FS, dst string, skip func(name string) bool) error {
 	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -139,7 +142,7 @@ func copyFS(fsys fs.FS, dst string) error {
 		target := filepath.Join(dst, filepath.FromSlash(p))
 		switch t := d.Type(); {
 		case d.IsDir():
-			if p != "." && vcsDirs[d.Name()] {
+			if p != "." && skip(d.Name()) {
 				return fs.SkipDir
 			}
 			return os.MkdirAll(target, 0o755)
@@ -158,7 +161,10 @@ func copyFS(fsys fs.FS, dst string) error {
 			if err != nil {
 				return err
 			}
-			return os.WriteFile(target, b, info.Mode().Perm()|0o600)
+			if err := os.WriteFile(target, b, info.Mode().Perm()|0o600); err != nil {
+				return err
+			}
+			return os.Chtimes(target, info.ModTime(), info.ModTime())
 		}
 		return nil
 	})

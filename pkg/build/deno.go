@@ -93,8 +93,16 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 	}, nil
 }
 
-//go:embed denoruntime/runtime.ts
-var denoRuntime string
+//go:embed jsruntime/runtime.ts
+var jsRuntime string
+
+// jsRuntimeFor is coldbench's Runtime API loop for Deno and Bun around module, whose export
+// def serves when _HANDLER names none.
+func jsRuntimeFor(module, def string) []byte {
+	m, _ := json.Marshal(module)
+	d, _ := json.Marshal(def)
+	return []byte(strings.NewReplacer("import(HANDLER_MODULE)", "import("+string(m)+")", "HANDLER_DEFAULT;", string(d)+";").Replace(jsRuntime))
+}
 
 // denoModuleExts are the extensions tried for the module a "file.export" handler names, in the
 // order a Deno layer tries them (its default is .ts).
@@ -123,16 +131,8 @@ func denoMain(req Request, stage string) (entry, wrapped string, err error) {
 		}
 		module, export = filepath.Join(req.Dir, e), "handler"
 	}
-	name, _ := json.Marshal(export)
-	url, _ := json.Marshal("file://" + module)
-	setting, _ := json.Marshal(req.Handler)
-	if req.Handler == "" || req.Handler == "bootstrap" {
-		rel, _ := filepath.Rel(req.Dir, module)
-		setting, _ = json.Marshal(strings.TrimSuffix(rel, filepath.Ext(rel)) + "." + export)
-	}
-	code := strings.NewReplacer("HANDLER_MODULE", string(url), "HANDLER_NAME", string(name), "HANDLER_SETTING", string(setting)).Replace(denoRuntime)
 	entry = filepath.Join(stage, ".coldbench-runtime.ts")
-	if err := os.WriteFile(entry, []byte(code), 0o644); err != nil {
+	if err := os.WriteFile(entry, jsRuntimeFor("file://"+module, export), 0o644); err != nil {
 		return "", "", err
 	}
 	rel, _ := filepath.Rel(req.Dir, module)

@@ -205,7 +205,7 @@ func ToolchainKey(ctx context.Context, req Request, runtime string) string {
 			parts = append(parts, version(ctx, t.Esbuild, "--version"))
 		}
 	case RuntimeBun:
-		sum := sha256.Sum256([]byte(bunRuntime)) // coldbench's loop is compiled into the executable
+		sum := sha256.Sum256([]byte(jsRuntime)) // coldbench's loop is compiled into the executable
 		parts = append(parts, version(ctx, t.Bun, "--version"), "runtime loop "+hex.EncodeToString(sum[:6]))
 	default:
 		return ""

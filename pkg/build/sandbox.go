@@ -174,36 +174,7 @@ func copyTree(src, dst string) error {
 
 // copyTreeSkipping is copyTree, leaving out the directories skip says to.
 func copyTreeSkipping(src, dst string, skip func(name string) bool) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		switch t := d.Type(); {
-		case d.IsDir():
-			if p != src && skip(d.Name()) {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(target, 0o755)
-		case t&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case t.IsRegular():
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			if err := copyFile(p, target, info.Mode().Perm()|0o600); err != nil {
-				return err
-			}
-			return os.Chtimes(target, info.ModTime(), info.ModTime())
-		}
-		return nil // sockets, devices, fifos: not source
-	})
+	return copyFS(os.DirFS(src), dst, skip)
 }
 
 // OwnCache gives the sandbox user whatever under its cache dir it does not own yet (a cache
