@@ -35,12 +35,13 @@ print("| runtime | cold mean | cold p50 | cold p90 | arm64 zip | seed: mean / p9
 print("|---|--:|--:|--:|--:|--:|--:|--:|")
 for v in work["variants"]:
     n, s = v["name"], v["summary"].get("cold_ms")
-    zip_mb = v["deploy_artifact"]["zip_bytes"] / 1e6 if v.get("deploy_artifact") else 0
+    zb = v["deploy_artifact"]["zip_bytes"] if v.get("deploy_artifact") else 0
+    size = f"{zb / 1e6:.1f} MB" if zb >= 100_000 else f"{zb / 1e3:.0f} KB"
     cold = f"{s['mean']:.0f} | {s['p50']:.0f} | {s['p90']:.0f}" if s else "– | – | –"
     sd = seed.get(n)
     claim = f"{sd[0]} / {sd[1]} ms / {sd[2]} MB" if sd else "–"
     h = hv.get(n, {}).get("summary", {}).get("init_ms")
     init = f"{h['p50']:.1f} ms" if h else "–"
     published = f"{perf[n]} ms" if n in perf else "–"
-    print(f"| {n} | {cold} | {zip_mb:.1f} MB | {claim} | {init} | {published} |")
+    print(f"| {n} | {cold} | {size} | {claim} | {init} | {published} |")
 PY
