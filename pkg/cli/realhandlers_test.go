@@ -388,6 +388,7 @@ func init() {
 			if res == nil || res.Breakdown == nil || len(res.InitTraces) != 2*traceSamples {
 				t.Fatalf("changed: breakdown %+v\n%s", res, log)
 			}
+			t.Logf("cause: %s (trace %.1fs of a %.1fs run)", res.Breakdown.Cause, res.Phases["trace"]/1000, res.DurationMs/1000)
 			md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
 			if !strings.Contains(res.Breakdown.Cause, tc.want) || !strings.Contains(string(md), "Biggest init change: `"+tc.want) {
 				t.Errorf("cause %q, units %+v; want %s named in the results and the Markdown\n%s", res.Breakdown.Cause, res.Breakdown.Units, tc.want, md)
