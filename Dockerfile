@@ -1,5 +1,5 @@
 # coldbench's action image: the coldbench binary plus the toolchains that build Lambda handlers
-# (Go, Rust with cargo-lambda for arm64, Deno) and the reference handlers. Built for linux/amd64
+# (Go, Rust with cargo-lambda for arm64, Deno, Node.js, Python, Bun) and the reference handlers. Built for linux/amd64
 # and linux/arm64; on arm64 runners (ubuntu-24.04-arm) the timings are native.
 #
 # Released actions reference the published image (docker://ghcr.io/coldbench/coldbench:<version>),
@@ -30,7 +30,9 @@ ENV RUSTUP_HOME=/usr/local/rustup \
     GOTOOLCHAIN=auto
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl git unzip zip python3-pip npm \
- && rm -rf /var/lib/apt/lists/*
+      make cmake autoconf automake libtool g++ \
+ && rm -rf /var/lib/apt/lists/* \
+ && npm install -g --no-audit --no-fund npm@11
 # Rust with both Lambda targets; cargo-lambda (zig) links arm64 binaries against an old glibc.
 RUN curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --no-modify-path --profile minimal \
       --default-toolchain "${RUST_VERSION}" --target aarch64-unknown-linux-gnu --target x86_64-unknown-linux-gnu \
@@ -43,6 +45,11 @@ RUN mkdir -p /opt/coldbench/tools/deno-arm64 \
  && npm pack --silent "@deno/linux-arm64-glibc@${DENO_VERSION}" \
  && tar -xzf deno-linux-arm64-glibc-*.tgz && mv package/deno . && rm -rf package ./*.tgz \
  && deno --version
+# The managed runtimes (Node.js 24 with aws-lambda-ric, awslambdaric for the image's CPython 3.11),
+# Bun for both arches and esbuild, into COLDBENCH_TOOLS, as scripts/setup.sh does on a machine.
+COPY scripts/setup-runtimes.sh scripts/tools-dir.sh /opt/coldbench/scripts/
+RUN mkdir -p /opt/coldbench/scripts && cd /opt/coldbench && bash scripts/setup-runtimes.sh \
+ && ln -sf /opt/coldbench/tools/bin/bun /opt/coldbench/tools/bin/esbuild /usr/local/bin/
 COPY handlers /opt/coldbench/handlers
 COPY --from=build /out/coldbench /usr/local/bin/coldbench
 # The reference handlers are the same for every user of this version: built once here (the arm64

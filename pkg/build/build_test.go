@@ -345,7 +345,7 @@ func TestBuildErrors(t *testing.T) {
 // A missing toolchain names the runtime, the tool and how to get it.
 func TestMissingToolchain(t *testing.T) {
 	dir := t.TempDir()
-	testenv.Write(t, dir, "main.ts", "console.log(1)\n")
+	testenv.Write(t, dir, "main.ts", "console.log(Deno.version)\n")
 	t.Setenv("PATH", t.TempDir())
 	t.Setenv("COLDBENCH_DENO", "")
 	_, err := Build(context.Background(), Request{Dir: dir, Arch: ArchX8664, OutDir: t.TempDir(), Tools: Tools{ToolsDir: t.TempDir()}})

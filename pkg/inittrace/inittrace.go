@@ -242,19 +242,53 @@ func Diff(base, head []results.TraceUnit, n int, minMs float64) []results.UnitDe
 	return out
 }
 
-// Cause is one sentence naming the unit that explains most of init's growth, or "" when none
-// stands out: it must have grown by at least minMs and by at least half of all growth.
-func Cause(deltas []results.UnitDelta, minMs float64) string {
+// Ranges is each unit's lowest and highest time over several traces (0 where a trace lacks it).
+func Ranges(traces [][]results.TraceUnit) map[string][2]float64 {
+	names := map[string]bool{}
+	for _, tr := range traces {
+		for _, u := range tr {
+			names[u.Name] = true
+		}
+	}
+	out := map[string][2]float64{}
+	for name := range names {
+		lo, hi := -1.0, 0.0
+		for _, tr := range traces {
+			ms := 0.0
+			for _, u := range tr {
+				if u.Name == name {
+					ms += u.Ms
+				}
+			}
+			if lo < 0 || ms < lo {
+				lo = ms
+			}
+			hi = max(hi, ms)
+		}
+		out[name] = [2]float64{lo, hi}
+	}
+	return out
+}
+
+// Cause is one sentence naming the unit that explains init's growth, or "" when none stands out.
+// The unit must have grown by at least minMs and by a fifth of its base time (or be new), in every
+// traced start (head's lowest above base's highest), and by at least half of all units' growth: a
+// few traced starts make a millisecond of jitter in a big module look like a change otherwise.
+func Cause(deltas []results.UnitDelta, base, head map[string][2]float64, minMs float64) string {
 	total := 0.0
 	for _, d := range deltas {
 		if d.DeltaMs > 0 {
 			total += d.DeltaMs
 		}
 	}
-	if len(deltas) == 0 || deltas[0].DeltaMs < minMs || deltas[0].DeltaMs < total/2 {
+	if len(deltas) == 0 {
 		return ""
 	}
 	d := deltas[0]
+	apart := head[d.Name][0] > base[d.Name][1]
+	if d.DeltaMs < minMs || d.DeltaMs < total/2 || !apart || !d.New && d.DeltaMs < d.BaseMs/5 {
+		return ""
+	}
 	what := fmt.Sprintf("+%.1f ms", d.DeltaMs)
 	if d.New {
 		what += ", new in head"

@@ -52,13 +52,26 @@ func TestDiffAndCause(t *testing.T) {
 	if len(d) != 1 || d[0].Name != "sdk" || !d[0].New || d[0].DeltaMs != 10 || d[0].HeadAllocs != 2000 {
 		t.Fatalf("Diff = %+v, want the new sdk package alone", d)
 	}
-	if c := Cause(d, 0.5); c != "`sdk` init: +10.0 ms, new in head, 2000 more allocations" {
+	baseTraces := [][]results.TraceUnit{{u("runtime", 0.05, 0), u("app", 1.0, 10)}, {u("app", 1.2, 10)}}
+	headTraces := [][]results.TraceUnit{{u("sdk", 9.0, 2000)}, {u("sdk", 10.0, 2000)}}
+	if c := Cause(d, Ranges(baseTraces), Ranges(headTraces), 1); c != "`sdk` init: +10.0 ms, new in head, 2000 more allocations" {
 		t.Errorf("Cause = %q", c)
 	}
-	// Growth spread over many units names none.
-	spread := []results.UnitDelta{{Name: "a", DeltaMs: 1}, {Name: "b", DeltaMs: 0.9}, {Name: "c", DeltaMs: 0.8}}
-	if c := Cause(spread, 0.5); c != "" {
-		t.Errorf("Cause(spread) = %q, want none", c)
+	// Growth spread over many units names none; nor does jitter in a big unit (+1.3 ms of 15 ms),
+	// nor a growth that some traced starts do not show.
+	spread := []results.UnitDelta{{Name: "a", DeltaMs: 1.2}, {Name: "b", DeltaMs: 1.1}, {Name: "c", DeltaMs: 1}}
+	jitter := []results.UnitDelta{{Name: "ric", BaseMs: 15, HeadMs: 16.3, DeltaMs: 1.3}}
+	overlap := []results.UnitDelta{{Name: "app", BaseMs: 2, HeadMs: 5, DeltaMs: 3}}
+	r := func(lo, hi float64) map[string][2]float64 {
+		return map[string][2]float64{"a": {lo, hi}, "ric": {lo, hi}, "app": {lo, hi}}
+	}
+	for name, ds := range map[string][]results.UnitDelta{"spread": spread, "jitter": jitter} {
+		if c := Cause(ds, r(0, 1), r(2, 30), 1); c != "" {
+			t.Errorf("Cause(%s) = %q, want none", name, c)
+		}
+	}
+	if c := Cause(overlap, r(1.5, 4), r(3, 6), 1); c != "" {
+		t.Errorf("Cause(overlapping traces) = %q, want none", c)
 	}
 }
 

@@ -9,11 +9,12 @@ import (
 )
 
 // breakdownUnits is how many units the breakdown lists; a unit's change below breakdownMinMs
-// (with the same allocations) is not listed, and one must grow by causeMinMs to be named the cause.
+// (with the same allocations) is not listed, and one must grow by causeMinMs (and more: see
+// inittrace.Cause) to be named the cause.
 const (
 	breakdownUnits = 10
 	breakdownMinMs = 0.05
-	causeMinMs     = 0.5
+	causeMinMs     = 1
 )
 
 // Breakdown says why head's init differs from base's: the traced units (packages, modules) that
@@ -37,7 +38,7 @@ func Breakdown(r *results.Results) *results.Breakdown {
 	if len(ht) > 0 && len(bt) > 0 {
 		b.Traces = min(len(ht), len(bt))
 		b.Units = inittrace.Diff(inittrace.Median(bt), inittrace.Median(ht), breakdownUnits, breakdownMinMs)
-		b.Cause = inittrace.Cause(b.Units, causeMinMs)
+		b.Cause = inittrace.Cause(b.Units, inittrace.Ranges(bt), inittrace.Ranges(ht), causeMinMs)
 	}
 	if b.Cause == "" {
 		b.Cause = counterCause(b.Counters)
