@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The managed runtimes coldbench emulates, into the tools dir (run by setup.sh; idempotent):
-#   runtimes/nodejs24.x  Node.js from the npm registry's per-platform package, with AWS's Node.js
+#   runtimes/nodejs22.x, nodejs24.x
+#                        Node.js from the npm registry's per-platform package, with AWS's Node.js
 #                        runtime interface client (aws-lambda-ric, its native client compiled
 #                        here against that Node's own headers), and a bootstrap like Lambda's
 #   runtimes/python3.11  AWS's Python runtime interface client (awslambdaric) for this machine's
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/tools-dir.sh"
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-node_version=${COLDBENCH_NODE_VERSION:-24.22.3}
+node_versions=${COLDBENCH_NODE_VERSIONS:-"22.23.5 24.22.3"}
 ric_version=${COLDBENCH_NODE_RIC_VERSION:-4.0.2}
 pyric_version=${COLDBENCH_PYTHON_RIC_VERSION:-4.2.2}
 bun_version=${COLDBENCH_BUN_VERSION:-1.4.4}
@@ -34,8 +35,11 @@ npm_unpack() {
   rm -rf "$tmp"
 }
 
-# Node.js: the binary and headers, then the runtime interface client built against them.
-node_rt="$tools/runtimes/nodejs24.x"
+# Node.js: the binary and headers, then the runtime interface client built against them, for
+# each of Lambda's Node.js runtimes the registry has.
+for node_version in $node_versions; do
+major=${node_version%%.*}
+node_rt="$tools/runtimes/nodejs$major.x"
 if [ "$(cat "$node_rt/.version" 2>/dev/null)" != "$node_version $ric_version" ]; then
   log "Node.js $node_version (npm node-linux-$npm_arch) + aws-lambda-ric $ric_version"
   rm -rf "$node_rt"
@@ -48,15 +52,15 @@ if [ "$(cat "$node_rt/.version" 2>/dev/null)" != "$node_version $ric_version" ];
   (cd "$node_rt/ric" && PATH="$node_rt/node/bin:$PATH" npm_config_nodedir="$node_rt/node" \
     npm install --no-audit --no-fund --silent "aws-lambda-ric@$ric_version" >/dev/null 2>"$node_rt/ric/install.log") ||
     { log "aws-lambda-ric did not build (needs cmake, autoconf, automake, libtool, g++): $(tail -5 "$node_rt/ric/install.log")"; exit 1; }
-  cat > "$node_rt/bootstrap" <<'SH'
+  sed "s/@MAJOR@/$major/g" > "$node_rt/bootstrap" <<'SH'
 #!/bin/sh
-# coldbench's nodejs24.x runtime, as Lambda's /var/runtime/bootstrap starts it: Node with its
+# coldbench's nodejs@MAJOR@.x runtime, as Lambda's /var/runtime/bootstrap starts it: Node with its
 # heap sized from the function's memory, AWS's runtime interface client loading $_HANDLER.
 here=$(dirname "$0")
 mem=${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-128}
 semi=$(( mem <= 512 ? 1 : (mem <= 2048 ? 8 : 16) ))
 old=$(( mem * 9 / 10 - semi * 3 ))
-export NODE_PATH="/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:$here/ric/node_modules:$LAMBDA_TASK_ROOT"
+export NODE_PATH="/opt/nodejs/node@MAJOR@/node_modules:/opt/nodejs/node_modules:$here/ric/node_modules:$LAMBDA_TASK_ROOT"
 exec "$here/node/bin/node" --expose-gc --max-http-header-size 81920 \
   --max-semi-space-size=$semi --max-old-space-size=$old \
   "$here/ric/node_modules/aws-lambda-ric/index.mjs" "$_HANDLER"
@@ -64,6 +68,7 @@ SH
   chmod +x "$node_rt/bootstrap"
   echo "$node_version $ric_version" > "$node_rt/.version"
 fi
+done
 
 # Python: awslambdaric's wheel for this machine's CPython 3.11.
 py_rt="$tools/runtimes/python3.11"

@@ -71,6 +71,8 @@ type Request struct {
 	// Binary is the Cargo bin to build (cargo lambda's --bin, SAM's BuildProperties.Binary); the
 	// only bin, or the package's own, when empty.
 	Binary string
+	// LambdaRuntime pins a managed runtime's version ("nodejs22.x"); the newest when empty.
+	LambdaRuntime string
 	// Command, when set, is the user's own build (a shell command run in Dir with ARTIFACTS_DIR,
 	// GOOS, GOARCH and COLDBENCH_ARCH set), and Artifact what it produces: a zip, a directory or
 	// a bootstrap, relative to Dir; ARTIFACTS_DIR's contents when empty.
@@ -104,6 +106,9 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		return nil, fmt.Errorf("build: arch %q: valid values are %s, %s", req.Arch, ArchARM64, ArchX8664)
 	}
 	rt := req.Runtime
+	if base, ok := LambdaRuntimes[rt]; ok { // "nodejs22.x": Node.js, that version
+		rt, req.LambdaRuntime = base, req.Runtime
+	}
 	if rt == "" || rt == "auto" {
 		var err error
 		if rt, err = Detect(req.Dir); err != nil && req.Command == "" {
@@ -168,6 +173,11 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		art.Path = filepath.Join(req.OutDir, req.Name+".zip")
 		if art.ZipBytes, art.UnzippedBytes, err = ZipDir(stage, art.Path); err != nil {
 			return nil, &Error{Runtime: rt, Step: "package zip", Err: err}
+		}
+	}
+	for _, p := range []string{filepath.Join(stage, "bootstrap"), filepath.Join(stage, "pkg", "bootstrap"), filepath.Join(req.Dir, "bootstrap")} {
+		if art.Sections = ELFSections(p); art.Sections != nil {
+			break
 		}
 	}
 	if err := checkLimits(art); err != nil {
@@ -459,6 +469,23 @@ func ELFArch(path string) string {
 		return ArchX8664
 	}
 	return f.Machine.String()
+}
+
+// ELFSections is an ELF executable's allocated sections by size (the ones the loader maps), or
+// nil for anything else (a script).
+func ELFSections(path string) map[string]int64 {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	out := map[string]int64{}
+	for _, s := range f.Sections {
+		if s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 && s.Name != "" {
+			out[s.Name] += int64(s.Size)
+		}
+	}
+	return out
 }
 
 func tail(s string, n int) string {

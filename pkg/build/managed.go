@@ -16,9 +16,13 @@ import (
 // scripts/setup-runtimes.sh fills (Lambda's /var/runtime), for this machine's arch; the runner
 // starts its bootstrap with the task root unpacked from the package, as Lambda does.
 const (
-	LambdaNodejs = "nodejs24.x"
+	LambdaNodejs = "nodejs24.x" // the default Node.js runtime
 	LambdaPython = "python3.11"
 )
+
+// LambdaRuntimes are Lambda's names of the managed runtimes coldbench emulates, each usable as a
+// runtime setting that pins the version ("nodejs22.x"), with the coldbench runtime it is.
+var LambdaRuntimes = map[string]string{"nodejs22.x": RuntimeNode, "nodejs24.x": RuntimeNode, "python3.11": RuntimePython}
 
 var (
 	nodeModuleExts   = []string{".mjs", ".cjs", ".js", ".ts", ".mts", ".cts"}

@@ -15,7 +15,12 @@ import (
 // TypeScript is bundled with esbuild into one minified file as SAM's esbuild build method does it
 // (CommonJS, no source map), after its dependencies are installed for the bundler to read.
 func buildNode(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
-	rtDir, err := runtimeDir(req.Tools, RuntimeNode, LambdaNodejs)
+	lambdaRuntime := LambdaNodejs
+	if strings.HasPrefix(req.LambdaRuntime, "nodejs") {
+		lambdaRuntime = req.LambdaRuntime
+	}
+	target := "node" + strings.TrimSuffix(strings.TrimPrefix(lambdaRuntime, "nodejs"), ".x")
+	rtDir, err := runtimeDir(req.Tools, RuntimeNode, lambdaRuntime)
 	if err != nil {
 		return nil, err
 	}
@@ -47,13 +52,13 @@ func buildNode(ctx context.Context, req Request, stage string) (*results.Artifac
 			format = "cjs"
 		}
 		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(os.Getenv), req.Tools.Esbuild,
-			rel, "--bundle", "--platform=node", "--target=node24", "--format="+format, "--minify",
+			rel, "--bundle", "--platform=node", "--target="+target, "--format="+format, "--minify",
 			"--log-level=warning", "--outfile="+filepath.Join(stage, out)); err != nil {
 			return nil, err
 		}
 		tool["esbuild"] = version(ctx, req.Tools.Esbuild, "--version")
-		return managedArtifact(fmt.Sprintf("esbuild %s --bundle --minify --format=%s --target=node24 (SAM's esbuild method)", rel, format),
-			LambdaNodejs, rtDir, tool, notes), nil
+		return managedArtifact(fmt.Sprintf("esbuild %s --bundle --minify --format=%s --target=%s (SAM's esbuild method)", rel, format, target),
+			lambdaRuntime, rtDir, tool, notes), nil
 	}
 	if err := copySource(req.Dir, stage, "test", "tests", "__tests__", "coverage"); err != nil {
 		return nil, &Error{Runtime: RuntimeNode, Step: "copy the function's code", Err: err}
@@ -65,5 +70,5 @@ func buildNode(ctx context.Context, req Request, stage string) (*results.Artifac
 		}
 		method += " + production dependencies (npm " + map[bool]string{true: "ci", false: "install"}[fileExists(filepath.Join(stage, "package-lock.json"))] + " --omit=dev --ignore-scripts)"
 	}
-	return managedArtifact(method, LambdaNodejs, rtDir, tool, notes), nil
+	return managedArtifact(method, lambdaRuntime, rtDir, tool, notes), nil
 }

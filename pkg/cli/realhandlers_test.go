@@ -306,7 +306,7 @@ func TestManagedRuntimeHandlers(t *testing.T) {
 }
 
 // A SAM TypeScript function (the esbuild build method, an npm dependency from its lockfile) is
-// bundled as sam build bundles it and measured on the Node.js runtime.
+// bundled as sam build bundles it and measured on the Node.js version it deploys on (nodejs22.x).
 func TestSAMTypeScriptProject(t *testing.T) {
 	testenv.Tool(t, "npm")
 	dir := fixtureRepo(t, "node-ts")
@@ -316,9 +316,10 @@ func TestSAMTypeScriptProject(t *testing.T) {
 	}
 	cleanHead(t, res, `\"timeoutMs\":172800000`, log)
 	head := res.Variant(results.RoleHead)
-	if !strings.Contains(head.Deploy.Method, "esbuild app.ts --bundle --minify --format=cjs") || head.Runtime != "nodejs" ||
-		!hasWarning(res, "HelloWorldFunction runs on nodejs22.x; coldbench measures it on nodejs24.x") || res.Config.TimeoutMs != 3000 {
-		t.Errorf("method %q, runtime %q, timeout %v, warnings %+v", head.Deploy.Method, head.Runtime, res.Config.TimeoutMs, res.Warnings)
+	if !strings.Contains(head.Deploy.Method, "esbuild app.ts --bundle --minify --format=cjs --target=node22") || head.Runtime != "nodejs" ||
+		head.Deploy.LambdaRuntime != "nodejs22.x" || hasWarning(res, "runs on nodejs22.x") || res.Config.TimeoutMs != 3000 {
+		t.Errorf("method %q, runtime %q on %q, timeout %v, warnings %+v; want the template's nodejs22.x", head.Deploy.Method, head.Runtime,
+			head.Deploy.LambdaRuntime, res.Config.TimeoutMs, res.Warnings)
 	}
 	if head.Deploy.UnzippedBytes > 20000 {
 		t.Errorf("the bundle unzips to %d bytes: want one minified file, not node_modules", head.Deploy.UnzippedBytes)
@@ -392,6 +393,15 @@ func init() {
 			md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
 			if !strings.Contains(res.Breakdown.Cause, tc.want) || !strings.Contains(string(md), "Biggest init change: `"+tc.want) {
 				t.Errorf("cause %q, units %+v; want %s named in the results and the Markdown\n%s", res.Breakdown.Cause, res.Breakdown.Units, tc.want, md)
+			}
+			if tc.tool == "go" { // a compiled bootstrap: its sections grew with the new package
+				grew := false
+				for _, sec := range res.Breakdown.Sections {
+					grew = grew || sec.Name == ".text" && sec.Head > sec.Base
+				}
+				if !grew || !strings.Contains(string(md), "ELF sections that changed size") {
+					t.Errorf("sections %+v: want .text grown, in the Markdown", res.Breakdown.Sections)
+				}
 			}
 		})
 	}

@@ -34,6 +34,10 @@ const (
 // ready-made bootstrap as it is.
 var Runtimes = []string{"go", "rust", "deno", "nodejs", "python", "bun", "provided"}
 
+// LambdaRuntimes are Lambda's names of the managed runtimes coldbench emulates: a runtime setting
+// of one of them pins that version (nodejs alone is the newest).
+var LambdaRuntimes = []string{"nodejs22.x", "nodejs24.x", "python3.11"}
+
 // Mode is where samples are taken.
 type Mode string
 
@@ -213,8 +217,8 @@ func (p Problems) Err() error {
 // user spelled it (--samples, samples: in coldbench.yml, the samples input), for messages.
 func (c *Config) Validate(names func(field string) string) error {
 	var p Problems
-	if c.Runtime != "auto" && !slices.Contains(Runtimes, c.Runtime) {
-		p.add("%s %q: valid values are auto, %s", names("runtime"), c.Runtime, strings.Join(Runtimes, ", "))
+	if c.Runtime != "auto" && !slices.Contains(Runtimes, c.Runtime) && !slices.Contains(LambdaRuntimes, c.Runtime) {
+		p.add("%s %q: valid values are auto, %s (or a version: %s)", names("runtime"), c.Runtime, strings.Join(Runtimes, ", "), strings.Join(LambdaRuntimes, ", "))
 	}
 	if !slices.Contains(Modes, c.Mode) {
 		p.add("%s %q: valid values are local, aws", names("mode"), c.Mode)

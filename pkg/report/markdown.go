@@ -351,6 +351,13 @@ func mdBreakdown(b *results.Breakdown) string {
 		}
 		out.WriteString("\n")
 	}
+	if len(b.Sections) > 0 {
+		out.WriteString("The arm64 bootstrap's ELF sections that changed size:\n\n| section | base | head | delta |\n|---|--:|--:|--:|\n")
+		for _, sec := range b.Sections {
+			fmt.Fprintf(&out, "| `%s` | %s | %s | %+d B |\n", sec.Name, sizeStr(sec.Base), sizeStr(sec.Head), sec.Head-sec.Base)
+		}
+		out.WriteString("\n")
+	}
 	for _, n := range b.Notes {
 		fmt.Fprintf(&out, "- %s\n", n)
 	}

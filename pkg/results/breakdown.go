@@ -25,6 +25,8 @@ type Breakdown struct {
 	Traces   int            `json:"traces_a_side,omitempty"`
 	Units    []UnitDelta    `json:"units,omitempty"`
 	Counters []CounterDelta `json:"counters,omitempty"`
+	// Sections are the arm64 bootstraps' ELF sections that changed size, biggest change first.
+	Sections []SectionDelta `json:"sections,omitempty"`
 	Cause    string         `json:"cause,omitempty"`
 	Notes    []string       `json:"notes,omitempty"`
 }
@@ -60,4 +62,11 @@ type CounterDelta struct {
 	// Changed is true when the ranges do not overlap: every head sample is above (or below)
 	// every base sample.
 	Changed bool `json:"changed,omitempty"`
+}
+
+// SectionDelta is one ELF section of the bootstrap, base against head, in bytes.
+type SectionDelta struct {
+	Name string `json:"name"`
+	Base int64  `json:"base"`
+	Head int64  `json:"head"`
 }

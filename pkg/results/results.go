@@ -206,6 +206,9 @@ type Artifact struct {
 	// (its bootstrap, interpreter and runtime interface client: Lambda's /var/runtime).
 	LambdaRuntime string `json:"lambda_runtime,omitempty"`
 	RuntimeDir    string `json:"runtime_dir,omitempty"`
+	// Sections are the bootstrap's ELF sections by size in bytes (.text, .rodata, .data...), when
+	// it is a binary: what the loader maps and the code init runs from.
+	Sections map[string]int64 `json:"elf_sections,omitempty"`
 }
 
 // Summaries holds one Summary per metric; a metric with no valid sample is absent.

@@ -374,15 +374,21 @@ func (f Function) Plan() (Plan, error) {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s: Metadata.BuildMethod is makefile but %s has no Makefile (sam build would fail): built from its source with the runtime's own build instead", f.LogicalID, rel(f.TemplateDir, f.CodeURI)))
 	case f.BuildMethod == "esbuild" || f.BuildMethod == "" && strings.HasPrefix(rt, "nodejs"):
 		p.Runtime = "nodejs"
-		if rt != "" && rt != "nodejs24.x" {
-			p.Notes = append(p.Notes, fmt.Sprintf("%s runs on %s; coldbench measures it on nodejs24.x, the Node.js runtime it emulates", f.LogicalID, rt))
+		switch rt {
+		case "nodejs22.x", "nodejs24.x":
+			p.Runtime = rt // the version it deploys on
+		case "":
+		default:
+			p.Notes = append(p.Notes, fmt.Sprintf("%s runs on %s; coldbench measures it on nodejs24.x (it emulates nodejs22.x and nodejs24.x)", f.LogicalID, rt))
 		}
 		if f.BuildMethod == "esbuild" {
 			used["Minify"], used["Target"], used["Format"], used["Sourcemap"], used["EntryPoints"] = true, true, true, true, true
 		}
 	case f.BuildMethod == "" && strings.HasPrefix(rt, "python"), f.BuildMethod == rt && strings.HasPrefix(rt, "python"):
 		p.Runtime = "python"
-		if rt != "python3.11" {
+		if rt == "python3.11" {
+			p.Runtime = rt
+		} else {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s runs on %s; coldbench measures it on python3.11, the Python runtime it emulates", f.LogicalID, rt))
 		}
 	case strings.HasPrefix(rt, "java"), strings.HasPrefix(rt, "dotnet"), strings.HasPrefix(rt, "ruby"):

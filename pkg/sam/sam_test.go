@@ -126,6 +126,11 @@ func TestPickAndPlan(t *testing.T) {
 	if p, err := worker.Plan(); err != nil || p.Runtime != "python" || !strings.Contains(strings.Join(p.Notes, ""), "Worker runs on python3.12; coldbench measures it on python3.11") {
 		t.Errorf("Plan(python3.12) = %+v, %v", p, err)
 	}
+	for rt, want := range map[string]string{"nodejs22.x": "nodejs22.x", "nodejs24.x": "nodejs24.x", "nodejs20.x": "nodejs", "python3.11": "python3.11"} {
+		if p, err := (Function{LogicalID: "F", Runtime: rt}).Plan(); err != nil || p.Runtime != want {
+			t.Errorf("Plan(%s) = %+v, %v; want runtime %s", rt, p, err, want)
+		}
+	}
 	java := Function{LogicalID: "J", Runtime: "java21"}
 	if _, err := java.Plan(); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "J: runtime java21") {
 		t.Errorf("Plan(java21) = %v", err)

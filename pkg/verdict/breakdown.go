@@ -3,6 +3,7 @@ package verdict
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/coldbench/coldbench/pkg/inittrace"
 	"github.com/coldbench/coldbench/pkg/results"
@@ -40,10 +41,13 @@ func Breakdown(r *results.Results) *results.Breakdown {
 		b.Units = inittrace.Diff(inittrace.Median(bt), inittrace.Median(ht), breakdownUnits, breakdownMinMs)
 		b.Cause = inittrace.Cause(b.Units, inittrace.Ranges(bt), inittrace.Ranges(ht), causeMinMs)
 	}
+	if head.Deploy != nil && base.Deploy != nil {
+		b.Sections = compareSections(base.Deploy.Sections, head.Deploy.Sections)
+	}
 	if b.Cause == "" {
 		b.Cause = counterCause(b.Counters)
 	}
-	if len(b.Counters) == 0 && len(b.Units) == 0 {
+	if len(b.Counters) == 0 && len(b.Units) == 0 && len(b.Sections) == 0 {
 		return nil
 	}
 	return b
@@ -97,4 +101,34 @@ func medianOf(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// compareSections lists the sections whose size changed, biggest change first.
+func compareSections(base, head map[string]int64) []results.SectionDelta {
+	var out []results.SectionDelta
+	for name := range head {
+		if head[name] != base[name] {
+			out = append(out, results.SectionDelta{Name: name, Base: base[name], Head: head[name]})
+		}
+	}
+	for name := range base {
+		if _, ok := head[name]; !ok {
+			out = append(out, results.SectionDelta{Name: name, Base: base[name]})
+		}
+	}
+	slices.SortFunc(out, func(a, b results.SectionDelta) int {
+		da, db := abs64(a.Head-a.Base), abs64(b.Head-b.Base)
+		if da != db {
+			return int(db - da)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
