@@ -3,10 +3,12 @@ package cli
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/coldbench/coldbench/pkg/internal/fakegithub"
 	"github.com/coldbench/coldbench/pkg/internal/testenv"
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -405,4 +407,55 @@ func init() {
 			}
 		})
 	}
+}
+
+// The action takes the function from the repository's template and the handler's settings from
+// coldbench.yml, as the CLI does, with no handler input at all.
+func TestActionTakesTheFunctionFromTheTemplate(t *testing.T) {
+	testenv.Tool(t, "go")
+	dir := fixtureRepo(t, "sam-go")
+	git := gitIn(t, dir)
+	testenv.Write(t, dir, "coldbench.yml", "function: GetItemsFunction\nevent: apigw-v2\nenv:\n  TABLE: products\n")
+	git("add", ".")
+	git("commit", "-qm", "coldbench settings")
+	base := strings.TrimSpace(gitOut(t, dir, "rev-parse", "HEAD"))
+	git("checkout", "-q", "-b", "changes")
+	testenv.Write(t, filepath.Join(dir, "functions", "get-items"), "doc.go", "// Command get-items lists the items.\npackage main\n")
+	git("add", ".")
+	git("commit", "-qm", "a comment")
+	head := strings.TrimSpace(gitOut(t, dir, "rev-parse", "HEAD"))
+	tmpl, err := os.ReadFile("testdata/pull_request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := strings.ReplaceAll(strings.ReplaceAll(string(tmpl), "ec26c3e57ca3a959ca5aad62de7213c562f8c821", head), "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", base)
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(ev), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gh := fakegithub.New(t, repository, token)
+	run := runActionT(t, gh, dir, event, map[string]string{"handler": "", "samples": "6", "init-samples": "0"})
+	if run.code == ExitBadInput || run.code == ExitFailure {
+		t.Fatalf("exit %d\n%s\n%s", run.code, run.stdout, run.stderr)
+	}
+	res, err := results.ReadFile(filepath.Join(dir, ".coldbench", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanHead(t, res, "products/prod/us-east-1", run.stderr)
+	if res.Config.Function != "GetItemsFunction in template.yaml" || res.Config.MemoryMB != 256 || res.Variant(results.RoleBase) == nil ||
+		!strings.Contains(run.summary, "GetItemsFunction") {
+		t.Errorf("function %q, memory %d, base %v; summary:\n%s", res.Config.Function, res.Config.MemoryMB, res.Variant(results.RoleBase) != nil, run.summary)
+	}
+}
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git %v: %v", args, err)
+	}
+	return string(out)
 }
