@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -48,15 +49,27 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 		return nil, err
 	}
 	target := map[string]string{ArchARM64: "bun-linux-arm64", ArchX8664: "bun-linux-x64"}[req.Arch]
+	meta := stage + "-meta.json" // beside the stage: not part of the package
+	defer os.Remove(meta)
+	if err := touchFor(req, meta); err != nil {
+		return nil, err
+	}
 	if _, err := run(ctx, req, RuntimeBun, "bun build --compile", req.Dir, BuildEnv(os.Getenv), req.Tools.Bun,
-		"build", "--compile", "--minify", "--target="+target, "--compile-executable-path="+base,
+		"build", "--compile", "--minify", "--target="+target, "--compile-executable-path="+base, "--metafile="+meta,
 		"--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile="+filepath.Join(stage, "bootstrap"), wrapper); err != nil {
 		return nil, err
+	}
+	modules := bundleModules(meta)
+	for k := range modules {
+		if strings.HasSuffix(k, filepath.Base(wrapper)) {
+			delete(modules, k) // coldbench's loop, the same in every build
+		}
 	}
 	rel, _ := filepath.Rel(req.Dir, module)
 	return &results.Artifact{
 		Method:    fmt.Sprintf("bun build --compile --minify --target=%s (%s's exports run by coldbench's Runtime API loop)", target, rel),
 		Toolchain: map[string]string{"bun": version(ctx, req.Tools.Bun, "--version")},
 		Notes:     notes,
+		Modules:   modules,
 	}, nil
 }

@@ -129,7 +129,55 @@ func copySource(src, dst string, skip ...string) error {
 	return copyTreeSkipping(src, dst, func(name string) bool { return skipDirs[name] || extra[name] })
 }
 
+// touchFor creates an empty file the sandbox user may write (a bundler's metafile beside the stage).
+func touchFor(req Request, path string) error {
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		return err
+	}
+	return req.Sandbox.Own(path)
+}
+
 // managedArtifact is the artifact of a managed-runtime function.
 func managedArtifact(method, lambdaRuntime, dir string, tool map[string]string, notes []string) *results.Artifact {
 	return &results.Artifact{Method: method, LambdaRuntime: lambdaRuntime, RuntimeDir: dir, Toolchain: tool, Notes: notes}
+}
+
+// bundleModules reads an esbuild-format metafile (esbuild's, bun build's) into bytes by module:
+// an npm package's files add up under the package's name, the function's own files keep their
+// paths. Nil when there is no such file.
+func bundleModules(metafile string) map[string]int64 {
+	b, err := os.ReadFile(metafile)
+	if err != nil {
+		return nil
+	}
+	var meta struct {
+		Outputs map[string]struct {
+			Inputs map[string]struct {
+				BytesInOutput int64 `json:"bytesInOutput"`
+			} `json:"inputs"`
+		} `json:"outputs"`
+	}
+	if json.Unmarshal(b, &meta) != nil {
+		return nil
+	}
+	out := map[string]int64{}
+	for _, o := range meta.Outputs {
+		for path, in := range o.Inputs {
+			out[moduleName(path)] += in.BytesInOutput
+		}
+	}
+	return out
+}
+
+// moduleName is a bundle input's module: "@scope/pkg" or "pkg" for node_modules, else the path.
+func moduleName(path string) string {
+	i := strings.LastIndex(path, "node_modules/")
+	if i < 0 {
+		return path
+	}
+	parts := strings.SplitN(path[i+len("node_modules/"):], "/", 3)
+	if strings.HasPrefix(parts[0], "@") && len(parts) > 1 {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
 }

@@ -14,7 +14,7 @@ import (
 // is with its production dependencies (npm ci --omit=dev --ignore-scripts, for the target arch);
 // TypeScript is bundled with esbuild into one minified file as SAM's esbuild build method does it
 // (CommonJS, no source map), after its dependencies are installed for the bundler to read.
-func buildNode(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+func buildNode(ctx context.Context, req Request, stage string) (art *results.Artifact, err error) {
 	lambdaRuntime := LambdaNodejs
 	if strings.HasPrefix(req.LambdaRuntime, "nodejs") {
 		lambdaRuntime = req.LambdaRuntime
@@ -51,11 +51,21 @@ func buildNode(ctx context.Context, req Request, stage string) (*results.Artifac
 		if format == "" {
 			format = "cjs"
 		}
-		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(os.Getenv), req.Tools.Esbuild,
-			rel, "--bundle", "--platform=node", "--target="+target, "--format="+format, "--minify",
-			"--log-level=warning", "--outfile="+filepath.Join(stage, out)); err != nil {
+		meta := stage + "-meta.json" // beside the stage: not part of the package
+		defer os.Remove(meta)
+		if err := touchFor(req, meta); err != nil {
 			return nil, err
 		}
+		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(os.Getenv), req.Tools.Esbuild,
+			rel, "--bundle", "--platform=node", "--target="+target, "--format="+format, "--minify",
+			"--log-level=warning", "--metafile="+meta, "--outfile="+filepath.Join(stage, out)); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if art != nil {
+				art.Modules = bundleModules(meta)
+			}
+		}()
 		tool["esbuild"] = version(ctx, req.Tools.Esbuild, "--version")
 		return managedArtifact(fmt.Sprintf("esbuild %s --bundle --minify --format=%s --target=%s (SAM's esbuild method)", rel, format, target),
 			lambdaRuntime, rtDir, tool, notes), nil

@@ -272,7 +272,7 @@ func TestManagedRuntimeHandlers(t *testing.T) {
 		{"python-req", "pip3", "missingdep.handler", nil, "", "Runtime.ImportModuleError", "init", "python3.11"},
 		{"python-req", "pip3", "lambda_function.nope", nil, "", "Runtime.HandlerNotFound", "init", "python3.11"},
 		{"python-req", "pip3", "app.handler", nil, "", "ValueError", "invoke", "python3.11"},
-		{"bun-fn", "bun", "index.handler", nil, "hello bun from orders", "", "", ""},
+		{"bun-fn", "bun", "index.handler", nil, "hello bun from orders", "", "", ""}, // (modules checked below)
 		{"bun-fn", "bun", "index.nope", nil, "", "Runtime.HandlerNotFound", "init", ""},
 		{"bun-fn", "bun", "throws.handler", nil, "", "RangeError", "invoke", ""},
 	} {
@@ -296,6 +296,9 @@ func TestManagedRuntimeHandlers(t *testing.T) {
 					t.Fatalf("exit %d\n%s", code, log)
 				}
 				cleanHead(t, res, tc.wantResponse, log)
+				if tc.tool == "bun" && head.Deploy.Modules["index.ts"] == 0 {
+					t.Errorf("bundle modules %v: want index.ts, from bun build's metafile", head.Deploy.Modules)
+				}
 				return
 			}
 			samples := res.SamplesOf("head")
@@ -325,6 +328,9 @@ func TestSAMTypeScriptProject(t *testing.T) {
 	}
 	if head.Deploy.UnzippedBytes > 20000 {
 		t.Errorf("the bundle unzips to %d bytes: want one minified file, not node_modules", head.Deploy.UnzippedBytes)
+	}
+	if m := head.Deploy.Modules; m["ms"] < 500 || m["app.ts"] == 0 || len(m) != 2 {
+		t.Errorf("bundle modules %v: want the ms package and app.ts, from esbuild's metafile", m)
 	}
 }
 

@@ -358,6 +358,13 @@ func mdBreakdown(b *results.Breakdown) string {
 		}
 		out.WriteString("\n")
 	}
+	if len(b.Modules) > 0 {
+		out.WriteString("The arm64 bundle's modules that changed size (the bundler's metafile):\n\n| module | base | head | delta |\n|---|--:|--:|--:|\n")
+		for _, m := range b.Modules[:min(len(b.Modules), 15)] {
+			fmt.Fprintf(&out, "| `%s` | %s | %s | %+d B |\n", mdEscape(m.Name), sizeStr(m.Base), sizeStr(m.Head), m.Head-m.Base)
+		}
+		out.WriteString("\n")
+	}
 	for _, n := range b.Notes {
 		fmt.Fprintf(&out, "- %s\n", n)
 	}

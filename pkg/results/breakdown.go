@@ -27,8 +27,10 @@ type Breakdown struct {
 	Counters []CounterDelta `json:"counters,omitempty"`
 	// Sections are the arm64 bootstraps' ELF sections that changed size, biggest change first.
 	Sections []SectionDelta `json:"sections,omitempty"`
-	Cause    string         `json:"cause,omitempty"`
-	Notes    []string       `json:"notes,omitempty"`
+	// Modules are the bundle's modules whose bytes changed (the bundler's metafile), biggest first.
+	Modules []SectionDelta `json:"bundle_modules,omitempty"`
+	Cause   string         `json:"cause,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
 }
 
 // UnitDelta is one unit, base against head (medians over the traced cold starts).
@@ -64,7 +66,8 @@ type CounterDelta struct {
 	Changed bool `json:"changed,omitempty"`
 }
 
-// SectionDelta is one ELF section of the bootstrap, base against head, in bytes.
+// SectionDelta is one part of the package, base against head, in bytes: an ELF section of the
+// bootstrap, or a module of a bundle.
 type SectionDelta struct {
 	Name string `json:"name"`
 	Base int64  `json:"base"`

@@ -209,6 +209,9 @@ type Artifact struct {
 	// Sections are the bootstrap's ELF sections by size in bytes (.text, .rodata, .data...), when
 	// it is a binary: what the loader maps and the code init runs from.
 	Sections map[string]int64 `json:"elf_sections,omitempty"`
+	// Modules is a bundle's bytes by module (an npm package, or a file of the function's own),
+	// from the bundler's metafile (esbuild, bun build).
+	Modules map[string]int64 `json:"bundle_modules,omitempty"`
 }
 
 // Summaries holds one Summary per metric; a metric with no valid sample is absent.

@@ -43,11 +43,12 @@ func Breakdown(r *results.Results) *results.Breakdown {
 	}
 	if head.Deploy != nil && base.Deploy != nil {
 		b.Sections = compareSections(base.Deploy.Sections, head.Deploy.Sections)
+		b.Modules = compareSections(base.Deploy.Modules, head.Deploy.Modules)
 	}
 	if b.Cause == "" {
 		b.Cause = counterCause(b.Counters)
 	}
-	if len(b.Counters) == 0 && len(b.Units) == 0 && len(b.Sections) == 0 {
+	if len(b.Counters) == 0 && len(b.Units) == 0 && len(b.Sections) == 0 && len(b.Modules) == 0 {
 		return nil
 	}
 	return b
@@ -103,7 +104,8 @@ func medianOf(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// compareSections lists the sections whose size changed, biggest change first.
+// compareSections lists the parts (ELF sections, bundle modules) whose size changed, biggest
+// change first.
 func compareSections(base, head map[string]int64) []results.SectionDelta {
 	var out []results.SectionDelta
 	for name := range head {
