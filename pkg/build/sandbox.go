@@ -63,6 +63,9 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return fail("handler directory: %w", fmt.Errorf("%s is not inside %s", req.Dir, root))
 	}
+	if err := unreadable(id, root); err != nil {
+		return fail("copy the source for the sandboxed build: %w", err)
+	}
 	if err := copyTree(root, src); err != nil {
 		return fail("copy the source for the sandboxed build: %w", err)
 	}
@@ -83,6 +86,35 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 	}
 	req.Tools = req.Tools.runnableBy(id)
 	return req, unlock, nil
+}
+
+// unreadable refuses a source tree holding a file or directory the sandbox user could not read
+// itself: coldbench copies it as its own user, and must not hand the sandbox a copy of what it
+// may not see (a handler path pointed at /etc or a home directory).
+func unreadable(id sandbox.Identity, root string) error {
+	if !id.Separate {
+		return nil
+	}
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && skipDirs[d.Name()] {
+			return filepath.SkipDir
+		}
+		if p == root || d.Type()&fs.ModeSymlink != 0 || !(d.IsDir() || d.Type().IsRegular()) {
+			return nil // links are copied as links, never followed; devices and the like not at all
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if !id.CanRead(info) {
+			return fmt.Errorf("%s is not readable by the sandbox user (uid %d; mode %v): coldbench copies only what the sandbox may read itself; make it readable to others (chmod o+r), or leave it out of the handler's tree",
+				p, id.UID, info.Mode().Perm())
+		}
+		return nil
+	})
 }
 
 // lockFile takes an exclusive lock on path (created if needed) until the returned func runs.

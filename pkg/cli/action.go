@@ -135,6 +135,11 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		o.handlerInput = cfg.Function // titles and the comment's marker name the function
 	}
 	cfg.SettleReferences()
+	if err := confine(&cfg, o.workspace); err != nil {
+		var ps config.Problems
+		errors.As(err, &ps)
+		problems = append(problems, ps...)
+	}
 	for _, v := range cfg.SecretLooking() {
 		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log
 	}

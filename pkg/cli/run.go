@@ -130,6 +130,11 @@ func parseRun(args []string, env Env) (config.Config, error) {
 		problems = append(problems, err.Error())
 	}
 	cfg.SettleReferences()
+	if err := confine(&cfg, env.Dir); err != nil {
+		var ps config.Problems
+		errors.As(err, &ps)
+		problems = append(problems, ps...)
+	}
 	if _, err := os.Stat(resolve(env.Dir, cfg.Event)); err == nil {
 		cfg.Event = resolve(env.Dir, cfg.Event) // a file; presets and inline JSON stay as they are
 	}

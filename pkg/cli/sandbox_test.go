@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -140,5 +141,60 @@ func TestSandboxHoldsAgainstAHostileBuildScript(t *testing.T) {
 		if f.Leaks != "" || f.Denied == 0 {
 			t.Errorf("sample %d: the build script got out: leaks %q, %d environs denied; want none out and some denied", s.Index, f.Leaks, f.Denied)
 		}
+	}
+}
+
+// Paths that coldbench.yml or a template give are the pull request's words: they must not lead
+// coldbench (which reads them as its own user) out of the repository, directly or through links.
+func TestRepositoryPathsStayInside(t *testing.T) {
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	git("init", "-q", "-b", "master")
+	secret := filepath.Join(t.TempDir(), "credentials")
+	testenv.Write(t, filepath.Dir(secret), "credentials", "DB_PASSWORD=leaked\n")
+	testenv.Write(t, dir, "fn/bootstrap", "#!/bin/sh\n")
+	if err := os.Symlink(secret, filepath.Join(dir, "env.txt")); err != nil {
+		t.Fatal(err)
+	}
+	for name, yml := range map[string]string{
+		"env-file outside":        "handler: fn\nenv-file: " + secret + "\n",
+		"env-file through a link": "handler: fn\nenv-file: env.txt\n",
+		"event outside":           "handler: fn\nevent: " + secret + "\n",
+		"handler outside":         "handler: " + filepath.Dir(secret) + "\n",
+		"handler up and out":      "handler: ../../../../etc\n",
+	} {
+		testenv.Write(t, dir, "coldbench.yml", yml)
+		env, out, errb := testEnv(dir)
+		code := Main(context.Background(), []string{"run", "--references", "none", "--base", "none", "--samples", "2"}, env)
+		if code != ExitBadInput || !strings.Contains(errb.String(), "leads outside the repository") || strings.Contains(out.String()+errb.String(), "leaked") {
+			t.Errorf("%s: exit %d, want 2 and the path refused\n%s%s", name, code, out, errb)
+		}
+	}
+	// The same paths given as flags (the workflow's own words) are taken.
+	testenv.Write(t, dir, "coldbench.yml", "")
+	env, _, errb := testEnv(dir)
+	if code := Main(context.Background(), []string{"run", "--handler", "fn", "--env-file", secret, "--references", "none", "--base", "none", "--samples", "2"}, env); code == ExitBadInput {
+		t.Errorf("--env-file as a flag refused: %s", errb)
+	}
+}
+
+// A handler tree holding a file the sandbox user may not read is refused before it is copied for
+// the sandboxed build: the copy would be the sandbox's to read (here, a user build command that
+// would print it), so it must not be made.
+func TestSandboxCopiesOnlyWhatItMayRead(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the sandbox's separate user needs coldbench to run as root (as in the action's container)")
+	}
+	dir := t.TempDir()
+	testenv.Write(t, dir, "fn/bootstrap.src", "#!/bin/sh\n")
+	testenv.Write(t, dir, "fn/secrets/token", "ghs_notforthesandbox")
+	if err := os.Chmod(filepath.Join(dir, "fn", "secrets", "token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--handler", "fn", "--build", "cat secrets/token; exit 1",
+		"--references", "none", "--base", "none", "--samples", "2"}, env)
+	if code != ExitFailure || !strings.Contains(out.String(), "is not readable by the sandbox user") || strings.Contains(out.String()+errb.String(), "ghs_notforthesandbox") {
+		t.Errorf("exit %d, want the build refused before any copy, and the secret nowhere\n%s%s", code, out, errb)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/git"
@@ -82,6 +83,7 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 		if path = sam.Discover(root); path == "" {
 			return nil
 		}
+		_ = cfg.SetFromRepo("template", path) // the repository's own file: confined like one it names
 	}
 	cfg.Template = path
 	fns, err := sam.Read(path)
@@ -117,7 +119,7 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 		if val == "" || cfg.IsSet(key) {
 			return nil
 		}
-		if err := cfg.Set(key, val); err != nil {
+		if err := cfg.SetFromRepo(key, val); err != nil {
 			return fmt.Errorf("template %s: %s's %s: %w", rel, fn.LogicalID, key, err)
 		}
 		return nil
@@ -144,4 +146,43 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 	}
 	cfg.Notes = append(cfg.Notes, plan.Notes...)
 	return nil
+}
+
+// repoPaths are the settings naming files or directories that coldbench reads, runs or copies.
+var repoPaths = []string{"handler", "template", "env-file", "event", "store", "baseline", "cache-dir"}
+
+// confine refuses a path that the repository itself gave (coldbench.yml, a template's CodeUri)
+// and that leads outside it, links resolved: in a pull request those are the pull request's
+// words, and coldbench reads them as its own user (an env file or an event of
+// /root/.aws/credentials would hand a secret to the handler). Flags and inputs, the workflow's
+// own words, may point anywhere.
+func confine(cfg *config.Config, workDir string) error {
+	root := workDir
+	if r, err := git.RepoRoot(context.Background(), workDir); err == nil {
+		root = r
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil // nothing to confine to
+	}
+	var problems config.Problems
+	for _, key := range repoPaths {
+		if !cfg.FromRepo(key) {
+			continue
+		}
+		val := map[string]string{"handler": cfg.Handler, "template": cfg.Template, "env-file": cfg.EnvFile, "event": cfg.Event,
+			"store": cfg.Store, "baseline": cfg.Baseline, "cache-dir": cfg.CacheDir}[key]
+		if val == "" || val == "none" || key == "event" && !fileExistsAt(workDir, val) && !filepath.IsAbs(val) {
+			continue // an event preset or inline JSON is no path
+		}
+		p := resolve(workDir, val)
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			real = filepath.Clean(p) // not there (yet): where it would be
+		}
+		if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			problems = append(problems, fmt.Sprintf("%s %q (from coldbench.yml or the template) leads outside the repository %s: paths the repository gives must stay inside it", key, val, root))
+		}
+	}
+	return problems.Err()
 }

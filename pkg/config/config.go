@@ -130,8 +130,9 @@ type Config struct {
 	// Notes say where settings came from (the template) and what could not be taken as it is.
 	Notes []string
 	// set records which settings were given (file, flag or input), so a template only fills in
-	// the others.
-	set map[string]bool
+	// the others; fromRepo which came from the repository itself (coldbench.yml, a template),
+	// whose paths must stay inside it: in a pull request they are the pull request's.
+	set, fromRepo map[string]bool
 	// CacheDir keeps what makes the next run fast: the sandbox's Go, cargo and Deno caches and
 	// the reference handlers' artifacts. "" is /var/cache/coldbench for root, ~/.cache/coldbench
 	// otherwise; the action defaults to .coldbench/cache in the workspace, for actions/cache.
@@ -365,7 +366,7 @@ func (c *Config) ApplyFile(name string, data []byte) error {
 			}
 			val = strings.Join(items, ",")
 		}
-		if err := c.Set(k, val); err != nil {
+		if err := c.SetFromRepo(k, val); err != nil {
 			p.add("%s: %s: %v", name, k, err)
 		}
 	}
@@ -375,12 +376,27 @@ func (c *Config) ApplyFile(name string, data []byte) error {
 // IsSet reports whether the setting was given (by a file, a flag or an input), not defaulted.
 func (c *Config) IsSet(key string) bool { return c.set[key] }
 
+// FromRepo reports whether the setting's value came from the repository (coldbench.yml or a
+// template) rather than from a flag or an input.
+func (c *Config) FromRepo(key string) bool { return c.fromRepo[key] }
+
+// SetFromRepo is Set for a value the repository gave (a template's, coldbench.yml's).
+func (c *Config) SetFromRepo(key, val string) error {
+	err := c.Set(key, val)
+	if c.fromRepo == nil {
+		c.fromRepo = map[string]bool{}
+	}
+	c.fromRepo[key] = true
+	return err
+}
+
 // Set sets one setting from its text form, as flags, files and action inputs give it.
 func (c *Config) Set(key, val string) error {
 	if c.set == nil {
 		c.set = map[string]bool{}
 	}
 	c.set[key] = true
+	delete(c.fromRepo, key) // a flag's or an input's value; SetFromRepo marks the repository's
 	val = strings.TrimSpace(val)
 	var err error
 	switch key {

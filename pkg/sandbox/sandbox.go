@@ -136,6 +136,11 @@ func (id Identity) may(st os.FileInfo, bit os.FileMode) bool {
 	return perm&bit != 0
 }
 
+// CanRead reports whether the sandbox user may read the file or list the directory st describes.
+func (id Identity) CanRead(st os.FileInfo) bool {
+	return !id.Separate || id.may(st, 0o4)
+}
+
 // ProtectSelf makes coldbench's own process non-dumpable: a process without CAP_SYS_PTRACE can no
 // longer read its /proc/PID/environ, mem or maps, nor attach to it, even as the same user.
 func ProtectSelf() error {
