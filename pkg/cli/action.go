@@ -129,16 +129,10 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	}
 	o.handlerInput = cfg.Handler
 	cfg.Handler = resolve(o.workspace, cfg.Handler)
-	if err := applyTemplate(&cfg, o.workspace); err != nil {
-		problems = append(problems, "input template: "+err.Error())
+	if ps := settleFunction(&cfg, o.workspace, "input template: "); len(ps) > 0 {
+		problems = append(problems, ps...)
 	} else if o.handlerInput == "" && cfg.Handler != "" {
 		o.handlerInput = cfg.Function // titles and the comment's marker name the function
-	}
-	cfg.SettleReferences()
-	if err := confine(&cfg, o.workspace); err != nil {
-		var ps config.Problems
-		errors.As(err, &ps)
-		problems = append(problems, ps...)
 	}
 	for _, v := range cfg.SecretLooking() {
 		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log

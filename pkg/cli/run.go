@@ -126,15 +126,7 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	cfg.Quiet = *quiet
 	cfg.HandlersDir = *handlersDir
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
-	if err := applyTemplate(&cfg, env.Dir); err != nil {
-		problems = append(problems, err.Error())
-	}
-	cfg.SettleReferences()
-	if err := confine(&cfg, env.Dir); err != nil {
-		var ps config.Problems
-		errors.As(err, &ps)
-		problems = append(problems, ps...)
-	}
+	problems = append(problems, settleFunction(&cfg, env.Dir, "")...)
 	if _, err := os.Stat(resolve(env.Dir, cfg.Event)); err == nil {
 		cfg.Event = resolve(env.Dir, cfg.Event) // a file; presets and inline JSON stay as they are
 	}

@@ -152,6 +152,8 @@ func TestRepositoryPathsStayInside(t *testing.T) {
 	git("init", "-q", "-b", "master")
 	secret := filepath.Join(t.TempDir(), "credentials")
 	testenv.Write(t, filepath.Dir(secret), "credentials", "DB_PASSWORD=leaked\n")
+	shadow := filepath.Join(filepath.Dir(secret), "shadow")
+	testenv.Write(t, filepath.Dir(shadow), "shadow", "root:leaked-hash:19000:0:99999:7:::\n") // quoted by a parse error if read
 	testenv.Write(t, dir, "fn/bootstrap", "#!/bin/sh\n")
 	if err := os.Symlink(secret, filepath.Join(dir, "env.txt")); err != nil {
 		t.Fatal(err)

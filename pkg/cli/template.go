@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -15,6 +16,25 @@ import (
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/sam"
 )
+
+// settleFunction completes the function's settings from the repository: paths it gave are
+// confined to it before anything is read through them (an error could quote a file), then the
+// template and env file are applied, the references settled, and the paths they added confined.
+func settleFunction(cfg *config.Config, workDir, prefix string) config.Problems {
+	var ps config.Problems
+	if err := confine(cfg, workDir); err != nil {
+		errors.As(err, &ps)
+		return ps
+	}
+	if err := applyTemplate(cfg, workDir); err != nil {
+		return config.Problems{prefix + err.Error()}
+	}
+	cfg.SettleReferences()
+	if err := confine(cfg, workDir); err != nil {
+		errors.As(err, &ps)
+	}
+	return ps
+}
 
 // applyTemplate takes the function's definition from a SAM or CloudFormation template: its
 // CodeUri, Handler, Runtime and build method, MemorySize, Timeout and Environment become the
@@ -84,6 +104,9 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 			return nil
 		}
 		_ = cfg.SetFromRepo("template", path) // the repository's own file: confined like one it names
+		if err := confine(cfg, workDir); err != nil {
+			return err // a template.yaml that links out of the repository is not read
+		}
 	}
 	cfg.Template = path
 	fns, err := sam.Read(path)
