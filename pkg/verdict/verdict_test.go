@@ -188,3 +188,28 @@ func TestBaseFailedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// The breakdown names a cause only for an init that changed, and then the unit that grew in
+// every traced start.
+func TestBreakdownCause(t *testing.T) {
+	t.Parallel()
+	traces := func(r *results.Results, ms float64) {
+		for i := 0; i < 3; i++ {
+			r.InitTraces = append(r.InitTraces,
+				results.InitTrace{Variant: "base", Tracer: "GODEBUG=inittrace=1", Units: []results.TraceUnit{{Name: "runtime", Ms: 0.1}}},
+				results.InitTrace{Variant: "head", Tracer: "GODEBUG=inittrace=1", Units: []results.TraceUnit{{Name: "runtime", Ms: 0.1}, {Name: "example.com/sdk", Ms: ms + float64(i), Allocs: 900}}})
+		}
+	}
+	slower := headBase(40, 60, 40)
+	traces(slower, 20)
+	Analyze(slower)
+	if b := slower.Breakdown; b == nil || b.Cause != "`example.com/sdk` init: +21.0 ms, new in head, 900 more allocations" || b.Traces != 3 {
+		t.Errorf("slower head: breakdown %+v", b)
+	}
+	same := headBase(40, 40, 40)
+	traces(same, 20) // a unit that looks new, but init did not change: no sentence, the table stays
+	Analyze(same)
+	if b := same.Breakdown; b == nil || b.Cause != "" || len(b.Units) != 1 {
+		t.Errorf("unchanged init: breakdown %+v, want the unit listed and no cause named", b)
+	}
+}
