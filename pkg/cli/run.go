@@ -59,6 +59,18 @@ var runFlags = []struct{ name, usage string }{
 	{"cache-dir", "build caches and prebuilt reference artifacts kept between runs (default /var/cache/coldbench as root, else ~/.cache/coldbench)"},
 }
 
+// runHelpNotes follow run's flags in its help: what the init breakdown reads.
+const runHelpNotes = `
+Init breakdown (head against base, in every report):
+  Every sample records its init's counters, read from /proc at the first /next: cpu_ms (on-CPU
+  time of all threads), user_ms and sys_ms, minor_faults (memory touched) and major_faults (pages
+  read from disk), voluntary_switches (waits) and involuntary_switches (preemptions), read_bytes,
+  read_calls and disk_read_bytes, open_files and threads. They cannot see processes the bootstrap
+  starts. Go, Python and Node.js inits are also traced on 3 extra cold starts a side (GODEBUG=
+  inittrace=1, -X importtime, a module hook) to name the package or module that changed; binaries'
+  ELF sections and bundles' modules are compared by size. README: "Why init got slower".
+`
+
 // parseRun reads defaults, then coldbench.yml, then flags, and validates the result.
 func parseRun(args []string, env Env) (config.Config, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
@@ -148,7 +160,7 @@ func runCmd(ctx context.Context, args []string, env Env) (int, error) {
 	cfg, err := parseRun(args, env)
 	if err != nil {
 		if h, ok := err.(helpError); ok {
-			fmt.Fprint(env.Stdout, h.text)
+			fmt.Fprint(env.Stdout, h.text+runHelpNotes)
 			return ExitOK, nil
 		}
 		return ExitBadInput, err
