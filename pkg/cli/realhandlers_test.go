@@ -11,6 +11,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/internal/fakegithub"
 	"github.com/coldbench/coldbench/pkg/internal/testenv"
 	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sampling"
 )
 
 // The layouts below mirror public Lambda projects coldbench was tried on (AWS's serverless Go
@@ -187,13 +188,14 @@ func TestDenoExportHandler(t *testing.T) {
 		{"hello.missing", "Runtime.HandlerNotFound", "init", "hello.missing is undefined or not exported"},
 		{"throws.handler", "TypeError", "invoke", "items is undefined"},
 	} {
-		code, res, log := runIn(t, dir, "--handler", ".", "--function-handler", tc.handler, "--base", "none", "--samples", "6", "--markdown", "r.md")
+		code, res, log := runIn(t, dir, "--handler", ".", "--function-handler", tc.handler, "--base", "none", "--samples", "12", "--markdown", "r.md")
 		if code != ExitFailure || res == nil {
 			t.Fatalf("%s: exit %d, want 3\n%s", tc.handler, code, log)
 		}
 		samples := res.SamplesOf("head")
-		if len(samples) != 3 || !strings.Contains(res.Variant(results.RoleHead).Stopped, "first 3 samples all failed with "+tc.errType) {
-			t.Errorf("%s: %d samples, stopped %q; want 3 and why", tc.handler, len(samples), res.Variant(results.RoleHead).Stopped)
+		// Fast failures need sampling.FailFastMax alike to stop a variant (timeouts fewer).
+		if len(samples) != sampling.FailFastMax || !strings.Contains(res.Variant(results.RoleHead).Stopped, "first 10 samples all failed with "+tc.errType) {
+			t.Errorf("%s: %d samples, stopped %q; want %d and why", tc.handler, len(samples), res.Variant(results.RoleHead).Stopped, sampling.FailFastMax)
 		}
 		e := samples[0].Error
 		md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
@@ -302,9 +304,10 @@ func TestManagedRuntimeHandlers(t *testing.T) {
 				return
 			}
 			samples := res.SamplesOf("head")
-			e := samples[0].Error
-			if code != ExitFailure || e == nil || e.Type != tc.errType || string(e.Phase) != tc.phase || len(samples) != 3 {
-				t.Errorf("exit %d, %d samples, first error %+v; want 3, stopped, with %s in %s\n%s", code, len(samples), e, tc.errType, tc.phase, log)
+			for _, s := range samples {
+				if e := s.Error; code != ExitFailure || e == nil || e.Type != tc.errType || string(e.Phase) != tc.phase || len(samples) != 4 {
+					t.Fatalf("exit %d, %d samples, error %+v; want all 4 failed with %s in %s\n%s", code, len(samples), e, tc.errType, tc.phase, log)
+				}
 			}
 		})
 	}

@@ -5,6 +5,7 @@
 package sampling
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -57,15 +58,26 @@ type Scheduler struct {
 	// Progress, when set, is called after every sample with the samples taken so far in this
 	// Run and the Run's total.
 	Progress func(done, total int, s results.Sample)
-	// Stopped holds the variants no longer sampled, with why: their first FailFast samples all
-	// failed the same way (error type and phase), so more would only cost time (a handler that
-	// times out takes the whole timeout every time).
+	// Stopped holds the variants no longer sampled, with why: their first samples all failed the
+	// same way (error type and phase), so more would only cost time (a handler that times out
+	// takes the whole timeout every time). See FailFast.
 	Stopped map[string]string
-	first   map[string][]results.Sample // each variant's first FailFast samples
+	// FailFastWall is the time identical first failures must have cost to stop a variant before
+	// FailFastMax of them; FailFastWall by default.
+	FailFastWall time.Duration
+	first        map[string][]results.Sample // each variant's first samples, while they fail alike
+	settled      map[string]bool             // variants decided: stopped, or never to be
 }
 
-// FailFast is how many first samples of a variant failing the same way stop its sampling.
-const FailFast = 3
+// A variant is stopped when its first samples all failed the same way and either at least
+// FailFast of them cost FailFastWall (timeouts: 3 × 10 s), or FailFastMax of them did (fast
+// crashes cost nothing, so they need more evidence: a handler crashing half the time fails its
+// first 10 samples once in a thousand runs, its first 3 once in eight).
+const (
+	FailFast     = 3
+	FailFastMax  = 10
+	FailFastWall = 15 * time.Second
+)
 
 // NewScheduler returns a scheduler whose order is fixed by seed.
 func NewScheduler(s Sampler, seed uint64) *Scheduler {
@@ -99,7 +111,7 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 	total := n * len(tasks)
 	out := make([]results.Sample, 0, total)
 	if sc.Stopped == nil {
-		sc.Stopped, sc.first = map[string]string{}, map[string][]results.Sample{}
+		sc.Stopped, sc.first, sc.settled = map[string]string{}, map[string][]results.Sample{}, map[string]bool{}
 	}
 	for round := 0; round < n; round++ {
 		for _, i := range sc.rng.Perm(len(tasks)) {
@@ -131,20 +143,27 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 // failFast stops a variant whose first FailFast samples all failed with the same error type in
 // the same phase.
 func (sc *Scheduler) failFast(s results.Sample) {
-	first := sc.first[s.Variant]
-	if len(first) >= FailFast {
+	v := s.Variant
+	if sc.settled[v] {
+		return
+	}
+	first := sc.first[v]
+	if s.Error == nil || len(first) > 0 && (s.Error.Type != first[0].Error.Type || s.Error.Phase != first[0].Error.Phase) {
+		sc.settled[v] = true // a success, or another failure: it keeps being sampled
 		return
 	}
 	first = append(first, s)
-	sc.first[s.Variant] = first
-	if len(first) < FailFast {
+	sc.first[v] = first
+	wall := 0.0
+	for _, f := range first {
+		wall += f.WallMs
+	}
+	limit := cmp.Or(sc.FailFastWall, FailFastWall)
+	if len(first) < FailFast || len(first) < FailFastMax && wall < float64(limit.Milliseconds()) {
 		return
 	}
-	for _, f := range first {
-		if f.Error == nil || f.Error.Type != first[0].Error.Type || f.Error.Phase != first[0].Error.Phase {
-			return
-		}
-	}
+	sc.settled[v] = true
 	e := first[0].Error
-	sc.Stopped[s.Variant] = fmt.Sprintf("its first %d samples all failed with %s in %s (%s), so it was not sampled again", FailFast, e.Type, e.Phase, e.Reason)
+	sc.Stopped[v] = fmt.Sprintf("its first %d samples all failed with %s in %s (%s), %.0f s in all, so it was not sampled again",
+		len(first), e.Type, e.Phase, e.Reason, wall/1000)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -114,6 +115,9 @@ type countingSampler struct {
 
 func (c *countingSampler) Sample(ctx context.Context, v Variant) results.Sample {
 	c.n[v.Name]++
+	if v.Name == "hangs" {
+		time.Sleep(2 * time.Millisecond) // a timeout: each failure costs time
+	}
 	if e := c.fail(v.Name, c.n[v.Name]); e != nil {
 		return results.Sample{Error: e}
 	}
@@ -135,33 +139,38 @@ func TestFailFast(t *testing.T) {
 			return &results.SampleError{Type: "Runtime.ExitError", Phase: results.PhaseInit}
 		case v == "mixed" || v == "flaky" && n%2 == 0:
 			return timeout
+		case v == "crashes":
+			return &results.SampleError{Type: "Runtime.ExitError", Phase: results.PhaseInit, Reason: "exit status 2"}
 		}
 		return nil
 	}}
 	sc := NewScheduler(c, 1)
-	vs := []Variant{{Name: "ok"}, {Name: "hangs", InitSamples: 1}, {Name: "mixed"}, {Name: "flaky"}}
-	got, err := sc.Run(context.Background(), vs, 5)
+	sc.FailFastWall = 5 * time.Millisecond // three 2 ms "timeouts" cost more than that
+	vs := []Variant{{Name: "ok"}, {Name: "hangs", InitSamples: 1}, {Name: "mixed"}, {Name: "flaky"}, {Name: "crashes"}}
+	got, err := sc.Run(context.Background(), vs, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"ok": 5, "hangs": FailFast, "mixed": 5, "flaky": 5}
+	// Costly identical failures stop after FailFast; cheap ones (crashes) only after FailFastMax.
+	want := map[string]int{"ok": 12, "hangs": FailFast, "mixed": 12, "flaky": 12, "crashes": FailFastMax}
 	for v, n := range want {
 		if c.n[v] != n {
 			t.Errorf("%s sampled %d times, want %d", v, c.n[v], n)
 		}
 	}
-	if len(got) != 5+FailFast+5+5 || len(sc.Stopped) != 1 || !strings.Contains(sc.Stopped["hangs"], "first 3 samples all failed with Sandbox.Timedout in invoke (10s)") {
+	if len(got) != 12*3+FailFast+FailFastMax || len(sc.Stopped) != 2 || !strings.Contains(sc.Stopped["hangs"], "first 3 samples all failed with Sandbox.Timedout in invoke (10s)") ||
+		!strings.Contains(sc.Stopped["crashes"], "first 10 samples all failed with Runtime.ExitError in init") {
 		t.Errorf("%d samples, stopped %v", len(got), sc.Stopped)
 	}
 	// Later runs (the looks of an adaptive run) keep it stopped; when all are, nothing is sampled.
 	c.fail = func(string, int) *results.SampleError { return timeout }
 	sc2 := NewScheduler(c, 2)
-	for range 3 {
+	for range 8 {
 		if _, err := sc2.Run(context.Background(), []Variant{{Name: "a"}, {Name: "b"}}, 2); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c.n["a"] != FailFast || c.n["b"] != FailFast {
-		t.Errorf("sampled a %d and b %d times after both were stopped, want %d", c.n["a"], c.n["b"], FailFast)
+	if c.n["a"] != FailFastMax || c.n["b"] != FailFastMax {
+		t.Errorf("sampled a %d and b %d times after both were stopped, want %d", c.n["a"], c.n["b"], FailFastMax)
 	}
 }
