@@ -144,6 +144,7 @@ func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string,
 	return r, func() { r.Close(ctx) }, nil
 }
 
+// isReference reports whether the variant called name is one of the reference handlers.
 func isReference(res *results.Results, name string) bool {
 	for _, v := range res.Variants {
 		if v.Name == name {
