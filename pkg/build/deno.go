@@ -141,17 +141,11 @@ func denoMain(req Request, stage string) (entry, wrapped string, err error) {
 
 // denoModule is the module file a handler setting "file.export" names in dir, or "".
 func denoModule(dir, handler string) string {
-	i := strings.LastIndex(handler, ".")
-	if i <= 0 || i == len(handler)-1 {
+	module, _, err := handlerModule(dir, handler, "", denoModuleExts, false)
+	if err != nil {
 		return ""
 	}
-	for _, ext := range denoModuleExts {
-		p := filepath.Join(dir, handler[:i]+ext)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() {
-			return p
-		}
-	}
-	return ""
+	return module
 }
 
 // denoExportsHandler matches a module that exports a function named handler.
