@@ -30,7 +30,7 @@ ENV RUSTUP_HOME=/usr/local/rustup \
     GOTOOLCHAIN=auto
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl git unzip zip python3-pip npm \
-      make cmake autoconf automake libtool g++ \
+      make cmake autoconf automake libtool g++ valgrind \
  && rm -rf /var/lib/apt/lists/* \
  && npm install -g --no-audit --no-fund npm@11
 # Rust with both Lambda targets; cargo-lambda (zig) links arm64 binaries against an old glibc.

@@ -26,9 +26,10 @@ $minimal && exit 0
 
 # Debian packages: curl (the custom-runtime tutorial bootstrap), make (SAM's makefile build method),
 # cmake, autotools and g++ (aws-lambda-ric's native client), pip (Python wheels), the aarch64 cross toolchain for C
-# and Rust (rustup here only has the x86_64 std), and qemu-user for arm64 smoke checks.
+# and Rust (rustup here only has the x86_64 std), qemu-user for arm64 smoke checks, and valgrind
+# (--instructions counts init's instructions with its cachegrind).
 need_apt=()
-for p in curl make cmake autoconf automake libtool g++ python3-pip zip unzip musl-tools shellcheck gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
+for p in curl make cmake autoconf automake libtool g++ python3-pip zip unzip musl-tools shellcheck valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then

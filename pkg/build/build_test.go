@@ -188,6 +188,10 @@ func TestRebuildIsByteIdentical(t *testing.T) {
 			ab, _ := os.ReadFile(a.Path)
 			bb, _ := os.ReadFile(b.Path)
 			if !bytes.Equal(ab, bb) {
+				if d := os.Getenv("COLDBENCH_KEEP_DIFF"); d != "" {
+					_ = os.WriteFile(filepath.Join(d, rt+"-a.zip"), ab, 0o644)
+					_ = os.WriteFile(filepath.Join(d, rt+"-b.zip"), bb, 0o644)
+				}
 				t.Errorf("two %s builds of the same source differ (%d vs %d bytes)", rt, len(ab), len(bb))
 			}
 		})

@@ -30,7 +30,7 @@ var actionInputs = []struct{ input, setting string }{
 	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
 	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
 	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
-	{"max-time", "max-time"}, {"init-samples", "init-samples"}, {"cache-dir", "cache-dir"},
+	{"max-time", "max-time"}, {"init-samples", "init-samples"}, {"instructions", "instructions"}, {"cache-dir", "cache-dir"},
 	{"env", "env"}, {"function-handler", "function-handler"}, {"event", "event"},
 	{"template", "template"}, {"function", "function"}, {"build", "build"}, {"artifact", "artifact"}, {"binary", "binary"}, {"env-file", "env-file"},
 }

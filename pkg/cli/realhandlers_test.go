@@ -380,6 +380,20 @@ func init() {
 			} else {
 				args = append(args, "--function", "GetItemsFunction", "--event", "apigw-v2")
 			}
+			_, err := exec.LookPath("valgrind")
+			counting := tc.tool == "go" && err == nil // Node.js under valgrind takes a minute a start
+			if counting {
+				args = append(args, "--instructions")
+			}
+			instructions := func(res *results.Results) *results.CounterDelta {
+				for _, c := range res.Breakdown.Counters {
+					if c.Name == "instructions" {
+						return &c
+					}
+				}
+				t.Fatalf("no instructions counter in %+v (counts %+v)", res.Breakdown.Counters, res.InitInstructions)
+				return nil
+			}
 			// Unchanged: the counters of head and base overlap, no cause is named.
 			_, res, log := runIn(t, dir, args...)
 			if res == nil || res.Breakdown == nil {
@@ -393,6 +407,11 @@ func init() {
 					t.Errorf("unchanged head: %+v, want head's counters within base's range", c)
 				}
 			}
+			if counting {
+				if c := instructions(res); c.Changed || c.N != traceSamples {
+					t.Errorf("unchanged head: %+v, want %d counts a side, no change", c, traceSamples)
+				}
+			}
 			tc.change(t, dir)
 			git("add", ".")
 			git("commit", "-qm", "heavier init")
@@ -400,7 +419,14 @@ func init() {
 			if res == nil || res.Breakdown == nil || len(res.InitTraces) != 2*traceSamples {
 				t.Fatalf("changed: breakdown %+v\n%s", res, log)
 			}
-			t.Logf("cause: %s (trace %.1fs of a %.1fs run)", res.Breakdown.Cause, res.Phases["trace"]/1000, res.DurationMs/1000)
+			t.Logf("cause: %s (trace %.1fs, count %.1fs of a %.1fs run)", res.Breakdown.Cause, res.Phases["trace"]/1000, res.Phases["count"]/1000, res.DurationMs/1000)
+			if counting {
+				c := instructions(res)
+				t.Logf("instructions: base %.0f (%.0f–%.0f), head %.0f (%.0f–%.0f)", c.Base, c.BaseMin, c.BaseMax, c.Head, c.HeadMin, c.HeadMax)
+				if !c.Changed || c.Head < c.Base*1.5 {
+					t.Errorf("head fills a 300,000-entry map in init: instructions %+v, want far more than base's", c)
+				}
+			}
 			md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
 			if !strings.Contains(res.Breakdown.Cause, tc.want) || !strings.Contains(string(md), "Biggest init change: `"+tc.want) {
 				t.Errorf("cause %q, units %+v; want %s named in the results and the Markdown\n%s", res.Breakdown.Cause, res.Breakdown.Units, tc.want, md)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/config"
@@ -42,6 +43,7 @@ var runFlags = []struct{ name, usage string }{
 	{"html", "write the HTML report (distributions drawn) to this file"},
 	{"seed", "seed of the sampling order (default: time)"},
 	{"no-evict", "keep the handler's files in the page cache (faster than Lambda; not recommended)"},
+	{"instructions", "also count init's instructions under valgrind on 3 extra cold starts of head and of base (repeatable; slow: see README)"},
 	{"budgets", "release gate on the head: METRIC=LIMIT,... (init_ms=50,cold_ms_p90=300; ms or MB); exit 1 when exceeded"},
 	{"store", "add this run's results to the history in this directory"},
 	{"baseline", "compare the head with the latest run stored in this directory (instead of building --base)"},
@@ -59,6 +61,9 @@ var runFlags = []struct{ name, usage string }{
 	{"cache-dir", "build caches and prebuilt reference artifacts kept between runs (default /var/cache/coldbench as root, else ~/.cache/coldbench)"},
 }
 
+// boolFlags are run's flags that take no value (--no-evict, or --no-evict=false).
+var boolFlags = map[string]bool{"no-evict": true, "instructions": true}
+
 // runHelpNotes follow run's flags in its help: what the init breakdown reads.
 const runHelpNotes = `
 Init breakdown (head against base, in every report):
@@ -68,21 +73,23 @@ Init breakdown (head against base, in every report):
   read_calls and disk_read_bytes, open_files and threads. They cannot see processes the bootstrap
   starts. Go, Python and Node.js inits are also traced on 3 extra cold starts a side (GODEBUG=
   inittrace=1, -X importtime, a module hook) to name the package or module that changed; binaries'
-  ELF sections and bundles' modules are compared by size. README: "Why init got slower".
+  ELF sections and bundles' modules are compared by size. --instructions adds init's instruction
+  count from valgrind's cachegrind, on 3 more cold starts a side (slow for JIT runtimes).
+  README: "Why init got slower".
 `
 
 // parseRun reads defaults, then coldbench.yml, then flags, and validates the result.
 func parseRun(args []string, env Env) (config.Config, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	vals := map[string]*string{}
+	vals, bools := map[string]*string{}, map[string]*bool{}
 	for _, f := range runFlags {
-		if f.name == "no-evict" {
+		if boolFlags[f.name] {
+			bools[f.name] = fs.Bool(f.name, false, f.usage)
 			continue
 		}
 		vals[f.name] = fs.String(f.name, "", f.usage)
 	}
-	noEvict := fs.Bool("no-evict", false, "")
 	configFile := fs.String("config", "", "coldbench.yml to read (default: ./coldbench.yml if present)")
 	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are")
 	quiet := fs.Bool("quiet", false, "no progress output")
@@ -125,15 +132,18 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for _, f := range runFlags {
-		if !set[f.name] || f.name == "no-evict" {
+		if !set[f.name] {
 			continue
 		}
-		if err := cfg.Set(f.name, *vals[f.name]); err != nil {
+		val := ""
+		if b, ok := bools[f.name]; ok {
+			val = strconv.FormatBool(*b)
+		} else {
+			val = *vals[f.name]
+		}
+		if err := cfg.Set(f.name, val); err != nil {
 			problems = append(problems, fmt.Sprintf("--%s: %v", f.name, err))
 		}
-	}
-	if set["no-evict"] {
-		cfg.NoEvict = *noEvict
 	}
 	cfg.Quiet = *quiet
 	cfg.HandlersDir = *handlersDir

@@ -19,7 +19,7 @@ func testEnv(dir string) (Env, *bytes.Buffer, *bytes.Buffer) {
 func TestRunBadInput(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	_ = os.WriteFile(filepath.Join(dir, "coldbench.yml"), []byte("sample: 5\nmemory: lots\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "coldbench.yml"), []byte("sample: 5\nmemory: lots\ninstructions: maybe\n"), 0o644)
 	newer := filepath.Join(dir, "newer.json")
 	_ = os.WriteFile(newer, []byte(`{"schema_version": 7}`), 0o644)
 	tests := []struct {
@@ -28,7 +28,9 @@ func TestRunBadInput(t *testing.T) {
 		want []string
 	}{
 		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --artifact, --aws-endpoint, --aws-region, --aws-role-arn, --base, --baseline, --binary, --budgets, --build, --cache-dir, --config"}},
-		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, artifact, aws-endpoint, aws-region, aws-role-arn, base,`, `coldbench.yml: memory: "lots": invalid syntax`}},
+		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, artifact, aws-endpoint, aws-region, aws-role-arn, base,`, `coldbench.yml: memory: "lots": invalid syntax`, `coldbench.yml: instructions: "maybe": want true or false`}},
+		{"instructions in mode aws", []string{"run", "--config", "/dev/null", "--instructions", "--mode", "aws", "--aws-role-arn", "arn:aws:iam::1:role/x"},
+			[]string{"--instructions: instructions are counted under valgrind on this machine, not in mode aws"}},
 		{"flags problems all at once", []string{"run", "--config", "/dev/null", "--handler", "nope", "--samples", "1", "--references", "go,java", "--runtime", "cobol"},
 			[]string{"--handler \"" + filepath.Join(dir, "nope") + "\": no such file or directory", "--samples 1: need at least 2", `unknown reference "java"; valid values are go, rust, deno`, `--runtime "cobol": valid values are auto, go, rust, deno, nodejs, python, bun, provided`}},
 		{"unknown command", []string{"bench"}, []string{`unknown command "bench"; valid commands: action, build-references, calibrate, doctor, history, publish, report, run, version`}},

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/awslambda"
@@ -67,7 +68,12 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 	sched := sampling.NewScheduler(s, res.Config.Seed)
 	if cfg.Mode != config.ModeAWS {
 		// After the timed samples (and after the stopped variants are marked), never among them.
-		defer func() { p.traceInit(ctx, res, variants, s) }()
+		defer func() {
+			p.traceInit(ctx, res, variants, s)
+			if cfg.Instructions {
+				p.countInit(ctx, res, variants, s)
+			}
+		}()
 	}
 	defer func() { // variants that failed the same way every time were stopped early: say so
 		for i := range res.Variants {
@@ -120,10 +126,14 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string, variants []sampling.Variant) (sampling.Sampler, func(), error) {
 	cfg := p.cfg
 	if cfg.Mode != config.ModeAWS {
+		var valgrind string
+		if cfg.Instructions {
+			valgrind, _ = exec.LookPath("valgrind") // Validate made sure of it
+		}
 		r, err := runner.New(runner.Config{
 			MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout, WarmInvokes: cfg.WarmInvokes, Event: event,
 			NoEvict: cfg.NoEvict, WorkDir: workDir, OutboundDelay: cfg.OutboundDelay,
-			Sandbox: p.sandbox, InitCPU: cfg.InitCPU, EphemeralMB: cfg.EphemeralMB,
+			Sandbox: p.sandbox, InitCPU: cfg.InitCPU, EphemeralMB: cfg.EphemeralMB, Valgrind: valgrind,
 		})
 		if err != nil {
 			return nil, nil, failure(err)

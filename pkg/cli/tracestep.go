@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/inittrace"
@@ -9,24 +10,16 @@ import (
 	"github.com/coldbench/coldbench/pkg/sampling"
 )
 
-// traceSamples is how many traced cold starts head and base each get.
+// traceSamples is how many traced cold starts head and base each get, and as many counted ones.
 const traceSamples = 3
 
-// traceInit takes a few extra init-only cold starts of head and base with their runtime's init
-// tracer on (GODEBUG=inittrace=1, python -X importtime, coldbench's Node.js module hook), after the
-// timed samples so tracing never biases the verdict, and keeps what the runtimes said. A failed
-// traced start is left out; a runtime without a tracer (Rust, Deno, Bun, provided) has its
-// counters, which every sample records.
-func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
+// headAndBase finds head's and base's sampling variants when both were built and sampled to the
+// end (a variant stopped early has nothing to explain).
+func headAndBase(res *results.Results, variants []sampling.Variant) (hv, bv *sampling.Variant) {
 	head, base := res.Variant(results.RoleHead), res.Variant(results.RoleBase)
 	if head == nil || base == nil || head.BuildError != "" || base.BuildError != "" || head.Stopped != "" || base.Stopped != "" {
-		return
+		return nil, nil
 	}
-	tracer, ok := inittrace.For(head.Runtime)
-	if !ok {
-		return
-	}
-	var hv, bv *sampling.Variant
 	for i := range variants {
 		switch variants[i].Name {
 		case head.Name:
@@ -36,14 +29,15 @@ func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants
 		}
 	}
 	if hv == nil || bv == nil {
-		return
+		return nil, nil
 	}
-	start := time.Now()
-	defer func() {
-		res.Phases["trace"] = float64(time.Since(start).Microseconds()) / 1000
-		p.log.printf("traced init (%s): %d extra cold starts of head and of base in %.1fs", tracer.Name, traceSamples, time.Since(start).Seconds())
-	}()
-	for i := 0; i < traceSamples; i++ {
+	return hv, bv
+}
+
+// alternate takes n extra init-only cold starts of head and of base, alternating which goes first,
+// with prepare setting up each copy; keep gets each start.
+func alternate(ctx context.Context, s sampling.Sampler, hv, bv *sampling.Variant, n int, prepare func(*sampling.Variant), keep func(name string, smp results.Sample)) {
+	for i := 0; i < n; i++ {
 		order := []*sampling.Variant{hv, bv}
 		if i%2 == 1 {
 			order[0], order[1] = bv, hv
@@ -53,12 +47,65 @@ func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants
 				return
 			}
 			tv := *v
-			tv.Env, tv.InitOnly, tv.KeepOutput, tv.InitSamples = tracer.MergeEnv(v.Env), true, true, 0
-			smp := s.Sample(ctx, tv)
-			if !smp.InitOK() {
-				continue
-			}
-			res.InitTraces = append(res.InitTraces, results.InitTrace{Variant: v.Name, Tracer: tracer.Name, Units: tracer.Parse(smp.Output)})
+			tv.InitOnly, tv.InitSamples = true, 0
+			prepare(&tv)
+			keep(v.Name, s.Sample(ctx, tv))
 		}
 	}
+}
+
+// traceInit takes a few extra init-only cold starts of head and base with their runtime's init
+// tracer on (GODEBUG=inittrace=1, python -X importtime, coldbench's Node.js module hook), after the
+// timed samples so tracing never biases the verdict, and keeps what the runtimes said. A failed
+// traced start is left out; a runtime without a tracer (Rust, Deno, Bun, provided) has its
+// counters, which every sample records.
+func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
+	hv, bv := headAndBase(res, variants)
+	if hv == nil {
+		return
+	}
+	tracer, ok := inittrace.For(res.Variant(results.RoleHead).Runtime)
+	if !ok {
+		return
+	}
+	start := time.Now()
+	defer func() {
+		res.Phases["trace"] = float64(time.Since(start).Microseconds()) / 1000
+		p.log.printf("traced init (%s): %d extra cold starts of head and of base in %.1fs", tracer.Name, traceSamples, time.Since(start).Seconds())
+	}()
+	alternate(ctx, s, hv, bv, traceSamples, func(v *sampling.Variant) {
+		v.Env, v.KeepOutput = tracer.MergeEnv(v.Env), true
+	}, func(name string, smp results.Sample) {
+		if !smp.InitOK() {
+			return
+		}
+		res.InitTraces = append(res.InitTraces, results.InitTrace{Variant: name, Tracer: tracer.Name, Units: tracer.Parse(smp.Output)})
+	})
+}
+
+// countInit counts init's instructions (--instructions) on a few extra init-only cold starts of
+// head and of base under valgrind's cachegrind: a count that hardly moves with the machine's
+// noise, so a handful of starts tell a change from none. A start that gave no count is recorded
+// with the reason.
+func (p *pipeline) countInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
+	hv, bv := headAndBase(res, variants)
+	if hv == nil {
+		return
+	}
+	start := time.Now()
+	alternate(ctx, s, hv, bv, traceSamples, func(v *sampling.Variant) { v.CountInstructions = true }, func(name string, smp results.Sample) {
+		c := results.InstructionCount{Variant: name}
+		if smp.Counters != nil {
+			c.Instructions = smp.Counters.Instructions
+		}
+		switch {
+		case smp.Error != nil && !smp.InitOK():
+			c.Lost = "init failed under valgrind: " + smp.Error.Reason
+		case c.Instructions == 0:
+			c.Lost = strings.Join(smp.Notes, "; ")
+		}
+		res.InitInstructions = append(res.InitInstructions, c)
+	})
+	res.Phases["count"] = float64(time.Since(start).Microseconds()) / 1000
+	p.log.printf("counted init's instructions (valgrind): %d extra cold starts of head and of base in %.1fs", traceSamples, time.Since(start).Seconds())
 }

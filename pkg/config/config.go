@@ -9,6 +9,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -133,6 +134,10 @@ type Config struct {
 	// the others; fromRepo which came from the repository itself (coldbench.yml, a template),
 	// whose paths must stay inside it: in a pull request they are the pull request's.
 	set, fromRepo map[string]bool
+	// Instructions counts init's instructions under valgrind's cachegrind on a few extra cold
+	// starts of head and base: a repeatable counter for the init breakdown, at a cost (valgrind
+	// runs code 20 to 1000 times slower).
+	Instructions bool
 	// CacheDir keeps what makes the next run fast: the sandbox's Go, cargo and Deno caches and
 	// the reference handlers' artifacts. "" is /var/cache/coldbench for root, ~/.cache/coldbench
 	// otherwise; the action defaults to .coldbench/cache in the workspace, for actions/cache.
@@ -283,6 +288,11 @@ func (c *Config) Validate(names func(field string) string) error {
 			p.add("%s: %s is reserved by Lambda and set by coldbench", names("env"), k)
 		}
 	}
+	if c.Instructions && c.Mode == ModeAWS {
+		p.add("%s: instructions are counted under valgrind on this machine, not in mode aws", names("instructions"))
+	} else if _, err := exec.LookPath("valgrind"); c.Instructions && err != nil {
+		p.add("%s: counting needs valgrind on PATH (Debian and Ubuntu: apt-get install valgrind)", names("instructions"))
+	}
 	if c.Artifact != "" && c.Build == "" {
 		p.add("%s %q: an artifact is what %s produces; give the build command too", names("artifact"), c.Artifact, names("build"))
 	}
@@ -324,7 +334,7 @@ var fileKeys = map[string]string{
 	"handler": "handler", "runtime": "runtime", "base": "base", "samples": "samples", "memory": "memory",
 	"threshold": "threshold", "max-samples": "max-samples", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
 	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
-	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict",
+	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict", "instructions": "instructions",
 	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
 	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage", "max-time": "max-time", "init-samples": "init-samples",
 	"cache-dir": "cache-dir", "env": "env", "function-handler": "function-handler",
@@ -458,7 +468,9 @@ func (c *Config) Set(key, val string) error {
 	case "seed":
 		c.Seed, err = strconv.ParseUint(val, 10, 64)
 	case "no-evict":
-		c.NoEvict, err = strconv.ParseBool(val)
+		c.NoEvict, err = parseBool(val)
+	case "instructions":
+		c.Instructions, err = parseBool(val)
 	case "mode":
 		c.Mode = Mode(val)
 	case "aws-role-arn":
@@ -507,6 +519,15 @@ func (c *Config) Set(key, val string) error {
 		return fmt.Errorf("%q: %w", val, err)
 	}
 	return nil
+}
+
+// parseBool takes true or false (and strconv's other spellings: 1, 0, yes is not one).
+func parseBool(s string) (bool, error) {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, errors.New("want true or false")
+	}
+	return b, nil
 }
 
 // parseDuration takes Go durations ("30s", "1m") and bare seconds ("30").

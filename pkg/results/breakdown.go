@@ -9,6 +9,14 @@ type InitTrace struct {
 	Units   []TraceUnit `json:"units"`
 }
 
+// InstructionCount is init's instruction count on one counted cold start (valgrind's
+// cachegrind; an extra cold start, never a timed sample), or why it has none.
+type InstructionCount struct {
+	Variant      string `json:"variant"`
+	Instructions int64  `json:"instructions,omitempty"`
+	Lost         string `json:"lost,omitempty"`
+}
+
 // TraceUnit is one unit's part of an init.
 type TraceUnit struct {
 	Name   string  `json:"name"`

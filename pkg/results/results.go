@@ -74,13 +74,16 @@ type Results struct {
 	Budgets    []BudgetCheck `json:"budgets,omitempty"`
 	DurationMs float64       `json:"duration_ms"`
 	// Phases is where the run's time went, in ms: plan, build, sample (trace, the traced init
-	// cold starts, included), analyze, store, publish
+	// cold starts, and count, the instruction-counted ones, included), analyze, store, publish
 	// (each variant's and arch's build time is in its artifact).
 	Phases map[string]float64 `json:"phases_ms,omitempty"`
 	// InitTraces are the traced cold starts' init breakdowns (extra ones, not timed samples) and
 	// Breakdown what they and the counters say about head against base.
 	InitTraces []InitTrace `json:"init_traces,omitempty"`
-	Breakdown  *Breakdown  `json:"init_breakdown,omitempty"`
+	// InitInstructions are init's instruction counts on extra cold starts under valgrind
+	// (--instructions), head's and base's.
+	InitInstructions []InstructionCount `json:"init_instructions,omitempty"`
+	Breakdown        *Breakdown         `json:"init_breakdown,omitempty"`
 	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
 	// can post them later from a trusted workflow (the fork-safe pattern).
 	GitHub *GitHubContext `json:"github,omitempty"`

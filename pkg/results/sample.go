@@ -76,6 +76,9 @@ type Counters struct {
 	OpenFiles int64 `json:"open_files"`
 	// Threads is the process's thread count at the first /next.
 	Threads int64 `json:"threads"`
+	// Instructions is init's instruction count, from valgrind's cachegrind, on an extra cold start
+	// that counted them (not on timed samples: valgrind makes init many times slower).
+	Instructions int64 `json:"instructions,omitempty"`
 }
 
 // CounterNames lists the counters in report order, with their unit.

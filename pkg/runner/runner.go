@@ -64,6 +64,9 @@ type Config struct {
 	InitCPU string
 	// EphemeralMB bounds the sample's /tmp (Lambda's ephemeral storage); 512 when zero.
 	EphemeralMB int
+	// Valgrind is valgrind's path, for cold starts that count init's instructions
+	// (sampling.Variant.CountInstructions); "" when it is not installed.
+	Valgrind string
 }
 
 // Init-phase CPU models.
@@ -261,6 +264,7 @@ type coldStart struct {
 
 	id, taskRoot, tmpDir string
 	keepOutput           bool // a traced sample: its output is the trace
+	counting             bool // an instruction-counted sample: the bootstrap runs under valgrind
 	cg                   *sampleCgroup
 	emu                  *runtimeapi.Server
 	apiAddr              string
@@ -368,16 +372,23 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 	if err != nil {
 		return setupError("pipe", err)
 	}
-	cs.keepOutput = v.KeepOutput
+	cs.keepOutput, cs.counting = v.KeepOutput, v.CountInstructions
 	bootstrap := filepath.Join(cs.taskRoot, "bootstrap")
 	if v.RuntimeDir != "" {
 		bootstrap = filepath.Join(v.RuntimeDir, "bootstrap") // a managed runtime's, as /var/runtime/bootstrap
 	}
+	args := []string{bootstrap}
+	if cs.counting {
+		if r.cfg.Valgrind == "" {
+			return setupError("count instructions", errors.New("valgrind is not installed"))
+		}
+		args = countArgs(r.cfg.Valgrind, cs.tmpDir, bootstrap)
+	}
 	env := r.lambdaEnv(v, cs.apiAddr, cs.taskRoot, cs.tmpDir)
 	newCmd := func() *exec.Cmd {
 		cmd := &exec.Cmd{
-			Path:   bootstrap,
-			Args:   []string{bootstrap},
+			Path:   args[0],
+			Args:   args,
 			Dir:    cs.taskRoot,
 			Env:    env,
 			Stdout: pw,
@@ -398,10 +409,12 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 	invCtx, cancelInv := context.WithCancel(ctx)
 	cs.cleanups = append(cs.cleanups, cancelInv)
 	cs.first = make(chan invokeResult, 1)
-	go func() {
-		out, err := cs.emu.Invoke(invCtx, r.invocation())
-		cs.first <- invokeResult{out, err}
-	}()
+	if !cs.counting { // a counted init's /next is held: nothing runs after init to count
+		go func() {
+			out, err := cs.emu.Invoke(invCtx, r.invocation())
+			cs.first <- invokeResult{out, err}
+		}()
+	}
 
 	start := time.Now()
 	cmd, held, err := startInCgroup(newCmd, cs.cg)
@@ -424,6 +437,13 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 func (cs *coldStart) stop() {
 	leftovers := cs.r.leftovers(cs.cg, cs.pid, cs.apiAddr)
 	hwm := peakRSS(cs.pid) // while it still runs: rusage would include the runner's own pages
+	if cs.counting && cs.s.InitOK() && cs.s.Counters != nil {
+		n, err := cs.endCount()
+		cs.s.Counters.Instructions = n
+		if err != nil {
+			cs.s.Notes = append(cs.s.Notes, "no instruction count: "+err.Error())
+		}
+	}
 	_ = syscall.Kill(-cs.pid, syscall.SIGKILL)
 	<-cs.exited
 	cs.cg.killAll() // whatever escaped the process group
@@ -440,7 +460,11 @@ func (cs *coldStart) stop() {
 // init timeout.
 func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 	r := cs.r
-	initTimer := time.NewTimer(r.cfg.InitTimeout)
+	timeout := r.cfg.InitTimeout
+	if cs.counting {
+		timeout = countInitTimeout
+	}
+	initTimer := time.NewTimer(timeout)
 	defer initTimer.Stop()
 	select {
 	case <-cs.emu.InitDone():
@@ -466,7 +490,7 @@ func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 				Reason: "runtime exited before its first /next: " + cs.cmd.ProcessState.String()}
 		default:
 			return &results.SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: results.PhaseInit,
-				Reason: fmt.Sprintf("init did not reach /next within %s", r.cfg.InitTimeout)}
+				Reason: fmt.Sprintf("init did not reach /next within %s", timeout)}
 		}
 	}
 	cs.s.InitMs = ms(cs.initAt.Sub(cs.t0))

@@ -483,3 +483,37 @@ func TestReadCounters(t *testing.T) {
 		t.Error("readCounters(no such pid) is not nil")
 	}
 }
+
+// A counted cold start runs the bootstrap under valgrind and counts its init's instructions:
+// the same binary gives nearly the same count, init work adds its instructions, and a runtime
+// that ignores SIGTERM (so valgrind writes nothing) is a sample with a note, not a hang.
+func TestCountsInitInstructions(t *testing.T) {
+	testenv.Tool(t, "valgrind")
+	p := need(t, "go")
+	valgrind, _ := exec.LookPath("valgrind")
+	r := newTestRunner(t, Config{Valgrind: valgrind})
+	count := func(mode string) (int64, results.Sample) {
+		s := r.Sample(context.Background(), sampling.Variant{Name: mode, Artifact: p, InitOnly: true, CountInstructions: true,
+			Env: map[string]string{"TEST_MODE": mode}})
+		if !s.InitOK() || s.Counters == nil {
+			t.Fatalf("%s: counted sample %+v", mode, s)
+		}
+		return s.Counters.Instructions, s
+	}
+	a, _ := count("plain")
+	b, _ := count("plain")
+	work, _ := count("work-init")
+	t.Logf("init instructions: plain %d and %d, work-init %d", a, b, work)
+	if a <= 0 || b <= 0 || work-max(a, b) < 40_000_000 || max(a, b)-min(a, b) > (work-max(a, b))/10 {
+		t.Errorf("plain %d and %d, work-init %d: want the 20M-iteration loop's instructions far beyond plain's spread", a, b, work)
+	}
+	countExitWait = 3 * time.Second
+	t.Cleanup(func() { countExitWait = 30 * time.Second })
+	n, s := count("ignore-term-init")
+	if n != 0 || len(s.Notes) == 0 || !strings.Contains(s.Notes[0], "did not exit within 3s of SIGTERM") {
+		t.Errorf("a runtime that ignores SIGTERM: count %d, notes %q; want none, and why", n, s.Notes)
+	}
+	if n := processesUnder(r.cfg.WorkDir); n > 0 {
+		t.Errorf("%d processes still run from the task roots", n)
+	}
+}

@@ -36,6 +36,10 @@ type Variant struct {
 	KeepOutput bool
 	// InitOnly is set by the scheduler on the copy it hands a sampler for an init-only sample.
 	InitOnly bool
+	// CountInstructions (with InitOnly) runs the bootstrap under valgrind's cachegrind and counts
+	// the instructions of its init (results.Counters.Instructions): an extra cold start, never a
+	// timed one.
+	CountInstructions bool
 }
 
 // Sampler takes one cold sample of a variant. A failure of the handler, or of the sample's

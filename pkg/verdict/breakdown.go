@@ -26,6 +26,12 @@ func Breakdown(r *results.Results) *results.Breakdown {
 		return nil
 	}
 	b := &results.Breakdown{Counters: compareCounters(r.SamplesOf(head.Name), r.SamplesOf(base.Name))}
+	if d, note := compareInstructions(r.InitInstructions, head.Name, base.Name); note != "" {
+		if d != nil {
+			b.Counters = append([]results.CounterDelta{*d}, b.Counters...)
+		}
+		b.Notes = append(b.Notes, note)
+	}
 	var ht, bt [][]results.TraceUnit
 	for _, t := range r.InitTraces {
 		b.Tracer = t.Tracer
@@ -77,19 +83,57 @@ func compareCounters(hs, bs []results.Sample) []results.CounterDelta {
 		if len(hv) == 0 || len(bv) == 0 {
 			continue
 		}
-		d := results.CounterDelta{Name: c.Name, Unit: c.Unit, Base: medianOf(bv), Head: medianOf(hv),
-			BaseMin: slices.Min(bv), BaseMax: slices.Max(bv), HeadMin: slices.Min(hv), HeadMax: slices.Max(hv), N: min(len(hv), len(bv))}
-		d.Exact = d.BaseMin == d.BaseMax && d.HeadMin == d.HeadMax
-		d.Changed = d.HeadMin > d.BaseMax || d.HeadMax < d.BaseMin
-		out = append(out, d)
+		out = append(out, counterDelta(c.Name, c.Unit, hv, bv))
 	}
 	return out
 }
 
+// counterDelta sets one counter's head values against base's.
+func counterDelta(name, unit string, hv, bv []float64) results.CounterDelta {
+	d := results.CounterDelta{Name: name, Unit: unit, Base: medianOf(bv), Head: medianOf(hv),
+		BaseMin: slices.Min(bv), BaseMax: slices.Max(bv), HeadMin: slices.Min(hv), HeadMax: slices.Max(hv), N: min(len(hv), len(bv))}
+	d.Exact = d.BaseMin == d.BaseMax && d.HeadMin == d.HeadMax
+	d.Changed = d.HeadMin > d.BaseMax || d.HeadMax < d.BaseMin
+	return d
+}
+
+// compareInstructions sets head's instruction counts against base's (--instructions), with a
+// note saying where they come from; the note alone when a side has no count, saying why.
+func compareInstructions(counts []results.InstructionCount, head, base string) (*results.CounterDelta, string) {
+	if len(counts) == 0 {
+		return nil, ""
+	}
+	var hv, bv []float64
+	var lost []string
+	for _, c := range counts {
+		switch {
+		case c.Instructions == 0:
+			lost = append(lost, c.Variant+": "+c.Lost)
+		case c.Variant == head:
+			hv = append(hv, float64(c.Instructions))
+		case c.Variant == base:
+			bv = append(bv, float64(c.Instructions))
+		}
+	}
+	note := "instructions: counted by valgrind's cachegrind up to the first /next, on extra init-only cold starts (the bootstrap process and what it execs)"
+	if len(lost) > 0 {
+		note += fmt.Sprintf("; %d gave no count (%s)", len(lost), lost[0])
+	}
+	if len(hv) == 0 || len(bv) == 0 {
+		return nil, note
+	}
+	// A few counts a side: apart is not enough (3 against 3 draws of one spread are apart one
+	// time in ten); the gap must also exceed each side's own spread.
+	d := counterDelta("instructions", "", hv, bv)
+	gap := max(d.HeadMin-d.BaseMax, d.BaseMin-d.HeadMax)
+	d.Changed = d.Changed && gap > max(d.HeadMax-d.HeadMin, d.BaseMax-d.BaseMin)
+	return &d, note
+}
+
 // counterCause names a counter that moved beyond both sides' ranges when no traced unit did:
-// the repeatable ones first (CPU time and page faults say the most about init).
+// the repeatable ones first (instructions, CPU time and page faults say the most about init).
 func counterCause(cs []results.CounterDelta) string {
-	for _, name := range []string{"cpu_ms", "minor_faults", "read_bytes", "major_faults", "open_files", "threads"} {
+	for _, name := range []string{"instructions", "cpu_ms", "minor_faults", "read_bytes", "major_faults", "open_files", "threads"} {
 		for _, c := range cs {
 			if c.Name != name || !c.Changed || c.Base <= 0 || c.Head <= c.Base {
 				continue

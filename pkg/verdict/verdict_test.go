@@ -213,3 +213,49 @@ func TestBreakdownCause(t *testing.T) {
 		t.Errorf("unchanged init: breakdown %+v, want the unit listed and no cause named", b)
 	}
 }
+
+// Instruction counts (a few a side) show a change only when the gap between the sides exceeds
+// each side's own spread; a start without a count is a note saying why.
+func TestCompareInstructions(t *testing.T) {
+	t.Parallel()
+	counts := func(base, head []int64, lost string) []results.InstructionCount {
+		var out []results.InstructionCount
+		for _, n := range base {
+			out = append(out, results.InstructionCount{Variant: "base", Instructions: n})
+		}
+		for _, n := range head {
+			out = append(out, results.InstructionCount{Variant: "head", Instructions: n})
+		}
+		if lost != "" {
+			out = append(out, results.InstructionCount{Variant: "head", Lost: lost})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name       string
+		base, head []int64
+		lost       string
+		changed    bool
+		exact      bool
+	}{
+		{"grew far beyond the spread", []int64{1_000_000, 1_010_000, 1_020_000}, []int64{1_500_000, 1_490_000, 1_510_000}, "", true, false},
+		{"apart by less than the spread (noise)", []int64{1_000_000, 1_010_000, 1_020_000}, []int64{1_021_000, 1_030_000, 1_040_000}, "", false, false},
+		{"deterministic, one more instruction", []int64{500, 500, 500}, []int64{501, 501, 501}, "", true, true},
+		{"unchanged", []int64{500, 500}, []int64{500, 500}, "", false, true},
+		{"a lost count", []int64{500}, []int64{600}, "the runtime did not exit", true, true},
+	} {
+		d, note := compareInstructions(counts(tc.base, tc.head, tc.lost), "head", "base")
+		if d == nil || d.Changed != tc.changed || d.Exact != tc.exact || d.Name != "instructions" {
+			t.Errorf("%s: %+v, want changed %v, exact %v", tc.name, d, tc.changed, tc.exact)
+		}
+		if !strings.Contains(note, "cachegrind") || tc.lost != "" && !strings.Contains(note, "1 gave no count (head: "+tc.lost+")") {
+			t.Errorf("%s: note %q", tc.name, note)
+		}
+	}
+	if d, note := compareInstructions(counts(nil, []int64{5}, ""), "head", "base"); d != nil || note == "" {
+		t.Errorf("no base count: %+v %q, want the note alone", d, note)
+	}
+	if d, note := compareInstructions(nil, "head", "base"); d != nil || note != "" {
+		t.Errorf("not counted: %+v %q, want nothing", d, note)
+	}
+}

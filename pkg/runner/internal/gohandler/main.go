@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"sort"
 	"strings"
 	"syscall"
@@ -20,6 +21,9 @@ var mode = os.Getenv("TEST_MODE")
 
 var hog [][]byte
 
+// sum keeps work-init's loop from being optimized away.
+var sum uint64
+
 func init() {
 	switch mode {
 	case "sleep-init":
@@ -30,6 +34,12 @@ func init() {
 		os.Exit(3)
 	case "hang-init":
 		time.Sleep(time.Hour)
+	case "work-init": // 20 million iterations of init work: tens of millions of instructions
+		for i := uint64(0); i < 20_000_000; i++ {
+			sum += i ^ sum>>3
+		}
+	case "ignore-term-init":
+		signal.Ignore(syscall.SIGTERM)
 	case "oom-init":
 		for {
 			b := make([]byte, 8<<20)
