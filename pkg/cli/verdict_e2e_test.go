@@ -146,6 +146,15 @@ func TestVerdictTenPercentCPUBoundInit(t *testing.T) {
 	git("commit", "-qam", "10% more init work")
 	code, res, log := runDefaults(t, dir)
 	c := res.Comparison(results.MetricInit)
+	if c != nil && res.Verdict == results.Inconclusive && res.Config.Adaptive && res.Phases["sample"] >= 60_000 {
+		// The budget ran out undecided: on a machine busy with other work (the first CI run on a
+		// fresh machine compiles Rust beside this test) 60 s buys a third of the usual rounds. The
+		// claim is detection, not this machine's speed: once more, with three times the budget.
+		t.Logf("undecided in the 60 s budget after %d rounds (init %+.1f%% [%+.1f%%, %+.1f%%]); again with --max-time 3m",
+			res.Config.Samples, c.ShiftPct, c.CILowPct, c.CIHighPct)
+		code, res, log = runDefaults(t, dir, "--max-time", "3m")
+		c = res.Comparison(results.MetricInit)
+	}
 	if code != ExitRegression || res.Verdict != results.Regression || c == nil || !c.Paired || c.ShiftPct < 5 {
 		t.Fatalf("exit %d, verdict %s, init comparison %+v; want a paired init regression of about 10%%\n%s", code, res.Verdict, c, log)
 	}

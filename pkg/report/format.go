@@ -354,7 +354,7 @@ func counterStr(med, lo, hi float64, unit string) string {
 		if unit == "ms" {
 			return fmt.Sprintf("%.1f ms", v)
 		}
-		return count(v)
+		return results.GroupDigits(v)
 	}
 	if lo == hi {
 		return f(med)
@@ -362,26 +362,14 @@ func counterStr(med, lo, hi float64, unit string) string {
 	return fmt.Sprintf("%s (%s–%s)", f(med), f(lo), f(hi))
 }
 
-// count writes a count with its thousands grouped: 194,230,330.
-func count(v float64) string {
-	s := fmt.Sprintf("%.0f", math.Abs(v))
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if v < 0 {
-		return "-" + s
-	}
-	return s
-}
-
 // counterChange says whether a counter moved: beyond both ranges (exactly, when neither side
 // varied), or within the noise.
 func counterChange(c results.CounterDelta) string {
 	switch {
 	case c.Exact && c.Head < c.Base:
-		return "-" + count(c.Base-c.Head) + " exactly"
+		return "-" + results.GroupDigits(c.Base-c.Head) + " exactly"
 	case c.Exact && c.Head != c.Base:
-		return "+" + count(c.Head-c.Base) + " exactly"
+		return "+" + results.GroupDigits(c.Head-c.Base) + " exactly"
 	case c.Changed && c.Base != 0:
 		return fmt.Sprintf("%+.0f%%", (c.Head/c.Base-1)*100)
 	case c.Changed:

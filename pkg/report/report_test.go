@@ -136,6 +136,15 @@ func cases() map[string]*results.Results {
 		"adaptive": fixture(headBase(41.2, 41.2), 40, func(r *results.Results) {
 			r.Config.Adaptive, r.Config.Looks, r.Config.Block = true, 5, 20
 		}),
+		// --instructions: counts a side, one lost; head's init runs half a million more.
+		"instructions": fixture(headBase(46.3, 41.2), 50, func(r *results.Results) {
+			for i, n := range []int64{1_041_925, 1_075_034, 1_050_112} {
+				r.InitInstructions = append(r.InitInstructions, results.InstructionCount{Variant: "base", Instructions: n},
+					results.InstructionCount{Variant: "head", Instructions: n + 512_000 + int64(i)})
+			}
+			r.InitInstructions = append(r.InitInstructions, results.InstructionCount{Variant: "head",
+				Lost: "the runtime did not exit within 30s of SIGTERM, so valgrind wrote no count"})
+		}),
 		"storedbaseline": fixture([]variantSpec{
 			{name: "head", role: results.RoleHead, runtime: "go", initMs: 46.3, durMs: 160},
 			{name: "baseline", role: results.RoleBase, runtime: "go", initMs: 41.2, durMs: 160},
@@ -221,7 +230,7 @@ func TestVerdicts(t *testing.T) {
 	t.Parallel()
 	want := map[string]results.Verdict{"regression": results.Regression, "improvement": results.Improvement, "nochange": results.NoChange,
 		"basefailed": results.Unavailable, "failedsamples": results.Regression, "references": results.Unavailable,
-		"inconclusive": results.Inconclusive, "budget": results.Regression, "adaptive": results.NoChange, "storedbaseline": results.Regression}
+		"inconclusive": results.Inconclusive, "budget": results.Regression, "adaptive": results.NoChange, "storedbaseline": results.Regression, "instructions": results.Regression}
 	for name, res := range cases() {
 		if res.Verdict != want[name] {
 			t.Errorf("case %s: verdict %s, want %s (comparisons %+v)", name, res.Verdict, want[name], res.Comparisons)

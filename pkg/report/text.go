@@ -73,13 +73,26 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 			fmt.Fprintf(w, "\n%s: sampling stopped early: %s\n", v.Name, v.Stopped)
 		}
 	}
-	if b := r.Breakdown; b != nil && (b.Cause != "" || len(b.Units) > 0) {
-		fmt.Fprintln(w, "\ninit breakdown:")
+	if b := r.Breakdown; b != nil {
+		// The counters worth a line: those beyond both sides' ranges, and the instruction count,
+		// which is there only when asked for.
+		var counters []results.CounterDelta
+		for _, c := range b.Counters {
+			if c.Changed || c.Name == "instructions" {
+				counters = append(counters, c)
+			}
+		}
+		if b.Cause != "" || len(b.Units) > 0 || len(counters) > 0 {
+			fmt.Fprintln(w, "\ninit breakdown:")
+		}
 		if b.Cause != "" {
 			fmt.Fprintf(w, "  biggest change: %s\n", strings.ReplaceAll(b.Cause, "`", ""))
 		}
 		for _, u := range b.Units {
 			fmt.Fprintf(w, "  %-40s %s → %s (%+.2f ms)\n", u.Name, unitMs(u.BaseMs, u.New), unitMs(u.HeadMs, u.Gone), u.DeltaMs)
+		}
+		for _, c := range counters {
+			fmt.Fprintf(w, "  %-40s %s → %s (%s)\n", c.Name, counterStr(c.Base, c.BaseMin, c.BaseMax, c.Unit), counterStr(c.Head, c.HeadMin, c.HeadMax, c.Unit), counterChange(c))
 		}
 	}
 	notes := allWarnings(r)

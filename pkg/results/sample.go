@@ -1,5 +1,10 @@
 package results
 
+import (
+	"math"
+	"strconv"
+)
+
 // Phase is where in a cold start a sample failed.
 type Phase string
 
@@ -101,6 +106,18 @@ func (c *Counters) Get(name string) (float64, bool) {
 		"open_files": float64(c.OpenFiles), "threads": float64(c.Threads),
 	}[name]
 	return v, ok
+}
+
+// GroupDigits writes a count rounded to a whole number with its thousands grouped: 1,041,925.
+func GroupDigits(v float64) string {
+	s := strconv.FormatFloat(math.Abs(math.Round(v)), 'f', 0, 64)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if math.Round(v) < 0 {
+		return "-" + s
+	}
+	return s
 }
 
 // InitOK reports whether the sample's init was measured: it has an init time, and it did not

@@ -138,7 +138,11 @@ func counterCause(cs []results.CounterDelta) string {
 			if c.Name != name || !c.Changed || c.Base <= 0 || c.Head <= c.Base {
 				continue
 			}
-			return fmt.Sprintf("init %s %.4g → %.4g (%+.0f%%), beyond both sides' ranges", c.Name, c.Base, c.Head, (c.Head/c.Base-1)*100)
+			f := func(v float64) string { return fmt.Sprintf("%.4g", v) }
+			if c.Unit == "" {
+				f = results.GroupDigits
+			}
+			return fmt.Sprintf("init %s %s → %s (%+.0f%%), beyond both sides' ranges", c.Name, f(c.Base), f(c.Head), (c.Head/c.Base-1)*100)
 		}
 	}
 	return ""
