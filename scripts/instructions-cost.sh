@@ -30,7 +30,13 @@ for rt in "${runtimes[@]}"; do
   git -C "$repo" init -q -b main
   git -C "$repo" add .
   git -C "$repo" -c user.name=cb -c user.email=cb@example.com commit -qm "handler"
-  (cd "$repo" && "$tmp/coldbench" run --handler fn --runtime "$rt" --base main --samples 10 --init-samples 0 --references none \
+  case "$rt" in # the references' work handler, as a function's handler setting
+    node) runtime=nodejs handler=index.work ;;
+    bun) runtime=bun handler=index.work ;;
+    python) runtime=python handler=lambda_function.work ;;
+    *) runtime=$rt handler=work ;;
+  esac
+  (cd "$repo" && "$tmp/coldbench" run --handler fn --runtime "$runtime" --function-handler "$handler" --base main --samples 10 --init-samples 0 --references none \
     --instructions --quiet --json "$tmp/$rt.json" >/dev/null 2>"$tmp/$rt.log") || true
   python3 - "$tmp/$rt.json" "$rt" <<'PY' || { echo "| $rt | run failed: $(tail -1 "$tmp/$rt.log") |"; }
 import json, sys

@@ -192,7 +192,10 @@ func TestRebuildIsByteIdentical(t *testing.T) {
 					_ = os.WriteFile(filepath.Join(d, rt+"-a.zip"), ab, 0o644)
 					_ = os.WriteFile(filepath.Join(d, rt+"-b.zip"), bb, 0o644)
 				}
-				t.Errorf("two %s builds of the same source differ (%d vs %d bytes)", rt, len(ab), len(bb))
+				// Say what differed, for a failure seen once on a fresh, busy CI machine and never
+				// alone: the method and toolchain each build took, and the sections that differ.
+				t.Errorf("two %s builds of the same source differ (%d vs %d bytes): %q %v vs %q %v; sections %v vs %v", rt, len(ab), len(bb),
+					a.Method, a.Toolchain, b.Method, b.Toolchain, a.Sections, b.Sections)
 			}
 		})
 	}

@@ -18,7 +18,7 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 	if req.Tools.Bun == "" {
 		return nil, missing(RuntimeBun, "bun", "run scripts/setup.sh (npm @oven/bun-linux-x64), or put bun on PATH")
 	}
-	module, _, err := handlerModule(req.Dir, req.Handler, "index.handler", bunModuleExts, false)
+	module, _, err := handlerModule(req.Dir, req.Handler, DefaultHandlers[RuntimeBun], bunModuleExts, false)
 	if err != nil {
 		return nil, &Error{Runtime: RuntimeBun, Step: "find the handler's module", Err: err}
 	}

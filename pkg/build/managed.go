@@ -20,6 +20,10 @@ const (
 	LambdaPython = "python3.11"
 )
 
+// DefaultHandlers are the handler settings (_HANDLER) a function gets when none is given, by
+// runtime: the module and export the console's and SAM's templates create.
+var DefaultHandlers = map[string]string{RuntimeNode: "index.handler", RuntimePython: "lambda_function.lambda_handler", RuntimeBun: "index.handler"}
+
 // LambdaRuntimes are Lambda's names of the managed runtimes coldbench emulates, each usable as a
 // runtime setting that pins the version ("nodejs22.x"), with the coldbench runtime it is.
 var LambdaRuntimes = map[string]string{"nodejs22.x": RuntimeNode, "nodejs24.x": RuntimeNode, "python3.11": RuntimePython}

@@ -24,7 +24,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 	if err != nil {
 		return nil, err
 	}
-	module, _, err := handlerModule(req.Dir, req.Handler, "index.handler", nodeModuleExts, false)
+	module, _, err := handlerModule(req.Dir, req.Handler, DefaultHandlers[RuntimeNode], nodeModuleExts, false)
 	if err != nil {
 		return nil, &Error{Runtime: RuntimeNode, Step: "find the handler's module", Err: err}
 	}

@@ -17,7 +17,7 @@ func buildPython(ctx context.Context, req Request, stage string) (*results.Artif
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := handlerModule(req.Dir, req.Handler, "lambda_function.lambda_handler", pythonModuleExts, true); err != nil {
+	if _, _, err := handlerModule(req.Dir, req.Handler, DefaultHandlers[RuntimePython], pythonModuleExts, true); err != nil {
 		return nil, &Error{Runtime: RuntimePython, Step: "find the handler's module", Err: err}
 	}
 	if err := copySource(req.Dir, stage, "__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache", "tests"); err != nil {

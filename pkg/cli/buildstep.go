@@ -73,6 +73,10 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 			}
 			if pv.role != results.RoleReference { // the user's function configuration is head's and base's
 				sv.Env, sv.Handler = p.cfg.Env, p.cfg.FunctionHandler
+				if sv.Handler == "" && art.RuntimeDir != "" {
+					// AWS's runtime clients load _HANDLER: the default the build found the module by
+					sv.Handler = build.DefaultHandlers[v.Runtime]
+				}
 			}
 			variants = append(variants, sv)
 		}

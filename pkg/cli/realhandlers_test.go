@@ -264,12 +264,12 @@ func TestManagedRuntimeHandlers(t *testing.T) {
 		errType, phase         string // a failing one's
 		lambdaRuntime          string
 	}{
-		{"node-js", "npm", "index.handler", []string{"TABLE=carts"}, `\"table\":\"carts\"`, "", "", "nodejs24.x"},
+		{"node-js", "npm", "", []string{"TABLE=carts"}, `\"table\":\"carts\"`, "", "", "nodejs24.x"}, // index.handler, the default
 		{"node-js", "npm", "broken.handler", nil, "", "Error", "init", "nodejs24.x"},
 		{"node-js", "npm", "missingdep.handler", nil, "", "Runtime.ImportModuleError", "init", "nodejs24.x"},
 		{"node-js", "npm", "index.missing", nil, "", "Runtime.HandlerNotFound", "init", "nodejs24.x"},
 		{"node-js", "npm", "throws.handler", nil, "", "TypeError", "invoke", "nodejs24.x"},
-		{"python-req", "pip3", "lambda_function.lambda_handler", nil, "orders six 1.16.0", "", "", "python3.11"},
+		{"python-req", "pip3", "", nil, "orders six 1.16.0", "", "", "python3.11"}, // lambda_function.lambda_handler, the default
 		{"python-req", "pip3", "broken.handler", nil, "", "RuntimeError", "init", "python3.11"},
 		{"python-req", "pip3", "missingdep.handler", nil, "", "Runtime.ImportModuleError", "init", "python3.11"},
 		{"python-req", "pip3", "lambda_function.nope", nil, "", "Runtime.HandlerNotFound", "init", "python3.11"},
