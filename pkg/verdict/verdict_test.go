@@ -215,7 +215,7 @@ func TestBreakdownCause(t *testing.T) {
 }
 
 // Instruction counts (a few a side) show a change only when the gap between the sides exceeds
-// each side's own spread; a start without a count is a note saying why.
+// three times each side's median absolute deviation; a start without a count is a note saying why.
 func TestCompareInstructions(t *testing.T) {
 	t.Parallel()
 	counts := func(base, head []int64, lost string) []results.InstructionCount {
@@ -240,6 +240,7 @@ func TestCompareInstructions(t *testing.T) {
 	}{
 		{"grew far beyond the spread", []int64{1_000_000, 1_010_000, 1_020_000}, []int64{1_500_000, 1_490_000, 1_510_000}, "", true, false},
 		{"apart by less than the spread (noise)", []int64{1_000_000, 1_010_000, 1_020_000}, []int64{1_021_000, 1_030_000, 1_040_000}, "", false, false},
+		{"grew, one wild count in head", []int64{1_647_786, 1_653_855, 1_691_351}, []int64{269_728_879, 271_712_206, 2_821_180_002}, "", true, false},
 		{"deterministic, one more instruction", []int64{500, 500, 500}, []int64{501, 501, 501}, "", true, true},
 		{"unchanged", []int64{500, 500}, []int64{500, 500}, "", false, true},
 		{"a lost count", []int64{500}, []int64{600}, "the runtime did not exit", true, true},
