@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -35,8 +36,10 @@ func headAndBase(res *results.Results, variants []sampling.Variant) (hv, bv *sam
 }
 
 // alternate takes n extra init-only cold starts of head and of base, alternating which goes first,
-// with prepare setting up each copy; keep gets each start.
-func alternate(ctx context.Context, s sampling.Sampler, hv, bv *sampling.Variant, n int, prepare func(*sampling.Variant), keep func(name string, smp results.Sample)) {
+// with prepare setting up each copy; keep gets each start, and returning false takes no more of
+// that variant.
+func alternate(ctx context.Context, s sampling.Sampler, hv, bv *sampling.Variant, n int, prepare func(*sampling.Variant), keep func(name string, smp results.Sample) bool) {
+	done := map[string]bool{}
 	for i := 0; i < n; i++ {
 		order := []*sampling.Variant{hv, bv}
 		if i%2 == 1 {
@@ -46,10 +49,13 @@ func alternate(ctx context.Context, s sampling.Sampler, hv, bv *sampling.Variant
 			if ctx.Err() != nil {
 				return
 			}
+			if done[v.Name] {
+				continue
+			}
 			tv := *v
 			tv.InitOnly, tv.InitSamples = true, 0
 			prepare(&tv)
-			keep(v.Name, s.Sample(ctx, tv))
+			done[v.Name] = !keep(v.Name, s.Sample(ctx, tv))
 		}
 	}
 }
@@ -75,36 +81,41 @@ func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants
 	}()
 	alternate(ctx, s, hv, bv, traceSamples, func(v *sampling.Variant) {
 		v.Env, v.KeepOutput = tracer.MergeEnv(v.Env), true
-	}, func(name string, smp results.Sample) {
-		if !smp.InitOK() {
-			return
+	}, func(name string, smp results.Sample) bool {
+		if smp.InitOK() {
+			res.InitTraces = append(res.InitTraces, results.InitTrace{Variant: name, Tracer: tracer.Name, Units: tracer.Parse(smp.Output)})
 		}
-		res.InitTraces = append(res.InitTraces, results.InitTrace{Variant: name, Tracer: tracer.Name, Units: tracer.Parse(smp.Output)})
+		return true
 	})
 }
 
 // countInit counts init's instructions (--instructions) on a few extra init-only cold starts of
 // head and of base under valgrind's cachegrind: a count that hardly moves with the machine's
 // noise, so a handful of starts tell a change from none. A start that gave no count is recorded
-// with the reason.
+// with the reason; after an init that failed under valgrind (which can take its 5-minute limit)
+// that variant is not counted again.
 func (p *pipeline) countInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
 	hv, bv := headAndBase(res, variants)
 	if hv == nil {
 		return
 	}
 	start := time.Now()
-	alternate(ctx, s, hv, bv, traceSamples, func(v *sampling.Variant) { v.CountInstructions = true }, func(name string, smp results.Sample) {
+	alternate(ctx, s, hv, bv, traceSamples, func(v *sampling.Variant) { v.CountInstructions = true }, func(name string, smp results.Sample) bool {
 		c := results.InstructionCount{Variant: name}
 		if smp.Counters != nil {
 			c.Instructions = smp.Counters.Instructions
 		}
 		switch {
-		case smp.Error != nil && !smp.InitOK():
-			c.Lost = "init failed under valgrind: " + smp.Error.Reason
+		case !smp.InitOK():
+			c.Lost = "init failed under valgrind"
+			if smp.Error != nil {
+				c.Lost += ": " + smp.Error.Reason
+			}
 		case c.Instructions == 0:
-			c.Lost = strings.Join(smp.Notes, "; ")
+			c.Lost = cmp.Or(strings.Join(smp.Notes, "; "), "valgrind gave no count")
 		}
 		res.InitInstructions = append(res.InitInstructions, c)
+		return smp.InitOK()
 	})
 	res.Phases["count"] = float64(time.Since(start).Microseconds()) / 1000
 	p.log.printf("counted init's instructions (valgrind): %d extra cold starts of head and of base in %.1fs", traceSamples, time.Since(start).Seconds())

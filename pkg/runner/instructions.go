@@ -18,8 +18,9 @@ import (
 // writes its totals. The same binary and inputs give the same count (or nearly: a runtime's own
 // threads, a GC, make it vary a little), whatever else the machine is doing.
 const (
-	// countInitTimeout bounds a counted init: valgrind runs code 20 to 1000 times slower.
-	countInitTimeout = 10 * time.Minute
+	// countInitTimeout bounds a counted init: valgrind runs code 20 to 1000 times slower (a
+	// Node.js init: 10 s on an idle core, 50 s on a busy one).
+	countInitTimeout = 5 * time.Minute
 	countFile        = "coldbench.cachegrind"
 )
 
