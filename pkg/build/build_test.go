@@ -123,6 +123,13 @@ func TestARM64Builds(t *testing.T) {
 				t.Fatalf("%s arm64 build: %s is %q, want arm64", rt, exe, got)
 			}
 			if rt == RuntimeDeno {
+				// The bundle's bytes by module, from deno bundle's source map (not shipped).
+				if m := art.Modules; strings.HasPrefix(art.Method, "deno run package") && (m["workload.ts"] <= 0 || m["main.ts"] <= 0) {
+					t.Errorf("deno bundle modules %v: want workload.ts and main.ts", m)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "main.js.map")); err == nil {
+					t.Error("the source map is in the package")
+				}
 				return // deno under qemu takes seconds to start: a size check only (DESIGN.md)
 			}
 			qemu := testenv.Tool(t, "qemu-aarch64-static")
