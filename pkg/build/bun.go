@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -60,11 +59,7 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 		return nil, err
 	}
 	modules := bundleModules(meta)
-	for k := range modules {
-		if strings.HasSuffix(k, filepath.Base(wrapper)) {
-			delete(modules, k) // coldbench's loop, the same in every build
-		}
-	}
+	dropModule(modules, filepath.Base(wrapper))
 	rel, _ := filepath.Rel(req.Dir, module)
 	return &results.Artifact{
 		Method:    fmt.Sprintf("bun build --compile --minify --target=%s (%s's exports run by coldbench's Runtime API loop)", target, rel),

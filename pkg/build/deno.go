@@ -84,10 +84,8 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 	if err := os.Remove(bundle + ".map"); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
-	for k := range modules {
-		if strings.HasSuffix(k, filepath.Base(entry)) && wrapped != "" {
-			delete(modules, k) // coldbench's loop, the same in every build
-		}
+	if wrapped != "" {
+		dropModule(modules, filepath.Base(entry))
 	}
 	if err := os.MkdirAll(filepath.Join(stage, "bin"), 0o755); err != nil {
 		return nil, err

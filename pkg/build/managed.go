@@ -146,6 +146,16 @@ func managedArtifact(method, lambdaRuntime, dir string, tool map[string]string, 
 	return &results.Artifact{Method: method, LambdaRuntime: lambdaRuntime, RuntimeDir: dir, Toolchain: tool, Notes: notes}
 }
 
+// dropModule removes from a bundle's modules the one whose name ends in file (coldbench's Runtime
+// API loop, the same in every build).
+func dropModule(modules map[string]int64, file string) {
+	for k := range modules {
+		if strings.HasSuffix(k, file) {
+			delete(modules, k)
+		}
+	}
+}
+
 // bundleModules reads an esbuild-format metafile (esbuild's, bun build's) into bytes by module:
 // an npm package's files add up under the package's name, the function's own files keep their
 // paths. Nil when there is no such file.

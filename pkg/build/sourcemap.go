@@ -90,12 +90,10 @@ func utf16Offsets(line []byte) []int {
 // sourceModule names a bundle's source for the breakdown.
 func sourceModule(source, bundleDir, srcDir string) string {
 	if i := strings.Index(source, "/npm/"); i >= 0 && !strings.Contains(source, "node_modules/") {
-		// Deno's npm cache: .../npm/registry.npmjs.org/<name or @scope/name>/<version>/...
-		if parts := strings.SplitN(source[i+len("/npm/"):], "/", 4); len(parts) >= 3 {
-			if strings.HasPrefix(parts[1], "@") {
-				return parts[1] + "/" + parts[2]
-			}
-			return parts[1]
+		// Deno's npm cache, .../npm/registry.npmjs.org/<name or @scope/name>/<version>/..., is
+		// named as node_modules/<name or @scope/name>/... is.
+		if _, pkg, ok := strings.Cut(source[i+len("/npm/"):], "/"); ok {
+			source = "node_modules/" + pkg
 		}
 	}
 	if strings.Contains(source, "node_modules/") {

@@ -366,10 +366,12 @@ func counterStr(med, lo, hi float64, unit string) string {
 // varied), or within the noise.
 func counterChange(c results.CounterDelta) string {
 	switch {
-	case c.Exact && c.Head < c.Base:
-		return "-" + results.GroupDigits(c.Base-c.Head) + " exactly"
 	case c.Exact && c.Head != c.Base:
-		return "+" + results.GroupDigits(c.Head-c.Base) + " exactly"
+		sign := "" // GroupDigits writes a minus
+		if c.Head > c.Base {
+			sign = "+"
+		}
+		return sign + results.GroupDigits(c.Head-c.Base) + " exactly"
 	case c.Changed && c.Base != 0:
 		return fmt.Sprintf("%+.0f%%", (c.Head/c.Base-1)*100)
 	case c.Changed:

@@ -58,7 +58,7 @@ func readCount(path string) (int64, error) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "summary:"); ok {
-			n, err := strconv.ParseInt(strings.Fields(v + " x")[0], 10, 64)
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil || n <= 0 {
 				return 0, fmt.Errorf("%s: bad summary line %q", filepath.Base(path), sc.Text())
 			}
