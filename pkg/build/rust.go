@@ -99,7 +99,15 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		bin = filepath.Join(targetDir, aarch64Triple, "release", binName)
 		method = "cargo build --release --target " + aarch64Triple + " (linker aarch64-linux-gnu-gcc)"
 	}
-	if err := copyFile(bin, filepath.Join(stage, "bootstrap"), 0o755); err != nil {
+	rel, err := filepath.Rel(req.Tools.CacheDir, bin)
+	var b []byte
+	if err == nil {
+		b, err = readIn(req.Sandbox, req.Tools.CacheDir, rel) // the target dir is the sandbox's
+	}
+	if err == nil {
+		err = writeIn(stage, "bootstrap", b, 0o755)
+	}
+	if err != nil {
 		return nil, &Error{Runtime: RuntimeRust, Step: "collect bootstrap", Err: err}
 	}
 	if binName != "bootstrap" {
