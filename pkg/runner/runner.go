@@ -272,8 +272,8 @@ type coldStart struct {
 
 	id, taskRoot, tmpDir string
 	who                  sandbox.Identity // the variant's sandbox user
-	keepOutput           bool // a traced sample: its output is the trace
-	counting             bool // an instruction-counted sample: the bootstrap runs under valgrind
+	keepOutput           bool             // a traced sample: its output is the trace
+	counting             bool             // an instruction-counted sample: the bootstrap runs under valgrind
 	cg                   *sampleCgroup
 	emu                  *runtimeapi.Server
 	apiAddr              string
