@@ -565,10 +565,18 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-// openELF opens a regular file as ELF without following a link at its name or blocking on a
-// fifo: the path may be in a tree the sandbox wrote.
+// openELF opens a regular file as ELF without blocking on a fifo: the path may be in a tree the
+// sandbox wrote.
 func openELF(path string) (*elf.File, func(), error) {
-	f, err := openRegular(path)
+	// A link is followed (toolchains are links into their packages): what is read of the file is
+	// its architecture and section sizes, never its bytes.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err == nil {
+		if st, serr := f.Stat(); serr != nil || !st.Mode().IsRegular() {
+			f.Close()
+			f, err = nil, fmt.Errorf("%s: not a regular file", path)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

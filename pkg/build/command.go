@@ -24,6 +24,10 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 	// ARTIFACTS_DIR is the sandbox's, in the build's own directory (coldbench's), so neither it
 	// nor what coldbench assembles beside it can be swapped for a link.
 	artifacts := filepath.Join(req.Work, "artifacts")
+	collected := filepath.Join(req.Work, "collected") // coldbench's: the package as it is zipped
+	if sandbox.Off("saferoot") { // the hostile tests' control: the old layout, all in the sandbox's stage
+		artifacts, collected = filepath.Join(stage, "artifacts"), filepath.Join(stage, "pkg")
+	}
 	if err := os.Mkdir(artifacts, 0o755); err != nil {
 		return nil, &Error{Runtime: rt, Step: "prepare ARTIFACTS_DIR", Err: err}
 	}
@@ -63,7 +67,6 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 	}
 	method := "your build command: " + req.Command
 	art := &results.Artifact{Method: method, Toolchain: map[string]string{}}
-	collected := filepath.Join(req.Work, "collected") // coldbench's: the package as it is zipped
 	bootstrap := filepath.Join(collected, "bootstrap")
 	switch {
 	case st.IsDir():

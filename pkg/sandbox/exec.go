@@ -446,3 +446,90 @@ func (id Identity) KillAll() (int, error) {
 	}
 	return len(left), fmt.Errorf("processes of uid %d survived SIGKILL: %v", id.UID, id.Processes())
 }
+
+// KillSlots kills every process of every slot of the sandbox (the end of a run: nothing of any
+// variant outlives it), and returns how many there were.
+func (id Identity) KillSlots() (int, error) {
+	if !id.Separate {
+		return 0, nil
+	}
+	var n int
+	var errs []error
+	for slot := 0; slot < Slots; slot++ {
+		k, err := id.Slot(slot).KillAll()
+		n += k
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// SharedDirs are the world-writable places every process of the machine shares. Landlock keeps
+// sandboxed code from writing them; without it, what sandbox users leave there is removed after
+// the run (RemoveLeftovers).
+var SharedDirs = []string{"/tmp", "/var/tmp", "/dev/shm"}
+
+// RemoveLeftovers removes what the sandbox's users own at the top of SharedDirs, and returns
+// the paths it removed.
+func (id Identity) RemoveLeftovers() []string {
+	if !id.Separate || Off("leftovers") {
+		return nil
+	}
+	var removed []string
+	for _, dir := range SharedDirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			st, ok := info.Sys().(*syscall.Stat_t)
+			if !ok || int(st.Uid) < id.UID || int(st.Uid) >= id.UID+Slots {
+				continue
+			}
+			p := filepath.Join(dir, e.Name())
+			if os.RemoveAll(p) == nil {
+				removed = append(removed, p)
+			}
+		}
+	}
+	return removed
+}
+
+// Seal closes the directories in dirs to other users (it takes their "other" permission bits)
+// until restore is called: the fallback where Landlock cannot keep sandboxed code out of the
+// workspace (whose .git/config holds the job's token) and the runner's files. The directories'
+// owners (the runner's user) keep their access; only users that are neither owner nor group,
+// such as the sandbox's, lose it.
+func Seal(dirs []string) (restore func(), sealed []string) {
+	type was struct {
+		path string
+		mode os.FileMode
+	}
+	var done []was
+	if Off("seal") {
+		dirs = nil
+	}
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		st, err := os.Lstat(d)
+		if err != nil || !st.IsDir() || st.Mode().Perm()&0o007 == 0 {
+			continue
+		}
+		if os.Chmod(d, st.Mode().Perm()&^0o007) == nil {
+			done = append(done, was{d, st.Mode().Perm()})
+			sealed = append(sealed, d)
+		}
+	}
+	return func() {
+		for _, w := range done {
+			_ = os.Chmod(w.path, w.mode)
+		}
+	}, sealed
+}

@@ -81,6 +81,9 @@ func (id Identity) Slot(n int) Identity {
 // most nproc processes and threads, and with Landlock (where the kernel has it) nothing to read
 // but the system's trees and exec, nothing to write but write.
 func (id Identity) Confine(nproc uint64, exec, write []string) Spec {
+	if Off("nproc") {
+		nproc = 0
+	}
 	return Spec{UID: id.UID, GID: id.GID, NProc: nproc, Landlock: LandlockOn(), Exec: exec, Write: write}
 }
 
