@@ -25,7 +25,7 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 	// nor what coldbench assembles beside it can be swapped for a link.
 	artifacts := filepath.Join(req.Work, "artifacts")
 	collected := filepath.Join(req.Work, "collected") // coldbench's: the package as it is zipped
-	if sandbox.Off("saferoot") { // the hostile tests' control: the old layout, all in the sandbox's stage
+	if sandbox.Off("saferoot") {                      // the hostile tests' control: the old layout, all in the sandbox's stage
 		artifacts, collected = filepath.Join(stage, "artifacts"), filepath.Join(stage, "pkg")
 	}
 	if err := os.Mkdir(artifacts, 0o755); err != nil {
