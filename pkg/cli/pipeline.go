@@ -97,21 +97,23 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 	if err := sandbox.ProtectSelf(); err != nil {
 		p.log.printf("warning: could not make coldbench non-dumpable: %v", err)
 	}
-	id, err := sandbox.Detect(p.env.Getenv)
+	id, release, err := sandbox.Acquire(p.env.Getenv)
 	if err != nil {
 		return nil, badInput(err)
 	}
+	defer release()
 	p.sandbox = id
 	if id.Separate {
 		// However the run ends: no process of any sandbox user outlives it, nor (where Landlock
 		// did not keep them out) what they left in the machine's shared directories.
 		defer p.endSandbox(res)
-		if !sandbox.LandlockOn() {
-			restore, sealed := sandbox.Seal(p.runnerDirs())
-			defer restore()
-			if len(sealed) > 0 {
-				p.sandboxNotes = append(p.sandboxNotes, "without Landlock, these directories were closed to other users for the run (the token in .git/config and the runner's files out of the sandbox's reach): "+strings.Join(sealed, ", "))
-			}
+		// Landlock keeps sandboxed code out of every tree not granted to it; the runner's own
+		// directories are also closed to other users for the run, where Landlock is missing and
+		// where a workspace lies in a tree it grants (a self-hosted runner's /opt/actions-runner).
+		restore, sealed := sandbox.Seal(p.runnerDirs())
+		defer restore()
+		if len(sealed) > 0 && !sandbox.LandlockOn() {
+			p.sandboxNotes = append(p.sandboxNotes, "without Landlock, these directories were closed to other users for the run (the token in .git/config and the runner's files out of the sandbox's reach): "+strings.Join(sealed, ", "))
 		}
 	}
 
