@@ -177,7 +177,7 @@ func TestActionEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, leak := range []string{token, "INPUT_", "GITHUB_TOKEN", "AWS_SECRET", "GITHUB_API_URL"} {
-		for name, text := range map[string]string{"results.json": string(results), "stderr": first.stderr, "summary": first.summary, "comment": ours[0].Body} {
+		for name, text := range map[string]string{"results.json": string(results), "stderr": first.stderr, "log": strings.ReplaceAll(first.stdout, "::add-mask::"+token, ""), "summary": first.summary, "comment": ours[0].Body} {
 			if strings.Contains(text, leak) {
 				t.Errorf("%s contains %q", name, leak)
 			}

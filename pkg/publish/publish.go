@@ -71,11 +71,16 @@ func New(httpClient *http.Client, apiURL, token, repository string) (*Publisher,
 }
 
 // Marker is the hidden HTML comment that makes a comment coldbench's sticky one for a handler.
+// The handler may be a function's name from the pull request's template: no "--" (which could
+// end the comment: "--->" loses only one dash to a single replacement) or '>' is left in it.
 func Marker(handler string) string {
 	if handler == "" {
 		handler = "references"
 	}
-	return fmt.Sprintf("<!-- coldbench:sticky handler=%s -->", strings.ReplaceAll(handler, "--", "-"))
+	for strings.Contains(handler, "--") {
+		handler = strings.ReplaceAll(handler, "--", "-")
+	}
+	return fmt.Sprintf("<!-- coldbench:sticky handler=%s -->", strings.ReplaceAll(handler, ">", ""))
 }
 
 // FindComment returns the pull request's comment carrying marker, or nil. It pages through every
