@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -349,7 +350,7 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 		}
 	}
 	body := report.Markdown(res, report.MarkdownOptions{Title: title(gh.Handler), Limit: report.MaxCommentChars - len(marker) - 1})
-	if gh.RunURL != "" {
+	if runURL.MatchString(gh.RunURL) {
 		footer := fmt.Sprintf("\n<sub>[workflow run](%s) · coldbench %s</sub>\n", gh.RunURL, Version)
 		if len(body)+len(footer)+len(marker)+1 <= report.MaxCommentChars {
 			body += footer
@@ -364,6 +365,10 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 	}
 	return warnings
 }
+
+// runURL is what a workflow run's address looks like: the results file (which `coldbench publish`
+// reads from a pull request's run) may hold anything else, and the footer links it.
+var runURL = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/actions/runs/[0-9]+$`)
 
 // conclusionOf maps the verdict to a check conclusion.
 func conclusionOf(res *results.Results, failOnRegression bool) string {

@@ -113,7 +113,16 @@ func verdictMark(v results.Verdict) string {
 	case "":
 		return ""
 	}
-	return string(v)
+	return verdictName(v)
+}
+
+// verdictName is v as a token: a results file (which `coldbench publish` reads from a pull
+// request's run) may hold any string as a verdict.
+func verdictName(v results.Verdict) string {
+	if v == "" {
+		return ""
+	}
+	return results.CleanType(string(v))
 }
 
 // Headline is the one-line verdict, as the first line of every report and the check run's title:
@@ -151,7 +160,7 @@ func headline(r *results.Results, quote func(string) string) string {
 	}
 	c := decidingComparison(r)
 	if c == nil {
-		return "Cold start: " + string(r.Verdict)
+		return "Cold start: " + verdictName(r.Verdict)
 	}
 	word := map[results.Verdict]string{results.Regression: "regression", results.Improvement: "improvement",
 		results.NoChange: "no significant change (~)", results.Inconclusive: "inconclusive, run more samples"}[r.Verdict]
