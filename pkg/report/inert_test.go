@@ -192,3 +192,23 @@ func outsideCode(md string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// The HTML report escapes every string of the pull request's (html/template, and the charts'
+// own escaping): no tag of the attack's survives.
+func TestHTMLReportIsInert(t *testing.T) {
+	t.Parallel()
+	r := hostile()
+	r.Variants[0].Name = "head<img src=x>" // a variant name reaches the charts' labels
+	for i := range r.Samples {
+		if r.Samples[i].Variant == "head" {
+			r.Samples[i].Variant = r.Variants[0].Name
+		}
+	}
+	var b strings.Builder
+	if err := WriteHTML(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "<img") || !strings.Contains(b.String(), "<svg") {
+		t.Errorf("HTML report has a tag of the attack's, or no chart:\n%s", b.String())
+	}
+}
