@@ -205,7 +205,7 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	logw := &stopCommands{w: env.Stdout}
 	defer logw.resume()
 	penv := env
-	penv.Stderr = logw
+	penv.Stdout, penv.Stderr = logw, logw
 	p := &pipeline{cfg: o.cfg, env: penv, log: &logger{w: logw}}
 	res, err := p.execute(ctx)
 	logw.resume()
