@@ -151,13 +151,12 @@ func compare(r *results.Results, rule stats.Rule, all bool) results.Verdict {
 		e := bs[0].Error
 		r.Warnings = append(r.Warnings, results.Warning{Code: WarnBaseFailed, Message: fmt.Sprintf(
 			"every base sample failed (%s in %s: %s): base could not be measured, so head was not compared with it", e.Type, e.Phase, firstLine(e.Reason))})
-		c := compareFailures(r, hs, bs, gateRule)
-		if !slices.ContainsFunc(hs, results.Sample.InitOK) {
-			r.Comparisons = append(r.Comparisons, c)
-			return results.Unavailable // both broken: nothing to say about the change
-		}
 		// The row says what the verdict says, set before it is added (it is a copy).
+		c := compareFailures(r, hs, bs, gateRule)
 		c.Verdict = results.NotCompared
+		if !slices.ContainsFunc(hs, results.Sample.InitOK) {
+			c.Verdict = results.Unavailable // both broken: nothing to say about the change
+		}
 		r.Comparisons = append(r.Comparisons, c)
 		return c.Verdict
 	}

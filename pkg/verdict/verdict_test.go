@@ -328,6 +328,8 @@ func TestVerdictAgreesWithGateRows(t *testing.T) {
 		{"regression", func() *results.Results { return headBase(40, 48, 40) }, results.Regression},
 		{"improvement", func() *results.Results { return headBase(40, 32, 40) }, results.Improvement},
 		{"base fails 40/40, head 0/40", func() *results.Results { r := headBase(40, 40, 40); failAll(r, "base"); return r }, results.NotCompared},
+		{"both fail 40/40", func() *results.Results { r := headBase(40, 40, 40); failAll(r, "base"); failAll(r, "head"); return r }, results.Unavailable},
+		{"head fails 40/40", func() *results.Results { r := headBase(40, 40, 40); failAll(r, "head"); return r }, results.Regression},
 	} {
 		r := tt.r()
 		Analyze(r)
