@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/sethvargo/go-githubactions"
 )
 
 // runnerCommand is a workflow command the GitHub runner acted on.
@@ -76,7 +78,32 @@ func TestStopCommandsPausesTheRunner(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("the runner ran %v, want only coldbench's own %v; log:\n%s", got, want, log.String())
 	}
+	for _, l := range strings.Split(log.String(), "\n") {
+		if tok, ok := strings.CutPrefix(l, "::stop-commands::"); ok && tok != "guess" && strings.Count(log.String(), tok) != 2 {
+			t.Errorf("token %s is printed %d times, want twice (its pause and its resume)", tok, strings.Count(log.String(), tok))
+		}
+	}
 	if n := strings.Count(log.String(), "::stop-commands::") - 2*strings.Count(attack, "::stop-commands::"); n != 2 {
 		t.Errorf("%d stop-commands lines of coldbench's, want one per pause:\n%s", n, log.String())
+	}
+}
+
+// coldbench's own annotations quote the pull request's words (a warning names its error type and
+// message): go-githubactions escapes '%', '\r' and '\n' in a command's message, and ':' and ','
+// too in its properties (v1.4.0's escapeData and escapeProperty), so each is one command the
+// runner reads whole, whatever the words.
+func TestAnnotationsStayOneCommand(t *testing.T) {
+	t.Parallel()
+	attack := "x\n::set-output name=verdict::none\r::notice::pwned,title=y::z%0A::error::w"
+	var log strings.Builder
+	gha := githubactions.New(githubactions.WithWriter(&log))
+	gha.Warningf("%s", attack)
+	gha.WithFieldsMap(map[string]string{"title": attack}).Errorf("%s", attack)
+	got := runnerCommands(log.String())
+	if len(got) != 2 || got[0].name != "warning" || got[1].name != "error" || strings.Count(log.String(), "\n") != 2 {
+		t.Errorf("the runner reads %v from\n%s\nwant one warning and one error", got, log.String())
+	}
+	if got := runnerCommands(attack); len(got) < 2 {
+		t.Fatalf("the attack holds %v: printed as is it would run less than two commands; this test proves nothing", got)
 	}
 }
