@@ -21,7 +21,7 @@ import (
 //
 // Runner: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs
 // (TryProcessCommand: a "::" line, leading whitespace trimmed, or "##[" anywhere in a line);
-// docs: https://docs.github.com/actions/reference/workflows-and-actions/workflow-commands#stopping-and-starting-workflow-commands
+// docs: https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#stopping-and-starting-workflow-commands
 type stopCommands struct {
 	mu      sync.Mutex
 	w       io.Writer
