@@ -39,6 +39,13 @@ done
 // makes it 200 ms slower to init (clear even on a loaded machine), and returns it with the pull request's event file.
 func repoWithPR(t *testing.T) (dir, event string) {
 	t.Helper()
+	return repoWithHandlers(t, strings.Replace(bootstrap, "SLEEP", "0", 1), strings.Replace(bootstrap, "SLEEP", "0.2", 1))
+}
+
+// repoWithHandlers makes a git repository whose base commit has the bootstrap base at fn/ and
+// whose head commit (the pull request's) has head there, and returns it with the event file.
+func repoWithHandlers(t *testing.T, baseBootstrap, headBootstrap string) (dir, event string) {
+	t.Helper()
 	testenv.Tool(t, "git")
 	testenv.Tool(t, "curl")
 	testenv.Tool(t, "bash")
@@ -53,20 +60,20 @@ func repoWithPR(t *testing.T) (dir, event string) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	write := func(sleep string) {
+	write := func(script string) {
 		_ = os.MkdirAll(filepath.Join(dir, "fn"), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, "fn", "bootstrap"), []byte(strings.Replace(bootstrap, "SLEEP", sleep, 1)), 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "fn", "bootstrap"), []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	git("init", "-q", "-b", "master")
-	write("0")
+	write(baseBootstrap)
 	git("add", ".")
-	git("commit", "-qm", "fast handler")
+	git("commit", "-qm", "base handler")
 	base := git("rev-parse", "HEAD")
 	git("checkout", "-q", "-b", "changes")
-	write("0.2")
-	git("commit", "-qam", "slower init")
+	write(headBootstrap)
+	git("commit", "-qam", "the pull request's handler")
 	head := git("rev-parse", "HEAD")
 
 	tmpl, err := os.ReadFile("testdata/pull_request.json")
@@ -177,7 +184,7 @@ func TestActionEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, leak := range []string{token, "INPUT_", "GITHUB_TOKEN", "AWS_SECRET", "GITHUB_API_URL"} {
-		for name, text := range map[string]string{"results.json": string(results), "stderr": first.stderr, "summary": first.summary, "comment": ours[0].Body} {
+		for name, text := range map[string]string{"results.json": string(results), "stderr": first.stderr, "log": strings.ReplaceAll(first.stdout, "::add-mask::"+token, ""), "summary": first.summary, "comment": ours[0].Body} {
 			if strings.Contains(text, leak) {
 				t.Errorf("%s contains %q", name, leak)
 			}

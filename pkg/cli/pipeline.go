@@ -14,6 +14,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/baseline"
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/report"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runner"
 	"github.com/coldbench/coldbench/pkg/sandbox"
@@ -269,5 +270,6 @@ func (l *logger) printf(format string, args ...any) {
 	if l.quiet {
 		return
 	}
-	fmt.Fprintf(l.w, format+"\n", args...)
+	// A line may quote the pull request (a build's error, an artifact's notes).
+	_, _ = io.WriteString(l.w, report.LogSafe(fmt.Sprintf(format+"\n", args...)))
 }
