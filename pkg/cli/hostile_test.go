@@ -86,6 +86,7 @@ done
 type side struct {
 	sleep, prelude string
 	files          map[string]string
+	links          map[string]string // committed symbolic links: name to target
 }
 
 // hostileRepo makes a checkout in the runner's layout: base and head commits, the checkout owned
@@ -93,9 +94,14 @@ type side struct {
 // .git/config. It returns the workspace and the pull request's event file.
 func hostileRepo(t *testing.T, base, head side) (dir, event string) {
 	t.Helper()
+	return hostileRepoIn(t, filepath.Join(t.TempDir(), "workspace"), base, head)
+}
+
+// hostileRepoIn is hostileRepo in the directory dir.
+func hostileRepoIn(t *testing.T, dir string, base, head side) (string, string) {
+	t.Helper()
 	testenv.Tool(t, "git")
 	testenv.Tool(t, "curl")
-	dir = filepath.Join(t.TempDir(), "workspace")
 	git := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command("git", append([]string{"-c", "safe.directory=*"}, args...)...)
@@ -115,6 +121,12 @@ func hostileRepo(t *testing.T, base, head side) (dir, event string) {
 		}
 		for name, body := range s.files {
 			testenv.Write(t, dir, name, body)
+		}
+		for name, target := range s.links {
+			_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+			if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -139,7 +151,7 @@ func hostileRepo(t *testing.T, base, head side) (dir, event string) {
 	}
 	ev := strings.ReplaceAll(string(tmpl), "ec26c3e57ca3a959ca5aad62de7213c562f8c821", headSHA)
 	ev = strings.ReplaceAll(ev, "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", baseSHA)
-	event = filepath.Join(t.TempDir(), "event.json")
+	event := filepath.Join(t.TempDir(), "event.json")
 	testenv.Write(t, filepath.Dir(event), "event.json", ev)
 	return dir, event
 }
@@ -364,4 +376,217 @@ func TestHostileBuildPlantsALinkBesideArtifactsDir(t *testing.T) {
 			}
 		})
 	}
+}
+
+// protectedAndControl runs the attack's repository against the released binary (the attack must
+// fail and the regression be caught) and against the hooked one with off turned off (the attack
+// must work: worked says whether it did).
+func protectedAndControl(t *testing.T, base, head side, inputs map[string]string, off string, worked func(t *testing.T, r hostileRun) bool) {
+	t.Helper()
+	plain, hooked := hostileBinaries(t)
+	dir, event := hostileRepo(t, base, head)
+	r := actionHostile(t, plain, "", dir, event, inputs, "")
+	if worked(t, r) {
+		t.Errorf("the attack worked against the protected run\n%s", tail(r.stderr, 2000))
+	}
+	caught(t, r)
+	dir, event = hostileRepo(t, base, head)
+	r = actionHostile(t, hooked, off, dir, event, inputs, "")
+	if !worked(t, r) {
+		t.Errorf("control (%s off): the attack did not work, so this test proves nothing\n%s", off, tail(r.stderr, 2000))
+	}
+	sandboxProcesses(t, r)
+}
+
+// The head's build leaves a daemon (setsid, its own session) that stops every process whose
+// environment says it is base's, for 300 ms at a time: base's cold starts slow down, and the
+// doubled head passes as an improvement. Base runs as another user than head's build, which can
+// neither read its environment nor signal it, and the daemon dies with the build step.
+func TestHostileBuildDaemonStopsBase(t *testing.T) {
+	daemon := `cp bootstrap "$ARTIFACTS_DIR/"
+  setsid sh -c 'while :; do for p in /proc/[0-9]*; do if tr "\\0" "\\n" < $p/environ 2>/dev/null | grep -qx AWS_LAMBDA_FUNCTION_NAME=base; then pid=${p#/proc/}; kill -STOP $pid 2>/dev/null && { sleep 0.3; kill -CONT $pid; } & fi; done; sleep 0.02; done' </dev/null >/dev/null 2>&1 &`
+	head := side{sleep: "0.3", files: map[string]string{"coldbench.yml": "build: |\n  " + daemon + "\n"}}
+	protectedAndControl(t, fastBase, head, nil, "uids,killuid", func(t *testing.T, r hostileRun) bool {
+		left := sandboxProcesses(t, r)
+		return len(left) > 0 || r.res != nil && r.res.Verdict != results.Regression
+	})
+}
+
+// The head's handler starts a daemon with an empty environment in a session of its own: nothing
+// of Lambda's environment or process group marks it, and where no cgroup holds the sample (a
+// default Docker container) it outlived the run. Every process of the variant's user is killed
+// after every sample.
+func TestHostileHandlerDaemonOutlivesTheRun(t *testing.T) {
+	head := side{sleep: "0.3", prelude: `env -i setsid sleep 300 </dev/null >/dev/null 2>&1 &`}
+	protectedAndControl(t, fastBase, head, nil, "killuid,cgroup", func(t *testing.T, r hostileRun) bool {
+		return len(sandboxProcesses(t, r)) > 0
+	})
+}
+
+// The pull request commits .coldbench/report.md as a link to a file only root may read: root
+// overwrote it with the report. The outputs are written as new files; a link in their place is
+// removed, never followed.
+func TestHostileCommittedReportLink(t *testing.T) {
+	secret := filepath.Join(rootOnly(t), "secret")
+	testenv.Write(t, filepath.Dir(secret), "secret", "root's own\n")
+	head := side{sleep: "0.3", links: map[string]string{".coldbench/report.md": secret, ".coldbench/results.json": secret + ".json"}}
+	protectedAndControl(t, fastBase, head, nil, "saferoot", func(t *testing.T, r hostileRun) bool {
+		b, _ := os.ReadFile(secret)
+		_, err := os.Stat(secret + ".json")
+		overwritten := string(b) != "root's own\n" || err == nil
+		testenv.Write(t, filepath.Dir(secret), "secret", "root's own\n")
+		_ = os.Remove(secret + ".json")
+		return overwritten
+	})
+}
+
+// The pull request commits .coldbench/cache/sandbox as a link: with the cache in the checkout
+// (the action's old default), root created the sandbox's directories through it and gave them
+// to the sandbox's users. The cache is outside the checkout by default, and one inside it that
+// the repository tracks is refused.
+func TestHostileCommittedCacheLink(t *testing.T) {
+	aim := rootOnly(t)
+	head := side{sleep: "0.3", links: map[string]string{".coldbench/cache/sandbox": aim}}
+	protectedAndControl(t, fastBase, head, nil, "cachedir", func(t *testing.T, r hostileRun) bool {
+		entries, _ := os.ReadDir(aim)
+		for _, e := range entries {
+			_ = os.RemoveAll(filepath.Join(aim, e.Name()))
+		}
+		return len(entries) > 0
+	})
+	// The workflow asking for a cache in the checkout, where the repository committed one: refused.
+	plain, _ := hostileBinaries(t)
+	dir, event := hostileRepo(t, fastBase, head)
+	r := actionHostile(t, plain, "", dir, event, map[string]string{"cache-dir": ".coldbench/cache"}, "")
+	if r.code != ExitBadInput || !strings.Contains(r.stdout+r.stderr, "cache-dir") {
+		t.Errorf("cache-dir in the checkout over committed files: exit %d, want 2 and the input named\n%s", r.code, tail(r.stdout+r.stderr, 2000))
+	}
+	if entries, _ := os.ReadDir(aim); len(entries) > 0 {
+		t.Errorf("root wrote through the committed link: %v", entries)
+	}
+}
+
+// The head's handler reads the checkout's .git/config, where actions/checkout persists the job's
+// token (an extraheader). Landlock keeps it out of every tree not granted to the sandbox; where
+// the kernel has no Landlock, the runner's directories are closed to other users for the run.
+func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
+	plain, hooked := hostileBinaries(t)
+	b64 := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
+	for _, run := range []struct {
+		name, bin, off string
+		leak           bool
+	}{{"landlock", plain, "", false}, {"no landlock: sealed", hooked, "landlock", false}, {"control", hooked, "landlock,seal", true}} {
+		t.Run(run.name, func(t *testing.T) {
+			// The head knows the workspace's path, as an attacker does (on GitHub: /github/workspace).
+			dir := filepath.Join(t.TempDir(), "workspace")
+			head := side{sleep: "0.3", prelude: `R=$(cat ` + dir + `/.git/config 2>&1 | base64 -w0)`}
+			dir, event := hostileRepoIn(t, dir, fastBase, head)
+			r := actionHostile(t, run.bin, run.off, dir, event, nil, "")
+			leaked := false
+			for _, resp := range headResponses(r) {
+				if strings.Contains(resp, b64) {
+					leaked = true
+				}
+			}
+			if leaked != run.leak {
+				t.Errorf("%s: token read by the handler: %v, want %v; responses %q", run.name, leaked, run.leak, headResponses(r))
+			}
+			if !run.leak {
+				caught(t, r)
+			}
+			sandboxProcesses(t, r)
+		})
+	}
+}
+
+// The head's handler forks 1,500 processes, writes 100 MB into /var/tmp (past its 512 MB /tmp,
+// where nothing bounds it) and a file into /dev/shm: shared places that outlived the run. Its
+// user may have Lambda's 1,024 processes and threads, Landlock closes the shared places, and what
+// a sandbox user left in them is removed after the run.
+func TestHostileHandlerFloodsTheMachine(t *testing.T) {
+	testenv.Tool(t, "python3")
+	flood := `R=$(python3 -c '
+import os, time
+n = 0
+for i in range(1500):
+    try:
+        if os.fork() == 0:
+            time.sleep(20); os._exit(0)
+        n += 1
+    except OSError:
+        break
+print(n)
+' 2>/dev/null)
+dd if=/dev/zero of=/var/tmp/coldbench-flood-$$ bs=1M count=100 status=none 2>/dev/null && R="$R vartmp"
+echo x > /dev/shm/coldbench-flood-$$ 2>/dev/null && R="$R shm"
+R=$(printf '%s' "$R" | base64 -w0)`
+	head := side{sleep: "0.3", prelude: flood}
+	inputs := map[string]string{"samples": "3", "init-samples": "0"}
+	check := func(t *testing.T, r hostileRun, wantFlood bool) {
+		left, _ := filepath.Glob("/var/tmp/coldbench-flood-*")
+		shm, _ := filepath.Glob("/dev/shm/coldbench-flood-*")
+		left = append(left, shm...)
+		for _, f := range left {
+			_ = os.Remove(f)
+		}
+		procs := 0
+		wrote := false
+		for _, resp := range headResponses(r) {
+			var n int
+			fmt.Sscanf(resp, "%d", &n)
+			procs = max(procs, n)
+			wrote = wrote || strings.Contains(resp, "vartmp") || strings.Contains(resp, "shm")
+		}
+		t.Logf("forked %d, wrote shared places: %v, left after the run: %v", procs, wrote, left)
+		if wantFlood && (procs < 1500 || !wrote || len(left) == 0) {
+			t.Errorf("control: forked %d, wrote %v, left %v; want the flood to work with its protections off", procs, wrote, left)
+		}
+		if !wantFlood && (procs >= 1024 || wrote || len(left) > 0) {
+			t.Errorf("forked %d processes (want fewer than 1,024), wrote to a shared place: %v, left there after the run: %v", procs, wrote, left)
+		}
+	}
+	plain, hooked := hostileBinaries(t)
+	dir, event := hostileRepo(t, fastBase, head)
+	r := actionHostile(t, plain, "", dir, event, inputs, "")
+	check(t, r, false)
+	if left := sandboxProcesses(t, r); len(left) > 0 {
+		t.Errorf("%d processes outlived the run", len(left))
+	}
+	dir, event = hostileRepo(t, fastBase, head)
+	r = actionHostile(t, hooked, "nproc,landlock,leftovers,seal", dir, event, inputs, "")
+	check(t, r, true)
+	sandboxProcesses(t, r)
+}
+
+// Base's own configuration preloads a library from /dev/shm (say, a monitoring agent's shim that
+// is sometimes missing); the head's handler puts one there that sleeps in base's processes. The
+// variants share no writable place: Landlock keeps the head out of /dev/shm.
+func TestHostileSharedPlaceReachesBase(t *testing.T) {
+	testenv.Tool(t, "gcc")
+	so := filepath.Join(t.TempDir(), "slow.so")
+	src := filepath.Join(filepath.Dir(so), "slow.c")
+	testenv.Write(t, filepath.Dir(src), "slow.c", `#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+__attribute__((constructor)) static void slow(void) {
+	const char *f = getenv("AWS_LAMBDA_FUNCTION_NAME");
+	if (f && strcmp(f, "base") == 0) usleep(400000);
+}
+`)
+	if out, err := exec.Command("gcc", "-shared", "-fPIC", "-o", so, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	lib, err := os.ReadFile(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("/dev/shm/coldbench-shim-%d.so", os.Getpid())
+	t.Cleanup(func() { os.Remove(name) })
+	base := side{sleep: "0.15", files: map[string]string{"coldbench.yml": "env:\n  LD_PRELOAD: " + name + "\n"}}
+	head := side{sleep: "0.3", prelude: `cp "$LAMBDA_TASK_ROOT/shim.so" ` + name + ` 2>/dev/null; chmod 644 ` + name + ` 2>/dev/null`,
+		files: map[string]string{"coldbench.yml": "env:\n  LD_PRELOAD: " + name + "\n", "fn/shim.so": string(lib)}}
+	protectedAndControl(t, base, head, nil, "landlock,leftovers", func(t *testing.T, r hostileRun) bool {
+		_ = os.Remove(name)
+		return r.res != nil && r.res.Verdict != results.Regression
+	})
 }
