@@ -94,7 +94,7 @@ type side struct {
 // .git/config. It returns the workspace and the pull request's event file.
 func hostileRepo(t *testing.T, base, head side) (dir, event string) {
 	t.Helper()
-	return hostileRepoIn(t, filepath.Join(t.TempDir(), "workspace"), base, head)
+	return hostileRepoIn(t, filepath.Join(testenv.SharedTempDir(t), "workspace"), base, head)
 }
 
 // hostileRepoIn is hostileRepo in the directory dir.
@@ -478,7 +478,7 @@ func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
 	}{{"landlock", plain, "", false}, {"no landlock: sealed", hooked, "landlock", false}, {"control", hooked, "landlock,seal", true}} {
 		t.Run(run.name, func(t *testing.T) {
 			// The head knows the workspace's path, as an attacker does (on GitHub: /github/workspace).
-			dir := filepath.Join(t.TempDir(), "workspace")
+			dir := filepath.Join(testenv.SharedTempDir(t), "workspace")
 			head := side{sleep: "0.3", prelude: `R=$(cat ` + dir + `/.git/config 2>&1 | base64 -w0)`}
 			dir, event := hostileRepoIn(t, dir, fastBase, head)
 			r := actionHostile(t, run.bin, run.off, dir, event, nil, "")
