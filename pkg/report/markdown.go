@@ -224,6 +224,12 @@ func mdEnvironment(r *results.Results) string {
 	if l.EphemeralMB > 0 {
 		fmt.Fprintf(&b, "- /tmp: %d MB, %s\n", l.EphemeralMB, enforced(l.Ephemeral))
 	}
+	if l.Landlock != "" {
+		fmt.Fprintf(&b, "- Landlock: %s\n", Text(l.Landlock))
+	}
+	if l.Pids > 0 {
+		fmt.Fprintf(&b, "- processes and threads per sandbox user: at most %d\n", l.Pids)
+	}
 	if l.Sandbox != "" {
 		fmt.Fprintf(&b, "- sandbox: %s\n", Text(l.Sandbox))
 	}

@@ -112,7 +112,15 @@ func Acquire(getenv func(string) string) (Identity, func(), error) {
 			}
 			continue
 		}
+		startReaping()
+		reaper.mu.Lock()
+		reaper.ranges[first] = true
+		reaper.mu.Unlock()
 		release := func() {
+			reapOrphans()
+			reaper.mu.Lock()
+			delete(reaper.ranges, first)
+			reaper.mu.Unlock()
 			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 			f.Close()
 			held.Lock()
