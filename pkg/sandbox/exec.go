@@ -555,17 +555,16 @@ func Seal(dirs []string) (restore func(), sealed []string) {
 // makes itself the subreaper of what it starts and reaps the dead orphans of its sandbox users
 // itself: only those (a child that os/exec waits for, started by Child or KillAll, is registered
 // and left alone).
-var reaper struct {
+var reaper = struct {
 	once   sync.Once
 	mu     sync.Mutex // held while a registered child starts, and while orphans are reaped
 	direct map[int]bool
 	ranges map[int]bool // first uids of the ranges this process holds
-}
+}{direct: map[int]bool{}, ranges: map[int]bool{}}
 
 // startReaping makes coldbench a subreaper and reaps its sandbox users' orphans every 250 ms.
 func startReaping() {
 	reaper.once.Do(func() {
-		reaper.direct, reaper.ranges = map[int]bool{}, map[int]bool{}
 		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 		go func() {
 			for range time.Tick(250 * time.Millisecond) {
