@@ -446,7 +446,9 @@ func TestHostileCommittedReportLink(t *testing.T) {
 // the repository tracks is refused.
 func TestHostileCommittedCacheLink(t *testing.T) {
 	aim := rootOnly(t)
-	head := side{sleep: "0.3", links: map[string]string{".coldbench/cache/sandbox": aim}}
+	// A build of its own, so that coldbench prepares the sandbox's cache for the head.
+	head := side{sleep: "0.3", links: map[string]string{".coldbench/cache/sandbox": aim},
+		files: map[string]string{"coldbench.yml": "build: cp bootstrap \"$ARTIFACTS_DIR/\"\n"}}
 	protectedAndControl(t, fastBase, head, nil, "cachedir", func(t *testing.T, r hostileRun) bool {
 		entries, _ := os.ReadDir(aim)
 		for _, e := range entries {
@@ -511,7 +513,7 @@ n = 0
 for i in range(1500):
     try:
         if os.fork() == 0:
-            time.sleep(20); os._exit(0)
+            os.close(1); time.sleep(20); os._exit(0)
         n += 1
     except OSError:
         break
