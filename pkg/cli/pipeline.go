@@ -128,6 +128,9 @@ func (p *pipeline) newResults(start time.Time) *results.Results {
 			Build: cfg.Build, Notes: cfg.Notes,
 		},
 	}
+	for _, c := range cfg.JudgeChanges {
+		res.Config.SettingChanges = append(res.Config.SettingChanges, results.SettingChange{Key: c.Key, Base: c.Base, Head: c.Head})
+	}
 	if cfg.Template != "" && cfg.Function != "" {
 		rel, err := filepath.Rel(p.env.Dir, cfg.Template)
 		if err != nil || strings.HasPrefix(rel, "..") {

@@ -129,6 +129,9 @@ type Config struct {
 	// the others; fromRepo which came from the repository itself (coldbench.yml, a template),
 	// whose paths must stay inside it: in a pull request they are the pull request's.
 	set, fromRepo map[string]bool
+	// ConfigFile is the work tree's coldbench.yml (absolute; "" when none) and WorkDir the
+	// directory relative paths are resolved against: base's side finds its own from them.
+	ConfigFile, WorkDir string
 	// layers are what Load read, so ForSide can load another side with the same judge settings.
 	layers Layers
 	// JudgeChanges are the judge settings the head's coldbench.yml changes against the trusted

@@ -160,6 +160,9 @@ func (c *Config) ForSide(side File) (Config, error) {
 	return Load(l)
 }
 
+// SideFile is the coldbench.yml whose function settings c has.
+func (c *Config) SideFile() File { return c.layers.Side }
+
 // Change is a judge setting that a pull request's coldbench.yml changes: it applies once the
 // pull request is merged, not in the run that checks it.
 type Change struct{ Key, Base, Head string }
