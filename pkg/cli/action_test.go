@@ -39,6 +39,13 @@ done
 // makes it 200 ms slower to init (clear even on a loaded machine), and returns it with the pull request's event file.
 func repoWithPR(t *testing.T) (dir, event string) {
 	t.Helper()
+	return repoWithPRSleeps(t, "0", "0.2", nil)
+}
+
+// repoWithPRSleeps is repoWithPR with the base's and the head's init sleeps given, and headFiles
+// (path to contents) added in the head's commit.
+func repoWithPRSleeps(t *testing.T, baseSleep, headSleep string, headFiles map[string]string) (dir, event string) {
+	t.Helper()
 	testenv.Tool(t, "git")
 	testenv.Tool(t, "curl")
 	testenv.Tool(t, "bash")
@@ -60,13 +67,17 @@ func repoWithPR(t *testing.T) (dir, event string) {
 		}
 	}
 	git("init", "-q", "-b", "master")
-	write("0")
+	write(baseSleep)
 	git("add", ".")
 	git("commit", "-qm", "fast handler")
 	base := git("rev-parse", "HEAD")
 	git("checkout", "-q", "-b", "changes")
-	write("0.2")
-	git("commit", "-qam", "slower init")
+	write(headSleep)
+	for name, text := range headFiles {
+		testenv.Write(t, dir, name, text)
+	}
+	git("add", ".")
+	git("commit", "-qm", "slower init")
 	head := git("rev-parse", "HEAD")
 
 	tmpl, err := os.ReadFile("testdata/pull_request.json")
