@@ -185,12 +185,12 @@ func JudgeChanges(base, head File) []Change {
 // (coldbench.yml's function keys and the template), with the flags and inputs on top.
 type Function struct {
 	Handler, Runtime, Template, Function string
-	Build, Artifact, Binary             string
-	EnvFile, FunctionHandler            string
-	Env                                 map[string]string
-	GoFlags                             []string
-	MemoryMB, EphemeralMB               int
-	Timeout                             time.Duration
+	Build, Artifact, Binary              string
+	EnvFile, FunctionHandler             string
+	Env                                  map[string]string
+	GoFlags                              []string
+	MemoryMB, EphemeralMB                int
+	Timeout                              time.Duration
 	// Notes say what of the function's definition could not be taken as it is.
 	Notes []string
 }
