@@ -67,33 +67,33 @@ func loadSettings(ctx context.Context, s loadSpec) (config.Config, config.Proble
 	cfg.ConfigFile, cfg.WorkDir = full, s.dir
 	if rev != "" {
 		cfg.JudgeChanges = config.JudgeChanges(judge, head)
+		// Not applied here, but the trusted file once merged: a bad value is said now.
+		problems = append(problems, asProblems(head.Check(config.Judge))...)
 	}
 	return cfg, problems
 }
 
 // trustedRevision is the revision whose coldbench.yml holds the judge settings: the base given
-// by a flag or an input, else the merge-base with the pull request's base (action) or with the
-// default branch (run). "" when there is none (base none, a stored baseline, no git repository,
-// no default branch, a push): the work tree's coldbench.yml is then the only one.
+// by a flag or an input, else the merge-base with the pull request's base (action; also when
+// base-ref is none or a stored baseline replaces the base: the checkout is still the pull
+// request's) or with the default branch (run). "" when there is none (run's --base none, no git
+// repository, no default branch, a push): the work tree's coldbench.yml is then the only one.
 func trustedRevision(ctx context.Context, s loadSpec) (string, error) {
-	base, baseline, baseName := "", "", ""
+	base, baseName := "", ""
 	for _, g := range s.given {
-		switch g.Key {
-		case "base":
+		if g.Key == "base" {
 			base, baseName = strings.TrimSpace(g.Text), g.Name
-		case "baseline":
-			baseline = strings.TrimSpace(g.Text)
 		}
 	}
-	if base == "none" || baseline != "" {
-		return "", nil
+	if base == "none" && s.prBase == "" {
+		return "", nil // a developer's own run without a base: the work tree's file is theirs
 	}
 	root, err := git.RepoRoot(ctx, s.dir)
 	if err != nil {
 		return "", nil
 	}
 	switch {
-	case base != "":
+	case base != "" && base != "none":
 		sha, err := git.ResolveRev(ctx, root, base)
 		if err != nil {
 			return "", fmt.Errorf("%s %q: %w", baseName, base, err)

@@ -91,6 +91,13 @@ func (f File) Get(key string) (string, bool) {
 	return "", false
 }
 
+// Check reports the problems of the file's settings of the given kinds without applying them
+// (the head's judge settings, which apply once merged).
+func (f File) Check(kinds ...Kind) error {
+	c := Default()
+	return c.apply(f, kinds...).Err()
+}
+
 // apply sets the file's settings of the given kinds, as the repository's words.
 func (c *Config) apply(f File, kinds ...Kind) Problems {
 	var p Problems
