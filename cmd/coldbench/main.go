@@ -9,9 +9,11 @@ import (
 	"syscall"
 
 	"github.com/coldbench/coldbench/pkg/cli"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 func main() {
+	sandbox.Init() // a sandbox helper runs no further than this
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Main(ctx, os.Args[1:], cli.System())
 	stop()

@@ -77,6 +77,8 @@ type Request struct {
 	// GOOS, GOARCH and COLDBENCH_ARCH set), and Artifact what it produces: a zip, a directory or
 	// a bootstrap, relative to Dir; ARTIFACTS_DIR's contents when empty.
 	Command, Artifact string
+	// Work is the build's own directory (the stage and what is kept beside it), set by Build.
+	Work string
 }
 
 // Error is a build failure. Output holds the tool's own words (compiler errors).
@@ -124,22 +126,28 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		return nil, fmt.Errorf("build: %w", err)
 	}
 	req.Tools = req.Tools.Resolve()
-	stage, err := os.MkdirTemp(req.OutDir, ".stage-")
+	// The stage is the package as the build writes it: the sandbox user's. Its parent is
+	// coldbench's, so what is kept beside the stage (metafiles, wrappers) cannot be replaced by a
+	// link, and coldbench assembles what it adds itself outside the sandbox's reach.
+	work, err := os.MkdirTemp(req.OutDir, ".build-")
 	if err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	defer os.RemoveAll(stage)
+	defer os.RemoveAll(work)
+	if err := os.Chmod(work, 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	stage := filepath.Join(work, "stage")
+	req.Work = work
+	if err := os.Mkdir(stage, 0o755); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
 	if rt != RuntimeProvided || req.Command != "" { // packaging a ready-made bootstrap runs nothing of the handler's
 		var unlock func()
 		if req, unlock, err = sandboxed(req, stage); err != nil {
 			return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}
 		}
 		defer unlock()
-		if req.Sandbox.Separate {
-			if err := mkSandboxDirs(req); err != nil {
-				return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}
-			}
-		}
 	}
 
 	start := time.Now()
@@ -170,12 +178,15 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 	art.Runtime, art.Arch = rt, req.Arch
 	art.BuildMs = float64(time.Since(start).Microseconds()) / 1000
 	if art.Path == "" { // packaged from the stage directory
+		if err := verifyTree(req.Sandbox, stage); err != nil {
+			return nil, &Error{Runtime: rt, Step: "package zip", Err: err}
+		}
 		art.Path = filepath.Join(req.OutDir, req.Name+".zip")
 		if art.ZipBytes, art.UnzippedBytes, err = ZipDir(stage, art.Path); err != nil {
 			return nil, &Error{Runtime: rt, Step: "package zip", Err: err}
 		}
 	}
-	for _, p := range []string{filepath.Join(stage, "bootstrap"), filepath.Join(stage, "pkg", "bootstrap"), filepath.Join(req.Dir, "bootstrap")} {
+	for _, p := range []string{filepath.Join(stage, "bootstrap"), filepath.Join(work, "collected", "bootstrap"), filepath.Join(req.Dir, "bootstrap")} {
 		if art.Sections = ELFSections(p); art.Sections != nil {
 			break
 		}
@@ -424,29 +435,88 @@ func BuildEnv(getenv func(string) string, extra ...string) []string {
 }
 
 // run executes a build step with the scrubbed environment, as the sandbox user in its own process
-// group (killed whole at the deadline); a failure carries the tool's output.
+// group (killed whole at the deadline); a failure carries the tool's output. With a separate
+// sandbox user the step starts confined (sandbox.Spec: its uid, a process limit, Landlock), and
+// when it ends every process of that uid is killed, whatever it did to outlive the step: nothing
+// of a build runs while coldbench reads what it wrote, or into the next step.
 func run(ctx context.Context, req Request, runtime, step, dir string, env []string, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = env
-	if req.Sandbox.Separate {
-		cmd.Env = sandboxEnv(env, req)
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: req.Sandbox.Credential()}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
+	var cmd *exec.Cmd
+	var start func() error
+	if req.Sandbox.Separate {
+		spec := req.Sandbox.Confine(buildProcs, req.Tools.execDirs(), []string{req.Tools.CacheDir, req.Work})
+		spec.Env = sandboxEnv(env, req)
+		child, err := spec.Command(name, args...)
+		if err != nil {
+			return "", &Error{Runtime: runtime, Step: step, Err: err}
+		}
+		cmd, start = child.Cmd, child.Start
+	} else {
+		cmd = exec.Command(name, args...)
+		cmd.Env = env
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		start = cmd.Start
+	}
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	err := start()
+	if err == nil {
+		done := make(chan struct{})
+		go func() {
+			select {
+			case <-ctx.Done():
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			case <-done:
+			}
+		}()
+		err = cmd.Wait()
+		close(done)
+	}
+	if n, kerr := req.Sandbox.KillAll(); kerr != nil {
+		return out.String(), &Error{Runtime: runtime, Step: step, Err: kerr, Output: out.String()}
+	} else if n > 0 {
+		fmt.Fprintf(&out, "\n[coldbench: %d process(es) of the build were still running after %s; killed]\n", n, step)
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		return out.String(), &Error{Runtime: runtime, Step: step, Err: err, Output: out.String()}
 	}
 	return out.String(), nil
 }
 
+// buildProcs bounds a build's processes and threads (RLIMIT_NPROC of its uid): far above what
+// compilers use on a runner, far below what exhausts one.
+const buildProcs = 4096
+
+// execDirs are the toolchain trees a confined build may read and run beyond the system's.
+func (t Tools) execDirs() []string {
+	var out []string
+	for _, p := range []string{t.Go, t.Cargo, t.Deno, t.DenoARM64, t.Denort, t.CrossCargo, t.CrossRustc, t.CrossLinker, t.CargoLambda,
+		t.Npm, t.Esbuild, t.Python, t.Bun, t.BunX64, t.BunARM64} {
+		if p == "" {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			// bin/tool: the toolchain is the directory above bin (GOROOT, a Node.js prefix).
+			out = append(out, filepath.Dir(filepath.Dir(real)))
+		}
+	}
+	if t.ToolsDir != "" {
+		out = append(out, t.ToolsDir)
+	}
+	return out
+}
+
 // version runs "tool args..." and returns its first line, or "unknown".
 func version(ctx context.Context, name string, args ...string) string {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = BuildEnv(os.Getenv) // a toolchain, but still nothing of coldbench's secrets
+	// A toolchain run as coldbench's own user: from /, where no go.mod, rust-toolchain.toml or
+	// .nvmrc of the pull request's can make it fetch or run another toolchain, and with nothing
+	// of coldbench's secrets.
+	cmd.Dir = "/"
+	cmd.Env = BuildEnv(os.Getenv, "GOTOOLCHAIN=local")
 	out, err := cmd.Output()
 	if err != nil {
 		return "unknown"
@@ -457,11 +527,11 @@ func version(ctx context.Context, name string, args ...string) string {
 
 // ELFArch returns the Lambda architecture of an ELF executable, or "" for anything else (scripts).
 func ELFArch(path string) string {
-	f, err := elf.Open(path)
+	f, done, err := openELF(path)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer done()
 	switch f.Machine {
 	case elf.EM_AARCH64:
 		return ArchARM64
@@ -474,11 +544,11 @@ func ELFArch(path string) string {
 // ELFSections is an ELF executable's allocated sections by size (the ones the loader maps), or
 // nil for anything else (a script).
 func ELFSections(path string) map[string]int64 {
-	f, err := elf.Open(path)
+	f, done, err := openELF(path)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
+	defer done()
 	out := map[string]int64{}
 	for _, s := range f.Sections {
 		if s.Flags&elf.SHF_ALLOC != 0 && s.Size > 0 && s.Name != "" {
@@ -493,6 +563,29 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// openELF opens a regular file as ELF without blocking on a fifo: the path may be in a tree the
+// sandbox wrote.
+func openELF(path string) (*elf.File, func(), error) {
+	// A link is followed (toolchains are links into their packages): what is read of the file is
+	// its architecture and section sizes, never its bytes.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err == nil {
+		if st, serr := f.Stat(); serr != nil || !st.Mode().IsRegular() {
+			f.Close()
+			f, err = nil, fmt.Errorf("%s: not a regular file", path)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ef, err := elf.NewFile(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return ef, func() { f.Close() }, nil
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {

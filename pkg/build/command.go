@@ -12,6 +12,7 @@ import (
 
 	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // buildCommand runs the user's own build (a Makefile target, a build script) and packages what it
@@ -20,7 +21,13 @@ import (
 // makefile method and cross-building scripts read: ARTIFACTS_DIR, GOOS, GOARCH, COLDBENCH_ARCH.
 func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.Artifact, error) {
 	goarch := map[string]string{ArchARM64: "arm64", ArchX8664: "amd64"}[req.Arch]
-	artifacts := filepath.Join(stage, "artifacts")
+	// ARTIFACTS_DIR is the sandbox's, in the build's own directory (coldbench's), so neither it
+	// nor what coldbench assembles beside it can be swapped for a link.
+	artifacts := filepath.Join(req.Work, "artifacts")
+	collected := filepath.Join(req.Work, "collected") // coldbench's: the package as it is zipped
+	if sandbox.Off("saferoot") {                      // the hostile tests' control: the old layout, all in the sandbox's stage
+		artifacts, collected = filepath.Join(stage, "artifacts"), filepath.Join(stage, "pkg")
+	}
 	if err := os.Mkdir(artifacts, 0o755); err != nil {
 		return nil, &Error{Runtime: rt, Step: "prepare ARTIFACTS_DIR", Err: err}
 	}
@@ -60,7 +67,7 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 	}
 	method := "your build command: " + req.Command
 	art := &results.Artifact{Method: method, Toolchain: map[string]string{}}
-	bootstrap := filepath.Join(stage, "pkg", "bootstrap")
+	bootstrap := filepath.Join(collected, "bootstrap")
 	switch {
 	case st.IsDir():
 		if req.Artifact == "" && isEmptyDir(root) {
@@ -72,11 +79,11 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
 		}
 		defer sub.Close()
-		if err := copyFS(sub.FS(), filepath.Join(stage, "pkg"), func(name string) bool { return vcsDirs[name] }); err != nil {
+		if err := copyFSAs(req.Sandbox, sub.FS(), collected, func(name string) bool { return vcsDirs[name] }); err != nil {
 			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
 		}
 	case strings.HasSuffix(name, ".zip"):
-		b, err := root.ReadFile(name)
+		b, err := readIn(req.Sandbox, from, name)
 		if err != nil {
 			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
 		}
@@ -96,7 +103,7 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 		}
 		art.ZipBytes, art.UnzippedBytes = int64(len(b)), pkg.UnzippedBytes
 	default: // a single executable: the bootstrap
-		b, err := root.ReadFile(name)
+		b, err := readIn(req.Sandbox, from, name)
 		if err != nil {
 			return nil, &Error{Runtime: rt, Step: "collect the artifact", Err: err}
 		}
@@ -113,7 +120,7 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 				"the artifact has no executable bootstrap at its root: Lambda's provided runtimes run ./bootstrap")}
 		}
 		art.Path = filepath.Join(req.OutDir, req.Name+".zip")
-		if art.ZipBytes, art.UnzippedBytes, err = ZipDir(filepath.Join(stage, "pkg"), art.Path); err != nil {
+		if art.ZipBytes, art.UnzippedBytes, err = ZipDir(collected, art.Path); err != nil {
 			return nil, &Error{Runtime: rt, Step: "package zip", Err: err}
 		}
 	}
@@ -135,6 +142,12 @@ func isEmptyDir(root *os.Root) bool {
 // must not read, through a link in pull-request code, a file the sandbox user could not. Sockets,
 // devices and fifos are not source and are left out, as are the directories skip names.
 func copyFS(fsys fs.FS, dst string, skip func(name string) bool) error {
+	return copyFSAs(sandbox.Identity{}, fsys, dst, skip)
+}
+
+// copyFSAs is copyFS of a tree the sandbox user wrote: a regular file it could not read itself
+// (a hard link to root's) is refused.
+func copyFSAs(id sandbox.Identity, fsys fs.FS, dst string, skip func(name string) bool) error {
 	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -155,6 +168,9 @@ func copyFS(fsys fs.FS, dst string, skip func(name string) bool) error {
 		case t.IsRegular():
 			info, err := d.Info()
 			if err != nil {
+				return err
+			}
+			if err := readable(id, p, info); err != nil {
 				return err
 			}
 			b, err := fs.ReadFile(fsys, p)

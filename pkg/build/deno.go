@@ -80,20 +80,21 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 		"bundle", "--platform", "deno", "--sourcemap", "external", "--output", bundle, entry); err != nil {
 		return nil, err
 	}
-	modules := sourceMapModules(bundle, bundle+".map", req.Dir)
+	modules := sourceMapModules(req.Sandbox, bundle, bundle+".map", req.Dir)
 	if err := os.Remove(bundle + ".map"); err != nil && !os.IsNotExist(err) {
 		return nil, err
 	}
 	if wrapped != "" {
 		dropModule(modules, filepath.Base(entry))
 	}
-	if err := os.MkdirAll(filepath.Join(stage, "bin"), 0o755); err != nil {
-		return nil, err
+	bin, err := os.ReadFile(denoBin)
+	if err == nil {
+		err = writeIn(stage, "bin/deno", bin, 0o755)
 	}
-	if err := copyFile(denoBin, filepath.Join(stage, "bin", "deno"), 0o755); err != nil {
+	if err != nil {
 		return nil, &Error{Runtime: RuntimeDeno, Step: "copy deno binary", Err: err}
 	}
-	if err := os.WriteFile(filepath.Join(stage, "bootstrap"), []byte(denoBootstrap), 0o755); err != nil {
+	if err := writeIn(stage, "bootstrap", []byte(denoBootstrap), 0o755); err != nil {
 		return nil, err
 	}
 	return &results.Artifact{
@@ -143,7 +144,7 @@ func denoMain(req Request, stage string) (entry, wrapped string, err error) {
 		module, export = filepath.Join(req.Dir, e), "handler"
 	}
 	entry = filepath.Join(stage, ".coldbench-runtime.ts")
-	if err := os.WriteFile(entry, jsRuntimeFor("file://"+module, export), 0o644); err != nil {
+	if err := writeIn(stage, filepath.Base(entry), jsRuntimeFor("file://"+module, export), 0o644); err != nil {
 		return "", "", err
 	}
 	rel, _ := filepath.Rel(req.Dir, module)

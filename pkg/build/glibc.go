@@ -1,7 +1,6 @@
 package build
 
 import (
-	"debug/elf"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,11 +13,11 @@ var lambdaGlibc = [2]int{2, 34}
 // would start here and fail on Lambda with "GLIBC_2.xx not found". A cross build on a newer
 // distribution links against that distribution's glibc; cargo-lambda (zig) targets an older one.
 func glibcNote(path string) []string {
-	f, err := elf.Open(path)
+	f, done, err := openELF(path)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
+	defer done()
 	needs, err := f.DynamicVersionNeeds()
 	if err != nil {
 		return nil

@@ -99,7 +99,15 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		bin = filepath.Join(targetDir, aarch64Triple, "release", binName)
 		method = "cargo build --release --target " + aarch64Triple + " (linker aarch64-linux-gnu-gcc)"
 	}
-	if err := copyFile(bin, filepath.Join(stage, "bootstrap"), 0o755); err != nil {
+	rel, err := filepath.Rel(req.Tools.CacheDir, bin)
+	var b []byte
+	if err == nil {
+		b, err = readIn(req.Sandbox, req.Tools.CacheDir, rel) // the target dir is the sandbox's
+	}
+	if err == nil {
+		err = writeIn(stage, "bootstrap", b, 0o755)
+	}
+	if err != nil {
 		return nil, &Error{Runtime: RuntimeRust, Step: "collect bootstrap", Err: err}
 	}
 	if binName != "bootstrap" {
@@ -176,17 +184,31 @@ func crossPair(ctx context.Context, cargo string, t Tools) (string, string) {
 		if pair[0] == "" || pair[1] == "" {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, pair[1], "--print", "sysroot")
-		cmd.Env = BuildEnv(os.Getenv)
-		out, err := cmd.Output()
-		if err != nil {
-			continue
-		}
-		if fileExists(filepath.Join(strings.TrimSpace(string(out)), "lib", "rustlib", aarch64Triple, "lib")) {
+		if hasAarch64Std(ctx, pair[1]) {
 			return pair[0], pair[1]
 		}
 	}
 	return "", ""
+}
+
+// aarch64Std remembers, per rustc, whether it has the aarch64 std: the answer must not change
+// between two builds of one run (a rustup proxy that failed once under load made two builds of
+// the same source pick different compilers).
+var aarch64Std sync.Map
+
+// hasAarch64Std asks rustc for its sysroot, as coldbench's user, from / (no rust-toolchain.toml
+// of the pull request's can choose the toolchain that answers).
+func hasAarch64Std(ctx context.Context, rustc string) bool {
+	if v, ok := aarch64Std.Load(rustc); ok {
+		return v.(bool)
+	}
+	cmd := exec.CommandContext(ctx, rustc, "--print", "sysroot")
+	cmd.Dir = "/"
+	cmd.Env = BuildEnv(os.Getenv)
+	out, err := cmd.Output()
+	ok := err == nil && fileExists(filepath.Join(strings.TrimSpace(string(out)), "lib", "rustlib", aarch64Triple, "lib"))
+	v, _ := aarch64Std.LoadOrStore(rustc, ok)
+	return v.(bool)
 }
 
 func rustcBeside(cargo string) string {

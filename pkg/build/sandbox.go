@@ -24,19 +24,43 @@ import (
 // build installs itself.
 var skipDirs = map[string]bool{".git": true, "target": true, "node_modules": true, ".coldbench": true, ".aws-sam": true}
 
-// DefaultSandboxCache is where a root coldbench keeps the sandbox user's build caches (Go's build
-// and module caches, cargo's registry and target dirs, Deno's cache).
+// DefaultSandboxCache is where a root coldbench keeps the sandbox users' build caches (Go's build
+// and module caches, cargo's registry and target dirs, Deno's cache): a directory per uid.
 const DefaultSandboxCache = "/var/cache/coldbench/sandbox"
 
-// sandboxed prepares req for a build as the sandbox user: the source copied into stage/src and
-// the stage given to that user, caches of that user's, toolchains that user can run.
+// SlotDir is the cache directory of the sandbox identity id under the sandbox cache dir.
+func SlotDir(cacheDir string, id sandbox.Identity) string {
+	return filepath.Join(cacheDir, fmt.Sprintf("u%d", id.UID))
+}
+
+// sandboxDirs are the sandbox user's own directories in its cache directory, by variable.
+var sandboxDirs = []struct{ env, dir string }{
+	{"HOME", "home"}, {"XDG_CACHE_HOME", "xdg-cache"}, {"GOPATH", "gopath"}, {"GOCACHE", "go-build"},
+	{"GOMODCACHE", "gomodcache"}, {"CARGO_HOME", "cargo-home"}, {"DENO_DIR", "deno"}, {"TMPDIR", "tmp"},
+	{"", "cargo"}, // cargo's target dirs
+}
+
+// sandboxed prepares req for a build as the sandbox user: the source copied into its cache
+// directory and given to it, the stage given to it, caches of its own, toolchains it can run.
+//
+// The cache directory of a sandbox user is coldbench's, searchable by that user: its entries
+// (the user's home and caches, and src, coldbench's) cannot be replaced by the user, so a link
+// it plants can only be inside one of its own directories, where coldbench creates nothing
+// through a path.
 func sandboxed(req Request, stage string) (Request, func(), error) {
 	id := req.Sandbox
 	if !id.Separate {
 		return req, func() {}, nil
 	}
-	if req.Tools.CacheDir == "" || !strings.HasPrefix(req.Tools.CacheDir, DefaultSandboxCache) && id.Reachable(req.Tools.CacheDir) != nil {
-		req.Tools.CacheDir = DefaultSandboxCache
+	if req.Tools.CacheDir == "" || id.Reachable(filepath.Dir(filepath.Dir(req.Tools.CacheDir))) != nil {
+		req.Tools.CacheDir = SlotDir(DefaultSandboxCache, id)
+	}
+	// Nothing of this user's may run while its directories are set up.
+	if _, err := id.KillAll(); err != nil {
+		return req, nil, err
+	}
+	if err := prepareSlot(id, req.Tools.CacheDir); err != nil {
+		return req, nil, fmt.Errorf("prepare the sandbox's cache: %w", err)
 	}
 	// The copy lives at a stable path per handler and build (head-arm64, base-x86_64...) with the
 	// source's modification times, so cargo and go find their caches still valid for unchanged code.
@@ -75,17 +99,68 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 		}
 	}
 	req.Root, req.Dir = src, filepath.Join(src, rel)
-	if err := os.MkdirAll(req.Tools.CacheDir, 0o755); err != nil {
-		return fail("create the sandbox's cache: %w", err)
-	}
 	if err := id.Reachable(req.Tools.CacheDir); err != nil {
 		return fail("sandbox cache: %w", err)
 	}
-	if err := id.Own(req.Tools.CacheDir); err != nil {
-		return fail("give the cache to the sandbox user: %w", err)
-	}
 	req.Tools = req.Tools.runnableBy(id)
 	return req, unlock, nil
+}
+
+// prepareSlot makes dir the sandbox user's cache directory: coldbench's own (mode 0711), with
+// src (coldbench's) and the user's own directories (mode 0700, owned by it through and through: a
+// cache restored by actions/cache belongs to the runner's user). Anything else in their place (a
+// link, a file) is removed. No process of the user's runs meanwhile.
+func prepareSlot(id sandbox.Identity, dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	ensureDir := func(p string, mode os.FileMode) error {
+		if st, err := os.Lstat(p); err == nil && !st.IsDir() {
+			if err := os.RemoveAll(p); err != nil {
+				return err
+			}
+		}
+		if err := os.Mkdir(p, mode); err != nil && !os.IsExist(err) {
+			return err
+		}
+		return os.Chmod(p, mode)
+	}
+	for _, p := range []string{dir, filepath.Join(dir, "src")} {
+		if err := ensureDir(p, 0o711); err != nil {
+			return err
+		}
+		if err := os.Lchown(p, 0, 0); err != nil {
+			return err
+		}
+	}
+	for _, d := range sandboxDirs {
+		p := filepath.Join(dir, d.dir)
+		if err := ensureDir(p, 0o700); err != nil {
+			return err
+		}
+		if err := ownForeign(id, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ownForeign gives the sandbox user whatever under dir it does not own yet, without following
+// links.
+func ownForeign(id sandbox.Identity, dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != id.UID || int(st.Gid) != id.GID) {
+			return os.Lchown(p, id.UID, id.GID)
+		}
+		return nil
+	})
 }
 
 // unreadable refuses a source tree holding a file or directory the sandbox user could not read
@@ -147,16 +222,11 @@ func (t Tools) runnableBy(id sandbox.Identity) Tools {
 // sandboxEnv is a build's environment as the sandbox user: its own home and caches, and only the
 // PATH entries it can reach.
 func sandboxEnv(env []string, req Request) []string {
-	cache := req.Tools.CacheDir
-	set := map[string]string{
-		"HOME":           filepath.Join(cache, "home"),
-		"XDG_CACHE_HOME": filepath.Join(cache, "home", ".cache"),
-		"GOPATH":         filepath.Join(cache, "gopath"),
-		"GOCACHE":        filepath.Join(cache, "go-build"),
-		"GOMODCACHE":     filepath.Join(cache, "gopath", "pkg", "mod"),
-		"CARGO_HOME":     filepath.Join(cache, "cargo-home"),
-		"DENO_DIR":       filepath.Join(cache, "deno"),
-		"TMPDIR":         filepath.Join(cache, "tmp"),
+	set := map[string]string{}
+	for _, d := range sandboxDirs {
+		if d.env != "" {
+			set[d.env] = filepath.Join(req.Tools.CacheDir, d.dir)
+		}
 	}
 	out := make([]string, 0, len(env)+len(set))
 	for _, kv := range env {
@@ -177,24 +247,12 @@ func sandboxEnv(env []string, req Request) []string {
 			out = append(out, kv)
 		}
 	}
-	for _, k := range []string{"HOME", "XDG_CACHE_HOME", "GOPATH", "GOCACHE", "GOMODCACHE", "CARGO_HOME", "DENO_DIR", "TMPDIR"} {
-		out = append(out, k+"="+set[k])
+	for _, d := range sandboxDirs {
+		if d.env != "" {
+			out = append(out, d.env+"="+set[d.env])
+		}
 	}
 	return out
-}
-
-// mkSandboxDirs creates the sandbox user's home and cache directories.
-func mkSandboxDirs(req Request) error {
-	for _, kv := range sandboxEnv(nil, req) {
-		_, dir, _ := strings.Cut(kv, "=")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		if err := req.Sandbox.Own(dir); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // copyTree copies the regular files, directories and symbolic links under src to dst. Links are
@@ -207,28 +265,4 @@ func copyTree(src, dst string) error {
 // copyTreeSkipping is copyTree, leaving out the directories skip says to.
 func copyTreeSkipping(src, dst string, skip func(name string) bool) error {
 	return copyFS(os.DirFS(src), dst, skip)
-}
-
-// OwnCache gives the sandbox user whatever under its cache dir it does not own yet (a cache
-// restored by actions/cache belongs to the runner's user), once per run.
-func OwnCache(id sandbox.Identity, dir string) error {
-	if !id.Separate {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != id.UID || int(st.Gid) != id.GID) {
-			return os.Lchown(p, id.UID, id.GID)
-		}
-		return nil
-	})
 }

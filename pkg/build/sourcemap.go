@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // sourceMapModules attributes a bundle's bytes to the modules its source map (v3) names, as
@@ -16,12 +17,12 @@ import (
 // moduleName's: npm packages by name (Deno's npm cache included), the function's own files by path
 // relative to srcDir (sources are relative to the bundle's directory), remote modules by URL. Nil
 // when either file cannot be read.
-func sourceMapModules(bundle, sourceMap, srcDir string) map[string]int64 {
-	code, err := os.ReadFile(bundle)
+func sourceMapModules(id sandbox.Identity, bundle, sourceMap, srcDir string) map[string]int64 {
+	code, err := readIn(id, filepath.Dir(bundle), filepath.Base(bundle))
 	if err != nil {
 		return nil
 	}
-	b, err := os.ReadFile(sourceMap)
+	b, err := readIn(id, filepath.Dir(sourceMap), filepath.Base(sourceMap))
 	if err != nil {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"github.com/coldbench/coldbench/pkg/sandbox"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -36,7 +37,7 @@ func TestSourceMapModules(t *testing.T) {
 		"mappings":"AAAA,ICAA;A,ECAA"}`
 	_ = os.WriteFile(filepath.Join(out, "main.js"), []byte(code), 0o644)
 	_ = os.WriteFile(filepath.Join(out, "main.js.map"), []byte(sm), 0o644)
-	got := sourceMapModules(filepath.Join(out, "main.js"), filepath.Join(out, "main.js.map"), src)
+	got := sourceMapModules(sandbox.Identity{}, filepath.Join(out, "main.js"), filepath.Join(out, "main.js.map"), src)
 	want := map[string]int64{"a.ts": 4, "ms": 4, "lib/b.ts": 1}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("sourceMapModules = %v, want %v", got, want)
@@ -44,7 +45,7 @@ func TestSourceMapModules(t *testing.T) {
 	if sourceModule("../node_modules/@scope/pkg/x.js", out, src) != "@scope/pkg" || sourceModule("https://deno.land/x/y/mod.ts", out, src) != "https://deno.land/x/y/mod.ts" {
 		t.Error("sourceModule: node_modules scope or remote URL misnamed")
 	}
-	if sourceMapModules(filepath.Join(out, "none.js"), filepath.Join(out, "main.js.map"), src) != nil {
+	if sourceMapModules(sandbox.Identity{}, filepath.Join(out, "none.js"), filepath.Join(out, "main.js.map"), src) != nil {
 		t.Error("a missing bundle gives modules")
 	}
 }

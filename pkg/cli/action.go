@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/results"
@@ -19,6 +20,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/publish"
 	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // actionOnlyInputs are action.yml's inputs that are no setting of config.Settings: actionCmd
@@ -120,7 +122,19 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log
 	}
 	cfg.Store, cfg.Baseline = resolve(o.workspace, cfg.Store), resolve(o.workspace, cfg.Baseline)
-	cfg.CacheDir = resolve(o.workspace, cmp.Or(cfg.CacheDir, ".coldbench/cache"))
+	// The default cache is outside the checkout: in the container's home, which is the runner's
+	// runner.temp/_github_home, where actions/cache can restore it and the pull request cannot
+	// commit to it.
+	switch {
+	case cfg.CacheDir == "" && sandbox.Off("cachedir"): // the hostile tests' control: the old default
+		cfg.CacheDir = ".coldbench/cache"
+	case cfg.CacheDir == "" && env.Getenv("HOME") != "":
+		cfg.CacheDir = filepath.Join(env.Getenv("HOME"), ".cache", "coldbench")
+	}
+	cfg.CacheDir = resolve(o.workspace, cfg.CacheDir)
+	if err := trustedCacheDir(ctx, o.workspace, cfg.CacheDir); err != nil {
+		problems = append(problems, "input cache-dir: "+err.Error())
+	}
 	cfg.Quiet = false
 	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }); err != nil {
 		problems = append(problems, asProblems(err)...)
@@ -244,7 +258,7 @@ func (o actionOptions) publisher(gha *githubactions.Action) *publish.Publisher {
 // or not anything may be posted. Files go to the workspace, named relative to it, so a later
 // step (upload-artifact) sees the same path on the runner that the container wrote.
 func (o actionOptions) writeFiles(gha *githubactions.Action, res *results.Results, env Env) error {
-	if err := os.MkdirAll(filepath.Join(o.workspace, ".coldbench"), 0o755); err != nil {
+	if err := outputDir(o.workspace); err != nil {
 		return err
 	}
 	if err := writeOutputs(res, actionFiles(o), env); err != nil {
@@ -407,3 +421,60 @@ func title(handler string) string {
 
 // trimTitle keeps a check run title readable (GitHub shows one line).
 func trimTitle(s string) string { return report.Shorten(s, 200, "...") }
+
+// outputDir makes the workspace's .coldbench a directory of its own: the checkout is the pull
+// request's, and a .coldbench it committed as a link (to .git, or anywhere) is removed, not
+// written through.
+func outputDir(workspace string) error {
+	if sandbox.Off("saferoot") { // the hostile tests' control: the old, trusting mkdir
+		return os.MkdirAll(filepath.Join(workspace, ".coldbench"), 0o755)
+	}
+	root, err := os.OpenRoot(workspace)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if st, err := root.Lstat(".coldbench"); err == nil && !st.IsDir() {
+		if err := root.Remove(".coldbench"); err != nil {
+			return fmt.Errorf("remove the workspace's .coldbench (not a directory): %w", err)
+		}
+	}
+	if err := root.Mkdir(".coldbench", 0o755); err != nil && !errors.Is(err, os.ErrExist) {
+		return err
+	}
+	return nil
+}
+
+// trustedCacheDir refuses a cache dir inside the checkout that the pull request could have
+// filled: one reached through a link, or holding files the repository tracks (a committed Go
+// env file or a cargo config would be a build setting of the PR's, applied to base's build too).
+// A cache dir outside the checkout is the workflow's own.
+func trustedCacheDir(ctx context.Context, workspace, dir string) error {
+	rel, err := filepath.Rel(workspace, dir)
+	if dir == "" || err != nil || rel == ".." || strings.HasPrefix(rel, "../") || sandbox.Off("cachedir") {
+		return nil
+	}
+	for p := workspace; rel != "."; {
+		first, rest, _ := strings.Cut(rel, string(filepath.Separator))
+		p = filepath.Join(p, first)
+		if st, err := os.Lstat(p); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a link in the checkout: the cache must be a directory the pull request cannot choose", p)
+		}
+		if rest == "" {
+			break
+		}
+		rel = rest
+	}
+	root, err := git.RepoRoot(ctx, workspace)
+	if err != nil {
+		return nil // not a checkout: nothing was committed to it
+	}
+	files, err := git.Tracked(ctx, root, dir)
+	if err != nil {
+		return err
+	}
+	if len(files) > 0 {
+		return fmt.Errorf("%s holds %d file(s) the repository tracks (%s): a pull request could plant caches there; keep the cache outside the checkout (the default, $HOME/.cache/coldbench) or out of git", dir, len(files), files[0])
+	}
+	return nil
+}

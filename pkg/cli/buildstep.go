@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/host"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // buildTimeout bounds one build (a cold Rust build for arm64 takes about two minutes here).
@@ -30,9 +32,6 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 		res.Environment.Notes = append(res.Environment.Notes, fmt.Sprintf(
 			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",
 			timed, timed))
-	}
-	if err := build.OwnCache(p.sandbox, filepath.Join(p.cacheDir(), "sandbox")); err != nil {
-		return nil, failure(fmt.Errorf("cache dir: %w", err))
 	}
 	var variants []sampling.Variant
 	for _, pv := range plan {
@@ -67,7 +66,8 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 				}
 				res.Environment.Toolchains[k] = val
 			}
-			sv := sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler, RuntimeDir: art.RuntimeDir}
+			sv := sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler, RuntimeDir: art.RuntimeDir,
+				Identity: p.identity(pv.name, timed)}
 			if deploy != nil {
 				sv.LambdaRuntime = deploy.LambdaRuntime
 			}
@@ -122,7 +122,8 @@ func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 
 // buildOne builds (or finds prebuilt) one arch of a planned variant.
 func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
-	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: p.sandbox,
+	id := p.identity(pv.name, arch)
+	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: id,
 		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.cacheDir(), "build")}}
 	if pv.role == results.RoleReference {
 		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
@@ -130,8 +131,8 @@ func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 		req.Handler, req.GoFlags, req.Binary = pv.fn.FunctionHandler, pv.fn.GoFlags, pv.fn.Binary
 		req.Command, req.Artifact = pv.fn.Build, pv.fn.Artifact
 	}
-	if p.sandbox.Separate {
-		req.Tools.CacheDir = filepath.Join(p.cacheDir(), "sandbox")
+	if id.Separate {
+		req.Tools.CacheDir = build.SlotDir(filepath.Join(p.cacheDir(), "sandbox"), id)
 	}
 	t := time.Now()
 	var hash, toolchain string
@@ -174,4 +175,22 @@ func (p *pipeline) cacheDir() string {
 	}
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".cache", "coldbench")
+}
+
+// identity is the sandbox user that the variant called name builds for arch and runs as: one of
+// its own for each variant and arch (head, base and each reference), so that none of them can
+// reach another's processes, files or caches.
+func (p *pipeline) identity(name, arch string) sandbox.Identity {
+	slot := 0
+	switch i := slices.Index(config.ReferenceNames, name); {
+	case name == "base":
+		slot = 1
+	case i >= 0:
+		slot = 2 + i
+	}
+	n := 2 * slot
+	if arch == build.ArchX8664 {
+		n++
+	}
+	return p.sandbox.Slot(n)
 }

@@ -27,7 +27,9 @@ func doctorCmd(ctx context.Context, args []string, env Env) (int, error) {
 		}
 		v := "found"
 		if versionArgs != nil {
-			if out, err := exec.CommandContext(ctx, path, versionArgs...).Output(); err == nil {
+			cmd := exec.CommandContext(ctx, path, versionArgs...)
+			cmd.Dir = "/" // no go.mod or rust-toolchain.toml of a checkout picks another toolchain
+			if out, err := cmd.Output(); err == nil {
 				v, _, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
 			}
 		}

@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/baseline"
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runner"
@@ -24,8 +26,58 @@ type pipeline struct {
 	cfg config.Config
 	env Env
 	log *logger
-	// sandbox is who builds and handlers run as.
+	// sandbox is who builds and handlers run as: its first slot; each variant and arch has a
+	// slot of its own (identity).
 	sandbox sandbox.Identity
+	// sandboxNotes say what the sandbox could not do as it usually does, for the results' limits.
+	sandboxNotes []string
+}
+
+// runnerDirs are the directories of the runner's that sandboxed code must not read: the
+// workspace (its .git/config holds the job's token when actions/checkout persists credentials),
+// the runner's file-command files and home. A directory holding what the sandbox must reach (the
+// cache, the tools, the work dir) is left alone.
+func (p *pipeline) runnerDirs() []string {
+	var dirs []string
+	for _, d := range []string{p.env.Dir, p.env.Getenv("GITHUB_WORKSPACE"), p.env.Getenv("HOME"), p.env.Getenv("RUNNER_TEMP")} {
+		dirs = append(dirs, d)
+	}
+	for _, k := range []string{"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH"} {
+		if f := p.env.Getenv(k); f != "" {
+			dirs = append(dirs, filepath.Dir(f))
+		}
+	}
+	keep := []string{p.cacheDir(), build.DefaultToolsDir(p.env.Getenv), os.TempDir(), p.env.Getenv("COLDBENCH_REFERENCES_DIR")}
+	var out []string
+	for _, d := range dirs {
+		d = filepath.Clean(d)
+		if d == "." || d == "/" || slices.Contains(sandbox.SystemExec, d) || slices.Contains(out, d) {
+			continue
+		}
+		holds := false
+		for _, k := range keep {
+			if k != "" && (k == d || strings.HasPrefix(k, d+"/")) {
+				holds = true
+			}
+		}
+		if !holds {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// endSandbox kills whatever still runs as any sandbox user and removes what they left in the
+// shared directories, saying so in the results.
+func (p *pipeline) endSandbox(res *results.Results) {
+	if n, err := p.sandbox.KillSlots(); err != nil {
+		p.log.printf("warning: %v", err)
+	} else if n > 0 {
+		res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, fmt.Sprintf("%d process(es) of the sandbox's users were still running at the end of the run; killed", n))
+	}
+	if left := p.sandbox.RemoveLeftovers(); len(left) > 0 {
+		res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, "removed what sandboxed code left in shared directories: "+strings.Join(left, ", "))
+	}
 }
 
 // execute runs the whole benchmark and returns its results. An error means nothing could be
@@ -50,6 +102,18 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 		return nil, badInput(err)
 	}
 	p.sandbox = id
+	if id.Separate {
+		// However the run ends: no process of any sandbox user outlives it, nor (where Landlock
+		// did not keep them out) what they left in the machine's shared directories.
+		defer p.endSandbox(res)
+		if !sandbox.LandlockOn() {
+			restore, sealed := sandbox.Seal(p.runnerDirs())
+			defer restore()
+			if len(sealed) > 0 {
+				p.sandboxNotes = append(p.sandboxNotes, "without Landlock, these directories were closed to other users for the run (the token in .git/config and the runner's files out of the sandbox's reach): "+strings.Join(sealed, ", "))
+			}
+		}
+	}
 
 	res.Phases = map[string]float64{}
 	phase := func(name string, since time.Time) {
@@ -83,6 +147,7 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 	if err := p.attachBaseline(res); err != nil {
 		return nil, err
 	}
+	res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, p.sandboxNotes...)
 	verdict.Analyze(res)
 	phase("analyze", t)
 	res.DurationMs = float64(p.env.Now().Sub(start).Milliseconds())

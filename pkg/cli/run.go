@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,9 +14,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // runHelpNotes follow run's flags in its help: what the init breakdown reads.
@@ -143,7 +146,7 @@ func writeOutputs(res *results.Results, cfg config.Config, env Env) error {
 		if err := render(&buf); err != nil {
 			return err
 		}
-		if err := os.WriteFile(resolve(env.Dir, path), buf.Bytes(), 0o644); err != nil {
+		if err := writeNew(resolve(env.Dir, path), buf.Bytes()); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 		return nil
@@ -233,4 +236,33 @@ func flagError(err error, fs *flag.FlagSet) error {
 		return fmt.Errorf("unknown flag %s; valid flags are %s", bad, strings.Join(names, ", "))
 	}
 	return fmt.Errorf("%s (valid flags are %s)", msg, strings.Join(names, ", "))
+}
+
+// writeNew writes data to path as a new file: whatever is at path (a link, a hard link to
+// another file, committed by a pull request to a checkout coldbench writes its reports into) is
+// removed first, never written through.
+func writeNew(path string, data []byte) error {
+	if sandbox.Off("saferoot") { // the hostile tests' control: the old, trusting write
+		return os.WriteFile(path, data, 0o644)
+	}
+	dir, name := filepath.Split(path)
+	root, err := os.OpenRoot(cmp.Or(dir, "."))
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	if st, err := root.Lstat(name); err == nil && !st.IsDir() {
+		if err := root.Remove(name); err != nil {
+			return err
+		}
+	}
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

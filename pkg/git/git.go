@@ -75,6 +75,22 @@ func RepoRoot(ctx context.Context, dir string) (string, error) {
 	return strings.TrimSpace(out), nil
 }
 
+// Tracked lists the files under path (relative to root, or absolute inside it) that the
+// repository at root tracks.
+func Tracked(ctx context.Context, root, path string) ([]string, error) {
+	out, err := git(ctx, root, "ls-files", "-z", "--", path)
+	if err != nil {
+		return nil, fmt.Errorf("git ls-files %s: %w: %s", path, err, out)
+	}
+	var files []string
+	for _, f := range strings.Split(out, "\x00") {
+		if f != "" {
+			files = append(files, f)
+		}
+	}
+	return files, nil
+}
+
 // Dirty reports whether the work tree at root has changes (staged, unstaged or untracked files)
 // under path (coldbench's own .coldbench directory aside), so that results built from it are not labelled with the commit alone.
 func Dirty(ctx context.Context, root, path string) (bool, error) {

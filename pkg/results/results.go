@@ -180,6 +180,10 @@ type Limits struct {
 	InitCPUShare float64 `json:"init_cpu_vcpus,omitempty"`
 	// Sandbox says who the handler ran as and what that keeps it from.
 	Sandbox string `json:"sandbox,omitempty"`
+	// Landlock says whether and how far file access was confined (the kernel's Landlock ABI);
+	// Pids is the process and thread limit of a handler's user (0: none).
+	Landlock string `json:"landlock,omitempty"`
+	Pids     int    `json:"pids_limit,omitempty"`
 	// Ephemeral is true when /tmp was bounded at EphemeralMB.
 	Ephemeral   bool     `json:"ephemeral_storage_enforced"`
 	EphemeralMB int      `json:"ephemeral_storage_mb,omitempty"`

@@ -134,6 +134,9 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, prefix: fmt.Sprintf("coldbench-%d-", os.Getpid()), arts: map[string]*lambdazip.Package{}}
 	r.cg = probeCgroups(r.prefix)
+	if sandbox.Off("cgroup") { // the hostile tests' control: a machine whose cgroups cannot be written
+		r.cg = cgroupSetup{notes: []string{"cgroups off (test hook)"}}
+	}
 	r.limits = results.Limits{
 		Cgroup:            "none",
 		MemorySource:      "vmhwm",
@@ -156,6 +159,10 @@ func New(cfg Config) (*Runner, error) {
 		}
 	}
 	r.limits.Sandbox = cfg.Sandbox.Describe()
+	if cfg.Sandbox.Separate {
+		r.limits.Landlock = sandbox.DescribeLandlock(sandbox.LandlockOn())
+		r.limits.Pids = handlerProcs
+	}
 	r.limits.EphemeralMB, r.limits.Ephemeral = cfg.EphemeralMB, canMountTmpfs()
 	if !r.limits.Ephemeral {
 		r.limits.Notes = append(r.limits.Notes, fmt.Sprintf("/tmp is not bounded at %d MB: mounting a tmpfs needs root (CAP_SYS_ADMIN)", cfg.EphemeralMB))
@@ -212,6 +219,10 @@ func (r *Runner) Sample(ctx context.Context, v sampling.Variant) (s results.Samp
 		cs.cleanup()
 		s = cs.s // with what stop recorded: memory, output, an OOM kill
 	}()
+	cs.who = r.cfg.Sandbox
+	if v.Identity.Separate {
+		cs.who = v.Identity
+	}
 	art, err := r.artifact(v.Artifact)
 	if err != nil {
 		return cs.fail(results.ErrTypeSetup, results.PhaseSetup, "read artifact: "+err.Error())
@@ -264,8 +275,9 @@ type coldStart struct {
 	cleanups []func() // undone in reverse order
 
 	id, taskRoot, tmpDir string
-	keepOutput           bool // a traced sample: its output is the trace
-	counting             bool // an instruction-counted sample: the bootstrap runs under valgrind
+	who                  sandbox.Identity // the variant's sandbox user
+	keepOutput           bool             // a traced sample: its output is the trace
+	counting             bool             // an instruction-counted sample: the bootstrap runs under valgrind
 	cg                   *sampleCgroup
 	emu                  *runtimeapi.Server
 	apiAddr              string
@@ -344,7 +356,7 @@ func (cs *coldStart) prepare(art *lambdazip.Package) *results.SampleError {
 // by a tmpfs where coldbench may mount one, so writing past it is the handler's ENOSPC.
 func (r *Runner) makeTmp(cs *coldStart) error {
 	mode, tmpfsMode := os.FileMode(0o1777), "1777"
-	if r.cfg.Sandbox.Separate {
+	if cs.who.Separate {
 		mode, tmpfsMode = 0o700, "700"
 	}
 	if err := os.Mkdir(cs.tmpDir, mode); err != nil {
@@ -353,13 +365,13 @@ func (r *Runner) makeTmp(cs *coldStart) error {
 	if err := os.Chmod(cs.tmpDir, mode); err != nil { // past the umask
 		return err
 	}
-	if err := r.cfg.Sandbox.Own(cs.tmpDir); err != nil {
+	if err := cs.who.Own(cs.tmpDir); err != nil {
 		return err
 	}
 	if !r.limits.Ephemeral {
 		return nil
 	}
-	opts := fmt.Sprintf("size=%dm,mode=%s,uid=%d,gid=%d", cs.ephemeralMB, tmpfsMode, r.cfg.Sandbox.UID, r.cfg.Sandbox.GID)
+	opts := fmt.Sprintf("size=%dm,mode=%s,uid=%d,gid=%d", cs.ephemeralMB, tmpfsMode, cs.who.UID, cs.who.GID)
 	if err := unix.Mount("tmpfs", cs.tmpDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
 		return fmt.Errorf("mount a %d MB tmpfs: %w", cs.ephemeralMB, err)
 	}
@@ -400,7 +412,7 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 			SysProcAttr: &syscall.SysProcAttr{
 				Setpgid:    true,
 				Pdeathsig:  syscall.SIGKILL,
-				Credential: r.cfg.Sandbox.Credential(),
+				Credential: cs.who.Credential(),
 			},
 		}
 		if cs.cg != nil && cs.cg.fd >= 0 {
@@ -420,10 +432,16 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 		}()
 	}
 
-	start := time.Now()
-	cmd, held, err := startInCgroup(newCmd, cs.cg)
-	// Time zero of Lambda's Init Duration, less what the bootstrap spent held stopped by us.
-	cs.t0 = start.Add(held)
+	var cmd *exec.Cmd
+	if cs.who.Separate {
+		cmd, err = cs.startConfined(args, env, pw, v.RuntimeDir)
+	} else {
+		start := time.Now()
+		var held time.Duration
+		cmd, held, err = startInCgroup(newCmd, cs.cg)
+		// Time zero of Lambda's Init Duration, less what the bootstrap spent held stopped by us.
+		cs.t0 = start.Add(held)
+	}
 	pw.Close()
 	if err != nil {
 		pr.Close()
@@ -453,6 +471,13 @@ func (cs *coldStart) stop() {
 	cs.cg.killAll() // whatever escaped the process group
 	for _, p := range leftovers {
 		_ = syscall.Kill(p, syscall.SIGKILL) // escapees found without a cgroup
+	}
+	// Whatever else still runs as the variant's user (a daemon started with env -i, setsid and a
+	// new session, where no cgroup could hold it) ends here too.
+	if n, err := cs.who.KillAll(); err != nil {
+		cs.s.Notes = append(cs.s.Notes, "could not kill every process of the sandbox user: "+err.Error())
+	} else if n > len(leftovers) {
+		leftovers = append(leftovers, make([]int, n-len(leftovers))...)
 	}
 	if len(leftovers) > 0 {
 		cs.s.Notes = append(cs.s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
@@ -776,4 +801,49 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// handlerProcs bounds a handler's processes and threads, as Lambda does (1,024 per execution
+// environment).
+const handlerProcs = 1024
+
+// startConfined starts the bootstrap through the sandbox's helper: it drops to the variant's
+// user, takes Lambda's process limit and Landlock, and waits. The process joins the sample's
+// cgroup while it waits, and Init Duration's clock starts when it is told to go on to exec the
+// bootstrap: neither the helper's own start nor its confinement is counted.
+func (cs *coldStart) startConfined(args, env []string, out *os.File, runtimeDir string) (*exec.Cmd, error) {
+	exe := []string{cs.taskRoot}
+	if runtimeDir != "" {
+		exe = append(exe, runtimeDir)
+	}
+	spec := cs.who.Confine(handlerProcs, exe, []string{cs.tmpDir})
+	spec.Handshake, spec.Env = true, env
+	child, err := spec.Command(args[0], args[1:]...)
+	if err != nil {
+		return nil, err
+	}
+	child.Cmd.Dir, child.Cmd.Stdout, child.Cmd.Stderr = cs.taskRoot, out, out
+	child.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := child.Start(); err != nil {
+		return nil, err
+	}
+	cmd := child.Cmd
+	fail := func(err error) (*exec.Cmd, error) {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		return nil, err
+	}
+	if err := child.Ready(); err != nil {
+		return fail(err)
+	}
+	if cs.cg != nil {
+		if err := cs.cg.join(cmd.Process.Pid); err != nil {
+			return fail(fmt.Errorf("join the sample's cgroup: %w", err))
+		}
+	}
+	cs.t0 = time.Now()
+	if err := child.Go(); err != nil {
+		return fail(err)
+	}
+	return cmd, nil
 }

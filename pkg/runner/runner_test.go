@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 var artifacts = map[string]string{}
 
 func TestMain(m *testing.M) {
+	sandbox.Init()
 	dir, err := os.MkdirTemp("", "runner-test-")
 	if err != nil {
 		panic(err)
@@ -111,6 +113,8 @@ func need(t *testing.T, art string, tools ...string) string {
 	return p
 }
 
+var testSlots atomic.Int64
+
 func newTestRunner(t *testing.T, cfg Config) *Runner {
 	t.Helper()
 	if cfg.WorkDir == "" {
@@ -124,7 +128,9 @@ func newTestRunner(t *testing.T, cfg Config) *Runner {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Sandbox = id
+		// A user of its own for each runner, as each variant has in a run: the tests run in
+		// parallel, and a sample ends by killing every process of its user.
+		cfg.Sandbox = id.Slot(int(testSlots.Add(1)) % sandbox.Slots)
 	}
 	r, err := New(cfg)
 	if err != nil {

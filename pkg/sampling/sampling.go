@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 	"math/rand/v2"
 	"time"
 
@@ -46,6 +47,9 @@ type Variant struct {
 	// the instructions of its init (results.Counters.Instructions): an extra cold start, never a
 	// timed one.
 	CountInstructions bool
+	// Identity is who the handler runs as: a sandbox user of the variant's own (the runner's
+	// Config.Sandbox when zero).
+	Identity sandbox.Identity
 }
 
 // Sampler takes one cold sample of a variant. A failure of the handler, or of the sample's

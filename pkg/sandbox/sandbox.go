@@ -44,11 +44,51 @@ func Detect(getenv func(string) string) (Identity, error) {
 	}
 	taken := takenIDs()
 	uid := DefaultUID
-	for taken[uid] {
+	for !free(taken, uid) {
 		uid++
 	}
 	return Identity{UID: uid, GID: uid, Separate: true}, nil
 }
+
+// Slots is how many uids from the sandbox's first one are coldbench's: one for each variant and
+// arch (head, base and every reference, built for two arches), so that no two of them share a
+// user, a process limit, a cache or a file.
+const Slots = 64
+
+// free reports whether the Slots uids and gids from first are nobody's.
+func free(taken map[int]bool, first int) bool {
+	for i := 0; i < Slots; i++ {
+		if taken[first+i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Slot is the identity of slot n (0 to Slots-1) of the sandbox: the first uid plus n. Without a
+// separate user every slot is coldbench's own.
+func (id Identity) Slot(n int) Identity {
+	if !id.Separate || Off("uids") {
+		return id
+	}
+	if n < 0 || n >= Slots {
+		panic(fmt.Sprintf("sandbox slot %d out of range", n))
+	}
+	return Identity{UID: id.UID + n, GID: id.GID + n, Separate: true}
+}
+
+// Confine is the spec that untrusted code runs under as this identity: its uid and no groups, at
+// most nproc processes and threads, and with Landlock (where the kernel has it) nothing to read
+// but the system's trees and exec, nothing to write but write.
+func (id Identity) Confine(nproc uint64, exec, write []string) Spec {
+	if Off("nproc") {
+		nproc = 0
+	}
+	return Spec{UID: id.UID, GID: id.GID, NProc: nproc, Landlock: LandlockOn(), Exec: exec, Write: write}
+}
+
+// LandlockOn reports whether sandboxed code is confined with Landlock: when the kernel has it.
+func LandlockOn() bool { return LandlockABI() > 0 && !Off("landlock") }
 
 // takenIDs lists the uids and gids named in /etc/passwd and /etc/group.
 func takenIDs() map[int]bool {

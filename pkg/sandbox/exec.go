@@ -1,0 +1,535 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/landlock-lsm/go-landlock/landlock"
+	"golang.org/x/sys/unix"
+)
+
+// Untrusted code is started through coldbench's own binary: the child starts as root, drops to
+// the variant's uid with no groups, takes a process limit, confines itself with Landlock, and
+// only then executes the build step or the bootstrap. Go's os/exec has no hook between fork and
+// exec, so this helper is that hook; it runs no code of the pull request's before it is confined.
+//
+// A sample's helper also waits for coldbench's word before the exec (Spec.Handshake), so that
+// the helper's own start is not counted in Init Duration and the process joins its cgroup
+// before the bootstrap's first instruction.
+
+// helperArg marks a helper invocation: argv is [self, helperArg, target, args...]; the spec
+// (with the target's environment) comes on fd 3, so that neither is visible in /proc to other
+// users, and the helper itself starts with an empty environment: nothing the pull request
+// configured (LD_PRELOAD, GODEBUG) reaches it while it is still root.
+const helperArg = "__coldbench-sandbox-exec"
+
+// killArg marks the helper that kills every process of its own uid.
+const killArg = "__coldbench-sandbox-kill"
+
+// Spec is what a confined child runs under.
+type Spec struct {
+	UID, GID int
+	// NProc bounds the processes and threads of the uid (RLIMIT_NPROC); 0 leaves it alone.
+	NProc uint64
+	// Landlock confines the child's file access to the paths below; off where the kernel has no
+	// Landlock (LandlockABI says which).
+	Landlock bool
+	// Exec are the trees the child may read and execute, Write those it may also write, Devices
+	// the device files it may read, write and ioctl (/dev/null...), beyond the System ones.
+	Exec, Write, Devices []string
+	// Handshake: report ready on fd 4, wait for a byte on fd 5, then exec.
+	Handshake bool
+	// Env is the target's whole environment.
+	Env []string
+}
+
+// Init must be the first call of main (and of TestMain in packages that start sandboxed
+// processes): in a helper invocation it confines the process and executes the target, never
+// returning; otherwise it returns at once.
+func Init() {
+	if len(os.Args) < 2 {
+		return
+	}
+	switch os.Args[1] {
+	case helperArg:
+		err := helper(os.Args[2:])
+		fmt.Fprintf(os.Stderr, "coldbench sandbox: %v\n", err)
+		os.Exit(127)
+	case killArg:
+		os.Exit(killUID(os.Args[2:]))
+	}
+}
+
+// Child is a confined command before and after it starts.
+type Child struct {
+	Cmd        *exec.Cmd
+	spec       []byte
+	specW      *os.File
+	ready, goW *os.File
+	handshake  bool
+}
+
+// Command prepares name with args under spec; set the Cmd's Dir, Stdout, Stderr and
+// SysProcAttr fields (not Env, Path, Args or ExtraFiles) before Start.
+func (s Spec) Command(name string, args ...string) (*Child, error) {
+	self, err := selfPath()
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	c := &Child{spec: b, handshake: s.Handshake}
+	c.Cmd = &exec.Cmd{Path: self, Args: append([]string{self, helperArg, name}, args...), Env: []string{},
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
+	return c, nil
+}
+
+// Start starts the helper and hands it the spec.
+func (c *Child) Start() error {
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	files := []*os.File{specR}
+	var readyW, goR *os.File
+	if c.handshake {
+		var r, w *os.File
+		if r, readyW, err = os.Pipe(); err != nil {
+			return err
+		}
+		c.ready = r
+		if goR, w, err = os.Pipe(); err != nil {
+			return err
+		}
+		c.goW = w
+		files = append(files, readyW, goR)
+	}
+	c.Cmd.ExtraFiles = files
+	err = c.Cmd.Start()
+	for _, f := range files {
+		f.Close() // the child's copies
+	}
+	if err != nil {
+		specW.Close()
+		c.closeHandshake()
+		return err
+	}
+	go func() { _, _ = specW.Write(c.spec); specW.Close() }()
+	return nil
+}
+
+// Ready waits until the helper is confined and about to exec (handshake only); an error is
+// the helper's own (it could not drop privileges or confine itself).
+func (c *Child) Ready() error {
+	if !c.handshake {
+		return nil
+	}
+	var b [1]byte
+	if n, _ := c.ready.Read(b[:]); n == 1 && b[0] == 'R' {
+		return nil
+	} else if n == 1 && b[0] == 'E' {
+		msg, _ := io.ReadAll(io.LimitReader(c.ready, 4096))
+		return fmt.Errorf("sandbox: %s", msg)
+	}
+	return errors.New("sandbox: the helper exited before it was ready")
+}
+
+// ExecError is the helper's exec of its target failing (no such file, not executable, not a
+// program for this machine), with the errno the kernel gave.
+type ExecError struct {
+	Path string
+	Err  syscall.Errno
+}
+
+func (e *ExecError) Error() string { return "exec " + e.Path + ": " + e.Err.Error() }
+func (e *ExecError) Unwrap() error { return e.Err }
+
+// Go lets a ready helper exec its target.
+func (c *Child) Go() error {
+	if !c.handshake {
+		return nil
+	}
+	_, err := c.goW.Write([]byte{'G'})
+	if err == nil {
+		// The ready pipe closes on a successful exec (close-on-exec); a failed one says why.
+		var errno int
+		rest, _ := io.ReadAll(io.LimitReader(c.ready, 64))
+		if _, scanErr := fmt.Sscanf(string(rest), "X%d", &errno); scanErr == nil {
+			err = &ExecError{Path: c.Cmd.Args[2], Err: syscall.Errno(errno)}
+		}
+	}
+	c.closeHandshake()
+	return err
+}
+
+func (c *Child) closeHandshake() {
+	for _, f := range []*os.File{c.ready, c.goW} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// selfPath is coldbench's own executable, resolved once.
+func selfPath() (string, error) {
+	p, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("sandbox helper: %w", err)
+	}
+	return filepath.EvalSymlinks(p)
+}
+
+// helper is the child's side: confine, drop, wait for the word, exec.
+func helper(args []string) error {
+	if len(args) < 1 {
+		return errors.New("usage: target [args]")
+	}
+	specR := os.NewFile(3, "spec")
+	b, err := io.ReadAll(specR)
+	specR.Close()
+	if err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	var s Spec
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("spec: %w", err)
+	}
+	target, argv := args[0], args
+	// Credentials and Landlock are per thread until every thread has them; the exec below runs on
+	// this one.
+	runtime.LockOSThread()
+	var ready, wait *os.File
+	if s.Handshake {
+		ready, wait = os.NewFile(4, "ready"), os.NewFile(5, "go")
+	}
+	fail := func(err error) error {
+		if s.Handshake {
+			fmt.Fprintf(ready, "E%v", err)
+		}
+		return err
+	}
+	if !filepath.IsAbs(target) {
+		p, err := lookPath(target, s.Env)
+		if err != nil {
+			return fail(err)
+		}
+		target = p
+	}
+	if s.NProc > 0 {
+		lim := unix.Rlimit{Cur: s.NProc, Max: s.NProc}
+		if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
+			return fail(fmt.Errorf("process limit: %w", err))
+		}
+	}
+	if os.Geteuid() == 0 && s.UID > 0 {
+		if err := syscall.Setgroups([]int{}); err != nil {
+			return fail(fmt.Errorf("drop groups: %w", err))
+		}
+		if err := syscall.Setresgid(s.GID, s.GID, s.GID); err != nil {
+			return fail(fmt.Errorf("setgid %d: %w", s.GID, err))
+		}
+		if err := syscall.Setresuid(s.UID, s.UID, s.UID); err != nil {
+			return fail(fmt.Errorf("setuid %d: %w", s.UID, err))
+		}
+		// A change of credentials clears the parent-death signal: set it again.
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0, 0, 0); err != nil {
+			return fail(fmt.Errorf("parent-death signal: %w", err))
+		}
+	}
+	if s.Landlock {
+		if err := s.restrict(); err != nil {
+			return fail(fmt.Errorf("landlock: %w", err))
+		}
+	}
+	if s.Handshake {
+		if _, err := ready.Write([]byte{'R'}); err != nil {
+			return err
+		}
+		var b [1]byte
+		if n, _ := wait.Read(b[:]); n != 1 {
+			os.Exit(0) // coldbench gave up on this start
+		}
+		wait.Close()
+		syscall.CloseOnExec(int(ready.Fd()))
+	}
+	err = syscall.Exec(target, argv, s.Env)
+	if s.Handshake {
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			fmt.Fprintf(ready, "X%d", int(errno))
+			os.Exit(127)
+		}
+	}
+	return err
+}
+
+// lookPath finds name on the PATH of env (the target's, not the helper's empty one).
+func lookPath(name string, env []string) (string, error) {
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: not found on PATH %s", name, path)
+}
+
+// SystemExec are the trees every confined process may read and execute: the system's programs,
+// libraries and configuration, and the kernel's views of itself. Not /home, /root, /tmp,
+// /var/tmp, /dev/shm, /run or a workspace: what is not listed is out of reach.
+var SystemExec = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/run/systemd/resolve"}
+
+// SystemDevices are the device files every confined process may use.
+var SystemDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+
+// restrict confines this thread (and what it executes) to the spec's paths.
+func (s Spec) restrict() error {
+	var rules []landlock.Rule
+	ro := existing(append(append([]string{}, SystemExec...), s.Exec...))
+	if len(ro) > 0 {
+		rules = append(rules, landlock.RODirs(ro...))
+	}
+	if rw := existing(s.Write); len(rw) > 0 {
+		rules = append(rules, landlock.RWDirs(rw...).WithRefer())
+	}
+	if dev := existing(append(append([]string{}, SystemDevices...), s.Devices...)); len(dev) > 0 {
+		rules = append(rules, landlock.RWFiles(dev...).WithIoctlDev())
+	}
+	rules = append(rules, landlock.ROFiles("/dev").IgnoreIfMissing())
+	// File access only: builds download modules and handlers make outbound calls.
+	return landlock.V7.BestEffort().RestrictPaths(rules...)
+}
+
+// existing keeps the paths that exist, as directories or files (Landlock needs an open fd).
+func existing(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// LandlockABI is the kernel's Landlock ABI version, 0 where it has none (or it is disabled).
+func LandlockABI() int {
+	v, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION)
+	if e != 0 {
+		return 0
+	}
+	return int(v)
+}
+
+// DescribeLandlock says how far file access is confined, for the results' limits.
+func DescribeLandlock(on bool) string {
+	abi := LandlockABI()
+	switch {
+	case on && abi > 0:
+		return fmt.Sprintf("ABI %d: builds and handlers may read only the system's trees, their toolchains and their own files, and write only their own directories (not the workspace, /tmp, /var/tmp or /dev/shm)", abi)
+	case abi > 0:
+		return fmt.Sprintf("ABI %d available, not applied (coldbench is not root: builds and handlers run as its own user)", abi)
+	}
+	return "unavailable: this kernel has no Landlock (or it is off); the workspace and the runner's files are closed to other users for the run instead, and what sandboxed code writes to shared places is removed after it"
+}
+
+// killUID becomes the uid in args (started as root: the helper need not be executable by that
+// user) and sends SIGKILL to every process it may then signal (every process of that uid), until
+// none is left: kill(-1) goes through the whole process table at once, so a process that forks as
+// fast as it can cannot outrun it for long.
+func killUID(args []string) int {
+	var uid int
+	if len(args) != 1 {
+		return 2
+	}
+	if _, err := fmt.Sscanf(args[0], "%d", &uid); err != nil || uid <= 0 {
+		return 2
+	}
+	runtime.LockOSThread()
+	if os.Geteuid() == 0 {
+		if syscall.Setgroups([]int{}) != nil || syscall.Setresgid(uid, uid, uid) != nil || syscall.Setresuid(uid, uid, uid) != nil {
+			return 2
+		}
+	}
+	for i := 0; i < 100; i++ {
+		if err := syscall.Kill(-1, syscall.SIGKILL); errors.Is(err, syscall.ESRCH) {
+			return 0
+		}
+		// Zombies answer kill too; once only they are left, the count is zero.
+		if len(processesOf(os.Getuid(), os.Getpid())) == 0 {
+			return 0
+		}
+	}
+	return 1
+}
+
+// processesOf lists the live (not zombie) processes whose real uid is uid, but except.
+func processesOf(uid, except int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	want := fmt.Sprintf("Uid:\t%d\t", uid)
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil || pid == except {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		if strings.Contains(st, "\n"+want) && !strings.Contains(st, "State:\tZ") && !strings.Contains(st, "State:\tX") {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// Processes lists the live processes of the identity's uid.
+func (id Identity) Processes() []int {
+	if !id.Separate {
+		return nil
+	}
+	return processesOf(id.UID, os.Getpid())
+}
+
+// KillAll kills every process of the identity's uid and returns how many there were. It is
+// what makes "nothing of a build or a sample outlives it" true whatever the processes did to
+// hide (setsid, a new process group, env -i, a stopped or forking process): it runs as that uid
+// and kills everything that uid may signal. Without a separate uid there is no such boundary,
+// and nothing is done.
+func (id Identity) KillAll() (int, error) {
+	if !id.Separate || Off("killuid") {
+		return 0, nil
+	}
+	left := id.Processes()
+	if len(left) == 0 {
+		return 0, nil
+	}
+	self, err := selfPath()
+	if err != nil {
+		return len(left), err
+	}
+	for try := 0; try < 3; try++ {
+		cmd := exec.Command(self, killArg, fmt.Sprint(id.UID))
+		cmd.Env = []string{}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			err = fmt.Errorf("kill the processes of uid %d: %v %s", id.UID, err, out)
+			if try == 2 {
+				return len(left), err
+			}
+		}
+		if len(id.Processes()) == 0 {
+			return len(left), nil
+		}
+	}
+	return len(left), fmt.Errorf("processes of uid %d survived SIGKILL: %v", id.UID, id.Processes())
+}
+
+// KillSlots kills every process of every slot of the sandbox (the end of a run: nothing of any
+// variant outlives it), and returns how many there were.
+func (id Identity) KillSlots() (int, error) {
+	if !id.Separate {
+		return 0, nil
+	}
+	var n int
+	var errs []error
+	for slot := 0; slot < Slots; slot++ {
+		k, err := id.Slot(slot).KillAll()
+		n += k
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// SharedDirs are the world-writable places every process of the machine shares. Landlock keeps
+// sandboxed code from writing them; without it, what sandbox users leave there is removed after
+// the run (RemoveLeftovers).
+var SharedDirs = []string{"/tmp", "/var/tmp", "/dev/shm"}
+
+// RemoveLeftovers removes what the sandbox's users own at the top of SharedDirs, and returns
+// the paths it removed.
+func (id Identity) RemoveLeftovers() []string {
+	if !id.Separate || Off("leftovers") {
+		return nil
+	}
+	var removed []string
+	for _, dir := range SharedDirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			st, ok := info.Sys().(*syscall.Stat_t)
+			if !ok || int(st.Uid) < id.UID || int(st.Uid) >= id.UID+Slots {
+				continue
+			}
+			p := filepath.Join(dir, e.Name())
+			if os.RemoveAll(p) == nil {
+				removed = append(removed, p)
+			}
+		}
+	}
+	return removed
+}
+
+// Seal closes the directories in dirs to other users (it takes their "other" permission bits)
+// until restore is called: the fallback where Landlock cannot keep sandboxed code out of the
+// workspace (whose .git/config holds the job's token) and the runner's files. The directories'
+// owners (the runner's user) keep their access; only users that are neither owner nor group,
+// such as the sandbox's, lose it.
+func Seal(dirs []string) (restore func(), sealed []string) {
+	type was struct {
+		path string
+		mode os.FileMode
+	}
+	var done []was
+	if Off("seal") {
+		dirs = nil
+	}
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		st, err := os.Lstat(d)
+		if err != nil || !st.IsDir() || st.Mode().Perm()&0o007 == 0 {
+			continue
+		}
+		if os.Chmod(d, st.Mode().Perm()&^0o007) == nil {
+			done = append(done, was{d, st.Mode().Perm()})
+			sealed = append(sealed, d)
+		}
+	}
+	return func() {
+		for _, w := range done {
+			_ = os.Chmod(w.path, w.mode)
+		}
+	}, sealed
+}
