@@ -5,12 +5,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/coldbench/coldbench/pkg/internal/fakegithub"
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
 	"github.com/coldbench/coldbench/pkg/results"
 )
 
@@ -177,6 +179,35 @@ func TestRunJudgeSettingsWithAndWithoutABase(t *testing.T) {
 		code, res, log := runIn(t, dir, "--handler", "fn", "--base", tt.base, "--samples", "2", "--init-samples", "0")
 		if res == nil || res.Config.ThresholdPct != tt.threshold || len(res.Config.SettingChanges) != tt.changes {
 			t.Errorf("--base %s: exit %d, config %+v; want threshold %v and %d changes noted\n%s", tt.base, code, res, tt.threshold, tt.changes, log)
+		}
+	}
+}
+
+// A coldbench.yml outside the repository is the caller's own, and its judge settings apply; one
+// that the pull request commits as a link to a file outside is still the repository's file, and
+// its judge settings are the base's. (Deciding on the link's target would make the head's file
+// the trusted one.)
+func TestHeadsConfigLinkedOutIsStillTheHeads(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "evil.yml")
+	testenv.Write(t, filepath.Dir(outside), "evil.yml", "threshold: 30\n")
+	dir, _ := repoWithPRSleeps(t, "0", "0.01", nil)
+	git := gitIn(t, dir)
+	if err := os.Symlink(outside, filepath.Join(dir, "coldbench.yml")); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "coldbench.yml")
+	git("commit", "-qm", "a link out")
+	for _, tt := range []struct {
+		args      []string
+		threshold float64
+	}{
+		{nil, 5},                            // the repository's coldbench.yml, a link: base's settings
+		{[]string{"--config", outside}, 30}, // the caller's own file, named by a flag
+	} {
+		args := append([]string{"--handler", "fn", "--base", "master", "--samples", "2", "--init-samples", "0"}, tt.args...)
+		code, res, log := runIn(t, dir, args...)
+		if res == nil || res.Config.ThresholdPct != tt.threshold {
+			t.Errorf("%v: exit %d, results %v; want threshold %v\n%s", tt.args, code, res != nil, tt.threshold, log)
 		}
 	}
 }

@@ -174,7 +174,7 @@ func (p *pipeline) baseSide(ctx context.Context, root, wt, sha, headPath string)
 	cfg := p.cfg
 	side := cfg.SideFile() // a coldbench.yml outside the repository is the caller's, for both sides
 	if cfg.ConfigFile != "" {
-		if rel, ok := inside(root, cfg.ConfigFile); ok {
+		if rel, ok := lexicallyInside(root, cfg.ConfigFile); ok {
 			f, err := fileAt(ctx, root, sha, rel, filepath.Base(cfg.ConfigFile))
 			if err != nil {
 				return config.Config{}, err

@@ -39,7 +39,7 @@ func loadSettings(ctx context.Context, s loadSpec) (config.Config, config.Proble
 	// The path is looked up at the base revision even when the work tree has no such file: a
 	// pull request that deletes coldbench.yml still gets the base's judge settings.
 	path := cmp.Or(s.config, "coldbench.yml")
-	full := resolve(s.dir, path)
+	full := configPath(s.dir, path)
 	head := config.File{Name: path}
 	data, err := os.ReadFile(full)
 	switch {
@@ -57,7 +57,7 @@ func loadSettings(ctx context.Context, s loadSpec) (config.Config, config.Proble
 	}
 	if rev != "" {
 		root, _ := git.RepoRoot(ctx, s.dir)
-		if rel, ok := inside(root, full); ok {
+		if rel, ok := lexicallyInside(root, full); ok {
 			judge, err = fileAt(ctx, root, rev, rel, path)
 			problems = append(problems, asProblems(err)...)
 		} // else a file outside the repository: the caller's own, not the pull request's
@@ -128,7 +128,37 @@ func fileAt(ctx context.Context, root, rev, rel, name string) (config.File, erro
 	return config.ParseFile(label, data)
 }
 
-// inside returns path relative to root when it is inside it.
+// configPath is coldbench.yml's absolute path: the work directory (the caller's) with its links
+// resolved, and the name as given joined to it without following any link in the checkout. Whether
+// the file is the repository's is decided on this path: a coldbench.yml (or a directory above it)
+// that the pull request committed as a link out of the repository is still the repository's file.
+func configPath(dir, name string) string {
+	if filepath.IsAbs(name) {
+		return filepath.Clean(name)
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	return filepath.Join(dir, name)
+}
+
+// lexicallyInside returns path relative to root when it is inside it, following no link.
+func lexicallyInside(root, path string) (string, bool) {
+	if root == "" {
+		return "", false
+	}
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
+	rel, err := filepath.Rel(root, filepath.Clean(path))
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", false
+	}
+	return rel, true
+}
+
+// inside returns path relative to root when it is inside it, links followed (for the caller's
+// own paths: the work directory, a flag's handler).
 func inside(root, path string) (string, bool) {
 	if root == "" {
 		return "", false
