@@ -211,3 +211,33 @@ func TestHeadsConfigLinkedOutIsStillTheHeads(t *testing.T) {
 		}
 	}
 }
+
+// The event is a judge setting: an event file of the repository is read as the trusted revision
+// has it, whatever the pull request's work tree holds in its place.
+func TestEventFileIsTheTrustedRevisions(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "git")
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	git("init", "-q", "-b", "master")
+	testenv.Write(t, dir, "events/get.json", `{"rawPath": "/"}`)
+	git("add", ".")
+	git("commit", "-qm", "base")
+	testenv.Write(t, dir, "events/get.json", `{"rawPath": "/slow-for-base-only"}`)
+	ctx := context.Background()
+	root, sha := dir, strings.TrimSpace(gitOut(t, dir, "rev-parse", "HEAD"))
+	outside := filepath.Join(t.TempDir(), "mine.json")
+	testenv.Write(t, filepath.Dir(outside), "mine.json", `{}`)
+	for _, tt := range []struct{ event, want string }{
+		{"events/get.json", `{"rawPath": "/"}`},
+		{filepath.Join(dir, "events", "get.json"), `{"rawPath": "/"}`},
+		{"apigw-v2", "apigw-v2"},
+		{`{"inline": true}`, `{"inline": true}`},
+		{outside, outside},
+		{"events/new.json", "events/new.json"},
+	} {
+		if got := trustedEvent(ctx, root, sha, dir, tt.event); got != tt.want {
+			t.Errorf("trustedEvent(%q) = %q, want %q", tt.event, got, tt.want)
+		}
+	}
+}

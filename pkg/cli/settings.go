@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/config"
@@ -66,11 +67,33 @@ func loadSettings(ctx context.Context, s loadSpec) (config.Config, config.Proble
 	problems = append(problems, asProblems(err)...)
 	cfg.ConfigFile, cfg.WorkDir = full, s.dir
 	if rev != "" {
+		root, _ := git.RepoRoot(ctx, s.dir)
+		cfg.Event = trustedEvent(ctx, root, rev, s.dir, cfg.Event)
 		cfg.JudgeChanges = config.JudgeChanges(judge, head)
 		// Not applied here, but the trusted file once merged: a bad value is said now.
 		problems = append(problems, asProblems(head.Check(config.Judge))...)
 	}
 	return cfg, problems
+}
+
+// trustedEvent is an event file of the repository as the trusted revision has it, inline: the
+// event is a judge setting (both sides are invoked with it), so the pull request's copy of the
+// file in the work tree does not choose it. Presets, inline JSON, files outside the repository
+// and files the revision does not have stay as they are.
+func trustedEvent(ctx context.Context, root, rev, dir, event string) string {
+	ev := strings.TrimSpace(event)
+	if ev == "" || slices.Contains(config.EventPresets, ev) || strings.HasPrefix(ev, "{") || strings.HasPrefix(ev, "[") {
+		return event
+	}
+	rel, ok := lexicallyInside(root, configPath(dir, ev))
+	if !ok {
+		return event
+	}
+	data, err := git.ShowFile(ctx, root, rev, rel)
+	if t := strings.TrimSpace(string(data)); err == nil && (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) {
+		return t
+	}
+	return event
 }
 
 // trustedRevision is the revision whose coldbench.yml holds the judge settings: the base given
