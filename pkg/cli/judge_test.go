@@ -241,3 +241,27 @@ func TestEventFileIsTheTrustedRevisions(t *testing.T) {
 		}
 	}
 }
+
+// A pull request that deletes coldbench.yml is still judged by base's, and the change is noted;
+// a bad judge value in the head's file is reported now, though it applies only once merged.
+func TestHeadDeletingOrBreakingTheJudgeSettings(t *testing.T) {
+	dir, _ := repoWithPRSleeps(t, "0", "0.01", nil)
+	git := gitIn(t, dir)
+	git("checkout", "-q", "master")
+	testenv.Write(t, dir, "coldbench.yml", "threshold: 30\n")
+	git("add", ".")
+	git("commit", "-qm", "settings")
+	git("checkout", "-q", "changes")
+	git("rebase", "-q", "master")
+	git("rm", "-q", "coldbench.yml")
+	git("commit", "-qm", "no settings")
+	code, res, log := runIn(t, dir, "--handler", "fn", "--base", "master", "--samples", "2", "--init-samples", "0")
+	if res == nil || res.Config.ThresholdPct != 30 || len(res.Config.SettingChanges) != 1 || res.Config.SettingChanges[0] != (results.SettingChange{Key: "threshold", Base: "30"}) {
+		t.Errorf("head without coldbench.yml: exit %d, results %+v; want base's threshold 30 and the deletion noted\n%s", code, res, log)
+	}
+	testenv.Write(t, dir, "coldbench.yml", "threshold: lots\n")
+	code, _, log = runIn(t, dir, "--handler", "fn", "--base", "master", "--samples", "2", "--init-samples", "0")
+	if code != ExitBadInput || !strings.Contains(log, `coldbench.yml: threshold: "lots": invalid syntax`) {
+		t.Errorf("head's threshold: lots: exit %d, want 2 and the value named\n%s", code, log)
+	}
+}

@@ -51,24 +51,27 @@ func loadSettings(ctx context.Context, s loadSpec) (config.Config, config.Proble
 	case s.explicit:
 		problems = append(problems, fmt.Sprintf("%s: %v", s.configName, err))
 	}
-	judge := head
+	judge, fromBase := head, false
 	rev, err := trustedRevision(ctx, s)
 	if err != nil {
 		problems = append(problems, err.Error())
 	}
+	root := ""
 	if rev != "" {
-		root, _ := git.RepoRoot(ctx, s.dir)
+		root, _ = git.RepoRoot(ctx, s.dir)
 		if rel, ok := lexicallyInside(root, full); ok {
 			judge, err = fileAt(ctx, root, rev, rel, path)
 			problems = append(problems, asProblems(err)...)
+			fromBase = true
 		} // else a file outside the repository: the caller's own, not the pull request's
 	}
 	cfg, err := config.Load(config.Layers{Judge: judge, Side: head, Given: s.given})
 	problems = append(problems, asProblems(err)...)
 	cfg.ConfigFile, cfg.WorkDir = full, s.dir
 	if rev != "" {
-		root, _ := git.RepoRoot(ctx, s.dir)
 		cfg.Event = trustedEvent(ctx, root, rev, s.dir, cfg.Event)
+	}
+	if fromBase {
 		cfg.JudgeChanges = config.JudgeChanges(judge, head)
 		// Not applied here, but the trusted file once merged: a bad value is said now.
 		problems = append(problems, asProblems(head.Check(config.Judge))...)
