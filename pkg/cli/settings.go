@@ -74,7 +74,7 @@ func loadSettings(ctx context.Context, s loadSpec) (config.Config, config.Proble
 	if fromBase {
 		cfg.JudgeChanges = config.JudgeChanges(judge, head)
 		// Not applied here, but the trusted file once merged: a bad value is said now.
-		problems = append(problems, asProblems(head.Check(config.Judge))...)
+		problems = append(problems, asProblems(head.Check(config.KindJudge))...)
 	}
 	return cfg, problems
 }

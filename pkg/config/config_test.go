@@ -164,7 +164,7 @@ func TestSettingsTable(t *testing.T) {
 			t.Errorf("setting %q (input %q) declared twice", s.Name, s.Input)
 		}
 		names[s.Name], inputs[s.Input] = true, s.Input != ""
-		if s.parse == nil || s.Usage == "" || s.Kind < Judge || s.Kind > TrustedOnly {
+		if s.parse == nil || s.Usage == "" || s.Kind < KindJudge || s.Kind > KindTrustedOnly {
 			t.Errorf("setting %q: want a parser, a usage and a kind", s.Name)
 		}
 		if s.Path != (s.get != nil) {
@@ -175,9 +175,9 @@ func TestSettingsTable(t *testing.T) {
 		name string
 		kind Kind
 	}{
-		{"threshold", Judge}, {"alpha", Judge}, {"samples", Judge}, {"mode", Judge}, {"aws-role-arn", Judge}, {"base", Judge}, {"budgets", Judge},
-		{"build", FunctionKind}, {"env", FunctionKind}, {"handler", FunctionKind}, {"memory", FunctionKind}, {"template", FunctionKind},
-		{"json", TrustedOnly}, {"markdown", TrustedOnly}, {"html", TrustedOnly}, {"store", TrustedOnly}, {"baseline", TrustedOnly}, {"cache-dir", TrustedOnly}, {"aws-endpoint", TrustedOnly},
+		{"threshold", KindJudge}, {"alpha", KindJudge}, {"samples", KindJudge}, {"mode", KindJudge}, {"aws-role-arn", KindJudge}, {"base", KindJudge}, {"budgets", KindJudge},
+		{"build", KindFunction}, {"env", KindFunction}, {"handler", KindFunction}, {"memory", KindFunction}, {"template", KindFunction},
+		{"json", KindTrustedOnly}, {"markdown", KindTrustedOnly}, {"html", KindTrustedOnly}, {"store", KindTrustedOnly}, {"baseline", KindTrustedOnly}, {"cache-dir", KindTrustedOnly}, {"aws-endpoint", KindTrustedOnly},
 	} {
 		if s, ok := Lookup(want.name); !ok || s.Kind != want.kind {
 			t.Errorf("Lookup(%q) = %v, %v; want kind %v", want.name, s.Kind, ok, want.kind)
@@ -200,7 +200,7 @@ func TestSettingsTable(t *testing.T) {
 func TestParseFileRefusesTrustedOnlyKeys(t *testing.T) {
 	t.Parallel()
 	var doc strings.Builder
-	trusted := SettingNames(TrustedOnly)
+	trusted := SettingNames(KindTrustedOnly)
 	for _, k := range trusted {
 		doc.WriteString(k + ": x\n")
 	}

@@ -24,7 +24,7 @@ type File struct {
 }
 
 // FileKeys lists coldbench.yml's keys: the judge and function settings.
-func FileKeys() []string { return SettingNames(Judge, FunctionKind) }
+func FileKeys() []string { return SettingNames(KindJudge, KindFunction) }
 
 // ParseFile reads a coldbench.yml document. An unknown key is a problem, and so is a trusted-only
 // one (an output path, the AWS endpoint): the file is the repository's, and in a pull request
@@ -47,7 +47,7 @@ func ParseFile(name string, data []byte) (File, error) {
 		case !ok:
 			p.add("%s: unknown key %q; valid keys are %s", name, k, strings.Join(FileKeys(), ", "))
 			continue
-		case s.Kind == TrustedOnly:
+		case s.Kind == KindTrustedOnly:
 			p.add("%s: %s is not settable from coldbench.yml: %s", name, k, trustedOnlyHint(s))
 			continue
 		}
@@ -120,7 +120,7 @@ func (c *Config) ApplyFile(name string, data []byte) error {
 	if err != nil && !errors.As(err, &p) {
 		return err
 	}
-	p = append(p, c.apply(f, Judge, FunctionKind)...)
+	p = append(p, c.apply(f, KindJudge, KindFunction)...)
 	return p.Err()
 }
 
@@ -149,8 +149,8 @@ type Layers struct {
 func Load(l Layers) (Config, error) {
 	c := Default()
 	c.layers = l
-	p := c.apply(l.Judge, Judge)
-	p = append(p, c.apply(l.Side, FunctionKind)...)
+	p := c.apply(l.Judge, KindJudge)
+	p = append(p, c.apply(l.Side, KindFunction)...)
 	for _, g := range l.Given {
 		if err := c.Set(g.Key, g.Text); err != nil {
 			p.add("%s: %v", g.Name, err)
@@ -178,7 +178,7 @@ type Change struct{ Key, Base, Head string }
 // the head's, in key order; "" is a key the file does not have.
 func JudgeChanges(base, head File) []Change {
 	var out []Change
-	for _, key := range SettingNames(Judge) {
+	for _, key := range SettingNames(KindJudge) {
 		b, _ := base.Get(key)
 		h, _ := head.Get(key)
 		if b != h {
