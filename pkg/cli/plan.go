@@ -156,6 +156,11 @@ func (p *pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 				res.Config.Notes = append(res.Config.Notes, "base: "+n)
 			}
 		}
+		if h, b := cfg.FunctionSpec(), base.fn; h.MemoryMB != b.MemoryMB || h.Timeout != b.Timeout || h.EphemeralMB != b.EphemeralMB {
+			res.Config.Notes = append(res.Config.Notes, fmt.Sprintf(
+				"head and base are configured differently, each as its own revision says: memory %d → %d MB, timeout %s → %s, ephemeral storage %d → %d MB (base → head)",
+				b.MemoryMB, h.MemoryMB, b.Timeout, h.Timeout, b.EphemeralMB, h.EphemeralMB))
+		}
 	}
 	if _, err := os.Stat(base.dir); err != nil && base.err == nil {
 		base.err = fmt.Errorf("the handler %s does not exist at base %.12s", rel, sha)
