@@ -78,7 +78,7 @@ func TestActionHeadCannotRaiseItsOwnThreshold(t *testing.T) {
 // build and env as inputs, which apply to both sides: base is sabotaged, and the head "improves".
 func TestActionHeadBuildAndEnvStayTheHeads(t *testing.T) {
 	build := `sed 's/^sleep ` + baseSleep + `$/sleep 1/' bootstrap > "$ARTIFACTS_DIR/bootstrap" && chmod 755 "$ARTIFACTS_DIR/bootstrap"`
-	yml := "build: |\n  " + build + "\nenv:\n  FROM_HEAD: planted\n"
+	yml := "build: |\n  " + build + "\nenv:\n  FROM_HEAD: planted\nmemory: 1024\n"
 	dir, event := repoWithPRSleeps(t, baseSleep, headSleep, map[string]string{"coldbench.yml": yml})
 	gh := fakegithub.New(t, repository, token)
 
@@ -91,7 +91,7 @@ func TestActionHeadBuildAndEnvStayTheHeads(t *testing.T) {
 	if !strings.HasPrefix(head.Deploy.Method, "your build command: sed") || base.Deploy.Method != "ready-made bootstrap, packaged as is" {
 		t.Errorf("build methods: head %q, base %q; want the head's command for head and base's own packaging for base", head.Deploy.Method, base.Deploy.Method)
 	}
-	checkEnv := func(how, variant string, want bool) {
+	checkEnv := func(how, variant string, want bool, memory string) {
 		t.Helper()
 		for _, s := range res.SamplesOf(variant) {
 			if s.InitOnly || s.Error != nil {
@@ -100,19 +100,25 @@ func TestActionHeadBuildAndEnvStayTheHeads(t *testing.T) {
 			if got := strings.Contains(s.Response, "FROM_HEAD=planted"); got != want {
 				t.Errorf("%s: %s's environment has FROM_HEAD: %v, want %v (%s)", how, variant, got, want, s.Response)
 			}
+			if !strings.Contains(s.Response, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE="+memory+";") {
+				t.Errorf("%s: %s's memory is not its own revision's %s MB (%s)", how, variant, memory, s.Response)
+			}
 			return
 		}
 		t.Errorf("%s: no full sample of %s", how, variant)
 	}
-	checkEnv("head's env:", "head", true)
-	checkEnv("head's env:", "base", false)
+	checkEnv("head's env:", "head", true, "1024")
+	checkEnv("head's env:", "base", false, "1769")
+	if !hasWarning(res, "memory 1769 → 1024 MB") {
+		t.Errorf("no note that head's and base's memory differ: %v", res.Warnings)
+	}
 	if run.code != ExitRegression || res.Verdict != results.Regression {
 		t.Errorf("head's build: and env: exit %d, verdict %s; want the regression caught\n%s", run.code, res.Verdict, run.stderr)
 	}
 
 	control := runActionT(t, gh, dir, event, map[string]string{"build": build, "env": "FROM_HEAD=planted"})
 	res = actionResults(t, dir, control)
-	checkEnv("env input", "base", true)
+	checkEnv("env input", "base", true, "1769")
 	if res.Verdict != results.Improvement || control.code != ExitOK {
 		t.Errorf("the same build as an input: exit %d, verdict %s; want base sabotaged (an improvement), or the test proves nothing\n%s", control.code, res.Verdict, control.stderr)
 	}
