@@ -43,11 +43,15 @@ func parseRun(ctx context.Context, args []string, env Env) (config.Config, error
 	fs.SetOutput(io.Discard)
 	vals, bools := map[string]*string{}, map[string]*bool{}
 	for _, s := range config.Settings {
+		usage := s.Usage
+		if s.Kind == config.KindTrustedOnly {
+			usage += " [a flag only, never a coldbench.yml key]"
+		}
 		if s.Bool {
-			bools[s.Name] = fs.Bool(s.Name, false, s.Usage)
+			bools[s.Name] = fs.Bool(s.Name, false, usage)
 			continue
 		}
-		vals[s.Name] = fs.String(s.Name, "", s.Usage)
+		vals[s.Name] = fs.String(s.Name, "", usage)
 	}
 	configFile := fs.String("config", "", "coldbench.yml to read (default: ./coldbench.yml if present); in a git repository its judge settings are the base revision's")
 	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are")
