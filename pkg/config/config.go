@@ -1,5 +1,8 @@
-// Package config holds coldbench's one Config, read from a coldbench.yml file, command-line flags
-// or the GitHub Action's inputs, and validated up front with every problem reported at once.
+// Package config holds coldbench's one Config, read from coldbench.yml files, command-line flags
+// or the GitHub Action's inputs, and validated up front with every problem reported at once. Every
+// setting is declared once, in Settings, with its kind: judge settings come from the trusted side
+// (flags, inputs, the base revision's coldbench.yml), function settings from each side's own
+// revision, trusted-only ones from flags and inputs alone (Load).
 package config
 
 import (
@@ -73,7 +76,8 @@ type Config struct {
 	// Event is what the handler is invoked with: a preset's name (EventPresets), inline JSON, or a
 	// JSON file's path; "{}" when empty.
 	Event string
-	// Env is the handler's own configuration, its Lambda environment variables (head and base).
+	// Env is the handler's own configuration, its Lambda environment variables (this side's: the
+	// head's Config has the head's, base's is loaded with ForSide).
 	Env map[string]string
 	// FunctionHandler is the function's handler setting (_HANDLER), e.g. "index.handler" for a
 	// runtime that loads a module; "bootstrap" when empty.
