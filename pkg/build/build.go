@@ -470,6 +470,7 @@ func run(ctx context.Context, req Request, runtime, step, dir string, env []stri
 			}
 		}()
 		err = cmd.Wait()
+		sandbox.Forget(cmd.Process.Pid)
 		close(done)
 	}
 	if n, kerr := req.Sandbox.KillAll(); kerr != nil {

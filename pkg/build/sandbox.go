@@ -106,10 +106,13 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 	return req, unlock, nil
 }
 
-// prepareSlot makes dir the sandbox user's cache directory: coldbench's own (mode 0711), with
-// src (coldbench's) and the user's own directories (mode 0700, owned by it through and through: a
-// cache restored by actions/cache belongs to the runner's user). Anything else in their place (a
-// link, a file) is removed. No process of the user's runs meanwhile.
+// prepareSlot makes dir the sandbox user's cache directory: coldbench's own, with src
+// (coldbench's) and the user's own directories (owned by it through and through: a cache
+// restored by actions/cache belongs to the runner's user). Anything else in their place (a link,
+// a file) is removed. No process of the user's runs meanwhile. Everything stays readable to
+// others (mode 0755), so that actions/cache, as the runner's user, can save it; what keeps one
+// sandbox user out of another's directories is that it can write none of them, and Landlock,
+// under which it reads none of them.
 func prepareSlot(id sandbox.Identity, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
@@ -126,7 +129,7 @@ func prepareSlot(id sandbox.Identity, dir string) error {
 		return os.Chmod(p, mode)
 	}
 	for _, p := range []string{dir, filepath.Join(dir, "src")} {
-		if err := ensureDir(p, 0o711); err != nil {
+		if err := ensureDir(p, 0o755); err != nil {
 			return err
 		}
 		if err := os.Lchown(p, 0, 0); err != nil {
@@ -135,7 +138,7 @@ func prepareSlot(id sandbox.Identity, dir string) error {
 	}
 	for _, d := range sandboxDirs {
 		p := filepath.Join(dir, d.dir)
-		if err := ensureDir(p, 0o700); err != nil {
+		if err := ensureDir(p, 0o755); err != nil {
 			return err
 		}
 		if err := ownForeign(id, p); err != nil {

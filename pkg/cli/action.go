@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -191,11 +192,18 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 		}
 	}
 
-	p := &pipeline{cfg: o.cfg, env: env, log: &logger{w: env.Stderr}}
+	// Builds, samples and the report print what the pull request's code wrote: with the runner's
+	// commands paused (see stopCommands), and coldbench's own issued only between pauses.
+	logw := &stopCommands{w: env.Stdout}
+	defer logw.resume()
+	penv := env
+	penv.Stdout, penv.Stderr = logw, logw
+	p := &pipeline{cfg: o.cfg, env: penv, log: &logger{w: logw}}
 	res, err := p.execute(ctx)
+	logw.resume()
 	if err != nil {
 		if checkID != 0 {
-			_, _ = pub.CompleteCheck(ctx, checkID, o.publish.checkName, o.headSHA, publish.ConclusionFailure, "coldbench failed", "```\n"+err.Error()+"\n```")
+			_, _ = pub.CompleteCheck(ctx, checkID, o.publish.checkName, o.headSHA, publish.ConclusionFailure, "coldbench failed", report.Fence(err.Error()))
 		}
 		gha.Errorf("%v", err)
 		return ExitFailure, err
@@ -218,7 +226,8 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 			gha.Warningf("could not rewrite the results with the publish time: %v", err)
 		}
 	}
-	report.WriteText(env.Stderr, res, report.TextOptions{})
+	report.WriteText(logw, res, report.TextOptions{})
+	logw.resume()
 	code := exitCode(res)
 	if code == ExitRegression && !o.publish.failOnRegression && !results.BudgetsExceeded(res.Budgets) {
 		code = ExitOK
@@ -273,7 +282,7 @@ func (o actionOptions) writeFiles(gha *githubactions.Action, res *results.Result
 	switch res.Verdict {
 	case results.Regression:
 		gha.Errorf("%s", headline)
-	case results.Inconclusive:
+	case results.Inconclusive, results.NotCompared:
 		gha.Warningf("%s", headline)
 	default:
 		gha.Noticef("%s", headline)
@@ -321,7 +330,8 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 		return warnings
 	}
 	marker := publish.Marker(gh.Handler)
-	if opts.comment == "on-change" && res.Verdict != results.Regression && res.Verdict != results.Improvement {
+	// A base that could not be measured is news too: the pull request may be what broke it.
+	if opts.comment == "on-change" && res.Verdict != results.Regression && res.Verdict != results.Improvement && res.Verdict != results.NotCompared {
 		// Only update a comment that exists, so an old regression comment does not go stale.
 		existing, err := pub.FindComment(ctx, gh.PullRequest, marker)
 		if err != nil || existing == nil {
@@ -332,7 +342,7 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 		}
 	}
 	body := report.Markdown(res, report.MarkdownOptions{Title: title(gh.Handler), Limit: report.MaxCommentChars - len(marker) - 1})
-	if gh.RunURL != "" {
+	if runURL.MatchString(gh.RunURL) {
 		footer := fmt.Sprintf("\n<sub>[workflow run](%s) · coldbench %s</sub>\n", gh.RunURL, Version)
 		if len(body)+len(footer)+len(marker)+1 <= report.MaxCommentChars {
 			body += footer
@@ -347,6 +357,10 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 	}
 	return warnings
 }
+
+// runURL is what a workflow run's address looks like: the results file (which `coldbench publish`
+// reads from a pull request's run) may hold anything else, and the footer links it.
+var runURL = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/actions/runs/[0-9]+$`)
 
 // conclusionOf maps the verdict to a check conclusion.
 func conclusionOf(res *results.Results, failOnRegression bool) string {
@@ -364,6 +378,10 @@ func conclusionOf(res *results.Results, failOnRegression bool) string {
 		return publish.ConclusionNeutral
 	case results.NoChange, results.Improvement:
 		return publish.ConclusionSuccess
+	case results.NotCompared:
+		// Nothing is known about the change: neither a pass nor a failure (a pull request that
+		// breaks base must not pass by it; a base broken on main must not block every PR).
+		return publish.ConclusionNeutral
 	}
 	return publish.ConclusionNeutral
 }

@@ -39,12 +39,26 @@ done
 // makes it 200 ms slower to init (clear even on a loaded machine), and returns it with the pull request's event file.
 func repoWithPR(t *testing.T) (dir, event string) {
 	t.Helper()
-	return repoWithPRSleeps(t, "0", "0.2", nil)
+	return repoWithHandlers(t, strings.Replace(bootstrap, "SLEEP", "0", 1), strings.Replace(bootstrap, "SLEEP", "0.2", 1))
 }
 
 // repoWithPRSleeps is repoWithPR with the base's and the head's init sleeps given, and headFiles
 // (path to contents) added in the head's commit.
 func repoWithPRSleeps(t *testing.T, baseSleep, headSleep string, headFiles map[string]string) (dir, event string) {
+	t.Helper()
+	return repoWithHandlersFiles(t, strings.Replace(bootstrap, "SLEEP", baseSleep, 1), strings.Replace(bootstrap, "SLEEP", headSleep, 1), headFiles)
+}
+
+// repoWithHandlers makes a git repository whose base commit has the bootstrap base at fn/ and
+// whose head commit (the pull request's) has head there, and returns it with the event file.
+func repoWithHandlers(t *testing.T, baseBootstrap, headBootstrap string) (dir, event string) {
+	t.Helper()
+	return repoWithHandlersFiles(t, baseBootstrap, headBootstrap, nil)
+}
+
+// repoWithHandlersFiles is repoWithHandlers with headFiles (path to contents) added in the head's
+// commit too.
+func repoWithHandlersFiles(t *testing.T, baseBootstrap, headBootstrap string, headFiles map[string]string) (dir, event string) {
 	t.Helper()
 	testenv.Tool(t, "git")
 	testenv.Tool(t, "curl")
@@ -60,24 +74,24 @@ func repoWithPRSleeps(t *testing.T, baseSleep, headSleep string, headFiles map[s
 		}
 		return strings.TrimSpace(string(out))
 	}
-	write := func(sleep string) {
+	write := func(script string) {
 		_ = os.MkdirAll(filepath.Join(dir, "fn"), 0o755)
-		if err := os.WriteFile(filepath.Join(dir, "fn", "bootstrap"), []byte(strings.Replace(bootstrap, "SLEEP", sleep, 1)), 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "fn", "bootstrap"), []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	git("init", "-q", "-b", "master")
-	write(baseSleep)
+	write(baseBootstrap)
 	git("add", ".")
-	git("commit", "-qm", "fast handler")
+	git("commit", "-qm", "base handler")
 	base := git("rev-parse", "HEAD")
 	git("checkout", "-q", "-b", "changes")
-	write(headSleep)
+	write(headBootstrap)
 	for name, text := range headFiles {
 		testenv.Write(t, dir, name, text)
 	}
 	git("add", ".")
-	git("commit", "-qm", "slower init")
+	git("commit", "-qm", "the pull request's handler")
 	head := git("rev-parse", "HEAD")
 
 	tmpl, err := os.ReadFile("testdata/pull_request.json")
@@ -188,7 +202,7 @@ func TestActionEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, leak := range []string{token, "INPUT_", "GITHUB_TOKEN", "AWS_SECRET", "GITHUB_API_URL"} {
-		for name, text := range map[string]string{"results.json": string(results), "stderr": first.stderr, "summary": first.summary, "comment": ours[0].Body} {
+		for name, text := range map[string]string{"results.json": string(results), "stderr": first.stderr, "log": strings.ReplaceAll(first.stdout, "::add-mask::"+token, ""), "summary": first.summary, "comment": ours[0].Body} {
 			if strings.Contains(text, leak) {
 				t.Errorf("%s contains %q", name, leak)
 			}

@@ -35,10 +35,11 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
-	id, err := sandbox.Detect(env.Getenv)
+	id, release, err := sandbox.Acquire(env.Getenv)
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
+	defer release()
 	dir := resolve(env.Dir, *out)
 	work, cleanup, err := sandboxWorkDir()
 	if err != nil {

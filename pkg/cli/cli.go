@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/coldbench/coldbench/pkg/report"
 )
 
 // Exit codes, documented in the README.
@@ -117,7 +119,8 @@ func Main(ctx context.Context, args []string, env Env) int {
 		} else if code == ExitOK {
 			code = ExitFailure
 		}
-		fmt.Fprintf(env.Stderr, "coldbench %s: %v\n", args[0], err)
+		// An error may quote the pull request (its coldbench.yml, its template, its build).
+		fmt.Fprintf(env.Stderr, "coldbench %s: %s\n", args[0], report.LogSafe(err.Error()))
 	}
 	return code
 }

@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/results"
+	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/coldbench/coldbench/pkg/baseline"
+	"github.com/coldbench/coldbench/pkg/report"
 )
 
 // historyCmd prints a handler's stored runs, oldest first: when, which commit, the verdict, and
@@ -28,12 +31,14 @@ func historyCmd(ctx context.Context, args []string, env Env) (int, error) {
 	store := baseline.Store{Dir: resolve(env.Dir, fs.Arg(0))}
 	entries, skipped, err := store.History(baseline.Key(*handler))
 	for _, s := range skipped {
-		fmt.Fprintln(env.Stderr, "skipped:", s)
+		fmt.Fprint(env.Stderr, report.LogSafe("skipped: "+s.Error()+"\n"))
 	}
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	// Stored results may come from a pull request's run: the table is printed LogSafe.
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "created\tcommit\tverdict\tvariant\tinit p50\tcold p50\tsamples")
 	for _, e := range entries {
 		ref := e.Ref
@@ -55,5 +60,9 @@ func historyCmd(ctx context.Context, args []string, env Env) (int, error) {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", when, commit, verdict, v.Name, init, cold, len(e.Results.SamplesOf(v.Name)))
 		}
 	}
-	return ExitOK, tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return ExitFailure, err
+	}
+	_, err = io.WriteString(env.Stdout, report.LogSafe(table.String()))
+	return ExitOK, err
 }

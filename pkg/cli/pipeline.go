@@ -14,6 +14,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/baseline"
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/report"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runner"
 	"github.com/coldbench/coldbench/pkg/sandbox"
@@ -97,21 +98,23 @@ func (p *pipeline) execute(ctx context.Context) (*results.Results, error) {
 	if err := sandbox.ProtectSelf(); err != nil {
 		p.log.printf("warning: could not make coldbench non-dumpable: %v", err)
 	}
-	id, err := sandbox.Detect(p.env.Getenv)
+	id, release, err := sandbox.Acquire(p.env.Getenv)
 	if err != nil {
 		return nil, badInput(err)
 	}
+	defer release()
 	p.sandbox = id
 	if id.Separate {
 		// However the run ends: no process of any sandbox user outlives it, nor (where Landlock
 		// did not keep them out) what they left in the machine's shared directories.
 		defer p.endSandbox(res)
-		if !sandbox.LandlockOn() {
-			restore, sealed := sandbox.Seal(p.runnerDirs())
-			defer restore()
-			if len(sealed) > 0 {
-				p.sandboxNotes = append(p.sandboxNotes, "without Landlock, these directories were closed to other users for the run (the token in .git/config and the runner's files out of the sandbox's reach): "+strings.Join(sealed, ", "))
-			}
+		// Landlock keeps sandboxed code out of every tree not granted to it; the runner's own
+		// directories are also closed to other users for the run, where Landlock is missing and
+		// where a workspace lies in a tree it grants (a self-hosted runner's /opt/actions-runner).
+		restore, sealed := sandbox.Seal(p.runnerDirs())
+		defer restore()
+		if len(sealed) > 0 && !sandbox.LandlockOn() {
+			p.sandboxNotes = append(p.sandboxNotes, "without Landlock, these directories were closed to other users for the run (the token in .git/config and the runner's files out of the sandbox's reach): "+strings.Join(sealed, ", "))
 		}
 	}
 
@@ -194,7 +197,9 @@ func (p *pipeline) newResults(start time.Time) *results.Results {
 		},
 	}
 	for _, c := range cfg.JudgeChanges {
-		res.Config.SettingChanges = append(res.Config.SettingChanges, results.SettingChange{Key: c.Key, Base: c.Base, Head: c.Head})
+		// The head's value is the pull request's text: one short line wherever it is shown.
+		res.Config.SettingChanges = append(res.Config.SettingChanges, results.SettingChange{Key: c.Key,
+			Base: results.CleanLine(c.Base, 200), Head: results.CleanLine(c.Head, 200)})
 	}
 	if cfg.Template != "" && cfg.Function != "" {
 		rel, err := filepath.Rel(p.env.Dir, cfg.Template)
@@ -270,5 +275,6 @@ func (l *logger) printf(format string, args ...any) {
 	if l.quiet {
 		return
 	}
-	fmt.Fprintf(l.w, format+"\n", args...)
+	// A line may quote the pull request (a build's error, an artifact's notes).
+	_, _ = io.WriteString(l.w, report.LogSafe(fmt.Sprintf(format+"\n", args...)))
 }

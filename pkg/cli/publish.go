@@ -74,9 +74,10 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 		return ExitBadInput, badInput(err)
 	}
 	opts := publishOptions{comment: *comment, checkName: *checkName, failOnRegression: *failOn}
+	// The results file comes from a pull request's run: what it says is printed LogSafe.
 	for _, w := range publishResults(ctx, pub, res, opts, 0, true) {
-		fmt.Fprintln(env.Stderr, "warning:", w)
+		fmt.Fprint(env.Stderr, report.LogSafe("warning: "+w+"\n"))
 	}
-	fmt.Fprintln(env.Stdout, report.Headline(res))
+	fmt.Fprint(env.Stdout, report.LogSafe(report.Headline(res)+"\n"))
 	return ExitOK, nil
 }

@@ -477,7 +477,7 @@ func TestActionTakesTheFunctionFromTheTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cleanHead(t, res, "products/prod/us-east-1", run.stderr)
+	cleanHead(t, res, "products/prod/us-east-1", run.stdout+run.stderr)
 	if res.Config.Function != "GetItemsFunction in template.yaml" || res.Config.MemoryMB != 256 || res.Variant(results.RoleBase) == nil ||
 		!strings.Contains(run.summary, "GetItemsFunction") {
 		t.Errorf("function %q, memory %d, base %v; summary:\n%s", res.Config.Function, res.Config.MemoryMB, res.Variant(results.RoleBase) != nil, run.summary)

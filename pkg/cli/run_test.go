@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/coldbench/coldbench/pkg/results"
 )
 
 func testEnv(dir string) (Env, *bytes.Buffer, *bytes.Buffer) {
@@ -215,5 +217,32 @@ func TestStoreBaselineAndHistory(t *testing.T) {
 	}
 	if code, _, errb := run("--baseline", "store", "--base", "master"); code != ExitBadInput || !strings.Contains(errb, "not both") {
 		t.Errorf("--baseline with --base: exit %d\n%s", code, errb)
+	}
+}
+
+// A base that fails every sample is not compared, and --samples auto stops at the first look
+// once base is stopped (more of head's samples cannot make a comparison); `coldbench report`
+// re-derives the same verdict from the file, exit 0.
+func TestRunBaseFailingEverySampleIsNotCompared(t *testing.T) {
+	dir, _ := repoWithHandlers(t, brokenBase, strings.Replace(bootstrap, "SLEEP", "0", 1))
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "master", "--samples", "auto", "--max-samples", "30",
+		"--references", "none", "--json", "r.json"}, env)
+	if code != ExitOK {
+		t.Fatalf("exit %d, want 0\n%s\n%s", code, out, errb)
+	}
+	res, err := results.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict != results.NotCompared || res.Config.Looks != 1 {
+		t.Errorf("verdict %s after %d looks, want not-compared at the first look (base is stopped by then)\n%s", res.Verdict, res.Config.Looks, errb)
+	}
+	if !strings.Contains(out.String(), "base failed every sample: Runtime.ExitError in init") || !strings.Contains(out.String(), "; not compared") {
+		t.Errorf("the report's headline does not say why:\n%s", out)
+	}
+	env, rout, rerr := testEnv(dir)
+	if code := Main(context.Background(), []string{"report", "r.json"}, env); code != ExitOK || !strings.HasPrefix(rout.String(), "Cold start: base failed every sample") {
+		t.Errorf("report r.json: exit %d, want 0 and the not-compared headline\n%s\n%s", code, rout, rerr)
 	}
 }

@@ -113,6 +113,14 @@ func (p *pipeline) sample(ctx context.Context, res *results.Results, variants []
 		if len(sched.Stopped) == len(variants) {
 			break
 		}
+		if b := res.Variant(results.RoleBase); b != nil && res.Verdict == results.NotCompared {
+			if _, stopped := sched.Stopped[b.Name]; stopped {
+				// Base is no longer sampled and none of its samples started: more of head's
+				// cannot make a comparison.
+				p.log.printf("base stopped without one good sample after %d rounds: not compared; stopping", taken)
+				break
+			}
+		}
 		if time.Since(start) >= cfg.MaxTime {
 			p.log.printf("time budget of %s spent after %d rounds: verdict %s", cfg.MaxTime, taken, res.Verdict)
 			break

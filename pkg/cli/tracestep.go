@@ -55,7 +55,9 @@ func alternate(ctx context.Context, s sampling.Sampler, hv, bv *sampling.Variant
 			tv := *v
 			tv.InitOnly, tv.InitSamples = true, 0
 			prepare(&tv)
-			done[v.Name] = !keep(v.Name, s.Sample(ctx, tv))
+			smp := s.Sample(ctx, tv)
+			smp.Clean() // its error and notes are the handler's words, as the scheduler's are
+			done[v.Name] = !keep(v.Name, smp)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -71,11 +72,24 @@ func New(httpClient *http.Client, apiURL, token, repository string) (*Publisher,
 }
 
 // Marker is the hidden HTML comment that makes a comment coldbench's sticky one for a handler.
+// The handler may be a function's name from the pull request's template: it is kept on one line
+// with no "--" (which could end the comment: "--->" loses only one dash to a single
+// replacement), and no '<', '>' or '@' (each becomes '_').
 func Marker(handler string) string {
 	if handler == "" {
 		handler = "references"
 	}
-	return fmt.Sprintf("<!-- coldbench:sticky handler=%s -->", strings.ReplaceAll(handler, "--", "-"))
+	handler = strings.Map(func(c rune) rune {
+		switch {
+		case c == '<' || c == '>' || c == '@' || unicode.IsControl(c) || unicode.Is(unicode.Cf, c) || unicode.IsSpace(c) && c != ' ':
+			return '_'
+		}
+		return c
+	}, handler)
+	for strings.Contains(handler, "--") {
+		handler = strings.ReplaceAll(handler, "--", "-")
+	}
+	return fmt.Sprintf("<!-- coldbench:sticky handler=%s -->", handler)
 }
 
 // FindComment returns the pull request's comment carrying marker, or nil. It pages through every

@@ -137,3 +137,19 @@ func TestNewValidates(t *testing.T) {
 		t.Errorf("New(no token) = %v", err)
 	}
 }
+
+// A function name from the pull request's template cannot end the marker's HTML comment early
+// (and show what follows, or hide the rest of the comment); one replacement of "--" could.
+func TestMarkerStaysAComment(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"fn/api", "x --->@octocat<img src=x>", "a\n-->b", "---->", "a--!>b"} {
+		m := Marker(name)
+		inner := strings.TrimSuffix(strings.TrimPrefix(m, "<!--"), "-->")
+		if strings.Contains(inner, "--") || strings.ContainsAny(inner, "<>@\n") || !strings.HasPrefix(m, "<!-- coldbench:sticky handler=") {
+			t.Errorf("Marker(%q) = %q: the comment ends before its end", name, m)
+		}
+	}
+	if old := strings.ReplaceAll("x --->", "--", "-"); !strings.Contains(old, "-->") {
+		t.Fatalf("one replacement gives %q: the attack does not work on it, so this test proves nothing", old)
+	}
+}

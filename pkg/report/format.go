@@ -113,16 +113,27 @@ func verdictMark(v results.Verdict) string {
 	case "":
 		return ""
 	}
-	return string(v)
+	return verdictName(v)
+}
+
+// verdictName is v as a token: a results file (which `coldbench publish` reads from a pull
+// request's run) may hold any string as a verdict.
+func verdictName(v results.Verdict) string {
+	if v == "" {
+		return ""
+	}
+	return results.CleanType(string(v))
 }
 
 // Headline is the one-line verdict, as the first line of every report and the check run's title:
-// the gate metric that decided it, its shift and interval.
-func Headline(r *results.Results) string {
-	if base, head := r.Variant(results.RoleBase), r.Variant(results.RoleHead); base != nil && head != nil && base.BuildError == "" &&
-		base.Summary.InitMs == nil && len(r.SamplesOf(base.Name)) > 0 && head.Summary.InitMs != nil {
-		word := map[results.Verdict]string{results.Improvement: " — improvement"}[r.Verdict]
-		return fmt.Sprintf("Cold start not compared: every base cold start failed; head's failed %s%s", failedOf(r.SamplesOf(head.Name)), word)
+// the gate metric that decided it, its shift and interval. It is plain text; a pull request's
+// words in it (why base failed) are one line (Markdown quotes them as code: see headline).
+func Headline(r *results.Results) string { return headline(r, func(s string) string { return s }) }
+
+// headline is Headline with quote applied to the pull request's words in it.
+func headline(r *results.Results, quote func(string) string) string {
+	if r.Verdict == results.NotCompared {
+		return notCompared(r, quote)
 	}
 	switch r.Verdict {
 	case results.Unavailable:
@@ -139,7 +150,7 @@ func Headline(r *results.Results) string {
 			return "Cold starts of the reference runtimes"
 		}
 		if base := r.Variant(results.RoleBase); base != nil && base.BuildError != "" {
-			return "Cold start not compared: the base failed to build"
+			return "Cold start not compared: the base failed to build" // and so did the head
 		}
 		return "Cold start measured; no base to compare with"
 	}
@@ -149,12 +160,38 @@ func Headline(r *results.Results) string {
 	}
 	c := decidingComparison(r)
 	if c == nil {
-		return "Cold start: " + string(r.Verdict)
+		return "Cold start: " + verdictName(r.Verdict)
 	}
 	word := map[results.Verdict]string{results.Regression: "regression", results.Improvement: "improvement",
 		results.NoChange: "no significant change (~)", results.Inconclusive: "inconclusive, run more samples"}[r.Verdict]
 	return fmt.Sprintf("Cold start %s (p50 %s %s → %s, 95%% CI %s) — %s",
 		pctStr(c.ShiftPct), shortMetric(c.Metric), strings.TrimSuffix(num(c.Base, unitOf(c.Metric)), " ms"), num(c.Head, unitOf(c.Metric)), ciStr(*c), word)
+}
+
+// notCompared says why a measured head was not compared: base failed to build, or every base
+// sample failed, and how; never a verdict on the change.
+func notCompared(r *results.Results, quote func(string) string) string {
+	base, head := r.Variant(results.RoleBase), r.Variant(results.RoleHead)
+	if base != nil && base.BuildError != "" {
+		return fmt.Sprintf("Cold start: base failed to build: %s; not compared", quote(results.CleanLine(firstLine(base.BuildError), 200)))
+	}
+	why := "base could not be measured"
+	if base != nil {
+		if bs := r.SamplesOf(base.Name); len(bs) > 0 && bs[0].Error != nil {
+			e := bs[0].Error
+			why = fmt.Sprintf("base failed every sample: %s in %s: %s", quote(results.CleanType(e.Type)), e.Phase, quote(results.CleanLine(e.Reason, 200)))
+		}
+	}
+	out := "Cold start: " + why + "; not compared"
+	if head != nil {
+		out += " (head's failed " + failedOf(r.SamplesOf(head.Name)) + ")"
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }
 
 func shortMetric(m results.Metric) string {

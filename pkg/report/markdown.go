@@ -33,8 +33,8 @@ func Markdown(r *results.Results, opt MarkdownOptions) string {
 		title = "coldbench"
 	}
 	var head strings.Builder
-	fmt.Fprintf(&head, "### %s %s\n\n", verdictEmoji(r.Verdict), title)
-	fmt.Fprintf(&head, "**%s**\n\n", Headline(r))
+	fmt.Fprintf(&head, "### %s %s\n\n", verdictEmoji(r.Verdict), Text(title))
+	fmt.Fprintf(&head, "**%s**\n\n", headline(r, Code))
 	head.WriteString(mdBreakdown(r.Breakdown))
 	head.WriteString(budgetTable(r.Budgets, true))
 	head.WriteString(mdComparisonTable(r))
@@ -91,6 +91,8 @@ func verdictEmoji(v results.Verdict) string {
 		return "⚪"
 	case "inconclusive":
 		return "🟡"
+	case results.NotCompared:
+		return "⚠️"
 	}
 	return "❄️"
 }
@@ -105,7 +107,9 @@ func mdComparisonTable(r *results.Results) string {
 		fmt.Fprintf(&b, "| head vs base | base | head | delta | 95%% CI | p | verdict |\n|---|--:|--:|--:|--:|--:|:-:|\n")
 	}
 	for _, c := range r.Comparisons {
-		fmt.Fprintf(&b, "| %s |\n", strings.Join(comparisonCells(c), " | "))
+		cells := comparisonCells(c)
+		cells[0] = Text(cells[0]) // a metric's name, which a results file names
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 	}
 	if bz, hz, ok := zipDelta(r); ok && len(r.Comparisons) > 0 {
 		fmt.Fprintf(&b, "| arm64 zip | %s | %s | %s | | | |\n", sizeStr(bz), sizeStr(hz), pctStr((float64(hz)/float64(bz)-1)*100))
@@ -120,10 +124,10 @@ func mdProblems(r *results.Results) string {
 	var b strings.Builder
 	for _, v := range r.Variants {
 		if v.BuildError != "" {
-			fmt.Fprintf(&b, "**%s failed to build:**\n\n```\n%s\n```\n\n", v.Name, strings.ReplaceAll(trimTo(v.BuildError, 3000), "```", "ʼʼʼ"))
+			fmt.Fprintf(&b, "**%s failed to build:**\n\n%s\n", Text(v.Name), Fence(trimTo(v.BuildError, 3000)))
 		}
 		if v.Stopped != "" {
-			fmt.Fprintf(&b, "**%s: sampling stopped early:** %s\n\n", v.Name, mdEscape(v.Stopped))
+			fmt.Fprintf(&b, "**%s: sampling stopped early:** %s\n\n", Text(v.Name), Text(v.Stopped))
 		}
 	}
 	return b.String()
@@ -145,7 +149,7 @@ func mdReferenceTable(r *results.Results) string {
 		} else if v.BuildError != "" {
 			failed = "build failed"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", variantLabel(v), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", Text(variantLabel(v)), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"),
 			p50(s.DurationMs, "ms"), p50(s.ColdMs, "ms"), p50(s.MaxMemoryMB, "MB"), sizeStr(zip), failed)
 	}
 	b.WriteString("\n")
@@ -160,7 +164,7 @@ func mdChart(r *results.Results) string {
 		if v.Summary.InitMs == nil || v.Summary.DurationMs == nil {
 			continue
 		}
-		names = append(names, fmt.Sprintf("%q", v.Name))
+		names = append(names, fmt.Sprintf("%q", results.CleanType(v.Name))) // no backtick, quote or newline to leave the chart by
 		init = append(init, fmt.Sprintf("%.1f", v.Summary.InitMs.P50))
 		dur = append(dur, fmt.Sprintf("%.1f", v.Summary.ColdMs.P50))
 	}
@@ -181,7 +185,7 @@ func mdDistributions(r *results.Results) string {
 				continue
 			}
 			u := unitOf(m)
-			fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s (%s…%s) | %s | %s | %s | %s | %s |\n", v.Name, m, s.N, s.Failed,
+			fmt.Fprintf(&b, "| %s | %s | %d | %d | %s | %s (%s…%s) | %s | %s | %s | %s | %s |\n", Text(v.Name), m, s.N, s.Failed,
 				num(s.Min, u), num(s.P50, u), strings.TrimSuffix(num(s.P50Low, u), " "+u), strings.TrimSuffix(num(s.P50High, u), " "+u),
 				num(s.P90, u), num(s.P99, u), num(s.Max, u), num(s.Mean, u), num(s.SD, u))
 		}
@@ -198,12 +202,12 @@ func mdFailures(r *results.Results) string {
 	var b strings.Builder
 	b.WriteString("#### Failed samples\n\n| variant | error | phase | count | first reason |\n|---|---|---|--:|---|\n")
 	for _, f := range fs {
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %d | %s |\n", f.variant, f.errType, f.phase, f.count, mdEscape(trimTo(f.reason, 300)))
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %s |\n", Text(f.variant), Cell(Code(f.errType)), Text(f.phase), f.count, Text(trimTo(f.reason, 300)))
 	}
 	b.WriteString("\n")
 	for _, f := range fs {
 		if f.output != "" {
-			fmt.Fprintf(&b, "%s, `%s`: the handler's last output\n\n```\n%s\n```\n\n", f.variant, f.errType, strings.ReplaceAll(f.output, "```", "ʼʼʼ"))
+			fmt.Fprintf(&b, "%s, %s: the handler's last output\n\n%s\n", Text(f.variant), Code(f.errType), Fence(f.output))
 		}
 	}
 	return b.String()
@@ -220,8 +224,14 @@ func mdEnvironment(r *results.Results) string {
 	if l.EphemeralMB > 0 {
 		fmt.Fprintf(&b, "- /tmp: %d MB, %s\n", l.EphemeralMB, enforced(l.Ephemeral))
 	}
+	if l.Landlock != "" {
+		fmt.Fprintf(&b, "- Landlock: %s\n", Text(l.Landlock))
+	}
+	if l.Pids > 0 {
+		fmt.Fprintf(&b, "- processes and threads per sandbox user: at most %d\n", l.Pids)
+	}
 	if l.Sandbox != "" {
-		fmt.Fprintf(&b, "- sandbox: %s\n", l.Sandbox)
+		fmt.Fprintf(&b, "- sandbox: %s\n", Text(l.Sandbox))
 	}
 	fmt.Fprintf(&b, "- run: %s in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
 		samplesStr(r.Config), r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
@@ -235,15 +245,15 @@ func mdEnvironment(r *results.Results) string {
 		fmt.Fprintf(&b, "- time: %s (total %.1f s)\n", strings.Join(parts, ", "), r.DurationMs/1000)
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Toolchains)) {
-		fmt.Fprintf(&b, "- %s: %s\n", k, e.Toolchains[k])
+		fmt.Fprintf(&b, "- %s: %s\n", Text(k), Text(e.Toolchains[k]))
 	}
 	for _, v := range r.Variants {
 		if v.Artifact != nil {
-			fmt.Fprintf(&b, "- %s: %s\n", v.Name, v.Artifact.Method)
+			fmt.Fprintf(&b, "- %s: %s\n", Text(v.Name), Text(v.Artifact.Method)) // the method names the PR's build command
 		}
 	}
 	for _, n := range append(append([]string(nil), e.Notes...), l.Notes...) {
-		fmt.Fprintf(&b, "- %s\n", n)
+		fmt.Fprintf(&b, "- %s\n", Text(n))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -265,7 +275,7 @@ func mdNotes(r *results.Results) string {
 	var b strings.Builder
 	b.WriteString("#### Notes\n\n")
 	for i, n := range notes {
-		fmt.Fprintf(&b, "%d. %s\n", i+1, mdEscape(n))
+		fmt.Fprintf(&b, "%d. %s\n", i+1, Text(n))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -302,8 +312,15 @@ func orDash(s string) string {
 	return s
 }
 
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+// mdCause is the breakdown's cause in Markdown: a unit's name (the pull request's package or
+// module, in backticks in the stored sentence) as code, the rest as text.
+func mdCause(cause string) string {
+	if name, ok := strings.CutPrefix(cause, "`"); ok {
+		if i := strings.LastIndex(name, "` init: "); i >= 0 {
+			return Code(name[:i]) + Text(name[i+1:])
+		}
+	}
+	return Text(cause)
 }
 
 func trimTo(s string, n int) string { return Shorten(s, n+len("…"), "…") }
@@ -329,14 +346,14 @@ func mdBreakdown(b *results.Breakdown) string {
 	}
 	var out strings.Builder
 	if b.Cause != "" {
-		fmt.Fprintf(&out, "Biggest init change: %s.\n\n", b.Cause)
+		fmt.Fprintf(&out, "Biggest init change: %s.\n\n", mdCause(b.Cause))
 	}
 	out.WriteString("<details><summary>Init breakdown: what head's init did differently</summary>\n\n")
 	if len(b.Units) > 0 {
 		fmt.Fprintf(&out, "From %s, medians of %d traced cold starts a side (extra ones, not the timed samples):\n\n", b.Tracer, b.Traces)
 		out.WriteString("| unit | base | head | delta | allocations (base → head) |\n|---|--:|--:|--:|--:|\n")
 		for _, u := range b.Units {
-			fmt.Fprintf(&out, "| `%s` | %s | %s | %s | %s |\n", mdEscape(u.Name), unitMs(u.BaseMs, u.New), unitMs(u.HeadMs, u.Gone),
+			fmt.Fprintf(&out, "| %s | %s | %s | %s | %s |\n", Cell(Code(u.Name)), unitMs(u.BaseMs, u.New), unitMs(u.HeadMs, u.Gone),
 				fmt.Sprintf("%+.2f ms", u.DeltaMs), allocStr(u))
 		}
 		out.WriteString("\n")
@@ -354,19 +371,19 @@ func mdBreakdown(b *results.Breakdown) string {
 	if len(b.Sections) > 0 {
 		out.WriteString("The arm64 bootstrap's ELF sections that changed size:\n\n| section | base | head | delta |\n|---|--:|--:|--:|\n")
 		for _, sec := range b.Sections {
-			fmt.Fprintf(&out, "| `%s` | %s | %s | %+d B |\n", sec.Name, sizeStr(sec.Base), sizeStr(sec.Head), sec.Head-sec.Base)
+			fmt.Fprintf(&out, "| %s | %s | %s | %+d B |\n", Cell(Code(sec.Name)), sizeStr(sec.Base), sizeStr(sec.Head), sec.Head-sec.Base)
 		}
 		out.WriteString("\n")
 	}
 	if len(b.Modules) > 0 {
 		out.WriteString("The arm64 bundle's modules that changed size (the bundler's metafile):\n\n| module | base | head | delta |\n|---|--:|--:|--:|\n")
 		for _, m := range b.Modules[:min(len(b.Modules), 15)] {
-			fmt.Fprintf(&out, "| `%s` | %s | %s | %+d B |\n", mdEscape(m.Name), sizeStr(m.Base), sizeStr(m.Head), m.Head-m.Base)
+			fmt.Fprintf(&out, "| %s | %s | %s | %+d B |\n", Cell(Code(m.Name)), sizeStr(m.Base), sizeStr(m.Head), m.Head-m.Base)
 		}
 		out.WriteString("\n")
 	}
 	for _, n := range b.Notes {
-		fmt.Fprintf(&out, "- %s\n", n)
+		fmt.Fprintf(&out, "- %s\n", Text(n))
 	}
 	out.WriteString("</details>\n\n")
 	return out.String()

@@ -229,7 +229,7 @@ func lineDiff(want, got string) string {
 func TestVerdicts(t *testing.T) {
 	t.Parallel()
 	want := map[string]results.Verdict{"regression": results.Regression, "improvement": results.Improvement, "nochange": results.NoChange,
-		"basefailed": results.Unavailable, "failedsamples": results.Regression, "references": results.Unavailable,
+		"basefailed": results.NotCompared, "failedsamples": results.Regression, "references": results.Unavailable,
 		"inconclusive": results.Inconclusive, "budget": results.Regression, "adaptive": results.NoChange, "storedbaseline": results.Regression, "instructions": results.Regression}
 	for name, res := range cases() {
 		if res.Verdict != want[name] {

@@ -14,7 +14,15 @@ type TextOptions struct {
 }
 
 // WriteText prints the terminal report: the verdict, head vs base, every variant, the caveats.
+// Its text is LogSafe: in a workflow step's log no line of the pull request's (an error type, a
+// build log, the handler's output) starts a workflow command.
 func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
+	var b strings.Builder
+	writeText(&b, r, opt)
+	_, _ = io.WriteString(w, LogSafe(b.String()))
+}
+
+func writeText(w io.Writer, r *results.Results, opt TextOptions) {
 	line := Headline(r)
 	if opt.Color {
 		switch r.Verdict {
@@ -22,7 +30,7 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 			line = "\x1b[31m" + line + "\x1b[0m"
 		case results.Improvement:
 			line = "\x1b[32m" + line + "\x1b[0m"
-		case results.Inconclusive:
+		case results.Inconclusive, results.NotCompared:
 			line = "\x1b[33m" + line + "\x1b[0m"
 		}
 	}

@@ -53,8 +53,13 @@ const (
 	Improvement  Verdict = "improvement"
 	NoChange     Verdict = "none" // shown as "~"
 	Inconclusive Verdict = "inconclusive"
-	// Unavailable: there was nothing to compare (no base, or it or the head failed to build).
+	// Unavailable: there was nothing to compare (no base, the head failed to build, or neither
+	// side ever started).
 	Unavailable Verdict = "unavailable"
+	// NotCompared: the head was measured but the base could not be (it failed to build, or every
+	// base sample failed), so nothing is known about the change; a warning says why. It never
+	// passes as an improvement: a pull request that breaks base must not win by it.
+	NotCompared Verdict = "not-compared"
 )
 
 // Results is everything one run produced. Every stage of coldbench can be rerun from it.

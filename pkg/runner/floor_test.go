@@ -34,10 +34,11 @@ func BenchmarkFloorVsRunner(b *testing.B) {
 	if _, err := os.Stat(bin); err != nil {
 		b.Fatal(err)
 	}
-	id, err := sandbox.Detect(os.Getenv)
+	id, release, err := sandbox.Acquire(os.Getenv)
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer release()
 	if os.Getenv("COLDBENCH_BENCH_SANDBOX") == "off" {
 		id = sandbox.Identity{}
 	}

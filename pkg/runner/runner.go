@@ -450,7 +450,7 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 	cs.cmd, cs.pid = cmd, cmd.Process.Pid
 	cs.out = newCapture(pr, r.cfg.OutputLimit)
 	cs.exited = make(chan struct{})
-	go func() { _ = cmd.Wait(); close(cs.exited) }()
+	go func() { _ = cmd.Wait(); sandbox.Forget(cmd.Process.Pid); close(cs.exited) }()
 	return nil
 }
 
@@ -831,6 +831,7 @@ func (cs *coldStart) startConfined(args, env []string, out *os.File, runtimeDir 
 	fail := func(err error) (*exec.Cmd, error) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		sandbox.Forget(cmd.Process.Pid)
 		return nil, err
 	}
 	if err := child.Ready(); err != nil {

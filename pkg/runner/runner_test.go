@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,8 +112,6 @@ func need(t *testing.T, art string, tools ...string) string {
 	return p
 }
 
-var testSlots atomic.Int64
-
 func newTestRunner(t *testing.T, cfg Config) *Runner {
 	t.Helper()
 	if cfg.WorkDir == "" {
@@ -124,13 +121,15 @@ func newTestRunner(t *testing.T, cfg Config) *Runner {
 		cfg.Timeout = 5 * time.Second
 	}
 	if cfg.Sandbox == (sandbox.Identity{}) {
-		id, err := sandbox.Detect(func(string) string { return "" })
+		// Users of its own for each runner, as each run has: the tests run in parallel (and
+		// beside other coldbench processes), and a sample ends by killing every process of its
+		// user.
+		id, release, err := sandbox.Acquire(func(string) string { return "" })
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A user of its own for each runner, as each variant has in a run: the tests run in
-		// parallel, and a sample ends by killing every process of its user.
-		cfg.Sandbox = id.Slot(int(testSlots.Add(1)) % sandbox.Slots)
+		t.Cleanup(release)
+		cfg.Sandbox = id
 	}
 	r, err := New(cfg)
 	if err != nil {

@@ -137,6 +137,7 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 			}
 			started := time.Now()
 			s := sc.sampler.Sample(ctx, tasks[i])
+			s.Clean() // the handler's error type and message are pull-request text
 			s.WallMs = float64(time.Since(started).Microseconds()) / 1000
 			s.Variant, s.InitOnly, s.Index, s.Seq = tasks[i].Name, tasks[i].InitOnly, sc.rounds, sc.seqs
 			sc.seqs++

@@ -174,3 +174,26 @@ func TestFailFast(t *testing.T) {
 		t.Errorf("sampled a %d and b %d times after both were stopped, want %d", c.n["a"], c.n["b"], FailFastMax)
 	}
 }
+
+// Whatever a Sampler returns, the scheduler stores a handler's error type as one token and its
+// message and notes as one line each, and says why it stopped on one line too.
+func TestRunCleansHandlerStrings(t *testing.T) {
+	t.Parallel()
+	attack := "X\n::set-output name=verdict::none\n::notice::pwned"
+	c := &countingSampler{n: map[string]int{}, fail: func(v string, n int) *results.SampleError {
+		return &results.SampleError{Type: attack, Phase: results.PhaseInit, Reason: "@octocat\n::error::x"}
+	}}
+	sc := NewScheduler(c, 1)
+	got, err := sc.Run(context.Background(), []Variant{{Name: "head"}}, FailFastMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range got {
+		if s.Error.Type != "X_set-output_name_verdict_none_notice_pwned" || s.Error.Reason != "@octocat ::error::x" {
+			t.Errorf("sample error %+v, want the type as one token and the reason as one line", s.Error)
+		}
+	}
+	if why := sc.Stopped["head"]; strings.ContainsAny(why, "\r\n") || why == "" {
+		t.Errorf("Stopped = %q, want one line", why)
+	}
+}

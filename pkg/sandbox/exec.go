@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,8 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	"golang.org/x/sys/unix"
@@ -115,7 +119,12 @@ func (c *Child) Start() error {
 		files = append(files, readyW, goR)
 	}
 	c.Cmd.ExtraFiles = files
+	reaper.mu.Lock()
 	err = c.Cmd.Start()
+	if err == nil {
+		register(c.Cmd.Process.Pid)
+	}
+	reaper.mu.Unlock()
 	for _, f := range files {
 		f.Close() // the child's copies
 	}
@@ -434,7 +443,12 @@ func (id Identity) KillAll() (int, error) {
 	for try := 0; try < 3; try++ {
 		cmd := exec.Command(self, killArg, fmt.Sprint(id.UID))
 		cmd.Env = []string{}
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := runRegistered(cmd)
+		for i := 0; i < 40 && id.tasks() > 0; i++ { // the dead, until they are reaped
+			reapOrphans()
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err != nil {
 			err = fmt.Errorf("kill the processes of uid %d: %v %s", id.UID, err, out)
 			if try == 2 {
 				return len(left), err
@@ -532,4 +546,125 @@ func Seal(dirs []string) (restore func(), sealed []string) {
 			_ = os.Chmod(w.path, w.mode)
 		}
 	}, sealed
+}
+
+// Orphans. A sandboxed process's children outlive it when it is killed; the kernel gives them
+// to the nearest "subreaper" or to PID 1, which must reap them once they die, or they stay
+// zombies, counted against their user's process limit. In the action's container coldbench *is*
+// PID 1, and elsewhere PID 1 may be slow to reap (or a supervisor that never does), so coldbench
+// makes itself the subreaper of what it starts and reaps the dead orphans of its sandbox users
+// itself: only those (a child that os/exec waits for, started by Child or KillAll, is registered
+// and left alone).
+var reaper struct {
+	once   sync.Once
+	mu     sync.Mutex // held while a registered child starts, and while orphans are reaped
+	direct map[int]bool
+	ranges map[int]bool // first uids of the ranges this process holds
+}
+
+// startReaping makes coldbench a subreaper and reaps its sandbox users' orphans every 250 ms.
+func startReaping() {
+	reaper.once.Do(func() {
+		reaper.direct, reaper.ranges = map[int]bool{}, map[int]bool{}
+		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+		go func() {
+			for range time.Tick(250 * time.Millisecond) {
+				reapOrphans()
+			}
+		}()
+	})
+}
+
+// register records a child that os/exec will wait for (call with reaper.mu held).
+func register(pid int) { reaper.direct[pid] = true }
+
+// Forget is called once a registered child has been waited for.
+func Forget(pid int) {
+	reaper.mu.Lock()
+	delete(reaper.direct, pid)
+	reaper.mu.Unlock()
+}
+
+// reapOrphans reaps the dead children of coldbench's that belong to its sandbox users and that
+// nothing waits for.
+func reapOrphans() {
+	reaper.mu.Lock()
+	defer reaper.mu.Unlock()
+	if len(reaper.ranges) == 0 {
+		return
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || reaper.direct[pid] {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parentheses.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 2 || f[0] != "Z" || f[1] != strconv.Itoa(self) {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat("/proc/"+e.Name(), &st) != nil || !inRanges(int(st.Uid)) {
+			continue
+		}
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+	}
+}
+
+// inRanges reports whether uid is one of the held ranges' (call with reaper.mu held).
+func inRanges(uid int) bool {
+	for first := range reaper.ranges {
+		if uid >= first && uid < first+Slots {
+			return true
+		}
+	}
+	return false
+}
+
+// runRegistered runs cmd to its end as a registered child, returning its output.
+func runRegistered(cmd *exec.Cmd) ([]byte, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	reaper.mu.Lock()
+	err := cmd.Start()
+	if err == nil {
+		register(cmd.Process.Pid)
+	}
+	reaper.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	err = cmd.Wait()
+	Forget(cmd.Process.Pid)
+	return out.Bytes(), err
+}
+
+// tasks counts the processes of the identity's uid, zombies included (what its process limit
+// counts) among coldbench's own children.
+func (id Identity) tasks() int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		var st syscall.Stat_t
+		if syscall.Stat("/proc/"+e.Name(), &st) == nil && int(st.Uid) == id.UID {
+			n++
+		}
+	}
+	return n
 }

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,14 +32,15 @@ type Identity struct {
 }
 
 // Detect decides the sandbox identity: a separate, unprivileged uid when coldbench is root
-// (COLDBENCH_SANDBOX_UID chooses it), coldbench's own user otherwise.
+// (COLDBENCH_SANDBOX_UID chooses it), coldbench's own user otherwise. It reserves nothing: a
+// run that starts untrusted code takes its users with Acquire.
 func Detect(getenv func(string) string) (Identity, error) {
 	if os.Geteuid() != 0 {
 		return Identity{UID: os.Geteuid(), GID: os.Getegid()}, nil
 	}
 	if v := getenv("COLDBENCH_SANDBOX_UID"); v != "" {
 		uid, err := strconv.Atoi(v)
-		if err != nil || uid <= 0 || uid > 1<<31-2 {
+		if err != nil || uid <= 0 || uid > 1<<31-2-Slots {
 			return Identity{}, fmt.Errorf("COLDBENCH_SANDBOX_UID %q: want a uid above 0 (not root)", v)
 		}
 		return Identity{UID: uid, GID: uid, Separate: true}, nil
@@ -48,6 +51,85 @@ func Detect(getenv func(string) string) (Identity, error) {
 		uid++
 	}
 	return Identity{UID: uid, GID: uid, Separate: true}, nil
+}
+
+// held are the ranges of uids this process has acquired.
+var held = struct {
+	sync.Mutex
+	m map[int]bool
+}{m: map[int]bool{}}
+
+// Acquire is Detect for one run: the Slots users from the identity's first uid become this run's
+// alone until release, so that no other run (another coldbench process on the machine, or
+// another run in this one) shares a user with it, or is killed when it kills its users'
+// processes. A range another run holds is passed over for the next free one (an explicit
+// COLDBENCH_SANDBOX_UID waits for its range instead). The caches are per uid, so a run that
+// had to move to another range starts with cold caches.
+func Acquire(getenv func(string) string) (Identity, func(), error) {
+	id, err := Detect(getenv)
+	if err != nil || !id.Separate {
+		return id, func() {}, err
+	}
+	explicit := getenv("COLDBENCH_SANDBOX_UID") != ""
+	taken := takenIDs()
+	for first := id.UID; first < id.UID+64*Slots; first += Slots {
+		if !explicit && !free(taken, first) {
+			continue
+		}
+		held.Lock()
+		mine := held.m[first]
+		if !mine {
+			held.m[first] = true
+		}
+		held.Unlock()
+		if mine && !explicit {
+			continue
+		}
+		for mine { // explicit: wait for this process's other run
+			time.Sleep(50 * time.Millisecond)
+			held.Lock()
+			if mine = held.m[first]; !mine {
+				held.m[first] = true
+			}
+			held.Unlock()
+		}
+		f, err := os.OpenFile(filepath.Join(os.TempDir(), fmt.Sprintf("coldbench-uids-%d.lock", first)), os.O_CREATE|os.O_RDWR|syscall.O_NOFOLLOW, 0o600)
+		if err == nil {
+			how := syscall.LOCK_EX | syscall.LOCK_NB
+			if explicit {
+				how = syscall.LOCK_EX
+			}
+			if err = syscall.Flock(int(f.Fd()), how); err != nil {
+				f.Close()
+			}
+		}
+		if err != nil {
+			held.Lock()
+			delete(held.m, first)
+			held.Unlock()
+			if explicit {
+				return Identity{}, nil, fmt.Errorf("lock the sandbox's users from uid %d: %w", first, err)
+			}
+			continue
+		}
+		startReaping()
+		reaper.mu.Lock()
+		reaper.ranges[first] = true
+		reaper.mu.Unlock()
+		release := func() {
+			reapOrphans()
+			reaper.mu.Lock()
+			delete(reaper.ranges, first)
+			reaper.mu.Unlock()
+			_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			f.Close()
+			held.Lock()
+			delete(held.m, first)
+			held.Unlock()
+		}
+		return Identity{UID: first, GID: first, Separate: true}, release, nil
+	}
+	return Identity{}, nil, fmt.Errorf("no free range of %d sandbox uids from %d: every one is held by another coldbench run", Slots, id.UID)
 }
 
 // Slots is how many uids from the sandbox's first one are coldbench's: one for each variant and

@@ -95,16 +95,8 @@ func pairs(r *results.Results, hs, bs []results.Sample, m results.Metric) (head,
 	return head, base
 }
 
-// compareFailures compares how often head and base failed (Fisher's exact test, one-sided), and
-// warns of every failure type head showed that base never did.
-// failureCounts counts the handler's failures among head's and base's samples (setup failures
-// are not the handler's and are left out of both counts).
-func failureCounts(hs, bs []results.Sample) (hf, hn, bf, bn int) {
-	hf, hn, _ = countFailures(hs)
-	bf, bn, _ = countFailures(bs)
-	return
-}
-
+// countFailures counts the handler's failures among samples (setup failures are not the
+// handler's and are left out), and each failure type.
 func countFailures(samples []results.Sample) (failed, n int, types map[string]int) {
 	types = map[string]int{}
 	for _, s := range samples {
@@ -120,6 +112,8 @@ func countFailures(samples []results.Sample) (failed, n int, types map[string]in
 	return failed, n, types
 }
 
+// compareFailures compares how often head and base failed (Fisher's exact test, one-sided), and
+// warns of every failure type head showed that base never did.
 func compareFailures(r *results.Results, hs, bs []results.Sample, rule stats.Rule) results.Comparison {
 	hf, hn, htypes := countFailures(hs)
 	bf, bn, btypes := countFailures(bs)

@@ -132,29 +132,34 @@ func compare(r *results.Results, rule stats.Rule, all bool) results.Verdict {
 			r.Warnings = append(r.Warnings, results.Warning{Code: WarnNoBase, Message: "no base revision was measured: there is nothing to compare the head with"})
 		}
 		return results.Unavailable
-	case base.BuildError != "":
-		r.Warnings = append(r.Warnings, results.Warning{Code: WarnBaseBuildFailed, Message: "the base revision failed to build, so head could not be compared: " + firstLine(base.BuildError)})
-		return results.Unavailable
 	case head.BuildError != "":
+		if base.BuildError != "" {
+			r.Warnings = append(r.Warnings, baseBuildFailed(base))
+		}
 		return results.Unavailable
+	case base.BuildError != "":
+		// Not an improvement, whatever head does: a pull request that breaks base's build must
+		// not pass by it.
+		r.Warnings = append(r.Warnings, baseBuildFailed(base))
+		return results.NotCompared
 	}
 	gateRule := rule
 	gateRule.Alpha = rule.Alpha / float64(len(GateMetrics))
 	hs, bs := r.SamplesOf(head.Name), r.SamplesOf(base.Name)
 	if len(bs) > 0 && !slices.ContainsFunc(bs, results.Sample.InitOK) {
-		// A base that never started has no timings to compare with: only the failure rates.
+		// A base that never started has no timings to compare with, and a head that starts is no
+		// improvement to pass on: the pull request may be what broke base (its build, its
+		// environment, a process it left). The failure rates are shown, and not compared.
 		e := bs[0].Error
 		r.Warnings = append(r.Warnings, results.Warning{Code: WarnBaseFailed, Message: fmt.Sprintf(
-			"every base sample failed (%s in %s: %s): head's timings cannot be compared with base's, only how often each failed", e.Type, e.Phase, firstLine(e.Reason))})
+			"every base sample failed (%s in %s: %s): base could not be measured, so head was not compared with it", e.Type, e.Phase, firstLine(e.Reason))})
+		// The row says what the verdict says, set before it is added (it is a copy).
 		c := compareFailures(r, hs, bs, gateRule)
-		r.Comparisons = append(r.Comparisons, c)
+		c.Verdict = results.NotCompared
 		if !slices.ContainsFunc(hs, results.Sample.InitOK) {
-			return results.Unavailable // both broken: nothing to say about the change
+			c.Verdict = results.Unavailable // both broken: nothing to say about the change
 		}
-		hf, hn, bf, bn := failureCounts(hs, bs)
-		if p := stats.FailureRate(bf, bn, hf, hn); hn > 0 && bn > 0 && p < gateRule.Alpha && bf*hn > hf*bn {
-			c.Verdict = results.Improvement // head fixed what crashed base
-		}
+		r.Comparisons = append(r.Comparisons, c)
 		return c.Verdict
 	}
 	// Samples of the same run are compared round by round; a stored baseline is another run.
@@ -211,6 +216,11 @@ func compare(r *results.Results, rule stats.Rule, all bool) results.Verdict {
 		return results.Unavailable
 	}
 	return verdict
+}
+
+// baseBuildFailed is the warning that base's build failed, with the build's first line.
+func baseBuildFailed(base *results.Variant) results.Warning {
+	return results.Warning{Code: WarnBaseBuildFailed, Message: "the base revision failed to build, so head was not compared: " + firstLine(base.BuildError)}
 }
 
 // runWarnings are the caveats that follow from how the run was made, as recorded in it.

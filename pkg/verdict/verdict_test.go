@@ -9,6 +9,7 @@ import (
 
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/stats"
 )
 
 func TestBudgetMetricsAreResultMetrics(t *testing.T) {
@@ -164,8 +165,9 @@ func TestFailedSamplesRankAsWorst(t *testing.T) {
 	}
 }
 
-// A base that failed every sample has no timings to compare: only the failure rates are, and a
-// head that starts is an improvement, not a "+230% memory" regression.
+// A base that failed every sample has no timings to compare: only the failure rates are shown,
+// and a head that starts is not compared, neither a "+230% memory" regression nor an improvement
+// that passes (a pull request could break base to win).
 func TestBaseFailedEverywhere(t *testing.T) {
 	t.Parallel()
 	for _, headFails := range []bool{false, true} {
@@ -178,7 +180,7 @@ func TestBaseFailedEverywhere(t *testing.T) {
 			}
 		}
 		Analyze(r)
-		want := map[bool]results.Verdict{false: results.Improvement, true: results.Unavailable}[headFails]
+		want := map[bool]results.Verdict{false: results.NotCompared, true: results.Unavailable}[headFails]
 		if r.Verdict != want || len(r.Comparisons) != 1 || r.Comparisons[0].Metric != MetricFailures {
 			t.Errorf("head fails %v: verdict %s, comparisons %+v; want %s and the failure rates alone", headFails, r.Verdict, r.Comparisons, want)
 		}
@@ -188,6 +190,35 @@ func TestBaseFailedEverywhere(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("warnings %+v: want the base's failure named", r.Warnings)
+		}
+	}
+}
+
+// A base that failed to build reads as one that failed every sample: not compared, with the
+// build's first line, whatever head does; a head that failed to build too is unavailable.
+func TestBaseBuildFailedIsNotCompared(t *testing.T) {
+	t.Parallel()
+	for _, headFails := range []bool{false, true} {
+		r := headBase(40, 30, 40) // head would be a clear improvement
+		var samples []results.Sample
+		for _, s := range r.Samples {
+			if s.Variant == "head" && !headFails {
+				samples = append(samples, s)
+			}
+		}
+		r.Samples = samples
+		r.Variants[1].BuildError = "go: cannot find main module\nmore"
+		if headFails {
+			r.Variants[0].BuildError = "exit status 1"
+		}
+		Analyze(r)
+		want := map[bool]results.Verdict{false: results.NotCompared, true: results.Unavailable}[headFails]
+		found := false
+		for _, w := range r.Warnings {
+			found = found || w.Code == WarnBaseBuildFailed && strings.HasSuffix(w.Message, ": go: cannot find main module")
+		}
+		if r.Verdict != want || !found {
+			t.Errorf("head fails to build %v: verdict %s, warnings %+v; want %s and a base-build-failed warning with the build's first line", headFails, r.Verdict, r.Warnings, want)
 		}
 	}
 }
@@ -261,5 +292,56 @@ func TestCompareInstructions(t *testing.T) {
 	}
 	if d, note := compareInstructions(nil, "head", "base"); d != nil || note != "" {
 		t.Errorf("not counted: %+v %q, want nothing", d, note)
+	}
+}
+
+// gateVerdict is the verdict the gate rows of r say, folded as the gate folds them; Unavailable
+// when there is no gate row.
+func gateVerdict(r *results.Results) results.Verdict {
+	v, seen := results.NoChange, false
+	for _, c := range r.Comparisons {
+		if c.Gate {
+			v, seen = stats.Worse(v, c.Verdict), true
+		}
+	}
+	if !seen {
+		return results.Unavailable
+	}
+	return v
+}
+
+// The overall verdict is what its gate rows say, in every case the gate has a branch for: a
+// reader who sees only "~ p=1.000" under the verdict must not be told "improvement".
+func TestVerdictAgreesWithGateRows(t *testing.T) {
+	t.Parallel()
+	failAll := func(r *results.Results, variant string) {
+		for i := range r.Samples {
+			if s := &r.Samples[i]; s.Variant == variant {
+				s.Error = &results.SampleError{Type: "Runtime.ExitError", Phase: results.PhaseInit, Reason: "exit status 2"}
+				s.InitMs, s.DurationMs, s.ColdMs = 0, 0, 0
+			}
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		r       func() *results.Results
+		verdict results.Verdict
+	}{
+		{"no change", func() *results.Results { return headBase(40, 40, 40) }, results.NoChange},
+		{"regression", func() *results.Results { return headBase(40, 48, 40) }, results.Regression},
+		{"improvement", func() *results.Results { return headBase(40, 32, 40) }, results.Improvement},
+		{"base fails 40/40, head 0/40", func() *results.Results { r := headBase(40, 40, 40); failAll(r, "base"); return r }, results.NotCompared},
+		{"both fail 40/40", func() *results.Results { r := headBase(40, 40, 40); failAll(r, "base"); failAll(r, "head"); return r }, results.Unavailable},
+		{"head fails 40/40", func() *results.Results { r := headBase(40, 40, 40); failAll(r, "head"); return r }, results.Regression},
+	} {
+		r := tt.r()
+		Analyze(r)
+		if r.Verdict != tt.verdict || gateVerdict(r) != r.Verdict {
+			t.Errorf("%s: verdict %s, gate rows say %s (%+v); want %s from both", tt.name, r.Verdict, gateVerdict(r), r.Comparisons, tt.verdict)
+		}
+		Decide(r)
+		if gateVerdict(r) != r.Verdict {
+			t.Errorf("%s: Decide's verdict %s, its gate rows say %s", tt.name, r.Verdict, gateVerdict(r))
+		}
 	}
 }
