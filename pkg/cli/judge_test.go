@@ -271,3 +271,31 @@ func TestHeadDeletingOrBreakingTheJudgeSettings(t *testing.T) {
 		t.Errorf("head's threshold: lots: exit %d, want 2 and the value named\n%s", code, log)
 	}
 }
+
+// Base's own files are confined to base's tree as the head's are to the work tree: a path base's
+// coldbench.yml gives that leads out of base's worktree (through a link committed there) is
+// refused for base, and nothing is read through it.
+func TestBaseSidePathsStayInsideBasesTree(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "credentials")
+	testenv.Write(t, filepath.Dir(secret), "credentials", "DB_PASSWORD=leaked\n")
+	dir, _ := repoWithPRSleeps(t, "0", "0.01", nil)
+	git := gitIn(t, dir)
+	git("checkout", "-q", "master")
+	if err := os.Symlink(secret, filepath.Join(dir, "env.txt")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Write(t, dir, "coldbench.yml", "env-file: env.txt\n")
+	git("add", ".")
+	git("commit", "-qm", "base reads its env through a link")
+	git("checkout", "-q", "changes")
+	code, res, log := runIn(t, dir, "--handler", "fn", "--base", "master", "--samples", "2", "--init-samples", "0")
+	base := res.Variant(results.RoleBase)
+	if base == nil || !strings.Contains(base.BuildError, "leads outside the repository") || strings.Contains(log, "leaked") {
+		t.Errorf("base's env-file through a link out of its tree: exit %d, base %+v; want it refused for base, nothing read\n%s", code, base, log)
+	}
+	for _, s := range res.SamplesOf("head") {
+		if strings.Contains(s.Response, "leaked") {
+			t.Errorf("head's sample saw base's secret: %s", s.Response)
+		}
+	}
+}
