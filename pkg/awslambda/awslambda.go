@@ -183,8 +183,8 @@ func (r *Runner) deploy(ctx context.Context, v sampling.Variant, name string) fu
 		Handler:       aws.String(handler),
 		Code:          &types.FunctionCode{ZipFile: zip},
 		Architectures: []types.Architecture{types.Architecture(r.cfg.Arch)},
-		MemorySize:    aws.Int32(int32(r.cfg.MemoryMB)),
-		Timeout:       aws.Int32(int32(r.cfg.Timeout.Seconds())),
+		MemorySize:    aws.Int32(int32(cmp.Or(v.MemoryMB, r.cfg.MemoryMB))), // the variant's own, or the run's
+		Timeout:       aws.Int32(int32(cmp.Or(v.Timeout, r.cfg.Timeout).Seconds())),
 		Environment:   &types.Environment{Variables: f.env},
 		Description:   aws.String("coldbench cold-start sample (deleted after the run)"),
 		Tags:          map[string]string{"created-by": "coldbench"},

@@ -24,18 +24,9 @@ import (
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
-// actionInputs maps action.yml's inputs to config settings. Inputs not listed here are read by
-// actionCmd itself (github-token, comment, fail-on-regression, check-name, config).
-var actionInputs = []struct{ input, setting string }{
-	{"handler", "handler"}, {"runtime", "runtime"}, {"base-ref", "base"}, {"samples", "samples"},
-	{"memory", "memory"}, {"threshold", "threshold"}, {"alpha", "alpha"}, {"references", "references"},
-	{"warm-invokes", "warm-invokes"}, {"timeout", "timeout"}, {"outbound-delay", "outbound-delay"},
-	{"mode", "mode"}, {"aws-role-arn", "aws-role-arn"}, {"aws-region", "aws-region"}, {"budgets", "budgets"},
-	{"store", "store"}, {"baseline", "baseline"}, {"init-cpu", "init-cpu"}, {"ephemeral-storage", "ephemeral-storage"},
-	{"max-time", "max-time"}, {"init-samples", "init-samples"}, {"instructions", "instructions"}, {"cache-dir", "cache-dir"},
-	{"env", "env"}, {"function-handler", "function-handler"}, {"event", "event"},
-	{"template", "template"}, {"function", "function"}, {"build", "build"}, {"artifact", "artifact"}, {"binary", "binary"}, {"env-file", "env-file"},
-}
+// actionOnlyInputs are action.yml's inputs that are no setting of config.Settings: actionCmd
+// reads them itself. Every other input is a setting's (its Input).
+var actionOnlyInputs = []string{"github-token", "comment", "fail-on-regression", "check-name", "config"}
 
 // Comment modes.
 var commentModes = []string{"always", "on-change", "never"}
@@ -91,30 +82,22 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	o.gh, _ = gha.Context() // numeric fields that fail to parse are not ones coldbench uses
 	o.workspace = cmp.Or(o.gh.Workspace, env.Dir)
 
-	cfg := config.Default()
-	var problems config.Problems
-	// coldbench.yml first (the same file the CLI reads), then the inputs given on top of it.
-	if name := cmp.Or(gha.GetInput("config"), "coldbench.yml"); name != "" {
-		data, err := os.ReadFile(resolve(o.workspace, name))
-		switch {
-		case err == nil:
-			var ps config.Problems
-			if err := cfg.ApplyFile(name, data); errors.As(err, &ps) {
-				problems = append(problems, ps...)
-			} else if err != nil {
-				problems = append(problems, err.Error())
-			}
-		case gha.GetInput("config") != "" && gha.GetInput("config") != "coldbench.yml":
-			problems = append(problems, fmt.Sprintf("input config: %v", err))
+	// The pull request, from the event: number, head, base, and whether it comes from a fork.
+	o.pr = pullRequestOf(o.gh.Event)
+	var given []config.Given
+	for _, st := range config.Settings {
+		if st.Input == "" {
+			continue
+		}
+		if v := gha.GetInput(st.Input); v != "" {
+			given = append(given, config.Given{Key: st.Name, Text: v, Name: "input " + st.Input})
 		}
 	}
-	for _, in := range actionInputs {
-		if v := gha.GetInput(in.input); v != "" {
-			if err := cfg.Set(in.setting, v); err != nil {
-				problems = append(problems, fmt.Sprintf("input %s: %v", in.input, err))
-			}
-		}
-	}
+	// The workspace is the pull request's checkout: its coldbench.yml gives the head's function
+	// settings only, the base revision's its judge settings (loadSettings).
+	name := cmp.Or(gha.GetInput("config"), "coldbench.yml")
+	cfg, problems := loadSettings(ctx, loadSpec{dir: o.workspace, config: name, explicit: name != "coldbench.yml", configName: "input config",
+		given: given, action: true, prBase: o.pr.baseSHA})
 	o.publish = publishOptions{comment: cmp.Or(gha.GetInput("comment"), "always"), checkName: cmp.Or(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
 	if !slices.Contains(commentModes, o.publish.comment) {
 		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", o.publish.comment, strings.Join(commentModes, ", ")))
@@ -155,9 +138,7 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	}
 	cfg.Quiet = false
 	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }); err != nil {
-		var ps config.Problems
-		errors.As(err, &ps)
-		problems = append(problems, ps...)
+		problems = append(problems, asProblems(err)...)
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -166,8 +147,6 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		return o, badInput(problems)
 	}
 
-	// The pull request, from the event: number, head, base, and whether it comes from a fork.
-	o.pr = pullRequestOf(o.gh.Event)
 	o.repository, o.headSHA = o.gh.Repository, o.gh.SHA
 	if o.pr.number > 0 {
 		o.headSHA = o.pr.headSHA
@@ -443,11 +422,10 @@ func pullRequestOf(event map[string]any) pullRequest {
 	return out
 }
 
+// inputName is the action input of a setting (its own name when the action has none).
 func inputName(field string) string {
-	for _, in := range actionInputs {
-		if in.setting == field {
-			return in.input
-		}
+	if s, ok := config.Lookup(field); ok && s.Input != "" {
+		return s.Input
 	}
 	return field
 }

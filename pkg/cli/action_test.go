@@ -42,9 +42,23 @@ func repoWithPR(t *testing.T) (dir, event string) {
 	return repoWithHandlers(t, strings.Replace(bootstrap, "SLEEP", "0", 1), strings.Replace(bootstrap, "SLEEP", "0.2", 1))
 }
 
+// repoWithPRSleeps is repoWithPR with the base's and the head's init sleeps given, and headFiles
+// (path to contents) added in the head's commit.
+func repoWithPRSleeps(t *testing.T, baseSleep, headSleep string, headFiles map[string]string) (dir, event string) {
+	t.Helper()
+	return repoWithHandlersFiles(t, strings.Replace(bootstrap, "SLEEP", baseSleep, 1), strings.Replace(bootstrap, "SLEEP", headSleep, 1), headFiles)
+}
+
 // repoWithHandlers makes a git repository whose base commit has the bootstrap base at fn/ and
 // whose head commit (the pull request's) has head there, and returns it with the event file.
 func repoWithHandlers(t *testing.T, baseBootstrap, headBootstrap string) (dir, event string) {
+	t.Helper()
+	return repoWithHandlersFiles(t, baseBootstrap, headBootstrap, nil)
+}
+
+// repoWithHandlersFiles is repoWithHandlers with headFiles (path to contents) added in the head's
+// commit too.
+func repoWithHandlersFiles(t *testing.T, baseBootstrap, headBootstrap string, headFiles map[string]string) (dir, event string) {
 	t.Helper()
 	testenv.Tool(t, "git")
 	testenv.Tool(t, "curl")
@@ -73,7 +87,11 @@ func repoWithHandlers(t *testing.T, baseBootstrap, headBootstrap string) (dir, e
 	base := git("rev-parse", "HEAD")
 	git("checkout", "-q", "-b", "changes")
 	write(headBootstrap)
-	git("commit", "-qam", "the pull request's handler")
+	for name, text := range headFiles {
+		testenv.Write(t, dir, name, text)
+	}
+	git("add", ".")
+	git("commit", "-qm", "the pull request's handler")
 	head := git("rev-parse", "HEAD")
 
 	tmpl, err := os.ReadFile("testdata/pull_request.json")

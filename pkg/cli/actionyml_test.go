@@ -11,6 +11,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"gopkg.in/yaml.v3"
@@ -42,9 +43,11 @@ func TestActionYAMLMatchesTheCode(t *testing.T) {
 	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" || strings.Join(a.Runs.Args, " ") != "action" || a.Branding["icon"] == "" {
 		t.Errorf("runs = %+v, branding %v", a.Runs, a.Branding)
 	}
-	want := []string{"github-token", "comment", "fail-on-regression", "check-name", "config"}
-	for _, in := range actionInputs {
-		want = append(want, in.input)
+	want := append([]string(nil), actionOnlyInputs...)
+	for _, s := range config.Settings {
+		if s.Input != "" {
+			want = append(want, s.Input)
+		}
 	}
 	var got []string
 	for name, in := range a.Inputs {

@@ -71,8 +71,10 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 			if deploy != nil {
 				sv.LambdaRuntime = deploy.LambdaRuntime
 			}
-			if pv.role != results.RoleReference { // the user's function configuration is head's and base's
-				sv.Env, sv.Handler = p.cfg.Env, p.cfg.FunctionHandler
+			// Each side's function configuration is its own revision's; the references' the run's.
+			sv.MemoryMB, sv.Timeout, sv.EphemeralMB = pv.fn.MemoryMB, pv.fn.Timeout, pv.fn.EphemeralMB
+			if pv.role != results.RoleReference {
+				sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
 				if sv.Handler == "" && art.RuntimeDir != "" {
 					// AWS's runtime clients load _HANDLER: the default the build found the module by
 					sv.Handler = build.DefaultHandlers[v.Runtime]
@@ -125,9 +127,9 @@ func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.cacheDir(), "build")}}
 	if pv.role == results.RoleReference {
 		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
-	} else { // the user's function: its handler setting and build as configured
-		req.Handler, req.GoFlags, req.Binary = p.cfg.FunctionHandler, p.cfg.GoFlags, p.cfg.Binary
-		req.Command, req.Artifact = p.cfg.Build, p.cfg.Artifact
+	} else { // the user's function: its handler setting and build as its own revision says
+		req.Handler, req.GoFlags, req.Binary = pv.fn.FunctionHandler, pv.fn.GoFlags, pv.fn.Binary
+		req.Command, req.Artifact = pv.fn.Build, pv.fn.Artifact
 	}
 	if id.Separate {
 		req.Tools.CacheDir = build.SlotDir(filepath.Join(p.cacheDir(), "sandbox"), id)

@@ -196,6 +196,11 @@ func (p *pipeline) newResults(start time.Time) *results.Results {
 			Build: cfg.Build, Notes: cfg.Notes,
 		},
 	}
+	for _, c := range cfg.JudgeChanges {
+		// The head's value is the pull request's text: one short line wherever it is shown.
+		res.Config.SettingChanges = append(res.Config.SettingChanges, results.SettingChange{Key: c.Key,
+			Base: results.CleanLine(c.Base, 200), Head: results.CleanLine(c.Head, 200)})
+	}
 	if cfg.Template != "" && cfg.Function != "" {
 		rel, err := filepath.Rel(p.env.Dir, cfg.Template)
 		if err != nil || strings.HasPrefix(rel, "..") {

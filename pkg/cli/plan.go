@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -21,7 +23,10 @@ type planned struct {
 	// a Makefile above the handler), or dir.
 	root string
 	role results.Role
-	err  error // could not even be checked out
+	// fn is the function as this side's own revision defines it (its coldbench.yml's function
+	// keys and its template, the flags and inputs on top); the references' is the run's.
+	fn  config.Function
+	err error // could not even be checked out
 }
 
 // plan decides the variants: head (the handler as it is in the work tree), base (the same path
@@ -57,8 +62,11 @@ func (p *pipeline) plan(ctx context.Context, res *results.Results) ([]planned, f
 		if err != nil {
 			return nil, cleanup, failure(err)
 		}
+		run := p.runFunction()
 		for _, ref := range p.cfg.References {
-			out = append(out, referencePlan(ref, hdir))
+			rp := referencePlan(ref, hdir)
+			rp.fn = config.Function{MemoryMB: run.MemoryMB, Timeout: run.Timeout, EphemeralMB: run.EphemeralMB}
+			out = append(out, rp)
 		}
 	}
 	return out, cleanup, nil
@@ -90,7 +98,7 @@ func (p *pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 	if err != nil {
 		return head, nil, nil, badInput(err)
 	}
-	head = planned{name: "head", role: results.RoleHead, runtime: cfg.Runtime, dir: dir, cacheKey: dir}
+	head = planned{name: "head", role: results.RoleHead, runtime: cfg.Runtime, dir: dir, cacheKey: dir, fn: cfg.FunctionSpec()}
 	root, rootErr := git.RepoRoot(ctx, dirOf(dir))
 	rel := ""
 	if rootErr == nil {
@@ -134,10 +142,89 @@ func (p *pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 		return head, nil, nil, failure(err)
 	}
 	base = &planned{name: "base", role: results.RoleBase, runtime: cfg.Runtime, cacheKey: head.cacheKey, ref: sha, dir: filepath.Join(wt, rel), root: wt}
-	if _, err := os.Stat(base.dir); err != nil {
+	bcfg, err := p.baseSide(ctx, root, wt, sha, base.dir)
+	switch {
+	case err != nil:
+		base.err = fmt.Errorf("base %.12s: %w", sha, err)
+	default:
+		base.dir, base.runtime, base.fn = bcfg.Handler, bcfg.Runtime, bcfg.FunctionSpec()
+		if r, err := filepath.Rel(wt, base.dir); err == nil && !strings.HasPrefix(r, "..") {
+			rel, base.cacheKey = r, r
+		}
+		for _, n := range bcfg.Notes {
+			if !slices.Contains(cfg.Notes, n) {
+				res.Config.Notes = append(res.Config.Notes, "base: "+n)
+			}
+		}
+		if h, b := cfg.FunctionSpec(), base.fn; h.MemoryMB != b.MemoryMB || h.Timeout != b.Timeout || h.EphemeralMB != b.EphemeralMB {
+			res.Config.Notes = append(res.Config.Notes, fmt.Sprintf(
+				"head and base are configured differently, each as its own revision says: memory %d → %d MB, timeout %s → %s, ephemeral storage %d → %d MB (base → head)",
+				b.MemoryMB, h.MemoryMB, b.Timeout, h.Timeout, b.EphemeralMB, h.EphemeralMB))
+		}
+	}
+	if _, err := os.Stat(base.dir); err != nil && base.err == nil {
 		base.err = fmt.Errorf("the handler %s does not exist at base %.12s", rel, sha)
 	}
 	return head, base, done, nil
+}
+
+// baseSide loads base's own function settings, as the base revision has them: its coldbench.yml's
+// function keys (read from git's objects), its template (in its worktree wt), the flags and
+// inputs on top; the paths its files give are confined to wt. So the head's build command, env
+// and handler never apply to base.
+//
+// A base that names no handler of its own (the head's coldbench.yml or template is what adds
+// one) is measured at the head's handler path in its own tree, with its own settings.
+func (p *pipeline) baseSide(ctx context.Context, root, wt, sha, headPath string) (config.Config, error) {
+	cfg := p.cfg
+	side := cfg.SideFile() // a coldbench.yml outside the repository is the caller's, for both sides
+	if cfg.ConfigFile != "" {
+		if rel, ok := lexicallyInside(root, cfg.ConfigFile); ok {
+			f, err := fileAt(ctx, root, sha, rel, filepath.Base(cfg.ConfigFile))
+			if err != nil {
+				return config.Config{}, err
+			}
+			side = f
+		}
+	}
+	bcfg, err := cfg.ForSide(side)
+	if err != nil {
+		return bcfg, err
+	}
+	// The work directory's place in base's tree: relative paths are resolved from it.
+	dir := wt
+	if rel, ok := inside(root, cmp.Or(cfg.WorkDir, root)); ok {
+		dir = filepath.Join(wt, rel)
+	}
+	switch h := bcfg.Handler; {
+	case h == "":
+	case filepath.IsAbs(h):
+		if rel, ok := inside(root, h); ok {
+			bcfg.Handler = filepath.Join(wt, rel) // a flag's path in the work tree: the same path in base's
+		}
+	default:
+		bcfg.Handler = filepath.Join(dir, h)
+	}
+	if ps := settleFunction(&bcfg, dir, "template: "); len(ps) > 0 {
+		return bcfg, ps
+	}
+	if bcfg.Handler == "" {
+		bcfg.Handler = headPath
+	}
+	if err := bcfg.Validate(func(f string) string { return "base's " + f }); err != nil {
+		return bcfg, err
+	}
+	return bcfg, nil
+}
+
+// runFunction is the run's own function configuration (defaults, flags and inputs; no
+// repository's file): the references' memory, timeout and /tmp, and the sampler's defaults.
+func (p *pipeline) runFunction() config.Function {
+	c, err := p.cfg.ForSide(config.File{})
+	if err != nil {
+		return p.cfg.FunctionSpec() // the flags' problems were reported when they were read
+	}
+	return c.FunctionSpec()
 }
 
 // findHandlersDir locates the reference handlers: the flag, $COLDBENCH_HANDLERS_DIR, beside the

@@ -21,52 +21,6 @@ import (
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
-// runFlags are `run`'s flags: each is a coldbench.yml key too, except config, handlers-dir and quiet.
-var runFlags = []struct{ name, usage string }{
-	{"handler", "handler directory or zip (default: none, the references alone)"},
-	{"runtime", "handler runtime: auto, go, rust, deno, nodejs, python, bun, provided"},
-	{"base", "revision to compare with (default: merge-base with the default branch; none to skip)"},
-	{"samples", "auto (the default): with a base, sample until the verdict is settled within --max-time; or a fixed number of rounds (50 without a base)"},
-	{"max-time", "sampling time budget of --samples auto (default 60s)"},
-	{"init-samples", "init-only cold starts per variant and round, beside the full one (default auto: 4 with a base, else 0)"},
-	{"max-samples", "most rounds of --samples auto (default 500)"},
-	{"memory", "Lambda memory size in MB; sets the memory limit and CPU share (default 1769 = 1 vCPU)"},
-	{"threshold", "smallest shift that counts, in percent (default 5)"},
-	{"alpha", "significance level of the verdict (default 0.01)"},
-	{"references", "reference handlers: any of go, rust, deno, node, python, bun and their -hello variants, or none (default: all six alone, go,rust,deno beside --handler)"},
-	{"warm-invokes", "warm invokes after each cold one (default 0)"},
-	{"timeout", "invoke timeout (default 30s)"},
-	{"outbound-delay", "delay of the loopback endpoint behind COLDBENCH_OUTBOUND_URL (default 50ms)"},
-	{"event", "the event to invoke with: a preset (alb, apigw-v1, apigw-v2, eventbridge, s3, sqs), inline JSON, or a JSON file (default {})"},
-	{"env", "the function's environment variables, KEY=VALUE,... (or one a line in coldbench.yml's env mapping)"},
-	{"env-file", "a file of the function's environment: KEY=VALUE lines, or sam local's --env-vars JSON (--env wins over it, it over the template)"},
-	{"function-handler", "the function's handler setting (_HANDLER), e.g. index.handler (default bootstrap)"},
-	{"json", "write results JSON to this file"},
-	{"markdown", "write the Markdown report to this file"},
-	{"html", "write the HTML report (distributions drawn) to this file"},
-	{"seed", "seed of the sampling order (default: time)"},
-	{"no-evict", "keep the handler's files in the page cache (faster than Lambda; not recommended)"},
-	{"instructions", "also count init's instructions under valgrind on 3 extra cold starts of head and of base (repeatable; slow: see README)"},
-	{"budgets", "release gate on the head: METRIC=LIMIT,... (init_ms=50,cold_ms_p90=300; ms or MB); exit 1 when exceeded"},
-	{"store", "add this run's results to the history in this directory"},
-	{"baseline", "compare the head with the latest run stored in this directory (instead of building --base)"},
-	{"mode", "where to sample: local (embedded emulator) or aws (real Lambda, arm64, your AWS credentials)"},
-	{"aws-role-arn", "mode aws: execution role ARN for the functions coldbench creates and deletes"},
-	{"aws-region", "mode aws: region (default: the AWS config's)"},
-	{"aws-endpoint", "mode aws: Lambda API endpoint override (tests, proxies)"},
-	{"init-cpu", "init phase CPU: lambda (a full vCPU whatever the memory, as Lambda's init) or memory (the memory's share throughout) (default lambda)"},
-	{"ephemeral-storage", "size of the handler's /tmp in MB, 512 to 10240 (default 512)"},
-	{"template", "SAM/CloudFormation template to take the function from (default: template.yaml at the repository root when no --handler; none to skip)"},
-	{"function", "the function's logical ID in --template (default: the only one)"},
-	{"build", "your own build command, run in the handler dir with ARTIFACTS_DIR, GOOS, GOARCH and COLDBENCH_ARCH set (default: coldbench builds it)"},
-	{"artifact", "what --build produces, relative to the handler dir: a zip, a directory or a bootstrap (default: ARTIFACTS_DIR's contents)"},
-	{"binary", "Rust: the bin to ship when the package has several (default: bootstrap, the only bin, or the package's namesake)"},
-	{"cache-dir", "build caches and prebuilt reference artifacts kept between runs (default /var/cache/coldbench as root, else ~/.cache/coldbench)"},
-}
-
-// boolFlags are run's flags that take no value (--no-evict, or --no-evict=false).
-var boolFlags = map[string]bool{"no-evict": true, "instructions": true}
-
 // runHelpNotes follow run's flags in its help: what the init breakdown reads.
 const runHelpNotes = `
 Init breakdown (head against base, in every report):
@@ -81,19 +35,25 @@ Init breakdown (head against base, in every report):
   README: "Why init got slower".
 `
 
-// parseRun reads defaults, then coldbench.yml, then flags, and validates the result.
-func parseRun(args []string, env Env) (config.Config, error) {
+// parseRun reads the settings (loadSettings: defaults, the trusted coldbench.yml's judge
+// settings, the work tree's function settings, flags) and validates the result. Every setting
+// of config.Settings is a flag; config, handlers-dir and quiet are run's own.
+func parseRun(ctx context.Context, args []string, env Env) (config.Config, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	vals, bools := map[string]*string{}, map[string]*bool{}
-	for _, f := range runFlags {
-		if boolFlags[f.name] {
-			bools[f.name] = fs.Bool(f.name, false, f.usage)
+	for _, s := range config.Settings {
+		usage := s.Usage
+		if s.Kind == config.KindTrustedOnly {
+			usage += " [a flag only, never a coldbench.yml key]"
+		}
+		if s.Bool {
+			bools[s.Name] = fs.Bool(s.Name, false, usage)
 			continue
 		}
-		vals[f.name] = fs.String(f.name, "", f.usage)
+		vals[s.Name] = fs.String(s.Name, "", usage)
 	}
-	configFile := fs.String("config", "", "coldbench.yml to read (default: ./coldbench.yml if present)")
+	configFile := fs.String("config", "", "coldbench.yml to read (default: ./coldbench.yml if present); in a git repository its judge settings are the base revision's")
 	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	help := fs.Bool("h", false, "")
@@ -104,50 +64,25 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, badInput(flagError(err, fs))
 	}
-	if *help {
-		return config.Config{}, errHelp(fs)
-	}
 	if fs.NArg() > 0 {
 		return config.Config{}, badInput(fmt.Errorf("unexpected argument %q (flags only; the handler is --handler DIR)", fs.Arg(0)))
 	}
-	cfg := config.Default()
-	var problems config.Problems
-	path := *configFile
-	if path == "" && fileExistsAt(env.Dir, "coldbench.yml") {
-		path = "coldbench.yml"
-	}
-	if path != "" {
-		full := path
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(env.Dir, full)
-		}
-		data, err := os.ReadFile(full)
-		if err != nil {
-			return cfg, badInput(fmt.Errorf("--config: %w", err))
-		}
-		var ps config.Problems
-		if err := cfg.ApplyFile(path, data); errors.As(err, &ps) {
-			problems = append(problems, ps...)
-		} else if err != nil {
-			problems = append(problems, err.Error())
-		}
-	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, f := range runFlags {
-		if !set[f.name] {
+	var given []config.Given
+	for _, s := range config.Settings {
+		if !set[s.Name] {
 			continue
 		}
 		val := ""
-		if b, ok := bools[f.name]; ok {
+		if b, ok := bools[s.Name]; ok {
 			val = strconv.FormatBool(*b)
 		} else {
-			val = *vals[f.name]
+			val = *vals[s.Name]
 		}
-		if err := cfg.Set(f.name, val); err != nil {
-			problems = append(problems, fmt.Sprintf("--%s: %v", f.name, err))
-		}
+		given = append(given, config.Given{Key: s.Name, Text: val, Name: "--" + s.Name})
 	}
+	cfg, problems := loadSettings(ctx, loadSpec{dir: env.Dir, config: *configFile, explicit: *configFile != "", configName: "--config", given: given})
 	cfg.Quiet = *quiet
 	cfg.HandlersDir = *handlersDir
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
@@ -159,9 +94,7 @@ func parseRun(args []string, env Env) (config.Config, error) {
 	cfg.Baseline = resolve(env.Dir, cfg.Baseline)
 	cfg.CacheDir = resolve(env.Dir, cfg.CacheDir)
 	if err := cfg.Validate(func(f string) string { return "--" + f }); err != nil {
-		var ps config.Problems
-		errors.As(err, &ps)
-		problems = append(problems, ps...)
+		problems = append(problems, asProblems(err)...)
 	}
 	if len(problems) > 0 {
 		return cfg, badInput(problems)
@@ -170,7 +103,7 @@ func parseRun(args []string, env Env) (config.Config, error) {
 }
 
 func runCmd(ctx context.Context, args []string, env Env) (int, error) {
-	cfg, err := parseRun(args, env)
+	cfg, err := parseRun(ctx, args, env)
 	if err != nil {
 		if h, ok := err.(helpError); ok {
 			fmt.Fprint(env.Stdout, h.text+runHelpNotes)

@@ -30,7 +30,7 @@ func TestRunBadInput(t *testing.T) {
 		want []string
 	}{
 		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --artifact, --aws-endpoint, --aws-region, --aws-role-arn, --base, --baseline, --binary, --budgets, --build, --cache-dir, --config"}},
-		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, artifact, aws-endpoint, aws-region, aws-role-arn, base,`, `coldbench.yml: memory: "lots": invalid syntax`, `coldbench.yml: instructions: "maybe": want true or false`}},
+		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, artifact, aws-region, aws-role-arn, base,`, `coldbench.yml: memory: "lots": invalid syntax`, `coldbench.yml: instructions: "maybe": want true or false`}},
 		{"instructions in mode aws", []string{"run", "--config", "/dev/null", "--instructions", "--mode", "aws", "--aws-role-arn", "arn:aws:iam::1:role/x"},
 			[]string{"--instructions: instructions are counted under valgrind on this machine, not in mode aws"}},
 		{"flags problems all at once", []string{"run", "--config", "/dev/null", "--handler", "nope", "--samples", "1", "--references", "go,java", "--runtime", "cobol"},

@@ -138,10 +138,11 @@ func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string,
 		if cfg.Instructions {
 			valgrind, _ = exec.LookPath("valgrind") // Validate made sure of it
 		}
+		run := p.runFunction() // the references'; head and base carry their own
 		r, err := runner.New(runner.Config{
-			MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout, WarmInvokes: cfg.WarmInvokes, Event: event,
+			MemoryMB: run.MemoryMB, Timeout: run.Timeout, WarmInvokes: cfg.WarmInvokes, Event: event,
 			NoEvict: cfg.NoEvict, WorkDir: workDir, OutboundDelay: cfg.OutboundDelay,
-			Sandbox: p.sandbox, InitCPU: cfg.InitCPU, EphemeralMB: cfg.EphemeralMB, Valgrind: valgrind,
+			Sandbox: p.sandbox, InitCPU: cfg.InitCPU, EphemeralMB: run.EphemeralMB, Valgrind: valgrind,
 		})
 		if err != nil {
 			return nil, nil, failure(err)
@@ -152,7 +153,8 @@ func (p *pipeline) newSampler(ctx context.Context, event []byte, workDir string,
 	if err != nil {
 		return nil, nil, badInput(fmt.Errorf("mode aws: %w", err))
 	}
-	r, err := awslambda.New(awslambda.Config{Client: client, RoleARN: cfg.AWSRoleARN, MemoryMB: cfg.MemoryMB, Timeout: cfg.Timeout,
+	run := p.runFunction()
+	r, err := awslambda.New(awslambda.Config{Client: client, RoleARN: cfg.AWSRoleARN, MemoryMB: run.MemoryMB, Timeout: run.Timeout,
 		Arch: build.ArchARM64, Event: event})
 	if err != nil {
 		return nil, nil, badInput(err)

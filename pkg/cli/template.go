@@ -171,11 +171,8 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 	return nil
 }
 
-// repoPaths are the settings naming files or directories that coldbench reads, runs or copies.
-var repoPaths = []string{"handler", "template", "env-file", "event", "store", "baseline", "cache-dir"}
-
 // confine refuses a path that the repository itself gave (coldbench.yml, a template's CodeUri)
-// and that leads outside it, links resolved: in a pull request those are the pull request's
+// and that leads outside it (the tree of workDir: the work tree for head, base's worktree for base), links resolved: in a pull request those are the pull request's
 // words, and coldbench reads them as its own user (an env file or an event of
 // /root/.aws/credentials would hand a secret to the handler). Flags and inputs, the workflow's
 // own words, may point anywhere.
@@ -189,12 +186,12 @@ func confine(cfg *config.Config, workDir string) error {
 		return nil // nothing to confine to
 	}
 	var problems config.Problems
-	for _, key := range repoPaths {
-		if !cfg.FromRepo(key) {
+	for _, s := range config.Settings {
+		key := s.Name
+		if !s.Path || !cfg.FromRepo(key) {
 			continue
 		}
-		val := map[string]string{"handler": cfg.Handler, "template": cfg.Template, "env-file": cfg.EnvFile, "event": cfg.Event,
-			"store": cfg.Store, "baseline": cfg.Baseline, "cache-dir": cfg.CacheDir}[key]
+		val := cfg.PathValue(key)
 		if val == "" || val == "none" || key == "event" && !fileExistsAt(workDir, val) && !filepath.IsAbs(val) {
 			continue // an event preset or inline JSON is no path
 		}

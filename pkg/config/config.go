@@ -1,21 +1,19 @@
-// Package config holds coldbench's one Config, read from a coldbench.yml file, command-line flags
-// or the GitHub Action's inputs, and validated up front with every problem reported at once.
+// Package config holds coldbench's one Config, read from coldbench.yml files, command-line flags
+// or the GitHub Action's inputs, and validated up front with every problem reported at once. Every
+// setting is declared once, in Settings, with its kind: judge settings come from the trusted side
+// (flags, inputs, the base revision's coldbench.yml), function settings from each side's own
+// revision, trusted-only ones from flags and inputs alone (Load).
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Lambda's limits and defaults where Lambda has a number. The configuration is the first stage, so
@@ -78,7 +76,8 @@ type Config struct {
 	// Event is what the handler is invoked with: a preset's name (EventPresets), inline JSON, or a
 	// JSON file's path; "{}" when empty.
 	Event string
-	// Env is the handler's own configuration, its Lambda environment variables (head and base).
+	// Env is the handler's own configuration, its Lambda environment variables (this side's: the
+	// head's Config has the head's, base's is loaded with ForSide).
 	Env map[string]string
 	// FunctionHandler is the function's handler setting (_HANDLER), e.g. "index.handler" for a
 	// runtime that loads a module; "bootstrap" when empty.
@@ -134,6 +133,14 @@ type Config struct {
 	// the others; fromRepo which came from the repository itself (coldbench.yml, a template),
 	// whose paths must stay inside it: in a pull request they are the pull request's.
 	set, fromRepo map[string]bool
+	// ConfigFile is the work tree's coldbench.yml (absolute; "" when none) and WorkDir the
+	// directory relative paths are resolved against: base's side finds its own from them.
+	ConfigFile, WorkDir string
+	// layers are what Load read, so ForSide can load another side with the same judge settings.
+	layers Layers
+	// JudgeChanges are the judge settings the head's coldbench.yml changes against the trusted
+	// one: not applied, reported (they apply once merged).
+	JudgeChanges []Change
 	// Instructions counts init's instructions under valgrind's cachegrind on a few extra cold
 	// starts of head and base: a repeatable counter for the init breakdown, at a cost (valgrind
 	// runs code 20 to 1000 times slower).
@@ -329,60 +336,6 @@ func ParseReferences(s string) []string {
 	return out
 }
 
-// fileKeys are the keys of coldbench.yml, with the field each sets.
-var fileKeys = map[string]string{
-	"handler": "handler", "runtime": "runtime", "base": "base", "samples": "samples", "memory": "memory",
-	"threshold": "threshold", "max-samples": "max-samples", "alpha": "alpha", "references": "references", "warm-invokes": "warm-invokes",
-	"timeout": "timeout", "outbound-delay": "outbound-delay", "event": "event", "json": "json",
-	"markdown": "markdown", "html": "html", "seed": "seed", "no-evict": "no-evict", "instructions": "instructions",
-	"budgets": "budgets", "store": "store", "baseline": "baseline", "mode": "mode", "aws-role-arn": "aws-role-arn", "aws-region": "aws-region", "aws-endpoint": "aws-endpoint",
-	"init-cpu": "init-cpu", "ephemeral-storage": "ephemeral-storage", "max-time": "max-time", "init-samples": "init-samples",
-	"cache-dir": "cache-dir", "env": "env", "function-handler": "function-handler",
-	"template": "template", "function": "function", "build": "build", "artifact": "artifact", "binary": "binary", "env-file": "env-file",
-}
-
-// FileKeys lists coldbench.yml's keys.
-func FileKeys() []string { return slices.Sorted(maps.Keys(fileKeys)) }
-
-// ApplyFile applies a coldbench.yml document to c. Unknown keys and bad values are all reported.
-func (c *Config) ApplyFile(name string, data []byte) error {
-	var doc map[string]yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil // an empty file sets nothing
-		}
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	var p Problems
-	for _, k := range slices.Sorted(maps.Keys(doc)) {
-		node := doc[k]
-		if _, ok := fileKeys[k]; !ok {
-			p.add("%s: unknown key %q; valid keys are %s", name, k, strings.Join(FileKeys(), ", "))
-			continue
-		}
-		val := node.Value
-		if k == "env" && node.Kind == yaml.MappingNode {
-			var lines []string
-			for i := 0; i+1 < len(node.Content); i += 2 {
-				lines = append(lines, node.Content[i].Value+"="+node.Content[i+1].Value)
-			}
-			val = strings.Join(lines, "\n")
-		}
-		if k == "references" && node.Kind == yaml.SequenceNode {
-			var items []string
-			for _, n := range node.Content {
-				items = append(items, n.Value)
-			}
-			val = strings.Join(items, ",")
-		}
-		if err := c.SetFromRepo(k, val); err != nil {
-			p.add("%s: %s: %v", name, k, err)
-		}
-	}
-	return p.Err()
-}
-
 // IsSet reports whether the setting was given (by a file, a flag or an input), not defaulted.
 func (c *Config) IsSet(key string) bool { return c.set[key] }
 
@@ -398,127 +351,6 @@ func (c *Config) SetFromRepo(key, val string) error {
 	}
 	c.fromRepo[key] = true
 	return err
-}
-
-// Set sets one setting from its text form, as flags, files and action inputs give it.
-func (c *Config) Set(key, val string) error {
-	if c.set == nil {
-		c.set = map[string]bool{}
-	}
-	c.set[key] = true
-	delete(c.fromRepo, key) // a flag's or an input's value; SetFromRepo marks the repository's
-	val = strings.TrimSpace(val)
-	var err error
-	switch key {
-	case "template":
-		c.Template = val
-	case "function":
-		c.Function = val
-	case "build":
-		c.Build = val
-	case "artifact":
-		c.Artifact = val
-	case "binary":
-		c.Binary = val
-	case "env-file":
-		c.EnvFile = val
-	case "handler":
-		c.Handler = val
-	case "runtime":
-		c.Runtime = val
-	case "base", "base-ref":
-		c.Base = val
-	case "samples":
-		if c.Adaptive = val == "auto"; c.Adaptive {
-			return nil
-		}
-		c.Samples, err = strconv.Atoi(val)
-	case "max-time":
-		c.MaxTime, err = parseDuration(val)
-	case "init-samples":
-		if val == "auto" {
-			c.InitSamples = InitSamplesAuto
-			return nil
-		}
-		c.InitSamples, err = strconv.Atoi(val)
-	case "max-samples":
-		c.MaxSamples, err = strconv.Atoi(val)
-	case "memory":
-		c.MemoryMB, err = strconv.Atoi(strings.TrimSuffix(strings.ToUpper(val), "MB"))
-	case "threshold":
-		c.Threshold, err = strconv.ParseFloat(strings.TrimSuffix(val, "%"), 64)
-	case "alpha":
-		c.Alpha, err = strconv.ParseFloat(val, 64)
-	case "references":
-		c.References = ParseReferences(val)
-	case "warm-invokes":
-		c.WarmInvokes, err = strconv.Atoi(val)
-	case "timeout":
-		c.Timeout, err = parseDuration(val)
-	case "outbound-delay":
-		c.OutboundDelay, err = parseDuration(val)
-	case "event":
-		c.Event = val
-	case "json":
-		c.JSON = val
-	case "markdown":
-		c.Markdown = val
-	case "html":
-		c.HTML = val
-	case "seed":
-		c.Seed, err = strconv.ParseUint(val, 10, 64)
-	case "no-evict":
-		c.NoEvict, err = parseBool(val)
-	case "instructions":
-		c.Instructions, err = parseBool(val)
-	case "mode":
-		c.Mode = Mode(val)
-	case "aws-role-arn":
-		c.AWSRoleARN = val
-	case "aws-region":
-		c.AWSRegion = val
-	case "aws-endpoint":
-		c.AWSEndpoint = val
-	case "init-cpu":
-		c.InitCPU = val
-	case "ephemeral-storage":
-		c.EphemeralMB, err = strconv.Atoi(strings.TrimSuffix(strings.ToUpper(val), "MB"))
-	case "cache-dir":
-		c.CacheDir = val
-	case "function-handler":
-		c.FunctionHandler = val
-	case "env":
-		env, err := ParseEnv(val)
-		if err != nil {
-			return err
-		}
-		if c.Env == nil {
-			c.Env = map[string]string{}
-		}
-		for k, v := range env {
-			c.Env[k] = v
-		}
-		return nil
-	case "store":
-		c.Store = val
-	case "baseline":
-		c.Baseline = val
-	case "budgets":
-		c.Budgets, err = ParseBudgets(val)
-		if err != nil {
-			return err // already names every bad entry
-		}
-	default:
-		return fmt.Errorf("unknown setting %q", key)
-	}
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) {
-			err = ne.Err
-		}
-		return fmt.Errorf("%q: %w", val, err)
-	}
-	return nil
 }
 
 // parseBool takes true or false (and strconv's other spellings: 1, 0, yes is not one).

@@ -40,7 +40,7 @@ func TestApplyFileReportsEveryProblem(t *testing.T) {
 	if !errors.As(err, &ps) || len(ps) != 3 {
 		t.Fatalf("ApplyFile() = %v, want 3 problems", err)
 	}
-	for i, want := range []string{`unknown key "sample"; valid keys are alpha, artifact, aws-endpoint, aws-region, aws-role-arn, base, baseline, binary,`, `seed: "-1": invalid syntax`, `timeout: "soon": want a duration such as 30s`} {
+	for i, want := range []string{`unknown key "sample"; valid keys are alpha, artifact, aws-region, aws-role-arn, base, binary, budgets,`, `seed: "-1": invalid syntax`, `timeout: "soon": want a duration such as 30s`} {
 		if !strings.Contains(ps[i], want) {
 			t.Errorf("problem %d = %q, want %q", i, ps[i], want)
 		}
@@ -151,5 +151,118 @@ func TestEnvAndEvent(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v\nwant a problem %q", err, want)
 		}
+	}
+}
+
+// The table is the one declaration of the settings: names and inputs are unique, every row has
+// its parser and usage, paths can be read back, and the yml keys are the judge and function ones.
+func TestSettingsTable(t *testing.T) {
+	t.Parallel()
+	names, inputs := map[string]bool{}, map[string]bool{}
+	for _, s := range Settings {
+		if names[s.Name] || s.Input != "" && inputs[s.Input] {
+			t.Errorf("setting %q (input %q) declared twice", s.Name, s.Input)
+		}
+		names[s.Name], inputs[s.Input] = true, s.Input != ""
+		if s.parse == nil || s.Usage == "" || s.Kind < KindJudge || s.Kind > KindTrustedOnly {
+			t.Errorf("setting %q: want a parser, a usage and a kind", s.Name)
+		}
+		if s.Path != (s.get != nil) {
+			t.Errorf("setting %q: Path %v but get %v", s.Name, s.Path, s.get != nil)
+		}
+	}
+	for _, want := range []struct {
+		name string
+		kind Kind
+	}{
+		{"threshold", KindJudge}, {"alpha", KindJudge}, {"samples", KindJudge}, {"mode", KindJudge}, {"aws-role-arn", KindJudge}, {"base", KindJudge}, {"budgets", KindJudge},
+		{"build", KindFunction}, {"env", KindFunction}, {"handler", KindFunction}, {"memory", KindFunction}, {"template", KindFunction},
+		{"json", KindTrustedOnly}, {"markdown", KindTrustedOnly}, {"html", KindTrustedOnly}, {"store", KindTrustedOnly}, {"baseline", KindTrustedOnly}, {"cache-dir", KindTrustedOnly}, {"aws-endpoint", KindTrustedOnly},
+	} {
+		if s, ok := Lookup(want.name); !ok || s.Kind != want.kind {
+			t.Errorf("Lookup(%q) = %v, %v; want kind %v", want.name, s.Kind, ok, want.kind)
+		}
+	}
+	if s, _ := Lookup("base"); s.Input != "base-ref" {
+		t.Errorf("base's input = %q, want base-ref", s.Input)
+	}
+	c := Default()
+	if err := c.Set("base-ref", "main"); err == nil {
+		t.Error(`Set("base-ref") accepted the dead alias; the input base-ref is the setting base`)
+	}
+	if c.Set("handler", "fn"); c.PathValue("handler") != "fn" {
+		t.Errorf("PathValue(handler) = %q, want fn", c.PathValue("handler"))
+	}
+}
+
+// No coldbench.yml chooses where root writes or where credentials go: each trusted-only key is
+// refused by name, with the flag or input to use instead, and all at once.
+func TestParseFileRefusesTrustedOnlyKeys(t *testing.T) {
+	t.Parallel()
+	var doc strings.Builder
+	trusted := SettingNames(KindTrustedOnly)
+	for _, k := range trusted {
+		doc.WriteString(k + ": x\n")
+	}
+	doc.WriteString("threshold: 7\n")
+	f, err := ParseFile("coldbench.yml", []byte(doc.String()))
+	var ps Problems
+	if !errors.As(err, &ps) || len(ps) != len(trusted) {
+		t.Fatalf("ParseFile(%v) = %v, want %d problems", trusted, err, len(trusted))
+	}
+	for _, want := range []string{
+		"coldbench.yml: aws-endpoint is not settable from coldbench.yml: pass --aws-endpoint",
+		"coldbench.yml: json is not settable from coldbench.yml: pass --json; the action writes its files to .coldbench/",
+		"coldbench.yml: cache-dir is not settable from coldbench.yml: pass --cache-dir, or the action's cache-dir input",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseFile() = %v\nwant a problem %q", err, want)
+		}
+	}
+	if v, ok := f.Get("threshold"); !ok || v != "7" {
+		t.Errorf("the valid key is still read: threshold = %q, %v", v, ok)
+	}
+}
+
+// Load takes the judge settings from the trusted file alone and the function settings from the
+// side's alone; flags win over both. JudgeChanges lists what the side's file would change.
+func TestLoadLayers(t *testing.T) {
+	t.Parallel()
+	parse := func(doc string) File {
+		f, err := ParseFile("coldbench.yml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	base := parse("threshold: 10\nsamples: 40\nbuild: make base\nmemory: 512\n")
+	head := parse("threshold: 999\nalpha: 0.4\nbuild: make head\nenv:\n  FOO: x\nmemory: 1024\n")
+	c, err := Load(Layers{Judge: base, Side: head, Given: []Given{{Key: "samples", Text: "60", Name: "--samples"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Threshold != 10 || c.Alpha != 0.01 || c.Samples != 60 || c.Build != "make head" || c.Env["FOO"] != "x" || c.MemoryMB != 1024 {
+		t.Errorf("Load() = threshold %v, alpha %v, samples %d, build %q, env %v, memory %d; want base's threshold, the default alpha, the flag's samples, head's function",
+			c.Threshold, c.Alpha, c.Samples, c.Build, c.Env, c.MemoryMB)
+	}
+	b, err := c.ForSide(base)
+	if err != nil || b.Threshold != 10 || b.Samples != 60 || b.Build != "make base" || b.Env["FOO"] != "" || b.MemoryMB != 512 {
+		t.Errorf("ForSide(base) = build %q, env %v, memory %d, %v; want base's own function and the same judge settings", b.Build, b.Env, b.MemoryMB, err)
+	}
+	if r, _ := c.ForSide(File{}); r.MemoryMB != DefaultMemoryMB || r.Build != "" {
+		t.Errorf("ForSide(none) = memory %d, build %q; want the run's defaults", r.MemoryMB, r.Build)
+	}
+	got := JudgeChanges(base, head)
+	want := []Change{{"alpha", "", "0.4"}, {"samples", "40", ""}, {"threshold", "10", "999"}}
+	if len(got) != len(want) {
+		t.Fatalf("JudgeChanges() = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("JudgeChanges()[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if _, err := Load(Layers{Given: []Given{{Key: "threshold", Text: "lots", Name: "input threshold"}}}); err == nil || !strings.Contains(err.Error(), `input threshold: "lots": invalid syntax`) {
+		t.Errorf("Load(bad input) = %v, want the input named", err)
 	}
 }

@@ -139,3 +139,30 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// ErrNotInRevision means a file is not in the revision asked for.
+var ErrNotInRevision = errors.New("not in the revision")
+
+// ShowFile returns the contents of path (relative to the repository's root) as of the commit
+// rev, read from git's objects: the work tree, which a pull request's checkout fills, is not
+// consulted. A path the revision does not have is ErrNotInRevision.
+func ShowFile(ctx context.Context, repoDir, rev, path string) ([]byte, error) {
+	sha, err := ResolveRev(ctx, repoDir, rev)
+	if err != nil {
+		return nil, err
+	}
+	spec := sha + ":" + filepath.ToSlash(path)
+	if _, err := git(ctx, repoDir, "cat-file", "-e", spec); err != nil {
+		return nil, fmt.Errorf("%s at %.12s: %w", path, sha, ErrNotInRevision)
+	}
+	cmd := exec.CommandContext(ctx, "git", "-c", "safe.directory=*", "cat-file", "blob", spec)
+	cmd.Dir = repoDir
+	cmd.Env = Env(os.Getenv)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %.12s: %w: %s", path, sha, err, stderr.String())
+	}
+	return out, nil
+}

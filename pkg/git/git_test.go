@@ -168,3 +168,27 @@ func TestDirty(t *testing.T) {
 		t.Error("Dirty(fn) = false with an untracked file in fn")
 	}
 }
+
+// ShowFile reads a file as a revision has it, whatever the work tree holds in its place.
+func TestShowFile(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "git")
+	repo := t.TempDir()
+	gitT(t, repo, "init", "-q", "-b", "main")
+	testenv.Write(t, repo, "coldbench.yml", "threshold: 5\n")
+	gitT(t, repo, "add", ".")
+	gitT(t, repo, "commit", "-qm", "v1")
+	testenv.Write(t, repo, "coldbench.yml", "threshold: 999\n")
+	gitT(t, repo, "commit", "-qam", "v2")
+	testenv.Write(t, repo, "coldbench.yml", "threshold: 1000\n")
+	ctx := context.Background()
+	if b, err := ShowFile(ctx, repo, "HEAD~1", "coldbench.yml"); err != nil || string(b) != "threshold: 5\n" {
+		t.Errorf("ShowFile(HEAD~1) = %q, %v; want the first commit's", b, err)
+	}
+	if b, err := ShowFile(ctx, repo, "HEAD", "coldbench.yml"); err != nil || string(b) != "threshold: 999\n" {
+		t.Errorf("ShowFile(HEAD) = %q, %v; want the commit's, not the work tree's", b, err)
+	}
+	if _, err := ShowFile(ctx, repo, "HEAD", "missing.yml"); !errors.Is(err, ErrNotInRevision) {
+		t.Errorf("ShowFile(missing) = %v, want ErrNotInRevision", err)
+	}
+}

@@ -139,6 +139,18 @@ type RunConfig struct {
 	Function string   `json:"function,omitempty"`
 	Build    string   `json:"build,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
+	// SettingChanges are the judge settings (threshold, samples, mode...) that the head's
+	// coldbench.yml changes: this run took them from the base revision's, and the head's apply
+	// once it is merged.
+	SettingChanges []SettingChange `json:"setting_changes,omitempty"`
+}
+
+// SettingChange is one judge setting the head's coldbench.yml changes; "" is a key that side's
+// file does not have.
+type SettingChange struct {
+	Key  string `json:"key"`
+	Base string `json:"base"`
+	Head string `json:"head"`
 }
 
 // DirtySuffix ends the Ref of a head built from a work tree with uncommitted changes.

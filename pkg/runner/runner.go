@@ -153,7 +153,7 @@ func New(cfg Config) (*Runner, error) {
 		r.limits.CPUShare = math.Round(float64(cfg.MemoryMB)/mbPerVCPU*1000) / 1000
 		r.limits.InitCPU = cfg.InitCPU
 		if cfg.InitCPU == InitCPULambda {
-			r.limits.InitCPUShare = math.Round(float64(r.initCPUMB())/mbPerVCPU*1000) / 1000
+			r.limits.InitCPUShare = math.Round(float64(r.initCPUMB(cfg.MemoryMB))/mbPerVCPU*1000) / 1000
 		} else {
 			r.limits.InitCPUShare = r.limits.CPUShare
 		}
@@ -183,12 +183,12 @@ func New(cfg Config) (*Runner, error) {
 	return r, nil
 }
 
-// initCPUMB is the memory size whose CPU share the init phase gets.
-func (r *Runner) initCPUMB() int {
+// initCPUMB is the memory size whose CPU share the init phase gets, for a function of memoryMB.
+func (r *Runner) initCPUMB(memoryMB int) int {
 	if r.cfg.InitCPU == InitCPUMemory {
-		return r.cfg.MemoryMB
+		return memoryMB
 	}
-	return max(r.cfg.MemoryMB, mbPerVCPU)
+	return max(memoryMB, mbPerVCPU)
 }
 
 // Limits says what this runner enforces.
@@ -213,7 +213,8 @@ func (r *Runner) Close() {
 // bootstrap; wait for its first /next (init) and its first response (the invoke); then any warm
 // invokes. However it ends, the process tree is killed and reaped, and the task root removed.
 func (r *Runner) Sample(ctx context.Context, v sampling.Variant) (s results.Sample) {
-	cs := &coldStart{r: r, s: results.Sample{Variant: v.Name}}
+	cs := &coldStart{r: r, s: results.Sample{Variant: v.Name}, memoryMB: cmp.Or(v.MemoryMB, r.cfg.MemoryMB),
+		timeout: cmp.Or(v.Timeout, r.cfg.Timeout), ephemeralMB: cmp.Or(v.EphemeralMB, r.cfg.EphemeralMB)}
 	defer func() {
 		cs.cleanup()
 		s = cs.s // with what stop recorded: memory, output, an OOM kill
@@ -288,6 +289,9 @@ type coldStart struct {
 	exited chan struct{}
 	first  chan invokeResult
 	initAt time.Time
+	// The variant's function configuration: its own, or the run's.
+	memoryMB, ephemeralMB int
+	timeout               time.Duration
 }
 
 func (cs *coldStart) fail(typ string, phase results.Phase, reason string) results.Sample {
@@ -331,7 +335,7 @@ func (cs *coldStart) prepare(art *lambdazip.Package) *results.SampleError {
 	if err := art.Extract(cs.taskRoot, !r.cfg.NoEvict); err != nil {
 		return setupError("write task root", err)
 	}
-	if cs.cg, err = r.cg.newSample(cs.id, r.cfg.MemoryMB, r.initCPUMB()); err != nil {
+	if cs.cg, err = r.cg.newSample(cs.id, cs.memoryMB, r.initCPUMB(cs.memoryMB)); err != nil {
 		return setupError("cgroup", err)
 	}
 	cs.cleanups = append(cs.cleanups, cs.cg.remove)
@@ -367,9 +371,9 @@ func (r *Runner) makeTmp(cs *coldStart) error {
 	if !r.limits.Ephemeral {
 		return nil
 	}
-	opts := fmt.Sprintf("size=%dm,mode=%s,uid=%d,gid=%d", r.cfg.EphemeralMB, tmpfsMode, cs.who.UID, cs.who.GID)
+	opts := fmt.Sprintf("size=%dm,mode=%s,uid=%d,gid=%d", cs.ephemeralMB, tmpfsMode, cs.who.UID, cs.who.GID)
 	if err := unix.Mount("tmpfs", cs.tmpDir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
-		return fmt.Errorf("mount a %d MB tmpfs: %w", r.cfg.EphemeralMB, err)
+		return fmt.Errorf("mount a %d MB tmpfs: %w", cs.ephemeralMB, err)
 	}
 	cs.cleanups = append(cs.cleanups, func() { _ = unix.Unmount(cs.tmpDir, unix.MNT_DETACH) })
 	return nil
@@ -478,7 +482,7 @@ func (cs *coldStart) stop() {
 	if len(leftovers) > 0 {
 		cs.s.Notes = append(cs.s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
 	}
-	cs.r.finish(&cs.s, cs.cg, hwm, cs.out, cs.keepOutput)
+	cs.r.finish(&cs.s, cs.cg, hwm, cs.out, cs.keepOutput, cs.memoryMB)
 }
 
 // awaitInit waits for the end of init: the first /next, an /init/error, an exit, or Lambda's
@@ -521,8 +525,8 @@ func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 	cs.s.InitMs = ms(cs.initAt.Sub(cs.t0))
 	cs.s.Counters = readCounters(cs.pid)
 	// Init is over: from here the runtime gets the memory's CPU share, as an invoke does on Lambda.
-	if r.initCPUMB() != r.cfg.MemoryMB {
-		if err := cs.cg.setCPU(r.cfg.MemoryMB); err != nil {
+	if r.initCPUMB(cs.memoryMB) != cs.memoryMB {
+		if err := cs.cg.setCPU(cs.memoryMB); err != nil {
 			return setupError("set the invoke's CPU share", err)
 		}
 	}
@@ -532,8 +536,7 @@ func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 // awaitFirstInvoke waits for the runtime's /response or /error to the first event, within the
 // function's timeout.
 func (cs *coldStart) awaitFirstInvoke(ctx context.Context) *results.SampleError {
-	r := cs.r
-	deadline := time.NewTimer(time.Until(cs.initAt.Add(r.cfg.Timeout)))
+	deadline := time.NewTimer(time.Until(cs.initAt.Add(cs.timeout)))
 	defer deadline.Stop()
 	var res invokeResult
 	select {
@@ -547,7 +550,7 @@ func (cs *coldStart) awaitFirstInvoke(ctx context.Context) *results.SampleError 
 		}
 	case <-deadline.C:
 		e := &results.SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: results.PhaseInvoke,
-			Reason: fmt.Sprintf("Task timed out after %.2f seconds", r.cfg.Timeout.Seconds())}
+			Reason: fmt.Sprintf("Task timed out after %.2f seconds", cs.timeout.Seconds())}
 		if pe := cs.emu.ProtocolErrors(); len(pe) > 0 {
 			// A runtime that answered with the wrong request id waits forever; say why.
 			e.Reason += "; the Runtime API refused: " + oneLine(strings.Join(pe, "; "))
@@ -588,7 +591,7 @@ func proxyErrorNote(response []byte) string {
 func (cs *coldStart) warm(ctx context.Context) {
 	r := cs.r
 	for k := 0; k < r.cfg.WarmInvokes; k++ {
-		wctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+		wctx, cancel := context.WithTimeout(ctx, cs.timeout)
 		wout, err := cs.emu.Invoke(wctx, r.invocation())
 		cancel()
 		if err != nil || wout.Err != nil {
@@ -605,14 +608,14 @@ func (cs *coldStart) warm(ctx context.Context) {
 
 // finish reads memory, turns a kill by the OOM killer into Lambda's error type, and keeps the
 // output of failed samples.
-func (r *Runner) finish(s *results.Sample, cg *sampleCgroup, hwm int64, out *capture, keep bool) {
+func (r *Runner) finish(s *results.Sample, cg *sampleCgroup, hwm int64, out *capture, keep bool, memoryMB int) {
 	if peak := cg.peakBytes(); peak > 0 {
 		s.MaxMemoryMB = mb(peak)
 	} else if hwm > 0 {
 		s.MaxMemoryMB = mb(hwm)
 	}
 	if cg.oomKills() > 0 && s.Error != nil && s.Error.Type != results.ErrTypeSetup {
-		s.Error.Reason = fmt.Sprintf("killed by the OOM killer at the %d MB limit (%s)", r.cfg.MemoryMB, s.Error.Reason)
+		s.Error.Reason = fmt.Sprintf("killed by the OOM killer at the %d MB limit (%s)", memoryMB, s.Error.Reason)
 		s.Error.Type = runtimeapi.ErrTypeOutOfMemory
 	}
 	// An escaped grandchild could hold the pipe open; never wait on it for long.
@@ -736,7 +739,7 @@ func (r *Runner) lambdaEnv(v sampling.Variant, apiAddr, taskRoot, tmpDir string)
 		"_HANDLER":                        handler,
 		"LAMBDA_TASK_ROOT":                taskRoot,
 		"AWS_LAMBDA_FUNCTION_NAME":        name,
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(r.cfg.MemoryMB),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": strconv.Itoa(cmp.Or(v.MemoryMB, r.cfg.MemoryMB)),
 		"AWS_LAMBDA_FUNCTION_VERSION":     "$LATEST",
 		"AWS_REGION":                      r.cfg.Region,
 		"AWS_DEFAULT_REGION":              r.cfg.Region,

@@ -522,3 +522,24 @@ func TestCountsInitInstructions(t *testing.T) {
 		t.Errorf("%d processes still run from the task roots", n)
 	}
 }
+
+// A variant's own function configuration (head's and base's each from its own revision) wins
+// over the runner's, which the references keep: its memory is the one the handler is told, and
+// its timeout the one its invoke is cut at.
+func TestVariantsOwnMemoryAndTimeout(t *testing.T) {
+	t.Parallel()
+	goArt, shell := need(t, "go"), need(t, "shell", "bash", "curl")
+	r := newTestRunner(t, Config{})
+	s := r.Sample(context.Background(), sampling.Variant{Name: "mem", Artifact: goArt, Env: map[string]string{"TEST_MODE": "env"}, MemoryMB: 512})
+	if s.Error != nil || !strings.Contains(s.Response, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512") {
+		t.Errorf("variant of 512 MB: error %v, response %.200q; want AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512", s.Error, s.Response)
+	}
+	s = r.Sample(context.Background(), sampling.Variant{Name: "run", Artifact: goArt, Env: map[string]string{"TEST_MODE": "env"}})
+	if s.Error != nil || !strings.Contains(s.Response, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=1769") {
+		t.Errorf("variant without its own memory: error %v, response %.200q; want the runner's 1769", s.Error, s.Response)
+	}
+	s = r.Sample(context.Background(), sampling.Variant{Name: "slow", Artifact: shell, Env: map[string]string{"TEST_MODE": "bad-id"}, Timeout: time.Second})
+	if s.Error == nil || !strings.Contains(s.Error.Reason, "Task timed out after 1.00 seconds") {
+		t.Errorf("variant with a 1 s timeout on a 5 s runner: error %v, want its own timeout", s.Error)
+	}
+}

@@ -29,6 +29,12 @@ type Variant struct {
 	// /var/runtime): the package holds the function's code alone. LambdaRuntime names that runtime
 	// ("nodejs24.x"); both are empty for a provided.al2023 bootstrap in the package.
 	RuntimeDir, LambdaRuntime string
+	// MemoryMB, Timeout and EphemeralMB are the variant's own function configuration (head's
+	// and base's each from its own revision); zero takes the sampler's, the run's (which the
+	// references use).
+	MemoryMB    int
+	Timeout     time.Duration
+	EphemeralMB int
 	// InitSamples is how many init-only cold starts the scheduler adds to each round beside the
 	// full one: start, time the first /next, kill. Init needs many samples; the invoke (the
 	// handler's work) is what makes a sample expensive.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/stats"
@@ -36,6 +37,7 @@ const (
 	WarnNewFailure      = "new-failure"
 	WarnFunctionConfig  = "function-config"
 	WarnBaseFailed      = "base-failed"
+	WarnSettingsChanged = "settings-changed"
 )
 
 // Rule is the decision rule a results value was recorded with (threshold and alpha), at the level
@@ -236,6 +238,9 @@ func runWarnings(r *results.Results) []results.Warning {
 	for _, n := range c.Notes {
 		out = append(out, results.Warning{Code: WarnFunctionConfig, Message: n})
 	}
+	if len(c.SettingChanges) > 0 {
+		out = append(out, results.Warning{Code: WarnSettingsChanged, Message: settingChanges(c.SettingChanges)})
+	}
 	if c.Adaptive {
 		full, initOnly := 0, 0
 		if head := r.Variant(results.RoleHead); head != nil {
@@ -273,4 +278,21 @@ func firstLine(s string) string {
 		}
 	}
 	return s
+}
+
+// settingChanges says which judge settings the head's coldbench.yml changes, and that this run
+// did not apply them: a pull request does not set the bar it is measured against.
+func settingChanges(cs []results.SettingChange) string {
+	shown := func(s string) string {
+		if s == "" {
+			return "(not set)"
+		}
+		return s
+	}
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, fmt.Sprintf("%s: %s → %s", c.Key, shown(c.Base), shown(c.Head)))
+	}
+	return "this pull request changes coldbench.yml's judge settings (" + strings.Join(parts, "; ") +
+		"): this run used the base revision's, and the change applies once it is merged"
 }

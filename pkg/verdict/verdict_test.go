@@ -50,6 +50,8 @@ func TestWarningsSurviveReanalysis(t *testing.T) {
 	adaptive.Config.Adaptive, adaptive.Config.Looks, adaptive.Config.Block, adaptive.Config.Samples = true, 5, 20, 40
 	stored := headBase(30, 40, 40)
 	stored.Config.Baseline, stored.Config.BaselineRun = "/store", "20261101T000000.000Z-aaaa.json"
+	changed := headBase(30, 40, 40)
+	changed.Config.SettingChanges = []results.SettingChange{{Key: "threshold", Base: "5", Head: "999"}, {Key: "samples", Head: "2"}}
 	for _, tt := range []struct {
 		name string
 		r    *results.Results
@@ -59,6 +61,7 @@ func TestWarningsSurviveReanalysis(t *testing.T) {
 		{"no baseline", noBaseline, WarnNoBaseline, "no stored results of this handler in /store"},
 		{"adaptive", adaptive, WarnAdaptive, "the last of 5 looks tested at alpha 0.00024 (0.01 spent over the looks"},
 		{"stored baseline", stored, WarnStoredBaseline, "measured in another run"},
+		{"head changes the judge settings", changed, WarnSettingsChanged, "(threshold: 5 → 999; samples: (not set) → 2): this run used the base revision's, and the change applies once it is merged"},
 	} {
 		for pass := 1; pass <= 2; pass++ {
 			Analyze(tt.r)
