@@ -3,12 +3,15 @@ package runner
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // Instruction counts: a counted cold start runs its bootstrap under valgrind's cachegrind (the
@@ -44,17 +47,28 @@ func (cs *coldStart) endCount() (int64, error) {
 	case <-time.After(countExitWait):
 		return 0, fmt.Errorf("the runtime did not exit within %s of SIGTERM, so valgrind wrote no count", countExitWait)
 	}
-	return readCount(filepath.Join(cs.tmpDir, countFile+"."+strconv.Itoa(cs.pid)))
+	return readCount(filepath.Join(cs.tmpDir, countFile+"."+strconv.Itoa(cs.pid)), cs.who)
 }
 
 // readCount reads the total instruction count ("summary: N") from a cachegrind output file.
-func readCount(path string) (int64, error) {
-	f, err := os.Open(path)
+//
+// The file is in the handler's own /tmp: it is opened without following a link at its name or
+// blocking on a fifo, and read only if it is a regular file of the sandbox user's (not a hard
+// link to root's), at most 16 MB of it.
+func readCount(path string, who sandbox.Identity) (int64, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, fmt.Errorf("valgrind wrote no count: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); !st.Mode().IsRegular() || who.Separate && ok && int(sys.Uid) != who.UID {
+		return 0, fmt.Errorf("%s: not a file valgrind wrote (%v)", filepath.Base(path), st.Mode())
+	}
+	sc := bufio.NewScanner(io.LimitReader(f, 16<<20))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "summary:"); ok {

@@ -276,6 +276,7 @@ type coldStart struct {
 
 	id, taskRoot, tmpDir string
 	who                  sandbox.Identity // the variant's sandbox user
+	target               int              // the bootstrap's pid, when a helper started it
 	keepOutput           bool             // a traced sample: its output is the trace
 	counting             bool             // an instruction-counted sample: the bootstrap runs under valgrind
 	cg                   *sampleCgroup
@@ -448,6 +449,9 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 		return &results.SampleError{Type: results.ErrTypeInvalidEntrypoint, Phase: results.PhaseInit, Reason: startReason(err)}
 	}
 	cs.cmd, cs.pid = cmd, cmd.Process.Pid
+	if cs.target != 0 {
+		cs.pid = cs.target // the helper's child; the helper (cmd) waits for it and shares its group
+	}
 	cs.out = newCapture(pr, r.cfg.OutputLimit)
 	cs.exited = make(chan struct{})
 	go func() { _ = cmd.Wait(); sandbox.Forget(cmd.Process.Pid); close(cs.exited) }()
@@ -457,7 +461,7 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 // stop kills the process group, the cgroup and any escapee, reaps the bootstrap, and records
 // memory, an OOM kill and the output.
 func (cs *coldStart) stop() {
-	leftovers := cs.r.leftovers(cs.cg, cs.pid, cs.apiAddr)
+	leftovers := cs.r.leftovers(cs.cg, cs.cmd.Process.Pid, cs.apiAddr)
 	hwm := peakRSS(cs.pid) // while it still runs: rusage would include the runner's own pages
 	if cs.counting && cs.s.InitOK() && cs.s.Counters != nil {
 		n, err := cs.endCount()
@@ -466,7 +470,7 @@ func (cs *coldStart) stop() {
 			cs.s.Notes = append(cs.s.Notes, "no instruction count: "+err.Error())
 		}
 	}
-	_ = syscall.Kill(-cs.pid, syscall.SIGKILL)
+	_ = syscall.Kill(-cs.cmd.Process.Pid, syscall.SIGKILL) // the group: the bootstrap's (or its helper's)
 	<-cs.exited
 	cs.cg.killAll() // whatever escaped the process group
 	for _, p := range leftovers {
@@ -843,8 +847,10 @@ func (cs *coldStart) startConfined(args, env []string, out *os.File, runtimeDir 
 		}
 	}
 	cs.t0 = time.Now()
-	if err := child.Go(); err != nil {
+	pid, err := child.Go()
+	if err != nil {
 		return fail(err)
 	}
+	cs.target = pid
 	return cmd, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -93,7 +94,7 @@ func (s Spec) Command(name string, args ...string) (*Child, error) {
 		return nil, err
 	}
 	c := &Child{spec: b, handshake: s.Handshake}
-	c.Cmd = &exec.Cmd{Path: self, Args: append([]string{self, helperArg, name}, args...), Env: []string{},
+	c.Cmd = &exec.Cmd{Path: self, Args: append([]string{self, helperArg, name}, args...), Env: []string{"GOMAXPROCS=1"},
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
 	return c, nil
 }
@@ -163,22 +164,25 @@ type ExecError struct {
 func (e *ExecError) Error() string { return "exec " + e.Path + ": " + e.Err.Error() }
 func (e *ExecError) Unwrap() error { return e.Err }
 
-// Go lets a ready helper exec its target.
-func (c *Child) Go() error {
+// Go lets a ready helper start its target, and returns the target's pid (a sample's bootstrap
+// is the helper's child: see forkTarget).
+func (c *Child) Go() (int, error) {
 	if !c.handshake {
-		return nil
+		return c.Cmd.Process.Pid, nil
 	}
-	_, err := c.goW.Write([]byte{'G'})
-	if err == nil {
-		// The ready pipe closes on a successful exec (close-on-exec); a failed one says why.
-		var errno int
-		rest, _ := io.ReadAll(io.LimitReader(c.ready, 64))
-		if _, scanErr := fmt.Sscanf(string(rest), "X%d", &errno); scanErr == nil {
-			err = &ExecError{Path: c.Cmd.Args[2], Err: syscall.Errno(errno)}
-		}
+	defer c.closeHandshake()
+	if _, err := c.goW.Write([]byte{'G'}); err != nil {
+		return 0, err
 	}
-	c.closeHandshake()
-	return err
+	var n int
+	rest, _ := io.ReadAll(io.LimitReader(c.ready, 64))
+	if _, err := fmt.Sscanf(string(rest), "X%d", &n); err == nil {
+		return 0, &ExecError{Path: c.Cmd.Args[2], Err: syscall.Errno(n)}
+	}
+	if _, err := fmt.Sscanf(string(rest), "P%d", &n); err != nil {
+		return 0, fmt.Errorf("sandbox: the helper did not start %s (%q)", c.Cmd.Args[2], rest)
+	}
+	return n, nil
 }
 
 func (c *Child) closeHandshake() {
@@ -234,6 +238,10 @@ func helper(args []string) error {
 		}
 		target = p
 	}
+	// No setuid program can give the untrusted code another uid (or root) back.
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fail(fmt.Errorf("no_new_privs: %w", err))
+	}
 	if s.NProc > 0 {
 		lim := unix.Rlimit{Cur: s.NProc, Max: s.NProc}
 		if err := unix.Setrlimit(unix.RLIMIT_NPROC, &lim); err != nil {
@@ -269,17 +277,57 @@ func helper(args []string) error {
 			os.Exit(0) // coldbench gave up on this start
 		}
 		wait.Close()
-		syscall.CloseOnExec(int(ready.Fd()))
+		closeOnExec()
+		os.Exit(forkTarget(ready, target, argv, s.Env))
 	}
-	err = syscall.Exec(target, argv, s.Env)
-	if s.Handshake {
-		var errno syscall.Errno
-		if errors.As(err, &errno) {
-			fmt.Fprintf(ready, "X%d", int(errno))
-			os.Exit(127)
+	closeOnExec()
+	return syscall.Exec(target, argv, s.Env)
+}
+
+// closeOnExec marks every descriptor above stderr close-on-exec: the target gets its standard
+// streams and nothing else of the helper's (the pipes to coldbench included).
+func closeOnExec() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
 		}
 	}
-	return err
+}
+
+// forkTarget starts a sample's bootstrap as the helper's child and waits for it. An execve
+// from the helper itself would first have to end the helper's other threads (Go's runtime has
+// several), which took half a millisecond of every Init Duration here; a child cloned the way
+// os/exec clones one (vfork-like, one thread) execs at once. The child's pid, or its exec's
+// errno, goes to coldbench on ready; the helper exits as the child did.
+func forkTarget(ready *os.File, target string, argv, env []string) int {
+	pid, err := syscall.ForkExec(target, argv, &syscall.ProcAttr{Env: env, Files: []uintptr{0, 1, 2},
+		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}})
+	if err != nil {
+		var errno syscall.Errno
+		if !errors.As(err, &errno) {
+			errno = syscall.EINVAL
+		}
+		fmt.Fprintf(ready, "X%d", int(errno))
+		return 127
+	}
+	fmt.Fprintf(ready, "P%d", pid)
+	ready.Close()
+	var ws syscall.WaitStatus
+	for {
+		if _, err := syscall.Wait4(pid, &ws, 0, nil); !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if ws.Signaled() {
+		signal.Reset(ws.Signal())
+		_ = syscall.Kill(os.Getpid(), ws.Signal())
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
 }
 
 // lookPath finds name on the PATH of env (the target's, not the helper's empty one).
@@ -390,25 +438,47 @@ func killUID(args []string) int {
 	return 1
 }
 
-// processesOf lists the live (not zombie) processes whose real uid is uid, but except.
+// processesOf lists the live (not zombie) processes of uid, but except. A process's /proc
+// directory belongs to its effective uid, one stat a process (a run checks after every sample):
+// sandboxed processes run with no_new_privs, so no setuid program gives one another euid than
+// its real uid.
 func processesOf(uid, except int) []int {
-	entries, err := os.ReadDir("/proc")
+	var out []int
+	for _, pid := range pidsOf(uid) {
+		if pid == except {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 0 && f[0] != "Z" && f[0] != "X" {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// pidsOf lists the processes (zombies too) whose /proc directory uid owns.
+func pidsOf(uid int) []int {
+	d, err := os.Open("/proc")
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
 	if err != nil {
 		return nil
 	}
 	var out []int
-	want := fmt.Sprintf("Uid:\t%d\t", uid)
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil || pid == except {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
 		if err != nil {
 			continue
 		}
-		st := string(b)
-		if strings.Contains(st, "\n"+want) && !strings.Contains(st, "State:\tZ") && !strings.Contains(st, "State:\tX") {
+		var st unix.Stat_t
+		if unix.Fstatat(int(d.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && int(st.Uid) == uid {
 			out = append(out, pid)
 		}
 	}
@@ -650,20 +720,4 @@ func runRegistered(cmd *exec.Cmd) ([]byte, error) {
 
 // tasks counts the processes of the identity's uid, zombies included (what its process limit
 // counts) among coldbench's own children.
-func (id Identity) tasks() int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		var st syscall.Stat_t
-		if syscall.Stat("/proc/"+e.Name(), &st) == nil && int(st.Uid) == id.UID {
-			n++
-		}
-	}
-	return n
-}
+func (id Identity) tasks() int { return len(pidsOf(id.UID)) }

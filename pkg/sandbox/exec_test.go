@@ -226,7 +226,7 @@ func TestHandshake(t *testing.T) {
 	if err := child.Ready(); err != nil {
 		t.Fatal(err)
 	}
-	err = child.Go()
+	_, err = child.Go()
 	var ee *ExecError
 	if !errors.As(err, &ee) || !errors.Is(err, syscall.ENOENT) {
 		t.Errorf("Go() = %v, want the exec's ENOENT", err)
