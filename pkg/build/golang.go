@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
@@ -57,3 +58,51 @@ func quoteArgs(args []string) []string {
 	}
 	return out
 }
+
+// RuntimeGo is Go's name.
+const RuntimeGo = "go"
+
+// Go is a Go main package built into a static bootstrap (provided.al2023).
+type Go struct{}
+
+// Name is "go".
+func (Go) Name() string { return RuntimeGo }
+
+// Aliases are none.
+func (Go) Aliases() []string { return nil }
+
+// Detect finds a go.mod, or a main package below one (functions/x, cmd/x).
+func (Go) Detect(dir string) Detection {
+	if has(dir, "go.mod") || isGoMain(dir) {
+		return Detection{Own, "a Go module (go.mod)"}
+	}
+	return Detection{}
+}
+
+// Tools are the go command.
+func (Go) Tools() []Tool {
+	return []Tool{{Name: "go", How: "install Go", VersionArgs: []string{"version"},
+		field: func(t *Tools) *string { return &t.Go }, find: func(Tools, string) []string { return []string{"go"} }}}
+}
+
+// Build runs go build.
+func (Go) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return buildGo(ctx, req, stage)
+}
+
+// ToolchainKey is go version.
+func (Go) ToolchainKey(ctx context.Context, req Request, t Tools) string {
+	return version(ctx, t.Go, "version")
+}
+
+// DefaultHandler is none: the bootstrap is the handler.
+func (Go) DefaultHandler() string { return "" }
+
+// LambdaRuntimes are none: Go runs on provided.al2023.
+func (Go) LambdaRuntimes() []string { return nil }
+
+// Tracer is GODEBUG=inittrace=1.
+func (Go) Tracer() (inittrace.Tracer, bool) { return inittrace.Go(), true }
+
+// Reference is handlers/go, a function per handler setting.
+func (Go) Reference() Reference { return Reference{Dir: "go"} }
