@@ -107,15 +107,18 @@ func (Node) Detect(dir string) Detection {
 	return Detection{}
 }
 
-// Tools are the managed runtime, npm and esbuild.
-func (Node) Tools() []Tool {
-	return []Tool{managedRuntimeTool(LambdaNodejs), npmTool,
-		{Name: "esbuild", How: "scripts/setup.sh (npm install esbuild)", VersionArgs: []string{"--version"},
+// Tools are the managed runtime of each version, npm and esbuild.
+func (n Node) Tools() []Tool {
+	var out []Tool
+	for _, v := range n.LambdaRuntimes() {
+		out = append(out, managedRuntimeTool(v))
+	}
+	return append(out, npmTool,
+		Tool{Name: "esbuild", How: "scripts/setup.sh (npm install esbuild)", VersionArgs: []string{"--version"},
 			field: func(t *Tools) *string { return &t.Esbuild },
 			find: func(t Tools, _ string) []string {
 				return []string{filepath.Join(t.ToolsDir, "bin", "esbuild"), "esbuild"}
-			}},
-	}
+			}})
 }
 
 // npmTool installs a package's dependencies.
