@@ -87,7 +87,7 @@ func (Bun) Aliases() []string { return nil }
 // Detect finds a bunfig.toml or a Bun lockfile.
 func (Bun) Detect(dir string) Detection {
 	if has(dir, "bunfig.toml", "bun.lock", "bun.lockb") {
-		return Detection{Own, "a Bun project (bunfig.toml, bun.lock)"}
+		return Detection{MatchOwnFile, "a Bun project (bunfig.toml, bun.lock)"}
 	}
 	return Detection{}
 }

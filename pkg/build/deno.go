@@ -207,10 +207,10 @@ func (Deno) Aliases() []string { return nil }
 // Detect finds a deno.json, or scripts that use Deno's API or its import specifiers.
 func (Deno) Detect(dir string) Detection {
 	if has(dir, "deno.json", "deno.jsonc") {
-		return Detection{Own, "a Deno project (deno.json)"}
+		return Detection{MatchOwnFile, "a Deno project (deno.json)"}
 	}
 	if scripts := glob(dir, scriptPatterns...); len(scripts) > 0 && usesDeno(scripts) {
-		return Detection{Content, "Deno code (Deno.* or jsr:, npm:, https: imports)"}
+		return Detection{MatchContent, "Deno code (Deno.* or jsr:, npm:, https: imports)"}
 	}
 	return Detection{}
 }

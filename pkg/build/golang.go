@@ -74,7 +74,7 @@ func (Go) Aliases() []string { return nil }
 // Detect finds a go.mod, or a main package below one (functions/x, cmd/x).
 func (Go) Detect(dir string) Detection {
 	if has(dir, "go.mod") || isGoMain(dir) {
-		return Detection{Own, "a Go module (go.mod)"}
+		return Detection{MatchOwnFile, "a Go module (go.mod)"}
 	}
 	return Detection{}
 }

@@ -99,10 +99,10 @@ func (Node) Aliases() []string { return []string{"node"} }
 // Detect finds a package.json, or else scripts (*.ts, *.js) that no other runtime claims.
 func (Node) Detect(dir string) Detection {
 	if has(dir, "package.json") {
-		return Detection{Project, "a Node.js package (package.json)"}
+		return Detection{MatchProject, "a Node.js package (package.json)"}
 	}
 	if len(glob(dir, scriptPatterns...)) > 0 {
-		return Detection{Extension, "JavaScript or TypeScript"}
+		return Detection{MatchExtension, "JavaScript or TypeScript"}
 	}
 	return Detection{}
 }

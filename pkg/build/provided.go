@@ -109,10 +109,10 @@ func (Provided) Aliases() []string { return nil }
 // Detect finds a bootstrap, or a zip.
 func (Provided) Detect(dir string) Detection {
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() && strings.HasSuffix(dir, ".zip") {
-		return Detection{Own, "a zip"}
+		return Detection{MatchOwnFile, "a zip"}
 	}
 	if has(dir, "bootstrap") {
-		return Detection{Own, "a bootstrap"}
+		return Detection{MatchOwnFile, "a bootstrap"}
 	}
 	return Detection{}
 }

@@ -62,7 +62,7 @@ func (Python) Aliases() []string { return nil }
 // Detect finds a requirements.txt, a pyproject.toml or *.py.
 func (Python) Detect(dir string) Detection {
 	if has(dir, "requirements.txt", "pyproject.toml") || len(glob(dir, "*.py")) > 0 {
-		return Detection{Project, "Python code (requirements.txt or *.py)"}
+		return Detection{MatchProject, "Python code (requirements.txt or *.py)"}
 	}
 	return Detection{}
 }

@@ -173,11 +173,11 @@ type Confidence int
 // Confidences, from none to the surest. Detect takes the surest; of two runtimes' own files
 // the earlier runtime's, and two runtimes' project files are an ambiguity the user settles.
 const (
-	NoMatch   Confidence = iota
-	Extension            // scripts whose extension more than one runtime runs (*.ts, *.js)
-	Content              // scripts that use what only this runtime has (Deno's global)
-	Project              // the runtime's project files (package.json, requirements.txt, *.py)
-	Own                  // a file only this runtime has (go.mod, Cargo.toml, deno.json, bootstrap)
+	MatchNone      Confidence = iota
+	MatchExtension            // scripts whose extension more than one runtime runs (*.ts, *.js)
+	MatchContent              // scripts that use what only this runtime has (Deno's global)
+	MatchProject              // the runtime's project files (package.json, requirements.txt, *.py)
+	MatchOwnFile              // a file only this runtime has (go.mod, Cargo.toml, deno.json, bootstrap)
 )
 
 // Detection is a runtime's answer to Detect: how sure, and what it saw ("a Node.js package
@@ -252,11 +252,11 @@ func Detect(dir string) (string, error) {
 	}
 	var best []Runtime
 	var saw []string
-	top := NoMatch
+	top := MatchNone
 	for _, r := range all {
 		d := r.Detect(dir)
 		switch {
-		case d.Confidence == NoMatch || d.Confidence < top:
+		case d.Confidence == MatchNone || d.Confidence < top:
 		case d.Confidence > top:
 			top, best, saw = d.Confidence, []Runtime{r}, []string{d.Saw}
 		default:
@@ -264,12 +264,12 @@ func Detect(dir string) (string, error) {
 		}
 	}
 	switch {
-	case top == NoMatch && !st.IsDir():
+	case top == MatchNone && !st.IsDir():
 		return "", fmt.Errorf("handler %s: not a directory or a .zip", dir)
-	case top == NoMatch:
+	case top == MatchNone:
 		return "", fmt.Errorf("handler %s: no recognisable handler (looked for go.mod, a Go main package below one, Cargo.toml, deno.json, bunfig.toml, package.json, requirements.txt, *.py, *.ts, *.js, or an executable bootstrap); set the runtime to one of %s",
 			dir, strings.Join(Names(), ", "))
-	case len(best) > 1 && top == Project:
+	case len(best) > 1 && top == MatchProject:
 		var names []string
 		for _, r := range best {
 			names = append(names, r.Name())

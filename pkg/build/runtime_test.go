@@ -20,6 +20,9 @@ func TestVocabulary(t *testing.T) {
 			"go-hello", "rust-hello", "deno-hello", "node-hello", "python-hello", "bun-hello"},
 	}
 	got := Vocabulary()
+	if !slices.Equal(config.AllReferences, ReferenceDirs()) {
+		t.Errorf("config.AllReferences = %q, want every reference, %q", config.AllReferences, ReferenceDirs())
+	}
 	for _, c := range []struct {
 		field     string
 		got, want []string

@@ -263,7 +263,7 @@ func (Rust) Aliases() []string { return nil }
 // Detect finds a Cargo.toml.
 func (Rust) Detect(dir string) Detection {
 	if has(dir, "Cargo.toml") {
-		return Detection{Own, "a Cargo package (Cargo.toml)"}
+		return Detection{MatchOwnFile, "a Cargo package (Cargo.toml)"}
 	}
 	return Detection{}
 }
