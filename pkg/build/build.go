@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -25,34 +24,12 @@ const (
 	ArchX8664 = "x86_64"
 )
 
-// look returns cur, or else the first of names that is an executable (an absolute path) or
-// found on PATH, or "".
-func look(cur string, names ...string) string {
-	if cur != "" {
-		return cur
-	}
-	for _, n := range names {
-		if filepath.IsAbs(n) {
-			if st, err := os.Stat(n); err == nil && st.Mode()&0o111 != 0 {
-				return n
-			}
-			continue
-		}
-		if n == "" {
-			continue
-		}
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // Request says what to build.
 type Request struct {
 	// Dir is the handler's source directory (for provided: a directory or a zip with a bootstrap).
 	Dir string
-	// Runtime is a runtime's name (Names), an alias, or a version (LambdaRuntimes); "" or "auto" detects it from the files in Dir.
+	// Runtime is a runtime's name (Names) or alias, or a Lambda version of one ("nodejs22.x");
+	// "" or "auto" detects it from the files in Dir.
 	Runtime string
 	// Arch is ArchARM64 or ArchX8664.
 	Arch string
@@ -209,47 +186,6 @@ func checkLimits(art *results.Artifact) error {
 	return nil
 }
 
-// denoMarkers are what only Deno code says: its global, and its import specifiers.
-var denoMarkers = regexp.MustCompile(`\bDeno\.|from\s+["'](?:jsr:|npm:|https?://)`)
-
-// usesDeno reports whether any of the scripts uses Deno's API or Deno-only specifiers.
-func usesDeno(scripts []string) bool {
-	for _, f := range scripts {
-		if b, err := os.ReadFile(f); err == nil && denoMarkers.Match(b) {
-			return true
-		}
-	}
-	return false
-}
-
-// isGoMain reports whether dir holds a Go main package inside a module (a go.mod in a parent).
-func isGoMain(dir string) bool {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-	main := false
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		if b, err := os.ReadFile(f); err == nil && goPackageRE.Match(b) {
-			main = true
-			break
-		}
-	}
-	if !main {
-		return false
-	}
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
-		if fileExists(filepath.Join(d, "go.mod")) {
-			return true
-		}
-		if d == filepath.Dir(d) || fileExists(filepath.Join(d, ".git")) {
-			return false
-		}
-	}
-}
-
-var goPackageRE = regexp.MustCompile(`(?m)^package main\b`)
-
 // Tools says where each toolchain's commands are. Empty fields are looked up on PATH and in the
 // tools directory scripts/setup.sh fills.
 type Tools struct {
@@ -284,6 +220,29 @@ func (t Tools) Resolve() Tools {
 		}
 	}
 	return t
+}
+
+// look returns cur, or else the first of names that is an executable (an absolute path) or
+// found on PATH, or "".
+func look(cur string, names ...string) string {
+	if cur != "" {
+		return cur
+	}
+	for _, n := range names {
+		if filepath.IsAbs(n) {
+			if st, err := os.Stat(n); err == nil && st.Mode()&0o111 != 0 {
+				return n
+			}
+			continue
+		}
+		if n == "" {
+			continue
+		}
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	return ""
 }
 
 // BunFor is the bun executable of arch, the base of that arch's compiled executables.

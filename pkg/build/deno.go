@@ -254,3 +254,16 @@ func (Deno) Tracer() (inittrace.Tracer, bool) { return inittrace.Tracer{}, false
 
 // Reference is handlers/deno.
 func (Deno) Reference() Reference { return Reference{Dir: "deno"} }
+
+// denoMarkers are what only Deno code says: its global, and its import specifiers.
+var denoMarkers = regexp.MustCompile(`\bDeno\.|from\s+["'](?:jsr:|npm:|https?://)`)
+
+// usesDeno reports whether any of the scripts uses Deno's API or Deno-only specifiers.
+func usesDeno(scripts []string) bool {
+	for _, f := range scripts {
+		if b, err := os.ReadFile(f); err == nil && denoMarkers.Match(b) {
+			return true
+		}
+	}
+	return false
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -106,3 +107,31 @@ func (Go) Tracer() (inittrace.Tracer, bool) { return inittrace.Go(), true }
 
 // Reference is handlers/go, a function per handler setting.
 func (Go) Reference() Reference { return Reference{Dir: "go"} }
+
+// isGoMain reports whether dir holds a Go main package inside a module (a go.mod in a parent).
+func isGoMain(dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	main := false
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		if b, err := os.ReadFile(f); err == nil && goPackageRE.Match(b) {
+			main = true
+			break
+		}
+	}
+	if !main {
+		return false
+	}
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if fileExists(filepath.Join(d, "go.mod")) {
+			return true
+		}
+		if d == filepath.Dir(d) || fileExists(filepath.Join(d, ".git")) {
+			return false
+		}
+	}
+}
+
+var goPackageRE = regexp.MustCompile(`(?m)^package main\b`)
