@@ -1,8 +1,11 @@
 package build
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/coldbench/coldbench/pkg/config"
@@ -143,5 +146,47 @@ func TestToolsAreComplete(t *testing.T) {
 	}
 	if len(fields) > 0 {
 		t.Errorf("fields of Tools that are no runtime's tool: %v", fields)
+	}
+}
+
+// Detect's choices between runtimes: the earlier runtime's own file, a zip only as provided,
+// and the exact words of an ambiguity.
+func TestDetectChoosesBetweenRuntimes(t *testing.T) {
+	t.Parallel()
+	write := func(dir, name string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("// code\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for files, want := range map[string]string{
+		"go.mod Cargo.toml":         RuntimeGo,
+		"Cargo.toml deno.json":      RuntimeRust,
+		"deno.json package.json":    RuntimeDeno,
+		"bootstrap package.json":    RuntimeProvided,
+		"requirements.txt index.ts": RuntimePython,
+	} {
+		d := t.TempDir()
+		for _, f := range strings.Fields(files) {
+			write(d, f)
+		}
+		if got, err := Detect(d); got != want || err != nil {
+			t.Errorf("Detect(%s) = %q, %v; want %s", files, got, err, want)
+		}
+	}
+	d := t.TempDir()
+	write(d, "fn.zip")
+	write(d, "fn.txt")
+	if got, err := Detect(filepath.Join(d, "fn.zip")); got != RuntimeProvided || err != nil {
+		t.Errorf("Detect(fn.zip) = %q, %v; want provided", got, err)
+	}
+	if got, err := Detect(filepath.Join(d, "fn.txt")); err == nil || !strings.HasSuffix(err.Error(), "fn.txt: not a directory or a .zip") {
+		t.Errorf("Detect(fn.txt) = %q, %v; want not a directory or a .zip", got, err)
+	}
+	both := t.TempDir()
+	write(both, "package.json")
+	write(both, "requirements.txt")
+	want := "handler " + both + ": both a Node.js package (package.json) and Python code (requirements.txt or *.py) here: set the runtime to nodejs or python"
+	if _, err := Detect(both); err == nil || err.Error() != want {
+		t.Errorf("Detect(package.json requirements.txt) = %v, want %q", err, want)
 	}
 }
