@@ -82,6 +82,13 @@ func TestValidate(t *testing.T) {
 	if c := Default(); c.Validate(func(f string) string { return f }, testVocabulary) != nil {
 		t.Errorf("the defaults do not validate: %v", c.Validate(func(f string) string { return f }, testVocabulary))
 	}
+	for _, rt := range []string{"auto", "nodejs", "node", "nodejs22.x", "provided"} {
+		c := Default()
+		c.Runtime = rt
+		if err := c.Validate(func(f string) string { return f }, testVocabulary); err != nil {
+			t.Errorf("Validate(runtime %s) = %v, want nil: a name, an alias and a version are all valid", rt, err)
+		}
+	}
 	if got := ParseReferences(" none "); got != nil {
 		t.Errorf("ParseReferences(none) = %v, want nil", got)
 	}
