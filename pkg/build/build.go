@@ -213,7 +213,7 @@ func (t Tools) Resolve() Tools {
 	if t.CacheDir == "" {
 		t.CacheDir = filepath.Join(home, ".cache", "coldbench", "build")
 	}
-	for _, tool := range tools() {
+	for _, tool := range AllTools() {
 		if tool.field != nil {
 			p := tool.field(&t)
 			*p = look(*p, tool.find(t, home)...)
@@ -368,7 +368,7 @@ const buildProcs = 4096
 // execDirs are the toolchain trees a confined build may read and run beyond the system's.
 func (t Tools) execDirs() []string {
 	var out []string
-	for _, tool := range tools() {
+	for _, tool := range AllTools() {
 		if tool.field == nil {
 			continue
 		}

@@ -119,9 +119,9 @@ func (r Reference) Handler(fn string) string {
 	return r.Module + "." + fn
 }
 
-// Functions are the functions every reference handler has: the work handler (the reference's
+// referenceFunctions are the functions every reference handler has: the work handler (the reference's
 // plain name) and its hello variant ("go-hello").
-var Functions = []string{"work", "hello"}
+var referenceFunctions = []string{"work", "hello"}
 
 // ForReference returns the runtime whose reference handler is in dir ("node").
 func ForReference(dir string) (Runtime, bool) {
@@ -148,7 +148,7 @@ func ReferenceDirs() []string {
 // hello variant ("go-hello").
 func ReferenceNames() []string {
 	out := ReferenceDirs()
-	for _, fn := range Functions[1:] {
+	for _, fn := range referenceFunctions[1:] {
 		for _, d := range ReferenceDirs() {
 			out = append(out, d+"-"+fn)
 		}
@@ -219,8 +219,9 @@ func (tool Tool) Path(t Tools) string {
 	return p
 }
 
-// tools is every runtime's tools, each once.
-func tools() []Tool {
+// AllTools is every runtime's tools, each once (by name: npm could be two runtimes'), in the
+// runtimes' order: doctor's rows, and what Tools.Resolve looks for.
+func AllTools() []Tool {
 	var out []Tool
 	seen := map[string]bool{}
 	for _, r := range all {
@@ -233,9 +234,6 @@ func tools() []Tool {
 	}
 	return out
 }
-
-// AllTools is every runtime's tools, each once, in the runtimes' order: doctor's rows.
-func AllTools() []Tool { return tools() }
 
 // managedRuntimeTool is a managed runtime's tree (Lambda's /var/runtime), which
 // scripts/setup-runtimes.sh installs into the tools directory.

@@ -213,7 +213,7 @@ func lockFile(path string) (func(), error) {
 
 // runnableBy keeps the toolchains the sandbox user can run.
 func (t Tools) runnableBy(id sandbox.Identity) Tools {
-	for _, tool := range tools() {
+	for _, tool := range AllTools() {
 		if tool.field == nil || tool.notRun {
 			continue
 		}
