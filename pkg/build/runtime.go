@@ -119,8 +119,8 @@ func (r Reference) Handler(fn string) string {
 	return r.Module + "." + fn
 }
 
-// referenceFunctions are the functions every reference handler has: the work handler (the reference's
-// plain name) and its hello variant ("go-hello").
+// referenceFunctions are the functions every reference handler has: the work handler (the
+// reference's plain name) and its hello variant ("go-hello").
 var referenceFunctions = []string{"work", "hello"}
 
 // ForReference returns the runtime whose reference handler is in dir ("node").
