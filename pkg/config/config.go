@@ -56,7 +56,7 @@ const (
 type Config struct {
 	// Handler is the handler's directory (or zip); empty runs the references alone.
 	Handler string
-	Runtime string // auto, go, rust, deno, nodejs, python, bun, provided
+	Runtime string // auto, or one of Vocabulary.Runtimes, Aliases or LambdaRuntimes
 	// Base is the revision to compare with: "" means the merge-base with the default branch when
 	// Handler is in a git repository, "none" turns the comparison off.
 	Base    string
