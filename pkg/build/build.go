@@ -6,33 +6,17 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
 	"time"
 )
-
-// Runtimes coldbench builds. "provided" packages a ready-made bootstrap as it is.
-const (
-	RuntimeGo       = "go"
-	RuntimeRust     = "rust"
-	RuntimeDeno     = "deno"
-	RuntimeProvided = "provided"
-	RuntimeNode     = "nodejs"
-	RuntimePython   = "python"
-	RuntimeBun      = "bun"
-)
-
-// Runtimes lists the valid values of Request.Runtime ("" or "auto" detects): the configuration's.
-var Runtimes = config.Runtimes
 
 // Lambda's architecture names.
 const (
@@ -44,7 +28,8 @@ const (
 type Request struct {
 	// Dir is the handler's source directory (for provided: a directory or a zip with a bootstrap).
 	Dir string
-	// Runtime is one of Runtimes; "" or "auto" detects it from the files in Dir.
+	// Runtime is a runtime's name (Names) or alias, or a Lambda version of one ("nodejs22.x");
+	// "" or "auto" detects it from the files in Dir.
 	Runtime string
 	// Arch is ArchARM64 or ArchX8664.
 	Arch string
@@ -108,8 +93,11 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		return nil, fmt.Errorf("build: arch %q: valid values are %s, %s", req.Arch, ArchARM64, ArchX8664)
 	}
 	rt := req.Runtime
-	if base, ok := LambdaRuntimes[rt]; ok { // "nodejs22.x": Node.js, that version
-		rt, req.LambdaRuntime = base, req.Runtime
+	if r, ok := forLambdaRuntime(rt); ok { // "nodejs22.x": Node.js, that version
+		rt, req.LambdaRuntime = r.Name(), req.Runtime
+	}
+	if r, ok := For(rt); ok { // "node": nodejs
+		rt = r.Name()
 	}
 	if rt == "" || rt == "auto" {
 		var err error
@@ -118,6 +106,10 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 		} else if err != nil {
 			rt = RuntimeProvided // the user's build makes the bootstrap
 		}
+	}
+	r, ok := For(rt)
+	if !ok {
+		return nil, fmt.Errorf("build: runtime %q: valid values are auto, %s", rt, strings.Join(Names(), ", "))
 	}
 	if req.Name == "" {
 		req.Name = rt
@@ -142,7 +134,7 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 	if err := os.Mkdir(stage, 0o755); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
 	}
-	if rt != RuntimeProvided || req.Command != "" { // packaging a ready-made bootstrap runs nothing of the handler's
+	if _, asIs := r.(Provided); !asIs || req.Command != "" { // packaging a ready-made bootstrap runs nothing of the handler's
 		var unlock func()
 		if req, unlock, err = sandboxed(req, stage); err != nil {
 			return nil, &Error{Runtime: rt, Step: "prepare the sandbox", Err: err}
@@ -152,25 +144,10 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 
 	start := time.Now()
 	var art *results.Artifact
-	switch {
-	case req.Command != "":
+	if req.Command != "" {
 		art, err = buildCommand(ctx, req, rt, stage)
-	case rt == RuntimeGo:
-		art, err = buildGo(ctx, req, stage)
-	case rt == RuntimeRust:
-		art, err = buildRust(ctx, req, stage)
-	case rt == RuntimeDeno:
-		art, err = buildDeno(ctx, req, stage)
-	case rt == RuntimeProvided:
-		art, err = packageProvided(ctx, req, stage)
-	case rt == RuntimeNode:
-		art, err = buildNode(ctx, req, stage)
-	case rt == RuntimePython:
-		art, err = buildPython(ctx, req, stage)
-	case rt == RuntimeBun:
-		art, err = buildBun(ctx, req, stage)
-	default:
-		return nil, fmt.Errorf("build: runtime %q: valid values are auto, %s", rt, strings.Join(Runtimes, ", "))
+	} else {
+		art, err = r.Build(ctx, req, stage)
 	}
 	if err != nil {
 		return nil, err
@@ -209,108 +186,6 @@ func checkLimits(art *results.Artifact) error {
 	return nil
 }
 
-// Detect names the runtime of the handler in dir from its files.
-func Detect(dir string) (string, error) {
-	st, err := os.Stat(dir)
-	if err != nil {
-		return "", fmt.Errorf("handler %s: %w", dir, err)
-	}
-	if !st.IsDir() {
-		if strings.HasSuffix(dir, ".zip") {
-			return RuntimeProvided, nil
-		}
-		return "", fmt.Errorf("handler %s: not a directory or a .zip", dir)
-	}
-	has := func(names ...string) bool {
-		for _, n := range names {
-			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("go.mod"):
-		return RuntimeGo, nil
-	case isGoMain(dir):
-		return RuntimeGo, nil // a main package below its go.mod (functions/x, cmd/x)
-	case has("Cargo.toml"):
-		return RuntimeRust, nil
-	case has("deno.json", "deno.jsonc"):
-		return RuntimeDeno, nil
-	case has("bunfig.toml", "bun.lock", "bun.lockb"):
-		return RuntimeBun, nil
-	case has("bootstrap"):
-		return RuntimeProvided, nil
-	}
-	glob := func(patterns ...string) []string {
-		var out []string
-		for _, p := range patterns {
-			m, _ := filepath.Glob(filepath.Join(dir, p))
-			out = append(out, m...)
-		}
-		return out
-	}
-	node := has("package.json")
-	py := has("requirements.txt", "pyproject.toml") || len(glob("*.py")) > 0
-	scripts := glob("*.ts", "*.mts", "*.cts", "*.js", "*.mjs", "*.cjs")
-	switch {
-	case node && py:
-		return "", fmt.Errorf("handler %s: both a Node.js package (package.json) and Python code (requirements.txt or *.py) here: set the runtime to nodejs or python", dir)
-	case node:
-		return RuntimeNode, nil
-	case py:
-		return RuntimePython, nil
-	case len(scripts) > 0 && usesDeno(scripts):
-		return RuntimeDeno, nil // Deno's APIs or specifiers: a Deno module without deno.json
-	case len(scripts) > 0:
-		return RuntimeNode, nil
-	}
-	return "", fmt.Errorf("handler %s: no recognisable handler (looked for go.mod, a Go main package below one, Cargo.toml, deno.json, bunfig.toml, package.json, requirements.txt, *.py, *.ts, *.js, or an executable bootstrap); set the runtime to one of %s",
-		dir, strings.Join(Runtimes, ", "))
-}
-
-// denoMarkers are what only Deno code says: its global, and its import specifiers.
-var denoMarkers = regexp.MustCompile(`\bDeno\.|from\s+["'](?:jsr:|npm:|https?://)`)
-
-// usesDeno reports whether any of the scripts uses Deno's API or Deno-only specifiers.
-func usesDeno(scripts []string) bool {
-	for _, f := range scripts {
-		if b, err := os.ReadFile(f); err == nil && denoMarkers.Match(b) {
-			return true
-		}
-	}
-	return false
-}
-
-// isGoMain reports whether dir holds a Go main package inside a module (a go.mod in a parent).
-func isGoMain(dir string) bool {
-	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
-	main := false
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		if b, err := os.ReadFile(f); err == nil && goPackageRE.Match(b) {
-			main = true
-			break
-		}
-	}
-	if !main {
-		return false
-	}
-	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
-		if fileExists(filepath.Join(d, "go.mod")) {
-			return true
-		}
-		if d == filepath.Dir(d) || fileExists(filepath.Join(d, ".git")) {
-			return false
-		}
-	}
-}
-
-var goPackageRE = regexp.MustCompile(`(?m)^package main\b`)
-
 // Tools says where each toolchain's commands are. Empty fields are looked up on PATH and in the
 // tools directory scripts/setup.sh fills.
 type Tools struct {
@@ -328,6 +203,8 @@ type Tools struct {
 	CacheDir              string // build caches (cargo target dirs); ~/.cache/coldbench/build
 }
 
+// Resolve fills in where each runtime's tools are (Runtime.Tools: on PATH, in the tools
+// directory, where an environment variable says), keeping what t already says.
 func (t Tools) Resolve() Tools {
 	home, _ := os.UserHomeDir()
 	if t.ToolsDir == "" {
@@ -336,39 +213,36 @@ func (t Tools) Resolve() Tools {
 	if t.CacheDir == "" {
 		t.CacheDir = filepath.Join(home, ".cache", "coldbench", "build")
 	}
-	look := func(cur string, names ...string) string {
-		if cur != "" {
-			return cur
+	for _, tool := range AllTools() {
+		if tool.field != nil {
+			p := tool.field(&t)
+			*p = look(*p, tool.find(t, home)...)
 		}
-		for _, n := range names {
-			if filepath.IsAbs(n) {
-				if st, err := os.Stat(n); err == nil && st.Mode()&0o111 != 0 {
-					return n
-				}
-				continue
-			}
-			if p, err := exec.LookPath(n); err == nil {
-				return p
-			}
-		}
-		return ""
 	}
-	t.Go = look(t.Go, "go")
-	t.Cargo = look(t.Cargo, "cargo", filepath.Join(home, ".cargo", "bin", "cargo"))
-	t.Deno = look(t.Deno, os.Getenv("COLDBENCH_DENO"), "deno", filepath.Join(t.ToolsDir, "bin", "deno"))
-	t.DenoARM64 = look(t.DenoARM64, os.Getenv("COLDBENCH_DENO_ARM64"), filepath.Join(t.ToolsDir, "deno-arm64", "deno"))
-	t.Denort = look(t.Denort, os.Getenv("DENORT_BIN"))
-	t.CrossCargo = look(t.CrossCargo, "/usr/bin/cargo")
-	t.CrossRustc = look(t.CrossRustc, "/usr/bin/rustc")
-	t.CrossLinker = look(t.CrossLinker, "aarch64-linux-gnu-gcc")
-	t.CargoLambda = look(t.CargoLambda, filepath.Join(t.ToolsDir, "bin", "cargo-lambda"), "cargo-lambda")
-	t.Npm = look(t.Npm, "npm")
-	t.Esbuild = look(t.Esbuild, filepath.Join(t.ToolsDir, "bin", "esbuild"), "esbuild")
-	t.Python = look(t.Python, pythonFor(t))
-	t.BunX64 = look(t.BunX64, filepath.Join(t.ToolsDir, "bun", "x64", "bin", "bun"))
-	t.BunARM64 = look(t.BunARM64, filepath.Join(t.ToolsDir, "bun", "aarch64", "bin", "bun"))
-	t.Bun = look(t.Bun, filepath.Join(t.ToolsDir, "bin", "bun"), "bun")
 	return t
+}
+
+// look returns cur, or else the first of names that is an executable (an absolute path) or
+// found on PATH, or "".
+func look(cur string, names ...string) string {
+	if cur != "" {
+		return cur
+	}
+	for _, n := range names {
+		if filepath.IsAbs(n) {
+			if st, err := os.Stat(n); err == nil && st.Mode()&0o111 != 0 {
+				return n
+			}
+			continue
+		}
+		if n == "" {
+			continue
+		}
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	return ""
 }
 
 // BunFor is the bun executable of arch, the base of that arch's compiled executables.
@@ -494,8 +368,11 @@ const buildProcs = 4096
 // execDirs are the toolchain trees a confined build may read and run beyond the system's.
 func (t Tools) execDirs() []string {
 	var out []string
-	for _, p := range []string{t.Go, t.Cargo, t.Deno, t.DenoARM64, t.Denort, t.CrossCargo, t.CrossRustc, t.CrossLinker, t.CargoLambda,
-		t.Npm, t.Esbuild, t.Python, t.Bun, t.BunX64, t.BunARM64} {
+	for _, tool := range AllTools() {
+		if tool.field == nil {
+			continue
+		}
+		p := *tool.field(&t)
 		if p == "" {
 			continue
 		}

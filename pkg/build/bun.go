@@ -2,7 +2,10 @@ package build
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"os"
 	"path/filepath"
 
@@ -17,7 +20,7 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 	if req.Tools.Bun == "" {
 		return nil, missing(RuntimeBun, "bun", "run scripts/setup.sh (npm @oven/bun-linux-x64), or put bun on PATH")
 	}
-	module, _, err := handlerModule(req.Dir, req.Handler, DefaultHandlers[RuntimeBun], bunModuleExts, false)
+	module, _, err := handlerModule(req.Dir, req.Handler, Bun{}.DefaultHandler(), bunModuleExts, false)
 	if err != nil {
 		return nil, &Error{Runtime: RuntimeBun, Step: "find the handler's module", Err: err}
 	}
@@ -68,3 +71,65 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 		Modules:   modules,
 	}, nil
 }
+
+// RuntimeBun is Bun's name.
+const RuntimeBun = "bun"
+
+// Bun is a Bun function compiled with bun build --compile into a bootstrap (provided.al2023).
+type Bun struct{}
+
+// Name is "bun".
+func (Bun) Name() string { return RuntimeBun }
+
+// Aliases are none.
+func (Bun) Aliases() []string { return nil }
+
+// Detect finds a bunfig.toml or a Bun lockfile.
+func (Bun) Detect(dir string) Detection {
+	if has(dir, "bunfig.toml", "bun.lock", "bun.lockb") {
+		return Detection{MatchOwnFile, "a Bun project (bunfig.toml, bun.lock)"}
+	}
+	return Detection{}
+}
+
+// Tools are bun, and each arch's bun, the base of the executables it compiles.
+func (Bun) Tools() []Tool {
+	return []Tool{
+		{Name: "bun", How: "run scripts/setup.sh (npm @oven/bun-linux-x64), or put bun on PATH", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.Bun },
+			find:  func(t Tools, _ string) []string { return []string{filepath.Join(t.ToolsDir, "bin", "bun"), "bun"} }},
+		{Name: "bun x64", How: "run scripts/setup.sh (npm @oven/bun-linux-x64)",
+			field: func(t *Tools) *string { return &t.BunX64 },
+			find: func(t Tools, _ string) []string {
+				return []string{filepath.Join(t.ToolsDir, "bun", "x64", "bin", "bun")}
+			}},
+		{Name: "bun arm64", How: "run scripts/setup.sh (npm @oven/bun-linux-aarch64)",
+			field: func(t *Tools) *string { return &t.BunARM64 },
+			find: func(t Tools, _ string) []string {
+				return []string{filepath.Join(t.ToolsDir, "bun", "aarch64", "bin", "bun")}
+			}},
+	}
+}
+
+// Build runs bun build --compile for the target arch.
+func (Bun) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return buildBun(ctx, req, stage)
+}
+
+// ToolchainKey is bun --version and coldbench's Runtime API loop, compiled into the executable.
+func (Bun) ToolchainKey(ctx context.Context, req Request, t Tools) string {
+	sum := sha256.Sum256([]byte(jsRuntime))
+	return version(ctx, t.Bun, "--version") + "; runtime loop " + hex.EncodeToString(sum[:6])
+}
+
+// DefaultHandler is index.handler.
+func (Bun) DefaultHandler() string { return "index.handler" }
+
+// LambdaRuntimes are none: Bun runs on provided.al2023.
+func (Bun) LambdaRuntimes() []string { return nil }
+
+// Tracer is none.
+func (Bun) Tracer() (inittrace.Tracer, bool) { return inittrace.Tracer{}, false }
+
+// Reference is handlers/bun, its functions index.work and index.hello.
+func (Bun) Reference() Reference { return Reference{Dir: "bun", Module: "index"} }

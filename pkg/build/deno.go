@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
@@ -189,4 +190,80 @@ func denoEntry(dir string) (string, error) {
 	}
 	return "", &Error{Runtime: RuntimeDeno, Step: "find entry point",
 		Err: fmt.Errorf("no entry point: set \"coldbench\": {\"entry\": \"...\"} in deno.json, or add one of %s", strings.Join(denoEntries, ", "))}
+}
+
+// RuntimeDeno is Deno's name.
+const RuntimeDeno = "deno"
+
+// Deno is a Deno module: a single executable from deno compile, or a bundle with the deno binary.
+type Deno struct{}
+
+// Name is "deno".
+func (Deno) Name() string { return RuntimeDeno }
+
+// Aliases are none.
+func (Deno) Aliases() []string { return nil }
+
+// Detect finds a deno.json, or scripts that use Deno's API or its import specifiers.
+func (Deno) Detect(dir string) Detection {
+	if has(dir, "deno.json", "deno.jsonc") {
+		return Detection{MatchOwnFile, "a Deno project (deno.json)"}
+	}
+	if scripts := glob(dir, scriptPatterns...); len(scripts) > 0 && usesDeno(scripts) {
+		return Detection{MatchContent, "Deno code (Deno.* or jsr:, npm:, https: imports)"}
+	}
+	return Detection{}
+}
+
+// Tools are deno, the arm64 deno that a run package ships, and optionally denort.
+func (Deno) Tools() []Tool {
+	return []Tool{
+		{Name: "deno", How: "scripts/setup.sh (npm install deno)", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.Deno },
+			find: func(t Tools, _ string) []string {
+				return []string{os.Getenv("COLDBENCH_DENO"), "deno", filepath.Join(t.ToolsDir, "bin", "deno")}
+			}},
+		{Name: "deno arm64", How: "scripts/setup.sh (npm pack @deno/linux-arm64-glibc)", notRun: true,
+			field: func(t *Tools) *string { return &t.DenoARM64 },
+			find: func(t Tools, _ string) []string {
+				return []string{os.Getenv("COLDBENCH_DENO_ARM64"), filepath.Join(t.ToolsDir, "deno-arm64", "deno")}
+			}},
+		{Name: "denort", How: "optional: set DENORT_BIN for deno compile",
+			field: func(t *Tools) *string { return &t.Denort }, find: func(Tools, string) []string { return []string{os.Getenv("DENORT_BIN")} }},
+	}
+}
+
+// Build runs deno compile, or deno bundle into a run package.
+func (Deno) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return buildDeno(ctx, req, stage)
+}
+
+// ToolchainKey is deno --version.
+func (Deno) ToolchainKey(ctx context.Context, req Request, t Tools) string {
+	return version(ctx, t.Deno, "--version")
+}
+
+// DefaultHandler is none: the bootstrap is the handler (a "file.export" setting is a module).
+func (Deno) DefaultHandler() string { return "" }
+
+// LambdaRuntimes are none: Deno runs on provided.al2023.
+func (Deno) LambdaRuntimes() []string { return nil }
+
+// Tracer is none.
+func (Deno) Tracer() (inittrace.Tracer, bool) { return inittrace.Tracer{}, false }
+
+// Reference is handlers/deno.
+func (Deno) Reference() Reference { return Reference{Dir: "deno"} }
+
+// denoMarkers are what only Deno code says: its global, and its import specifiers.
+var denoMarkers = regexp.MustCompile(`\bDeno\.|from\s+["'](?:jsr:|npm:|https?://)`)
+
+// usesDeno reports whether any of the scripts uses Deno's API or Deno-only specifiers.
+func usesDeno(scripts []string) bool {
+	for _, f := range scripts {
+		if b, err := os.ReadFile(f); err == nil && denoMarkers.Match(b) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,9 +3,11 @@ package build
 import (
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -57,3 +59,79 @@ func quoteArgs(args []string) []string {
 	}
 	return out
 }
+
+// RuntimeGo is Go's name.
+const RuntimeGo = "go"
+
+// Go is a Go main package built into a static bootstrap (provided.al2023).
+type Go struct{}
+
+// Name is "go".
+func (Go) Name() string { return RuntimeGo }
+
+// Aliases are none.
+func (Go) Aliases() []string { return nil }
+
+// Detect finds a go.mod, or a main package below one (functions/x, cmd/x).
+func (Go) Detect(dir string) Detection {
+	if has(dir, "go.mod") || isGoMain(dir) {
+		return Detection{MatchOwnFile, "a Go module (go.mod)"}
+	}
+	return Detection{}
+}
+
+// Tools are the go command.
+func (Go) Tools() []Tool {
+	return []Tool{{Name: "go", How: "install Go", VersionArgs: []string{"version"},
+		field: func(t *Tools) *string { return &t.Go }, find: func(Tools, string) []string { return []string{"go"} }}}
+}
+
+// Build runs go build.
+func (Go) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return buildGo(ctx, req, stage)
+}
+
+// ToolchainKey is go version.
+func (Go) ToolchainKey(ctx context.Context, req Request, t Tools) string {
+	return version(ctx, t.Go, "version")
+}
+
+// DefaultHandler is none: the bootstrap is the handler.
+func (Go) DefaultHandler() string { return "" }
+
+// LambdaRuntimes are none: Go runs on provided.al2023.
+func (Go) LambdaRuntimes() []string { return nil }
+
+// Tracer is GODEBUG=inittrace=1.
+func (Go) Tracer() (inittrace.Tracer, bool) { return inittrace.Go(), true }
+
+// Reference is handlers/go, a function per handler setting.
+func (Go) Reference() Reference { return Reference{Dir: "go"} }
+
+// isGoMain reports whether dir holds a Go main package inside a module (a go.mod in a parent).
+func isGoMain(dir string) bool {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	main := false
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		if b, err := os.ReadFile(f); err == nil && goPackageRE.Match(b) {
+			main = true
+			break
+		}
+	}
+	if !main {
+		return false
+	}
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if fileExists(filepath.Join(d, "go.mod")) {
+			return true
+		}
+		if d == filepath.Dir(d) || fileExists(filepath.Join(d, ".git")) {
+			return false
+		}
+	}
+}
+
+var goPackageRE = regexp.MustCompile(`(?m)^package main\b`)

@@ -20,14 +20,6 @@ const (
 	LambdaPython = "python3.11"
 )
 
-// DefaultHandlers are the handler settings (_HANDLER) a function gets when none is given, by
-// runtime: the module and export the console's and SAM's templates create.
-var DefaultHandlers = map[string]string{RuntimeNode: "index.handler", RuntimePython: "lambda_function.lambda_handler", RuntimeBun: "index.handler"}
-
-// LambdaRuntimes are Lambda's names of the managed runtimes coldbench emulates, each usable as a
-// runtime setting that pins the version ("nodejs22.x"), with the coldbench runtime it is.
-var LambdaRuntimes = map[string]string{"nodejs22.x": RuntimeNode, "nodejs24.x": RuntimeNode, "python3.11": RuntimePython}
-
 var (
 	nodeModuleExts   = []string{".mjs", ".cjs", ".js", ".ts", ".mts", ".cts"}
 	pythonModuleExts = []string{".py"}
@@ -64,6 +56,16 @@ func runtimeDir(t Tools, rt, name string) (string, error) {
 		return "", missing(rt, "the "+name+" runtime", "run scripts/setup.sh (scripts/setup-runtimes.sh installs it into "+filepath.Dir(dir)+")")
 	}
 	return dir, nil
+}
+
+// managedVersion is a managed runtime's name and the version scripts/setup-runtimes.sh
+// installed ("nodejs24.x 24.11.0"), or "" when it is not installed.
+func managedVersion(t Tools, name string) string {
+	v, err := os.ReadFile(filepath.Join(t.ToolsDir, "runtimes", name, ".version"))
+	if err != nil {
+		return ""
+	}
+	return name + " " + strings.TrimSpace(string(v))
 }
 
 // packageJSON is what coldbench reads of a package.json.

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 	if err != nil {
 		return nil, err
 	}
-	module, _, err := handlerModule(req.Dir, req.Handler, DefaultHandlers[RuntimeNode], nodeModuleExts, false)
+	module, _, err := handlerModule(req.Dir, req.Handler, Node{}.DefaultHandler(), nodeModuleExts, false)
 	if err != nil {
 		return nil, &Error{Runtime: RuntimeNode, Step: "find the handler's module", Err: err}
 	}
@@ -82,3 +83,70 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 	}
 	return managedArtifact(method, lambdaRuntime, rtDir, tool, notes), nil
 }
+
+// RuntimeNode is Node.js's name ("node" is an alias).
+const RuntimeNode = "nodejs"
+
+// Node is a function for Lambda's Node.js runtime: its code, TypeScript bundled with esbuild.
+type Node struct{}
+
+// Name is "nodejs", Lambda's.
+func (Node) Name() string { return RuntimeNode }
+
+// Aliases are "node", the reference's and the command's name.
+func (Node) Aliases() []string { return []string{"node"} }
+
+// Detect finds a package.json, or else scripts (*.ts, *.js) that no other runtime claims.
+func (Node) Detect(dir string) Detection {
+	if has(dir, "package.json") {
+		return Detection{MatchProject, "a Node.js package (package.json)"}
+	}
+	if len(glob(dir, scriptPatterns...)) > 0 {
+		return Detection{MatchExtension, "JavaScript or TypeScript"}
+	}
+	return Detection{}
+}
+
+// Tools are the managed runtime of each version, npm and esbuild.
+func (n Node) Tools() []Tool {
+	var out []Tool
+	for _, v := range n.LambdaRuntimes() {
+		out = append(out, managedRuntimeTool(v))
+	}
+	return append(out, npmTool,
+		Tool{Name: "esbuild", How: "scripts/setup.sh (npm install esbuild)", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.Esbuild },
+			find: func(t Tools, _ string) []string {
+				return []string{filepath.Join(t.ToolsDir, "bin", "esbuild"), "esbuild"}
+			}})
+}
+
+// npmTool installs a package's dependencies.
+var npmTool = Tool{Name: "npm", How: "install Node.js and npm (apt-get install npm)", VersionArgs: []string{"--version"},
+	field: func(t *Tools) *string { return &t.Npm }, find: func(Tools, string) []string { return []string{"npm"} }}
+
+// Build installs the dependencies and bundles TypeScript with esbuild.
+func (Node) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return buildNode(ctx, req, stage)
+}
+
+// ToolchainKey is the managed runtime's version and esbuild's.
+func (Node) ToolchainKey(ctx context.Context, req Request, t Tools) string {
+	v := managedVersion(t, LambdaNodejs)
+	if v == "" {
+		return ""
+	}
+	return v + "; " + version(ctx, t.Esbuild, "--version")
+}
+
+// DefaultHandler is index.handler.
+func (Node) DefaultHandler() string { return "index.handler" }
+
+// LambdaRuntimes are the Node.js versions coldbench emulates (LambdaNodejs is the default).
+func (Node) LambdaRuntimes() []string { return []string{"nodejs22.x", LambdaNodejs} }
+
+// Tracer is coldbench's module hook.
+func (Node) Tracer() (inittrace.Tracer, bool) { return inittrace.Node(), true }
+
+// Reference is handlers/node, its functions index.work and index.hello.
+func (Node) Reference() Reference { return Reference{Dir: "node", Module: "index"} }

@@ -12,9 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
-	"github.com/coldbench/coldbench/pkg/host"
 	"github.com/coldbench/coldbench/pkg/results"
 )
 
@@ -175,40 +173,9 @@ func ToolchainKey(ctx context.Context, req Request, runtime string) string {
 	if req.Sandbox.Separate {
 		t = t.runnableBy(req.Sandbox)
 	}
-	var parts []string
-	switch runtime {
-	case RuntimeGo:
-		parts = append(parts, version(ctx, t.Go, "version"))
-	case RuntimeRust:
-		cargo := t.Cargo
-		if cargo == "" {
-			cargo = t.CrossCargo
-		}
-		parts = append(parts, version(ctx, rustcBeside(cargo), "--version"))
-		if req.Arch != "" && req.Arch != host.Arch() {
-			_, xrustc := crossPair(ctx, cargo, t)
-			parts = append(parts, version(ctx, xrustc, "--version"))
-			if t.CargoLambda != "" {
-				parts = append(parts, version(ctx, t.CargoLambda, "lambda", "--version"))
-			}
-		}
-	case RuntimeDeno:
-		parts = append(parts, version(ctx, t.Deno, "--version"))
-	case RuntimeNode, RuntimePython:
-		name := map[string]string{RuntimeNode: LambdaNodejs, RuntimePython: LambdaPython}[runtime]
-		v, err := os.ReadFile(filepath.Join(t.ToolsDir, "runtimes", name, ".version"))
-		if err != nil {
-			return ""
-		}
-		parts = append(parts, name+" "+strings.TrimSpace(string(v)))
-		if runtime == RuntimeNode {
-			parts = append(parts, version(ctx, t.Esbuild, "--version"))
-		}
-	case RuntimeBun:
-		sum := sha256.Sum256([]byte(jsRuntime)) // coldbench's loop is compiled into the executable
-		parts = append(parts, version(ctx, t.Bun, "--version"), "runtime loop "+hex.EncodeToString(sum[:6]))
-	default:
+	r, ok := For(runtime)
+	if !ok {
 		return ""
 	}
-	return strings.Join(parts, "; ")
+	return r.ToolchainKey(ctx, req, t)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"github.com/coldbench/coldbench/pkg/lambdazip"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
@@ -92,3 +93,49 @@ func archNote(bootstrap, want string) []string {
 		return []string{fmt.Sprintf("bootstrap is a %s binary, packaged as is for %s", got, want)}
 	}
 }
+
+// RuntimeProvided is the name of a ready-made bootstrap.
+const RuntimeProvided = "provided"
+
+// Provided is a ready-made bootstrap (a directory or a zip holding one), packaged as it is.
+type Provided struct{}
+
+// Name is "provided".
+func (Provided) Name() string { return RuntimeProvided }
+
+// Aliases are none.
+func (Provided) Aliases() []string { return nil }
+
+// Detect finds a bootstrap, or a zip.
+func (Provided) Detect(dir string) Detection {
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() && strings.HasSuffix(dir, ".zip") {
+		return Detection{MatchOwnFile, "a zip"}
+	}
+	if has(dir, "bootstrap") {
+		return Detection{MatchOwnFile, "a bootstrap"}
+	}
+	return Detection{}
+}
+
+// Tools are none.
+func (Provided) Tools() []Tool { return nil }
+
+// Build packages the bootstrap.
+func (Provided) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return packageProvided(ctx, req, stage)
+}
+
+// ToolchainKey is "": nothing of coldbench's builds it.
+func (Provided) ToolchainKey(context.Context, Request, Tools) string { return "" }
+
+// DefaultHandler is none.
+func (Provided) DefaultHandler() string { return "" }
+
+// LambdaRuntimes are none: it runs on provided.al2023.
+func (Provided) LambdaRuntimes() []string { return nil }
+
+// Tracer is none.
+func (Provided) Tracer() (inittrace.Tracer, bool) { return inittrace.Tracer{}, false }
+
+// Reference is none.
+func (Provided) Reference() Reference { return Reference{} }

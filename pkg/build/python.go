@@ -2,6 +2,7 @@ package build
 
 import (
 	"context"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"os"
 	"path/filepath"
 
@@ -17,7 +18,7 @@ func buildPython(ctx context.Context, req Request, stage string) (*results.Artif
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := handlerModule(req.Dir, req.Handler, DefaultHandlers[RuntimePython], pythonModuleExts, true); err != nil {
+	if _, _, err := handlerModule(req.Dir, req.Handler, Python{}.DefaultHandler(), pythonModuleExts, true); err != nil {
 		return nil, &Error{Runtime: RuntimePython, Step: "find the handler's module", Err: err}
 	}
 	if err := copySource(req.Dir, stage, "__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache", "tests"); err != nil {
@@ -45,3 +46,53 @@ func pythonFor(t Tools) string {
 	}
 	return filepath.Join(t.ToolsDir, "python3")
 }
+
+// RuntimePython is Python's name.
+const RuntimePython = "python"
+
+// Python is a function for Lambda's Python runtime: its code and its requirements' wheels.
+type Python struct{}
+
+// Name is "python".
+func (Python) Name() string { return RuntimePython }
+
+// Aliases are none.
+func (Python) Aliases() []string { return nil }
+
+// Detect finds a requirements.txt, a pyproject.toml or *.py.
+func (Python) Detect(dir string) Detection {
+	if has(dir, "requirements.txt", "pyproject.toml") || len(glob(dir, "*.py")) > 0 {
+		return Detection{MatchProject, "Python code (requirements.txt or *.py)"}
+	}
+	return Detection{}
+}
+
+// Tools are the managed runtime and the python that installs wheels.
+func (Python) Tools() []Tool {
+	return []Tool{managedRuntimeTool(LambdaPython),
+		{Name: "python", How: "run scripts/setup.sh (the python3.11 runtime's interpreter)", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.Python }, find: func(t Tools, _ string) []string { return []string{pythonFor(t)} }},
+	}
+}
+
+// Build copies the code and pip installs the requirements for the target platform.
+func (Python) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return buildPython(ctx, req, stage)
+}
+
+// ToolchainKey is the managed runtime's version.
+func (Python) ToolchainKey(ctx context.Context, req Request, t Tools) string {
+	return managedVersion(t, LambdaPython)
+}
+
+// DefaultHandler is lambda_function.lambda_handler.
+func (Python) DefaultHandler() string { return "lambda_function.lambda_handler" }
+
+// LambdaRuntimes are the Python versions coldbench emulates.
+func (Python) LambdaRuntimes() []string { return []string{LambdaPython} }
+
+// Tracer is python -X importtime.
+func (Python) Tracer() (inittrace.Tracer, bool) { return inittrace.Python(), true }
+
+// Reference is handlers/python, its functions lambda_function.work and lambda_function.hello.
+func (Python) Reference() Reference { return Reference{Dir: "python", Module: "lambda_function"} }

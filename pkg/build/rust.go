@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/inittrace"
 	"github.com/coldbench/coldbench/pkg/results"
 	"os"
 	"os/exec"
@@ -246,3 +247,81 @@ func without(env []string, key string) []string {
 	}
 	return out
 }
+
+// RuntimeRust is Rust's name.
+const RuntimeRust = "rust"
+
+// Rust is a Cargo project's bin built in release mode into a bootstrap (provided.al2023).
+type Rust struct{}
+
+// Name is "rust".
+func (Rust) Name() string { return RuntimeRust }
+
+// Aliases are none.
+func (Rust) Aliases() []string { return nil }
+
+// Detect finds a Cargo.toml.
+func (Rust) Detect(dir string) Detection {
+	if has(dir, "Cargo.toml") {
+		return Detection{MatchOwnFile, "a Cargo package (Cargo.toml)"}
+	}
+	return Detection{}
+}
+
+// Tools are cargo, and for arm64 on another host a Debian rustc with the aarch64 std and its
+// linker, or cargo-lambda.
+func (Rust) Tools() []Tool {
+	return []Tool{
+		{Name: "cargo", How: "install Rust (rustup)", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.Cargo },
+			find: func(_ Tools, home string) []string {
+				return []string{"cargo", filepath.Join(home, ".cargo", "bin", "cargo")}
+			}},
+		{Name: "aarch64 cargo", How: "apt-get install rustc-web cargo-web (scripts/setup.sh)", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.CrossCargo }, find: func(Tools, string) []string { return []string{"/usr/bin/cargo"} }},
+		{Name: "aarch64 rustc", How: "apt-get install rustc-web cargo-web libstd-rust-web-dev:arm64 (scripts/setup.sh)", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.CrossRustc }, find: func(Tools, string) []string { return []string{"/usr/bin/rustc"} }},
+		{Name: "aarch64 linker", How: "apt-get install gcc-aarch64-linux-gnu", VersionArgs: []string{"--version"},
+			field: func(t *Tools) *string { return &t.CrossLinker }, find: func(Tools, string) []string { return []string{"aarch64-linux-gnu-gcc"} }},
+		{Name: "cargo-lambda", How: "optional: scripts/setup.sh (arm64 builds linked by zig)", VersionArgs: []string{"lambda", "--version"},
+			field: func(t *Tools) *string { return &t.CargoLambda },
+			find: func(t Tools, _ string) []string {
+				return []string{filepath.Join(t.ToolsDir, "bin", "cargo-lambda"), "cargo-lambda"}
+			}},
+	}
+}
+
+// Build runs cargo build --release (or cargo lambda build).
+func (Rust) Build(ctx context.Context, req Request, stage string) (*results.Artifact, error) {
+	return buildRust(ctx, req, stage)
+}
+
+// ToolchainKey is the host rustc's version, and for another arch the cross rustc's and
+// cargo-lambda's.
+func (Rust) ToolchainKey(ctx context.Context, req Request, t Tools) string {
+	cargo := t.Cargo
+	if cargo == "" {
+		cargo = t.CrossCargo
+	}
+	parts := []string{version(ctx, rustcBeside(cargo), "--version")}
+	if req.Arch != "" && req.Arch != host.Arch() {
+		_, xrustc := crossPair(ctx, cargo, t)
+		parts = append(parts, version(ctx, xrustc, "--version"))
+		if t.CargoLambda != "" {
+			parts = append(parts, version(ctx, t.CargoLambda, "lambda", "--version"))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// DefaultHandler is none: the bootstrap is the handler.
+func (Rust) DefaultHandler() string { return "" }
+
+// LambdaRuntimes are none: Rust runs on provided.al2023.
+func (Rust) LambdaRuntimes() []string { return nil }
+
+// Tracer is none: Rust has no init of its own to trace.
+func (Rust) Tracer() (inittrace.Tracer, bool) { return inittrace.Tracer{}, false }
+
+// Reference is handlers/rust.
+func (Rust) Reference() Reference { return Reference{Dir: "rust"} }

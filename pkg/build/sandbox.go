@@ -213,9 +213,11 @@ func lockFile(path string) (func(), error) {
 
 // runnableBy keeps the toolchains the sandbox user can run.
 func (t Tools) runnableBy(id sandbox.Identity) Tools {
-	for _, p := range []*string{&t.Go, &t.Cargo, &t.Deno, &t.Denort, &t.CrossCargo, &t.CrossRustc, &t.CrossLinker, &t.CargoLambda,
-		&t.Npm, &t.Esbuild, &t.Python, &t.Bun, &t.BunX64, &t.BunARM64} {
-		if *p != "" && !id.CanExec(*p) {
+	for _, tool := range AllTools() {
+		if tool.field == nil || tool.notRun {
+			continue
+		}
+		if p := tool.field(&t); *p != "" && !id.CanExec(*p) {
 			*p = ""
 		}
 	}

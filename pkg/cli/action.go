@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/results"
 	"net/http"
@@ -137,7 +138,7 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		problems = append(problems, "input cache-dir: "+err.Error())
 	}
 	cfg.Quiet = false
-	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }); err != nil {
+	if err := cfg.Validate(func(f string) string { return "input " + inputName(f) }, build.Vocabulary()); err != nil {
 		problems = append(problems, asProblems(err)...)
 	}
 	if len(problems) > 0 {

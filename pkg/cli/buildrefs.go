@@ -31,7 +31,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 		return ExitBadInput, badInput(errors.New("--out: give the directory to write the prebuilt references to"))
 	}
 	hdir, err := referenceSources(env, *handlersDir, filepath.Join(os.TempDir(), "coldbench-build-references"),
-		[]string{"go", "rust", "deno", "node", "python", "bun"})
+		build.ReferenceDirs())
 	if err != nil {
 		return ExitBadInput, badInput(err)
 	}
@@ -51,7 +51,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 		arches = append(arches, h)
 	}
 	store := build.Prebuilt{Dir: dir}
-	for _, name := range []string{"go", "rust", "deno", "node", "python", "bun"} {
+	for _, name := range build.ReferenceDirs() {
 		ref := referencePlan(name, hdir)
 		rt, src := ref.runtime, ref.dir
 		hash, err := build.SourceHash(src)

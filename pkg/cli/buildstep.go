@@ -77,7 +77,7 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 				sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
 				if sv.Handler == "" && art.RuntimeDir != "" {
 					// AWS's runtime clients load _HANDLER: the default the build found the module by
-					sv.Handler = build.DefaultHandlers[v.Runtime]
+					sv.Handler = build.DefaultHandler(v.Runtime)
 				}
 			}
 			variants = append(variants, sv)
@@ -182,7 +182,7 @@ func (p *pipeline) cacheDir() string {
 // reach another's processes, files or caches.
 func (p *pipeline) identity(name, arch string) sandbox.Identity {
 	slot := 0
-	switch i := slices.Index(config.ReferenceNames, name); {
+	switch i := slices.Index(build.ReferenceNames(), name); {
 	case name == "base":
 		slot = 1
 	case i >= 0:

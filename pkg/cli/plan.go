@@ -77,16 +77,8 @@ func (p *pipeline) plan(ctx context.Context, res *results.Results) ([]planned, f
 func referencePlan(ref, hdir string) planned {
 	dir, fn, _ := strings.Cut(ref, "-")
 	fn = cmp.Or(fn, "work")
-	rt, handler := dir, fn
-	switch dir {
-	case "node":
-		rt, handler = build.RuntimeNode, "index."+fn
-	case "python":
-		handler = "lambda_function." + fn
-	case "bun":
-		handler = "index." + fn
-	}
-	return planned{name: ref, role: results.RoleReference, runtime: rt, handler: handler,
+	r, _ := build.ForReference(dir) // config's validation took only the registry's references
+	return planned{name: ref, role: results.RoleReference, runtime: r.Name(), handler: r.Reference().Handler(fn),
 		dir: filepath.Join(hdir, dir), cacheKey: "coldbench-reference/" + dir}
 }
 
@@ -211,7 +203,7 @@ func (p *pipeline) baseSide(ctx context.Context, root, wt, sha, headPath string)
 	if bcfg.Handler == "" {
 		bcfg.Handler = headPath
 	}
-	if err := bcfg.Validate(func(f string) string { return "base's " + f }); err != nil {
+	if err := bcfg.Validate(func(f string) string { return "base's " + f }, build.Vocabulary()); err != nil {
 		return bcfg, err
 	}
 	return bcfg, nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/results"
 	"io"
 	"os"
@@ -93,7 +94,7 @@ func parseRun(ctx context.Context, args []string, env Env) (config.Config, error
 	cfg.Store = resolve(env.Dir, cfg.Store)
 	cfg.Baseline = resolve(env.Dir, cfg.Baseline)
 	cfg.CacheDir = resolve(env.Dir, cfg.CacheDir)
-	if err := cfg.Validate(func(f string) string { return "--" + f }); err != nil {
+	if err := cfg.Validate(func(f string) string { return "--" + f }, build.Vocabulary()); err != nil {
 		problems = append(problems, asProblems(err)...)
 	}
 	if len(problems) > 0 {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coldbench/coldbench/pkg/inittrace"
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
 )
@@ -72,7 +72,7 @@ func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants
 	if hv == nil {
 		return
 	}
-	tracer, ok := inittrace.For(res.Variant(results.RoleHead).Runtime)
+	tracer, ok := build.Tracer(res.Variant(results.RoleHead).Runtime)
 	if !ok {
 		return
 	}

@@ -29,13 +29,19 @@ const (
 	MaxEphemeralMB     = 10240
 )
 
-// Runtimes lists the runtimes coldbench builds ("auto" detects one). "provided" packages a
-// ready-made bootstrap as it is.
-var Runtimes = []string{"go", "rust", "deno", "nodejs", "python", "bun", "provided"}
-
-// LambdaRuntimes are Lambda's names of the managed runtimes coldbench emulates: a runtime setting
-// of one of them pins that version (nodejs alone is the newest).
-var LambdaRuntimes = []string{"nodejs22.x", "nodejs24.x", "python3.11"}
+// Vocabulary is the names the builders know, which this package, importing nothing of
+// coldbench's, is handed by its caller (build.Vocabulary, from the runtime registry).
+type Vocabulary struct {
+	// Runtimes are the runtimes' names ("auto" detects one), listed in messages.
+	Runtimes []string
+	// Aliases are other names of runtimes that the runtime setting accepts ("node").
+	Aliases []string
+	// LambdaRuntimes are Lambda's names of the managed runtimes coldbench emulates: a runtime
+	// setting of one of them pins that version (nodejs alone is the newest).
+	LambdaRuntimes []string
+	// References are the valid references.
+	References []string
+}
 
 // Mode is where samples are taken.
 type Mode string
@@ -50,7 +56,7 @@ const (
 type Config struct {
 	// Handler is the handler's directory (or zip); empty runs the references alone.
 	Handler string
-	Runtime string // auto, go, rust, deno, nodejs, python, bun, provided
+	Runtime string // auto, or one of Vocabulary.Runtimes, Aliases or LambdaRuntimes
 	// Base is the revision to compare with: "" means the merge-base with the default branch when
 	// Handler is in a git repository, "none" turns the comparison off.
 	Base    string
@@ -202,10 +208,6 @@ func (c *Config) SettleReferences() {
 	}
 }
 
-// ReferenceNames lists the valid references: each runtime's work handler and its hello variant.
-var ReferenceNames = []string{"go", "rust", "deno", "node", "python", "bun",
-	"go-hello", "rust-hello", "deno-hello", "node-hello", "python-hello", "bun-hello"}
-
 // Problems collects every problem with the input, so the user fixes them all in one go.
 type Problems []string
 
@@ -227,11 +229,12 @@ func (p Problems) Err() error {
 }
 
 // Validate checks every field and returns all problems at once. names maps a field to how the
-// user spelled it (--samples, samples: in coldbench.yml, the samples input), for messages.
-func (c *Config) Validate(names func(field string) string) error {
+// user spelled it (--samples, samples: in coldbench.yml, the samples input), for messages; v
+// is the runtimes and references there are.
+func (c *Config) Validate(names func(field string) string, v Vocabulary) error {
 	var p Problems
-	if c.Runtime != "auto" && !slices.Contains(Runtimes, c.Runtime) && !slices.Contains(LambdaRuntimes, c.Runtime) {
-		p.add("%s %q: valid values are auto, %s (or a version: %s)", names("runtime"), c.Runtime, strings.Join(Runtimes, ", "), strings.Join(LambdaRuntimes, ", "))
+	if c.Runtime != "auto" && !slices.Contains(v.Runtimes, c.Runtime) && !slices.Contains(v.Aliases, c.Runtime) && !slices.Contains(v.LambdaRuntimes, c.Runtime) {
+		p.add("%s %q: valid values are auto, %s (or a version: %s)", names("runtime"), c.Runtime, strings.Join(v.Runtimes, ", "), strings.Join(v.LambdaRuntimes, ", "))
 	}
 	if !slices.Contains(Modes, c.Mode) {
 		p.add("%s %q: valid values are local, aws", names("mode"), c.Mode)
@@ -267,8 +270,8 @@ func (c *Config) Validate(names func(field string) string) error {
 		p.add("%s %v: want a significance level between 0 and 0.5, such as 0.01", names("alpha"), c.Alpha)
 	}
 	for _, r := range c.References {
-		if !slices.Contains(ReferenceNames, r) {
-			p.add("%s: unknown reference %q; valid values are %s, or none", names("references"), r, strings.Join(ReferenceNames, ", "))
+		if !slices.Contains(v.References, r) {
+			p.add("%s: unknown reference %q; valid values are %s, or none", names("references"), r, strings.Join(v.References, ", "))
 		}
 	}
 	if c.WarmInvokes < 0 || c.WarmInvokes > 100 {

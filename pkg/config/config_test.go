@@ -47,12 +47,21 @@ func TestApplyFileReportsEveryProblem(t *testing.T) {
 	}
 }
 
+// testVocabulary is what build.Vocabulary hands in (pkg/build's TestVocabulary holds it so).
+var testVocabulary = Vocabulary{
+	Runtimes:       []string{"go", "rust", "deno", "nodejs", "python", "bun", "provided"},
+	Aliases:        []string{"node"},
+	LambdaRuntimes: []string{"nodejs22.x", "nodejs24.x", "python3.11"},
+	References: []string{"go", "rust", "deno", "node", "python", "bun",
+		"go-hello", "rust-hello", "deno-hello", "node-hello", "python-hello", "bun-hello"},
+}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	c := Default()
 	c.Samples, c.MemoryMB, c.Threshold, c.Alpha, c.Timeout, c.References = 1, 20000, 0, 0.7, 20*time.Minute, []string{"java"}
 	c.Handler = "/does/not/exist"
-	err := c.Validate(func(f string) string { return "--" + f })
+	err := c.Validate(func(f string) string { return "--" + f }, testVocabulary)
 	var ps Problems
 	if !errors.As(err, &ps) || len(ps) != 7 {
 		t.Fatalf("Validate() = %v, want 7 problems", err)
@@ -70,8 +79,15 @@ func TestValidate(t *testing.T) {
 			t.Errorf("Validate() = %v\nwant a problem %q", err, want)
 		}
 	}
-	if c := Default(); c.Validate(func(f string) string { return f }) != nil {
-		t.Errorf("the defaults do not validate: %v", c.Validate(func(f string) string { return f }))
+	if c := Default(); c.Validate(func(f string) string { return f }, testVocabulary) != nil {
+		t.Errorf("the defaults do not validate: %v", c.Validate(func(f string) string { return f }, testVocabulary))
+	}
+	for _, rt := range []string{"auto", "nodejs", "node", "nodejs22.x", "provided"} {
+		c := Default()
+		c.Runtime = rt
+		if err := c.Validate(func(f string) string { return f }, testVocabulary); err != nil {
+			t.Errorf("Validate(runtime %s) = %v, want nil: a name, an alias and a version are all valid", rt, err)
+		}
 	}
 	if got := ParseReferences(" none "); got != nil {
 		t.Errorf("ParseReferences(none) = %v, want nil", got)
@@ -146,7 +162,7 @@ func TestEnvAndEvent(t *testing.T) {
 		t.Errorf("Set(env, bad) = %v, want the entry without = named", err)
 	}
 	bad.Env = map[string]string{"_HANDLER": "x", "1BAD": "y"}
-	err = bad.Validate(func(f string) string { return "--" + f })
+	err = bad.Validate(func(f string) string { return "--" + f }, testVocabulary)
 	for _, want := range []string{`--event "apigw-v3": no such file or directory; give a JSON file, inline JSON, or one of alb, apigw-v1`, "--env: _HANDLER is reserved by Lambda", `--env: "1BAD" is not a variable name`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v\nwant a problem %q", err, want)

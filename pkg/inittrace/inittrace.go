@@ -27,18 +27,19 @@ type Tracer struct {
 	Parse func(output string) []results.TraceUnit
 }
 
-// For returns the tracer of a coldbench runtime, or false when there is none (Rust, provided,
-// Deno, Bun: their counters still say what init did).
-func For(runtime string) (Tracer, bool) {
-	switch runtime {
-	case "go":
-		return Tracer{Name: "GODEBUG=inittrace=1", Env: map[string]string{"GODEBUG": "inittrace=1"}, Parse: ParseGo}, true
-	case "python":
-		return Tracer{Name: "python -X importtime", Env: map[string]string{"PYTHONPROFILEIMPORTTIME": "1"}, Parse: ParsePython}, true
-	case "nodejs":
-		return Tracer{Name: "node module evaluation (coldbench's module hook)", Env: map[string]string{"NODE_OPTIONS": "--import=" + nodeHookURL()}, Parse: ParseNode}, true
-	}
-	return Tracer{}, false
+// Go is Go's tracer: GODEBUG=inittrace=1, a line for each package's init.
+func Go() Tracer {
+	return Tracer{Name: "GODEBUG=inittrace=1", Env: map[string]string{"GODEBUG": "inittrace=1"}, Parse: ParseGo}
+}
+
+// Python is Python's tracer: -X importtime, a line for each module's import.
+func Python() Tracer {
+	return Tracer{Name: "python -X importtime", Env: map[string]string{"PYTHONPROFILEIMPORTTIME": "1"}, Parse: ParsePython}
+}
+
+// Node is Node.js's tracer: coldbench's module hook, timing each module's evaluation.
+func Node() Tracer {
+	return Tracer{Name: "node module evaluation (coldbench's module hook)", Env: map[string]string{"NODE_OPTIONS": "--import=" + nodeHookURL()}, Parse: ParseNode}
 }
 
 // MergeEnv adds the tracer's variables to env (a copy), appending to a value the function sets.

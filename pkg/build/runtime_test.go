@@ -1,0 +1,192 @@
+package build
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coldbench/coldbench/pkg/config"
+)
+
+// The registry hands config the vocabulary it checked before the registry existed (and
+// pkg/config's testVocabulary).
+func TestVocabulary(t *testing.T) {
+	t.Parallel()
+	want := config.Vocabulary{
+		Runtimes:       []string{"go", "rust", "deno", "nodejs", "python", "bun", "provided"},
+		Aliases:        []string{"node"},
+		LambdaRuntimes: []string{"nodejs22.x", "nodejs24.x", "python3.11"},
+		References: []string{"go", "rust", "deno", "node", "python", "bun",
+			"go-hello", "rust-hello", "deno-hello", "node-hello", "python-hello", "bun-hello"},
+	}
+	got := Vocabulary()
+	if !slices.Equal(config.AllReferences, ReferenceDirs()) {
+		t.Errorf("config.AllReferences = %q, want every reference, %q", config.AllReferences, ReferenceDirs())
+	}
+	for _, c := range []struct {
+		field     string
+		got, want []string
+	}{
+		{"Runtimes", got.Runtimes, want.Runtimes},
+		{"Aliases", got.Aliases, want.Aliases},
+		{"LambdaRuntimes", got.LambdaRuntimes, want.LambdaRuntimes},
+		{"References", got.References, want.References},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("Vocabulary().%s = %q, want %q", c.field, c.got, c.want)
+		}
+	}
+}
+
+// One name a runtime: names, aliases and Lambda versions never name two runtimes, and For
+// finds a runtime by its name and its aliases, never by a Lambda version (Build pins those).
+func TestForNamesOneRuntime(t *testing.T) {
+	t.Parallel()
+	seen := map[string]string{}
+	for _, r := range All() {
+		for _, n := range append(append([]string{r.Name()}, r.Aliases()...), r.LambdaRuntimes()...) {
+			if other, ok := seen[n]; ok {
+				t.Errorf("%q names both %s and %s", n, other, r.Name())
+			}
+			seen[n] = r.Name()
+		}
+	}
+	for name, want := range map[string]string{"go": "go", "nodejs": "nodejs", "node": "nodejs", "provided": "provided"} {
+		if r, ok := For(name); !ok || r.Name() != want {
+			t.Errorf("For(%q) = %v, %v, want %s", name, r, ok, want)
+		}
+	}
+	for _, name := range []string{"", "auto", "nodejs22.x", "python3"} {
+		if r, ok := For(name); ok {
+			t.Errorf("For(%q) = %s, want none", name, r.Name())
+		}
+	}
+	if r, ok := forLambdaRuntime("nodejs22.x"); !ok || r.Name() != RuntimeNode {
+		t.Errorf("forLambdaRuntime(nodejs22.x) = %v, %v, want nodejs", r, ok)
+	}
+}
+
+// What used to be spelled out per runtime (inittrace.For, DefaultHandlers, the reference
+// handler names in referencePlan) is what the runtimes say now.
+func TestRuntimeSettings(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name, tracer, handler string
+		ref                   Reference
+	}{
+		{RuntimeGo, "GODEBUG=inittrace=1", "", Reference{Dir: "go"}},
+		{RuntimeRust, "", "", Reference{Dir: "rust"}},
+		{RuntimeDeno, "", "", Reference{Dir: "deno"}},
+		{RuntimeNode, "node module evaluation (coldbench's module hook)", "index.handler", Reference{Dir: "node", Module: "index"}},
+		{RuntimePython, "python -X importtime", "lambda_function.lambda_handler", Reference{Dir: "python", Module: "lambda_function"}},
+		{RuntimeBun, "", "index.handler", Reference{Dir: "bun", Module: "index"}},
+		{RuntimeProvided, "", "", Reference{}},
+	} {
+		r, ok := For(c.name)
+		if !ok {
+			t.Errorf("For(%q): no such runtime", c.name)
+			continue
+		}
+		tr, ok := r.Tracer()
+		if ok != (c.tracer != "") || tr.Name != c.tracer {
+			t.Errorf("%s.Tracer() = %q, %v, want %q", c.name, tr.Name, ok, c.tracer)
+		}
+		if got := DefaultHandler(c.name); got != c.handler {
+			t.Errorf("DefaultHandler(%q) = %q, want %q", c.name, got, c.handler)
+		}
+		if got := r.Reference(); got != c.ref {
+			t.Errorf("%s.Reference() = %+v, want %+v", c.name, got, c.ref)
+		}
+		if c.ref.Dir != "" {
+			if back, ok := ForReference(c.ref.Dir); !ok || back.Name() != c.name {
+				t.Errorf("ForReference(%q) = %v, %v, want %s", c.ref.Dir, back, ok, c.name)
+			}
+		}
+	}
+	if len(All()) != 7 {
+		t.Errorf("All() has %d runtimes, want the 7 above", len(All()))
+	}
+}
+
+// Every tool is found somewhere and has a doctor row; a name is one tool (npm is Node.js's and
+// could be another's, but is then the same tool).
+func TestToolsAreComplete(t *testing.T) {
+	t.Parallel()
+	byName := map[string]Tool{}
+	for _, r := range All() {
+		for _, tool := range r.Tools() {
+			if tool.Name == "" || tool.How == "" {
+				t.Errorf("%s has a tool without a doctor row: %+v", r.Name(), tool)
+			}
+			if (tool.field == nil) == (tool.path == nil) || (tool.field != nil) != (tool.find != nil) {
+				t.Errorf("%s's %s: want a Tools field and where to look, or a path under ToolsDir", r.Name(), tool.Name)
+			}
+			if old, ok := byName[tool.Name]; ok && (old.How != tool.How || !slices.Equal(old.VersionArgs, tool.VersionArgs)) {
+				t.Errorf("two tools named %q", tool.Name)
+			}
+			byName[tool.Name] = tool
+		}
+	}
+	// Every field of Tools but the directories is some runtime's tool.
+	var tt Tools
+	fields := map[*string]string{}
+	v := reflect.ValueOf(&tt).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if name := v.Type().Field(i).Name; name != "ToolsDir" && name != "CacheDir" {
+			fields[v.Field(i).Addr().Interface().(*string)] = name
+		}
+	}
+	for _, tool := range AllTools() {
+		if tool.field != nil {
+			delete(fields, tool.field(&tt))
+		}
+	}
+	if len(fields) > 0 {
+		t.Errorf("fields of Tools that are no runtime's tool: %v", fields)
+	}
+}
+
+// Detect's choices between runtimes: the earlier runtime's own file, a zip only as provided,
+// and the exact words of an ambiguity.
+func TestDetectChoosesBetweenRuntimes(t *testing.T) {
+	t.Parallel()
+	write := func(dir, name string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("// code\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for files, want := range map[string]string{
+		"go.mod Cargo.toml":         RuntimeGo,
+		"Cargo.toml deno.json":      RuntimeRust,
+		"deno.json package.json":    RuntimeDeno,
+		"bootstrap package.json":    RuntimeProvided,
+		"requirements.txt index.ts": RuntimePython,
+	} {
+		d := t.TempDir()
+		for _, f := range strings.Fields(files) {
+			write(d, f)
+		}
+		if got, err := Detect(d); got != want || err != nil {
+			t.Errorf("Detect(%s) = %q, %v; want %s", files, got, err, want)
+		}
+	}
+	d := t.TempDir()
+	write(d, "fn.zip")
+	write(d, "fn.txt")
+	if got, err := Detect(filepath.Join(d, "fn.zip")); got != RuntimeProvided || err != nil {
+		t.Errorf("Detect(fn.zip) = %q, %v; want provided", got, err)
+	}
+	if got, err := Detect(filepath.Join(d, "fn.txt")); err == nil || !strings.HasSuffix(err.Error(), "fn.txt: not a directory or a .zip") {
+		t.Errorf("Detect(fn.txt) = %q, %v; want not a directory or a .zip", got, err)
+	}
+	both := t.TempDir()
+	write(both, "package.json")
+	write(both, "requirements.txt")
+	want := "handler " + both + ": both a Node.js package (package.json) and Python code (requirements.txt or *.py) here: set the runtime to nodejs or python"
+	if _, err := Detect(both); err == nil || err.Error() != want {
+		t.Errorf("Detect(package.json requirements.txt) = %v, want %q", err, want)
+	}
+}
