@@ -187,7 +187,7 @@ func unreadable(id sandbox.Identity, root string) error {
 		if err != nil {
 			return err
 		}
-		if !id.CanRead(info) {
+		if !id.CouldRead(p, info) {
 			return fmt.Errorf("%s is not readable by the sandbox user (uid %d; mode %v): coldbench copies only what the sandbox may read itself; make it readable to others (chmod o+r), or leave it out of the handler's tree",
 				p, id.UID, info.Mode().Perm())
 		}

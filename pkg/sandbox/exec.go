@@ -609,13 +609,27 @@ func Seal(dirs []string) (restore func(), sealed []string) {
 		if os.Chmod(d, st.Mode().Perm()&^0o007) == nil {
 			done = append(done, was{d, st.Mode().Perm()})
 			sealed = append(sealed, d)
+			sealedModes.Store(filepath.Clean(d), st.Mode().Perm())
 		}
 	}
 	return func() {
 		for _, w := range done {
 			_ = os.Chmod(w.path, w.mode)
+			sealedModes.Delete(filepath.Clean(w.path))
 		}
 	}, sealed
+}
+
+// sealedModes are the modes the sealed directories had.
+var sealedModes sync.Map
+
+// Unsealed is the permission path had before Seal closed it (perm itself when it was not
+// sealed): what the sandbox user could see there, for coldbench's own checks on a copy.
+func Unsealed(path string, perm os.FileMode) os.FileMode {
+	if m, ok := sealedModes.Load(filepath.Clean(path)); ok {
+		return m.(os.FileMode)
+	}
+	return perm
 }
 
 // Orphans. A sandboxed process's children outlive it when it is killed; the kernel gives them

@@ -247,7 +247,11 @@ func (id Identity) Reachable(path string) error {
 
 // may reports whether the sandbox user has bit (1 search/execute, 2 write, 4 read) on st.
 func (id Identity) may(st os.FileInfo, bit os.FileMode) bool {
-	perm := st.Mode().Perm()
+	return id.mayPerm(st, st.Mode().Perm(), bit)
+}
+
+// mayPerm is may with the permission bits perm.
+func (id Identity) mayPerm(st os.FileInfo, perm os.FileMode, bit os.FileMode) bool {
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	switch {
 	case ok && int(sys.Uid) == id.UID:
@@ -261,6 +265,12 @@ func (id Identity) may(st os.FileInfo, bit os.FileMode) bool {
 // CanRead reports whether the sandbox user may read the file or list the directory st describes.
 func (id Identity) CanRead(st os.FileInfo) bool {
 	return !id.Separate || id.may(st, 0o4)
+}
+
+// CouldRead is CanRead of the file at path as it was before Seal closed it: what coldbench may
+// copy for the sandbox from a sealed workspace.
+func (id Identity) CouldRead(path string, st os.FileInfo) bool {
+	return !id.Separate || id.mayPerm(st, Unsealed(path, st.Mode().Perm()), 0o4)
 }
 
 // ProtectSelf makes coldbench's own process non-dumpable: a process without CAP_SYS_PTRACE can no
