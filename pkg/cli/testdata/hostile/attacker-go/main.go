@@ -94,13 +94,38 @@ func ptraceAttach(pid int) error {
 	return nil
 }
 
+// coldbench is the nearest ancestor that is not this user's: the bootstrap's parent is the
+// sandbox's own helper (the same user), and coldbench is above it.
+func coldbench() int {
+	pid := os.Getppid()
+	for pid > 1 {
+		st, err := os.Stat("/proc/" + strconv.Itoa(pid))
+		if err != nil {
+			break
+		}
+		if s, ok := st.Sys().(*syscall.Stat_t); ok && int(s.Uid) != os.Getuid() {
+			return pid
+		}
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			break
+		}
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) < 2 {
+			break
+		}
+		pid, _ = strconv.Atoi(f[1])
+	}
+	return os.Getppid()
+}
+
 func main() {
 	if os.Getenv("ATTACKER_SELFTEST") != "" { // the test's control: run as coldbench's own user
 		ppid, _ := strconv.Atoi(os.Getenv("ATTACKER_SELFTEST"))
 		json.NewEncoder(os.Stdout).Encode(attack(ppid))
 		return
 	}
-	f := attack(os.Getppid())
+	f := attack(coldbench())
 	report, _ := json.Marshal(f)
 	api := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/invocation/"
 	for {
