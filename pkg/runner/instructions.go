@@ -47,13 +47,18 @@ func (cs *coldStart) endCount() (int64, error) {
 	return readCount(filepath.Join(cs.tmpDir, countFile+"."+strconv.Itoa(cs.pid)))
 }
 
-// readCount reads the total instruction count ("summary: N") from a cachegrind output file.
+// readCount reads the total instruction count ("summary: N") from a cachegrind output file. The
+// file is in the sandbox user's /tmp, and the handler's other processes may still run: a link
+// in its place is not followed, a fifo not waited on, anything but a regular file refused.
 func readCount(path string) (int64, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return 0, fmt.Errorf("valgrind wrote no count: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s: not a regular file", filepath.Base(path))
+	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
