@@ -321,8 +321,13 @@ func (s Spec) restrict() error {
 		rules = append(rules, landlock.RWFiles(dev...).WithIoctlDev())
 	}
 	rules = append(rules, landlock.ROFiles("/dev").IgnoreIfMissing())
-	// File access only: builds download modules and handlers make outbound calls.
-	return landlock.V7.BestEffort().RestrictPaths(rules...)
+	// File access, not the network: builds download modules and handlers make outbound calls.
+	if err := landlock.V7.BestEffort().RestrictPaths(rules...); err != nil {
+		return err
+	}
+	// And the scopes (ABI 6): no abstract unix socket and no signal outside the child's own
+	// domain (an abstract socket has no file for the rules above to close, and no permissions).
+	return landlock.V7.BestEffort().RestrictScoped()
 }
 
 // existing keeps the paths that exist, as directories or files (Landlock needs an open fd).
