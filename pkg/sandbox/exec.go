@@ -413,11 +413,34 @@ func processesOf(uid, except int) []int {
 			continue
 		}
 		st := string(b)
-		if strings.Contains(st, "\n"+want) && !strings.Contains(st, "State:\tZ") && !strings.Contains(st, "State:\tX") {
+		if strings.Contains(st, "\n"+want) && (!dead(st) || liveThread(e.Name())) {
 			out = append(out, pid)
 		}
 	}
 	return out
+}
+
+// dead reports whether a /proc status says zombie (or dead).
+func dead(status string) bool {
+	return strings.Contains(status, "State:\tZ") || strings.Contains(status, "State:\tX")
+}
+
+// liveThread reports whether a process whose leader is a zombie still has a running thread: a
+// leader that left with exit(2), not exit_group(2), is a zombie while its other threads run on.
+func liveThread(pid string) bool {
+	tasks, err := os.ReadDir("/proc/" + pid + "/task")
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		if t.Name() == pid {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/status"); err == nil && !dead(string(b)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Processes lists the live processes of the identity's uid.
