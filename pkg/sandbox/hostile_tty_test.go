@@ -56,10 +56,11 @@ func TestHostileTTYInjectsIntoRootsShell(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	t.Logf("coldbench's side: %v\n%s", err, out)
 	// What the terminal's reader (the root shell) gets next.
-	_ = syscall.SetNonblock(int(slave.Fd()), true)
+	fd := int(slave.Fd()) // once: Fd makes the file blocking again
+	_ = syscall.SetNonblock(fd, true)
 	time.Sleep(100 * time.Millisecond)
 	buf := make([]byte, 256)
-	n, _ := syscall.Read(int(slave.Fd()), buf)
+	n, _ := syscall.Read(fd, buf)
 	if n > 0 && strings.Contains(string(buf[:n]), "pwned-as-root") {
 		t.Errorf("a confined child pushed %q into the input of coldbench's terminal", buf[:n])
 	}
