@@ -82,7 +82,8 @@ type Child struct {
 }
 
 // Command prepares name with args under spec; set the Cmd's Dir, Stdout, Stderr and
-// SysProcAttr fields (not Env, Path, Args or ExtraFiles) before Start.
+// SysProcAttr fields (not Env, Path, Args or ExtraFiles) before Start. A SysProcAttr set there
+// must keep Setsid.
 func (s Spec) Command(name string, args ...string) (*Child, error) {
 	self, err := selfPath()
 	if err != nil {
@@ -93,8 +94,10 @@ func (s Spec) Command(name string, args ...string) (*Child, error) {
 		return nil, err
 	}
 	c := &Child{spec: b, handshake: s.Handshake}
+	// A session of its own (and so a process group of its own): no controlling terminal, so no
+	// /dev/tty of coldbench's for untrusted code to read or push input into (TIOCSTI).
 	c.Cmd = &exec.Cmd{Path: self, Args: append([]string{self, helperArg, name}, args...), Env: []string{},
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true}}
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true}}
 	return c, nil
 }
 
@@ -305,7 +308,7 @@ func lookPath(name string, env []string) (string, error) {
 var SystemExec = []string{"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys", "/run/systemd/resolve"}
 
 // SystemDevices are the device files every confined process may use.
-var SystemDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+var SystemDevices = []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}
 
 // restrict confines this thread (and what it executes) to the spec's paths.
 func (s Spec) restrict() error {
