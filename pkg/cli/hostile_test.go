@@ -592,3 +592,65 @@ __attribute__((constructor)) static void slow(void) {
 		return r.res != nil && r.res.Verdict != results.Regression
 	})
 }
+
+// breakBase is a daemon a head's build leaves behind that survives the kill by uid: its leader
+// thread leaves with exit(2), not exit_group(2), so /proc/PID/status says "Z (zombie)" while its
+// other thread runs on. Whenever a process of another sandbox user runs (base's samples), it
+// posts an init error to every Runtime API on loopback (found in /proc/net/tcp; the network is not
+// confined): base's samples fail, and the doubled head passes (exit 0).
+const breakBase = `import ctypes, os, threading, time, urllib.request
+me = os.getuid()
+def other_running():
+    for p in os.listdir('/proc'):
+        if not p.isdigit():
+            continue
+        try:
+            for line in open('/proc/%s/status' % p):
+                if line.startswith('Uid:'):
+                    u = int(line.split()[1])
+                    if me + 2 <= u < me + 64:
+                        return True
+                    break
+        except (OSError, ValueError):
+            pass
+    return False
+def ports():
+    out = []
+    for line in open('/proc/thread-self/net/tcp').readlines()[1:]:
+        f = line.split()
+        if f[3] == '0A' and f[1].startswith('0100007F:'):
+            out.append(int(f[1].split(':')[1], 16))
+    return out
+known = set(ports()) # what listened before the samples (the job's own servers): left alone
+def work():
+    while True:
+        if other_running():
+            for port in set(ports()) - known:
+                try:
+                    req = urllib.request.Request('http://127.0.0.1:%d/2018-06-01/runtime/init/error' % port,
+                        data=b'{"errorType":"Base.BrokenByHead","errorMessage":"head was here"}',
+                        headers={'Content-Type': 'application/json'})
+                    urllib.request.urlopen(req, timeout=0.5).read()
+                except Exception:
+                    pass
+        time.sleep(0.01)
+threading.Thread(target=work).start()
+time.sleep(0.1)
+ctypes.CDLL(None).syscall(60 if os.uname().machine == 'x86_64' else 93, 0)
+`
+
+// The head's build leaves breakBase: it outlived the build step's kill by uid (and the run), broke
+// base's samples, and the doubled head passed as an improvement with exit 0.
+func TestHostileZombieLeaderDaemonBreaksBase(t *testing.T) {
+	testenv.Tool(t, "python3")
+	build := `cp bootstrap "$ARTIFACTS_DIR/"; setsid /usr/bin/python3 breakbase.py </dev/null >/dev/null 2>&1 &
+  while [ -e /proc/$!/status ] && ! grep -q 'State:.Z' /proc/$!/status; do sleep 0.05; done`
+	head := side{sleep: "0.3", files: map[string]string{"coldbench.yml": "build: |\n  " + build + "\n", "fn/breakbase.py": breakBase}}
+	protectedAndControl(t, fastBase, head, nil, "zombies", func(t *testing.T, r hostileRun) bool {
+		left := sandboxProcesses(t, r)
+		if r.res != nil {
+			t.Logf("verdict %s, exit %d, %d process(es) left", r.res.Verdict, r.code, len(left))
+		}
+		return len(left) > 0 || r.res != nil && r.res.Verdict != results.Regression
+	})
+}

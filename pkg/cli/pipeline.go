@@ -43,6 +43,12 @@ func (p *pipeline) runnerDirs() []string {
 	for _, d := range []string{p.env.Dir, p.env.Getenv("GITHUB_WORKSPACE"), p.env.Getenv("HOME"), p.env.Getenv("RUNNER_TEMP")} {
 		dirs = append(dirs, d)
 	}
+	// The checkouts' .git too: a workspace that holds the cache is left open, its token must not be.
+	for _, d := range []string{p.env.Dir, p.env.Getenv("GITHUB_WORKSPACE")} {
+		if d != "" {
+			dirs = append(dirs, filepath.Join(d, ".git"))
+		}
+	}
 	for _, k := range []string{"GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH"} {
 		if f := p.env.Getenv(k); f != "" {
 			dirs = append(dirs, filepath.Dir(f))

@@ -827,7 +827,7 @@ func (cs *coldStart) startConfined(args, env []string, out *os.File, runtimeDir 
 		return nil, err
 	}
 	child.Cmd.Dir, child.Cmd.Stdout, child.Cmd.Stderr = cs.taskRoot, out, out
-	child.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	child.Cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL} // no terminal of coldbench's
 	if err := child.Start(); err != nil {
 		return nil, err
 	}
