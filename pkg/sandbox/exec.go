@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -76,6 +77,7 @@ func Init() {
 // Child is a confined command before and after it starts.
 type Child struct {
 	Cmd        *exec.Cmd
+	lines      *bufio.Reader // the helper's answers
 	spec       []byte
 	specW      *os.File
 	ready, goW *os.File
@@ -147,11 +149,13 @@ func (c *Child) Ready() error {
 	if !c.handshake {
 		return nil
 	}
-	var b [1]byte
-	if n, _ := c.ready.Read(b[:]); n == 1 && b[0] == 'R' {
+	c.lines = bufio.NewReader(io.LimitReader(c.ready, 8192))
+	b, err := c.lines.ReadByte()
+	switch {
+	case err == nil && b == 'R':
 		return nil
-	} else if n == 1 && b[0] == 'E' {
-		msg, _ := io.ReadAll(io.LimitReader(c.ready, 4096))
+	case err == nil && b == 'E':
+		msg, _ := io.ReadAll(c.lines)
 		return fmt.Errorf("sandbox: %s", msg)
 	}
 	return errors.New("sandbox: the helper exited before it was ready")
@@ -167,23 +171,47 @@ type ExecError struct {
 func (e *ExecError) Error() string { return "exec " + e.Path + ": " + e.Err.Error() }
 func (e *ExecError) Unwrap() error { return e.Err }
 
-// Go lets a ready helper start its target, and returns the target's pid (a sample's bootstrap
-// is the helper's child: see forkTarget).
+// Go lets a ready helper start its target, and returns the target's pid once it has executed
+// and stopped, before its first instruction (a sample's bootstrap is the helper's child: see
+// forkTarget). Put it in its cgroup, then Release it.
 func (c *Child) Go() (int, error) {
 	if !c.handshake {
 		return c.Cmd.Process.Pid, nil
 	}
-	defer c.closeHandshake()
 	if _, err := c.goW.Write([]byte{'G'}); err != nil {
+		c.closeHandshake()
 		return 0, err
 	}
+	n, err := c.answer('P')
+	if err != nil {
+		c.closeHandshake()
+	}
+	return n, err
+}
+
+// Release lets the stopped target run, and returns how long it was held stopped (coldbench's
+// time, not the handler's).
+func (c *Child) Release() (time.Duration, error) {
+	if !c.handshake {
+		return 0, nil
+	}
+	defer c.closeHandshake()
+	if _, err := c.goW.Write([]byte{'D'}); err != nil {
+		return 0, err
+	}
+	ns, err := c.answer('H')
+	return time.Duration(ns), err
+}
+
+// answer reads the helper's next line, "<kind><number>", or its exec's errno ("X<errno>").
+func (c *Child) answer(kind byte) (int, error) {
+	line, _ := c.lines.ReadString('\n')
 	var n int
-	rest, _ := io.ReadAll(io.LimitReader(c.ready, 64))
-	if _, err := fmt.Sscanf(string(rest), "X%d", &n); err == nil {
+	if _, err := fmt.Sscanf(line, "X%d", &n); err == nil {
 		return 0, &ExecError{Path: c.Cmd.Args[2], Err: syscall.Errno(n)}
 	}
-	if _, err := fmt.Sscanf(string(rest), "P%d", &n); err != nil {
-		return 0, fmt.Errorf("sandbox: the helper did not start %s (%q)", c.Cmd.Args[2], rest)
+	if _, err := fmt.Sscanf(line, string(kind)+"%d", &n); err != nil {
+		return 0, fmt.Errorf("sandbox: the helper did not start %s (%q)", c.Cmd.Args[2], line)
 	}
 	return n, nil
 }
@@ -279,9 +307,8 @@ func helper(args []string) error {
 		if n, _ := wait.Read(b[:]); n != 1 {
 			os.Exit(0) // coldbench gave up on this start
 		}
-		wait.Close()
 		closeOnExec()
-		os.Exit(forkTarget(ready, target, argv, s.Env))
+		os.Exit(forkTarget(ready, wait, target, argv, s.Env))
 	}
 	closeOnExec()
 	return syscall.Exec(target, argv, s.Env)
@@ -304,22 +331,42 @@ func closeOnExec() {
 // forkTarget starts a sample's bootstrap as the helper's child and waits for it. An execve
 // from the helper itself would first have to end the helper's other threads (Go's runtime has
 // several), which took half a millisecond of every Init Duration here; a child cloned the way
-// os/exec clones one (vfork-like, one thread) execs at once. The child's pid, or its exec's
-// errno, goes to coldbench on ready; the helper exits as the child did.
-func forkTarget(ready *os.File, target string, argv, env []string) int {
+// os/exec clones one (vfork-like, one thread) execs at once. The child starts traced, so the
+// kernel stops it right after its execve: its pid goes to coldbench, which moves it (and not the
+// helper, whose pages are not the handler's) into the sample's cgroup and says go on ('D'); the
+// helper then lets it run and tells how long it was held. The helper exits as the child did.
+func forkTarget(ready, wait *os.File, target string, argv, env []string) int {
 	pid, err := syscall.ForkExec(target, argv, &syscall.ProcAttr{Env: env, Files: []uintptr{0, 1, 2},
-		Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}})
+		Sys: &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL}})
 	if err != nil {
 		var errno syscall.Errno
 		if !errors.As(err, &errno) {
 			errno = syscall.EINVAL
 		}
-		fmt.Fprintf(ready, "X%d", int(errno))
+		fmt.Fprintf(ready, "X%d\n", int(errno))
 		return 127
 	}
-	fmt.Fprintf(ready, "P%d", pid)
-	ready.Close()
 	var ws syscall.WaitStatus
+	if _, err := syscall.Wait4(pid, &ws, syscall.WALL, nil); err != nil || !ws.Stopped() {
+		fmt.Fprintf(ready, "X%d\n", int(syscall.ECHILD))
+		return 127
+	}
+	stopped := time.Now()
+	fmt.Fprintf(ready, "P%d\n", pid)
+	var b [1]byte
+	if n, _ := wait.Read(b[:]); n != 1 {
+		_ = syscall.Kill(pid, syscall.SIGKILL) // coldbench gave up on this start
+		return 127
+	}
+	held := time.Since(stopped)
+	if err := syscall.PtraceDetach(pid); err != nil {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		fmt.Fprintf(ready, "X%d\n", int(syscall.ESRCH))
+		return 127
+	}
+	fmt.Fprintf(ready, "H%d\n", held.Nanoseconds())
+	ready.Close()
+	wait.Close()
 	for {
 		if _, err := syscall.Wait4(pid, &ws, 0, nil); !errors.Is(err, syscall.EINTR) {
 			break
