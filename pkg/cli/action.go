@@ -198,8 +198,7 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	defer logw.resume()
 	penv := env
 	penv.Stdout, penv.Stderr = logw, logw
-	p := &pipeline{cfg: o.cfg, env: penv, log: &logger{w: logw}}
-	res, err := p.execute(ctx)
+	res, err := runPipeline(ctx, newPipeline(o.cfg, penv, logw))
 	logw.resume()
 	if err != nil {
 		if checkID != 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/pipeline"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
@@ -41,7 +42,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 	}
 	defer release()
 	dir := resolve(env.Dir, *out)
-	work, cleanup, err := sandboxWorkDir()
+	work, cleanup, err := pipeline.WorkDir()
 	if err != nil {
 		return ExitFailure, failure(err)
 	}
@@ -52,15 +53,15 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 	}
 	store := build.Prebuilt{Dir: dir}
 	for _, name := range []string{"go", "rust", "deno", "node", "python", "bun"} {
-		ref := referencePlan(name, hdir)
-		rt, src := ref.runtime, ref.dir
+		ref := pipeline.ReferencePlan(name, hdir)
+		rt, src := ref.Runtime, ref.Dir
 		hash, err := build.SourceHash(src)
 		if err != nil {
 			return ExitFailure, failure(fmt.Errorf("hash %s: %w", src, err))
 		}
 		for _, arch := range arches {
 			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
-				CacheKey: ref.cacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.handler}
+				CacheKey: ref.CacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler}
 			art, err := build.Build(ctx, req)
 			if err != nil {
 				return ExitFailure, failure(err)

@@ -111,8 +111,7 @@ func runCmd(ctx context.Context, args []string, env Env) (int, error) {
 		}
 		return ExitBadInput, err
 	}
-	p := &pipeline{cfg: cfg, env: env, log: &logger{w: env.Stderr, quiet: cfg.Quiet}}
-	res, err := p.execute(ctx)
+	res, err := runPipeline(ctx, newPipeline(cfg, env, env.Stderr))
 	if err != nil {
 		return ExitFailure, err
 	}

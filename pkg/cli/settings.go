@@ -215,3 +215,78 @@ func asProblems(err error) config.Problems {
 	}
 	return config.Problems{err.Error()}
 }
+
+// baseSide loads base's own function settings, as the base revision has them: its coldbench.yml's
+// function keys (read from git's objects), its template (in its worktree wt), the flags and
+// inputs on top; the paths its files give are confined to wt. So the head's build command, env
+// and handler never apply to base.
+//
+// A base that names no handler of its own (the head's coldbench.yml or template is what adds
+// one) is measured at the head's handler path in its own tree, with its own settings.
+func baseSide(ctx context.Context, cfg config.Config, root, wt, sha, headPath string) (config.Config, error) {
+	side := cfg.SideFile() // a coldbench.yml outside the repository is the caller's, for both sides
+	if cfg.ConfigFile != "" {
+		if rel, ok := lexicallyInside(root, cfg.ConfigFile); ok {
+			f, err := fileAt(ctx, root, sha, rel, filepath.Base(cfg.ConfigFile))
+			if err != nil {
+				return config.Config{}, err
+			}
+			side = f
+		}
+	}
+	bcfg, err := cfg.ForSide(side)
+	if err != nil {
+		return bcfg, err
+	}
+	// The work directory's place in base's tree: relative paths are resolved from it.
+	dir := wt
+	if rel, ok := inside(root, cmp.Or(cfg.WorkDir, root)); ok {
+		dir = filepath.Join(wt, rel)
+	}
+	switch h := bcfg.Handler; {
+	case h == "":
+	case filepath.IsAbs(h):
+		if rel, ok := inside(root, h); ok {
+			bcfg.Handler = filepath.Join(wt, rel) // a flag's path in the work tree: the same path in base's
+		}
+	default:
+		bcfg.Handler = filepath.Join(dir, h)
+	}
+	if ps := settleFunction(&bcfg, dir, "template: "); len(ps) > 0 {
+		return bcfg, ps
+	}
+	if bcfg.Handler == "" {
+		bcfg.Handler = headPath
+	}
+	if err := bcfg.Validate(func(f string) string { return "base's " + f }); err != nil {
+		return bcfg, err
+	}
+	return bcfg, nil
+}
+
+// findHandlersDir locates the reference handlers: the flag, $COLDBENCH_HANDLERS_DIR, beside the
+// binary (share/coldbench/handlers, as the container installs them), or up from the work dir
+// (a checkout of coldbench itself).
+func findHandlersDir(env Env, flag string) (string, error) {
+	var cands []string
+	if flag != "" {
+		cands = append(cands, flag)
+	}
+	if d := env.Getenv("COLDBENCH_HANDLERS_DIR"); d != "" {
+		cands = append(cands, d)
+	}
+	if exe, err := os.Executable(); err == nil {
+		cands = append(cands, filepath.Join(filepath.Dir(exe), "..", "share", "coldbench", "handlers"))
+	}
+	for d := env.Dir; d != "" && d != "/"; d = filepath.Dir(d) {
+		cands = append(cands, filepath.Join(d, "handlers"))
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(filepath.Join(c, "go", "main.go")); err == nil && !st.IsDir() {
+			if _, err := os.Stat(filepath.Join(c, "rust", "Cargo.toml")); err == nil {
+				return filepath.Abs(c)
+			}
+		}
+	}
+	return "", errors.New("reference handlers not found: set --handlers-dir or COLDBENCH_HANDLERS_DIR to coldbench's handlers/ directory, or use --references none")
+}
