@@ -106,7 +106,8 @@ func (p *Pipeline) endSandbox(res *results.Results) {
 }
 
 // Execute runs the whole benchmark and returns its results. An error means nothing could be
-// measured at all; a failed build or failed samples are recorded in the results instead.
+// measured at all (or, with results, that the run was cancelled while sampling: they hold what
+// was measured); a failed build or failed samples are recorded in the results instead.
 // The steps, in order:
 //
 //	plan      head, base (a worktree of the base revision) and references
@@ -168,7 +169,14 @@ func (p *Pipeline) Execute(ctx context.Context) (*results.Results, error) {
 	phase("build", t)
 	t = p.Clock.Now()
 	if err := p.sample(ctx, res, variants, workDir); err != nil {
-		return nil, err
+		if ctx.Err() == nil {
+			return nil, err
+		}
+		// Cancelled while sampling: what was measured is kept, analysed, with the error.
+		phase("sample", t)
+		res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, p.sandboxNotes...)
+		verdict.Analyze(res)
+		return res, fmt.Errorf("sample: %w", err)
 	}
 	phase("sample", t)
 	t = p.Clock.Now()
