@@ -54,11 +54,11 @@ type actionOptions struct {
 // actionCmd is the container's entry point: it reads the inputs and the event, runs the benchmark,
 // and posts one sticky comment and one check run. Posting never fails the benchmark: a read-only
 // token (a fork's pull request) gets one warning, and the summary and results JSON are still written.
-func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
+func actionCmd(ctx context.Context, args []string, env Env) error {
 	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
 	opts, err := parseAction(ctx, gha, env)
 	if err != nil {
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	}
 	return runAction(ctx, gha, opts, env)
 }
@@ -175,7 +175,7 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 }
 
 // runAction runs the benchmark, writes the outputs and the job summary, and publishes.
-func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, env Env) (int, error) {
+func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, env Env) error {
 	pub := o.publisher(gha)
 	var checkID int64
 	checksAllowed := pub != nil && o.headSHA != ""
@@ -205,14 +205,14 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 			_, _ = pub.CompleteCheck(ctx, checkID, o.publish.checkName, o.headSHA, publish.ConclusionFailure, "coldbench failed", report.Fence(err.Error()))
 		}
 		gha.Errorf("%v", err)
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
 	res.GitHub = &results.GitHubContext{Repository: o.repository, PullRequest: o.pr.number, HeadSHA: o.headSHA, Event: o.gh.EventName, Handler: o.handlerInput}
 	if o.gh.ServerURL != "" && o.gh.RunID != 0 {
 		res.GitHub.RunURL = fmt.Sprintf("%s/%s/actions/runs/%d", o.gh.ServerURL, o.repository, o.gh.RunID)
 	}
 	if err := o.writeFiles(gha, res, env); err != nil {
-		return ExitFailure, failure(err)
+		return failure(err)
 	}
 	if pub != nil {
 		t := time.Now()
@@ -231,7 +231,7 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	if code == ExitRegression && !o.publish.failOnRegression && !results.BudgetsExceeded(res.Budgets) {
 		code = ExitOK
 	}
-	return code, nil
+	return exit(code)
 }
 
 // actionFiles is the configuration with the action's output files, in the workspace.

@@ -13,9 +13,9 @@ import (
 )
 
 // doctorCmd shows what this machine can build and enforce, and how to get what is missing.
-func doctorCmd(ctx context.Context, args []string, env Env) (int, error) {
+func doctorCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) > 0 {
-		return ExitBadInput, badInput(fmt.Errorf("doctor takes no arguments, got %q", args[0]))
+		return badInput(fmt.Errorf("doctor takes no arguments, got %q", args[0]))
 	}
 	t := build.Tools{}.Resolve()
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
@@ -47,7 +47,7 @@ func doctorCmd(ctx context.Context, args []string, env Env) (int, error) {
 	tw.Flush()
 	r, err := runner.New(runner.Config{})
 	if err != nil {
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
 	defer r.Close()
 	l := r.Limits()
@@ -56,7 +56,7 @@ func doctorCmd(ctx context.Context, args []string, env Env) (int, error) {
 	for _, n := range l.Notes {
 		fmt.Fprintf(env.Stdout, "  note: %s\n", n)
 	}
-	return ExitOK, nil
+	return nil
 }
 
 func enforcedWord(b bool) string {
