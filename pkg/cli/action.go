@@ -3,10 +3,9 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/coldbench/coldbench/pkg/git"
-	"github.com/coldbench/coldbench/pkg/results"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,11 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/publish"
 	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
@@ -319,8 +321,7 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 			}
 		}
 		if !checksAllowed {
-			state := map[string]string{publish.ConclusionSuccess: "success", publish.ConclusionFailure: "failure", publish.ConclusionNeutral: "success"}[conclusion]
-			if err := pub.SetStatus(ctx, gh.HeadSHA, state, opts.checkName, headline); err != nil {
+			if err := pub.SetStatus(ctx, gh.HeadSHA, conclusion.Status(), opts.checkName, headline); err != nil {
 				warnings = append(warnings, "could not set a commit status either: "+firstLine(err.Error()))
 			}
 		}
@@ -362,7 +363,7 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 var runURL = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/actions/runs/[0-9]+$`)
 
 // conclusionOf maps the verdict to a check conclusion.
-func conclusionOf(res *results.Results, failOnRegression bool) string {
+func conclusionOf(res *results.Results, failOnRegression bool) publish.Conclusion {
 	if exitCode(res) == ExitFailure {
 		return publish.ConclusionFailure
 	}
@@ -391,32 +392,20 @@ type pullRequest struct {
 	fork             bool
 }
 
-// pullRequestOf reads the pull request from a pull_request or pull_request_target event.
+// pullRequestOf reads the pull request from a pull_request or pull_request_target event (the
+// action's context holds it decoded; go-github's type reads it again).
 func pullRequestOf(event map[string]any) pullRequest {
-	pr, ok := event["pull_request"].(map[string]any)
-	if !ok {
+	raw, err := json.Marshal(event)
+	if err != nil {
 		return pullRequest{}
 	}
-	get := func(m map[string]any, path ...string) any {
-		var cur any = m
-		for _, p := range path {
-			mm, ok := cur.(map[string]any)
-			if !ok {
-				return nil
-			}
-			cur = mm[p]
-		}
-		return cur
+	var ev github.PullRequestEvent
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.PullRequest == nil {
+		return pullRequest{}
 	}
-	str := func(v any) string { s, _ := v.(string); return s }
-	out := pullRequest{
-		headSHA: str(get(pr, "head", "sha")),
-		baseSHA: str(get(pr, "base", "sha")),
-	}
-	if n, ok := pr["number"].(float64); ok {
-		out.number = int(n)
-	}
-	headRepo, baseRepo := str(get(pr, "head", "repo", "full_name")), str(get(pr, "base", "repo", "full_name"))
+	pr := ev.PullRequest
+	out := pullRequest{number: pr.GetNumber(), headSHA: pr.GetHead().GetSHA(), baseSHA: pr.GetBase().GetSHA()}
+	headRepo, baseRepo := pr.GetHead().GetRepo().GetFullName(), pr.GetBase().GetRepo().GetFullName()
 	out.fork = headRepo != "" && baseRepo != "" && headRepo != baseRepo
 	return out
 }
