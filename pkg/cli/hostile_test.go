@@ -312,6 +312,18 @@ func headResponses(run hostileRun) []string {
 
 var fastBase = side{sleep: "0.15"}
 
+// quickControl is inputs with a fixed 3 rounds of full cold starts, for a control run whose
+// verdict is not what it shows.
+func quickControl(inputs map[string]string) map[string]string {
+	out := map[string]string{"samples": "3", "init-samples": "0"}
+	for k, v := range inputs {
+		if k != "samples" && k != "init-samples" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // rootOnly makes a directory only root may enter, for an attack to aim at.
 func rootOnly(t *testing.T) string {
 	t.Helper()
@@ -354,7 +366,11 @@ func TestHostileBuildPlantsALinkBesideArtifactsDir(t *testing.T) {
 				dir, event := hostileRepo(t, fastBase, head)
 				_ = os.Remove(stolen)
 				_ = os.RemoveAll(files)
-				r := actionHostileIn(t, files, run.bin, run.off, dir, event, map[string]string{"samples": "auto"}, extraPath)
+				inputs := map[string]string{"samples": "auto"}
+				if run.name == "control" { // what the link let root write is what it shows
+					inputs = quickControl(nil)
+				}
+				r := actionHostileIn(t, files, run.bin, run.off, dir, event, inputs, extraPath)
 				entries, _ := os.ReadDir(aim)
 				b, _ := os.ReadFile(stolen)
 				wrote := strings.Contains(r.githubEnv, "BASH_ENV") || target != "github-env" && len(entries) > 0 || len(b) > 0
@@ -380,8 +396,10 @@ func TestHostileBuildPlantsALinkBesideArtifactsDir(t *testing.T) {
 
 // protectedAndControl runs the attack's repository against the released binary (the attack must
 // fail and the regression be caught) and against the hooked one with off turned off (the attack
-// must work: worked says whether it did).
-func protectedAndControl(t *testing.T, base, head side, inputs map[string]string, off string, worked func(t *testing.T, r hostileRun) bool) {
+// must work: worked says whether it did). Unless worked reads the control's verdict
+// (verdictMatters), the control takes a fixed 3 rounds of full cold starts: the attack is
+// what it shows, and the protected run is what must reach the verdict.
+func protectedAndControl(t *testing.T, base, head side, inputs map[string]string, off string, verdictMatters bool, worked func(t *testing.T, r hostileRun) bool) {
 	t.Helper()
 	plain, hooked := hostileBinaries(t)
 	dir, event := hostileRepo(t, base, head)
@@ -391,6 +409,9 @@ func protectedAndControl(t *testing.T, base, head side, inputs map[string]string
 	}
 	caught(t, r)
 	dir, event = hostileRepo(t, base, head)
+	if !verdictMatters {
+		inputs = quickControl(inputs)
+	}
 	r = actionHostile(t, hooked, off, dir, event, inputs, "")
 	if !worked(t, r) {
 		t.Errorf("control (%s off): the attack did not work, so this test proves nothing\n%s", off, tail(r.stderr, 2000))
@@ -406,7 +427,7 @@ func TestHostileBuildDaemonStopsBase(t *testing.T) {
 	daemon := `cp bootstrap "$ARTIFACTS_DIR/"
   setsid sh -c 'while :; do for p in /proc/[0-9]*; do if tr "\\0" "\\n" < $p/environ 2>/dev/null | grep -qx AWS_LAMBDA_FUNCTION_NAME=base; then pid=${p#/proc/}; kill -STOP $pid 2>/dev/null && { sleep 0.3; kill -CONT $pid; } & fi; done; sleep 0.02; done' </dev/null >/dev/null 2>&1 &`
 	head := side{sleep: "0.3", files: map[string]string{"coldbench.yml": "build: |\n  " + daemon + "\n"}}
-	protectedAndControl(t, fastBase, head, nil, "uids,killuid", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "uids,killuid", true, func(t *testing.T, r hostileRun) bool {
 		left := sandboxProcesses(t, r)
 		return len(left) > 0 || r.res != nil && r.res.Verdict != results.Regression
 	})
@@ -418,7 +439,7 @@ func TestHostileBuildDaemonStopsBase(t *testing.T) {
 // after every sample.
 func TestHostileHandlerDaemonOutlivesTheRun(t *testing.T) {
 	head := side{sleep: "0.3", prelude: `env -i setsid sleep 300 </dev/null >/dev/null 2>&1 &`}
-	protectedAndControl(t, fastBase, head, nil, "killuid,cgroup", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "killuid,cgroup", false, func(t *testing.T, r hostileRun) bool {
 		return len(sandboxProcesses(t, r)) > 0
 	})
 }
@@ -430,7 +451,7 @@ func TestHostileCommittedReportLink(t *testing.T) {
 	secret := filepath.Join(rootOnly(t), "secret")
 	testenv.Write(t, filepath.Dir(secret), "secret", "root's own\n")
 	head := side{sleep: "0.3", links: map[string]string{".coldbench/report.md": secret, ".coldbench/results.json": secret + ".json"}}
-	protectedAndControl(t, fastBase, head, nil, "saferoot", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "saferoot", false, func(t *testing.T, r hostileRun) bool {
 		b, _ := os.ReadFile(secret)
 		_, err := os.Stat(secret + ".json")
 		overwritten := string(b) != "root's own\n" || err == nil
@@ -449,7 +470,7 @@ func TestHostileCommittedCacheLink(t *testing.T) {
 	// A build of its own, so that coldbench prepares the sandbox's cache for the head.
 	head := side{sleep: "0.3", links: map[string]string{".coldbench/cache/sandbox": aim},
 		files: map[string]string{"coldbench.yml": "build: cp bootstrap \"$ARTIFACTS_DIR/\"\n"}}
-	protectedAndControl(t, fastBase, head, nil, "cachedir", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "cachedir", false, func(t *testing.T, r hostileRun) bool {
 		entries, _ := os.ReadDir(aim)
 		for _, e := range entries {
 			_ = os.RemoveAll(filepath.Join(aim, e.Name()))
@@ -483,7 +504,11 @@ func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
 			dir := filepath.Join(testenv.SharedTempDir(t), "workspace")
 			head := side{sleep: "0.3", prelude: `R=$(cat ` + dir + `/.git/config 2>&1 | base64 -w0)`}
 			dir, event := hostileRepoIn(t, dir, fastBase, head)
-			r := actionHostile(t, run.bin, run.off, dir, event, nil, "")
+			var inputs map[string]string
+			if run.leak { // the control shows the leak, not a verdict
+				inputs = quickControl(nil)
+			}
+			r := actionHostile(t, run.bin, run.off, dir, event, inputs, "")
 			leaked := false
 			for _, resp := range headResponses(r) {
 				if strings.Contains(resp, b64) {
@@ -587,7 +612,7 @@ __attribute__((constructor)) static void slow(void) {
 	base := side{sleep: "0.15", files: map[string]string{"coldbench.yml": "env:\n  LD_PRELOAD: " + name + "\n"}}
 	head := side{sleep: "0.3", prelude: `cp "$LAMBDA_TASK_ROOT/shim.so" ` + name + ` 2>/dev/null; chmod 644 ` + name + ` 2>/dev/null`,
 		files: map[string]string{"coldbench.yml": "env:\n  LD_PRELOAD: " + name + "\n", "fn/shim.so": string(lib)}}
-	protectedAndControl(t, base, head, nil, "landlock,leftovers", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, base, head, nil, "landlock,leftovers", true, func(t *testing.T, r hostileRun) bool {
 		_ = os.Remove(name)
 		return r.res != nil && r.res.Verdict != results.Regression
 	})
