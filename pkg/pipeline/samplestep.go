@@ -28,7 +28,10 @@ func (p *Pipeline) sample(ctx context.Context, res *results.Results, variants []
 	sequential := cfg.Adaptive && compared
 	initSamples := cfg.InitSamples
 	if initSamples == config.InitSamplesAuto {
-		initSamples = map[bool]int{true: 4, false: 0}[compared]
+		initSamples = 0
+		if compared {
+			initSamples = 4 // they serve the head-vs-base verdict alone
+		}
 	}
 	if cfg.Mode != config.ModeAWS { // on Lambda every cold start costs a configuration change
 		for i := range variants {
