@@ -86,31 +86,15 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 
 	// The pull request, from the event: number, head, base, and whether it comes from a fork.
 	o.pr = pullRequestOf(o.gh.Event)
-	var given []config.Given
-	for _, st := range config.Settings {
-		if st.Input == "" {
-			continue
-		}
-		if v := gha.GetInput(st.Input); v != "" {
-			given = append(given, config.Given{Key: st.Name, Text: v, Name: "input " + st.Input})
-		}
-	}
+	given := actionGiven(gha)
 	// The workspace is the pull request's checkout: its coldbench.yml gives the head's function
 	// settings only, the base revision's its judge settings (loadSettings).
 	name := cmp.Or(gha.GetInput("config"), "coldbench.yml")
 	cfg, problems := loadSettings(ctx, loadSpec{dir: o.workspace, config: name, explicit: name != "coldbench.yml", configName: "input config",
 		given: given, action: true, prBase: o.pr.baseSHA})
-	o.publish = publishOptions{comment: cmp.Or(gha.GetInput("comment"), "always"), checkName: cmp.Or(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
-	if !slices.Contains(commentModes, o.publish.comment) {
-		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", o.publish.comment, strings.Join(commentModes, ", ")))
-	}
-	if v := gha.GetInput("fail-on-regression"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("input fail-on-regression %q: valid values are true, false", v))
-		}
-		o.publish.failOnRegression = b
-	}
+	var ps []string
+	o.publish, ps = publishInputs(gha)
+	problems = append(problems, ps...)
 	if _, err := os.Stat(resolve(o.workspace, cfg.Event)); err == nil && cfg.Event != "" {
 		cfg.Event = resolve(o.workspace, cfg.Event)
 	}
@@ -125,17 +109,7 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log
 	}
 	cfg.Store, cfg.Baseline = resolve(o.workspace, cfg.Store), resolve(o.workspace, cfg.Baseline)
-	// The default cache is outside the checkout: in the container's home, which is the runner's
-	// runner.temp/_github_home, where actions/cache can restore it and the pull request cannot
-	// commit to it.
-	switch {
-	case cfg.CacheDir == "" && sandbox.Off("cachedir"): // the hostile tests' control: the old default
-		cfg.CacheDir = ".coldbench/cache"
-	case cfg.CacheDir == "" && env.Getenv("HOME") != "":
-		cfg.CacheDir = filepath.Join(env.Getenv("HOME"), ".cache", "coldbench")
-	}
-	cfg.CacheDir = resolve(o.workspace, cfg.CacheDir)
-	if err := trustedCacheDir(ctx, o.workspace, cfg.CacheDir); err != nil {
+	if err := placeCacheDir(ctx, &cfg, o.workspace, env); err != nil {
 		problems = append(problems, "input cache-dir: "+err.Error())
 	}
 	cfg.Quiet = false
@@ -153,27 +127,82 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	if o.pr.number > 0 {
 		o.headSHA = o.pr.headSHA
 	}
-	if cfg.Handler != "" && cfg.Base == "" && cfg.Baseline == "" {
-		switch {
-		case o.pr.baseSHA != "":
-			// The merge-base of what was checked out (the PR head, or GitHub's merge commit whose
-			// first parent is the base) and the base branch: exactly the change the PR brings.
-			root, err := git.RepoRoot(ctx, dirOf(cfg.Handler))
-			if err != nil {
-				return o, badInput(fmt.Errorf("input handler %q: %w", o.handlerInput, err))
-			}
-			mb, err := git.MergeBase(ctx, root, "HEAD", o.pr.baseSHA)
-			if err != nil {
-				gha.Errorf("%v", err)
-				return o, badInput(err)
-			}
-			cfg.Base = mb
-		default:
-			cfg.Base = "none" // a push or a schedule: no base unless base-ref names one
-		}
+	if err := o.pickBase(ctx, gha, &cfg); err != nil {
+		return o, err
 	}
 	o.cfg = cfg
 	return o, nil
+}
+
+// actionGiven are the settings given as action inputs.
+func actionGiven(gha *githubactions.Action) []config.Given {
+	var given []config.Given
+	for _, st := range config.Settings {
+		if st.Input == "" {
+			continue
+		}
+		if v := gha.GetInput(st.Input); v != "" {
+			given = append(given, config.Given{Key: st.Name, Text: v, Name: "input " + st.Input})
+		}
+	}
+	return given
+}
+
+// publishInputs reads how to publish: the comment mode, the check's name, whether a regression
+// fails the check; with the problems of their values.
+func publishInputs(gha *githubactions.Action) (publishOptions, []string) {
+	var problems []string
+	o := publishOptions{comment: cmp.Or(gha.GetInput("comment"), "always"), checkName: cmp.Or(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
+	if !slices.Contains(commentModes, o.comment) {
+		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", o.comment, strings.Join(commentModes, ", ")))
+	}
+	if v := gha.GetInput("fail-on-regression"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("input fail-on-regression %q: valid values are true, false", v))
+		}
+		o.failOnRegression = b
+	}
+	return o, problems
+}
+
+// placeCacheDir settles the cache dir and refuses one the pull request could have committed.
+// The default cache is outside the checkout: in the container's home, which is the runner's
+// runner.temp/_github_home, where actions/cache can restore it and the pull request cannot
+// commit to it.
+func placeCacheDir(ctx context.Context, cfg *config.Config, workspace string, env Env) error {
+	switch {
+	case cfg.CacheDir == "" && sandbox.Off("cachedir"): // the hostile tests' control: the old default
+		cfg.CacheDir = ".coldbench/cache"
+	case cfg.CacheDir == "" && env.Getenv("HOME") != "":
+		cfg.CacheDir = filepath.Join(env.Getenv("HOME"), ".cache", "coldbench")
+	}
+	cfg.CacheDir = resolve(workspace, cfg.CacheDir)
+	return trustedCacheDir(ctx, workspace, cfg.CacheDir)
+}
+
+// pickBase makes base, where no base or baseline was given, the merge-base of what was checked
+// out (the PR head, or GitHub's merge commit whose first parent is the base) and the pull
+// request's base: exactly the change the PR brings. A push or a schedule has no base.
+func (o *actionOptions) pickBase(ctx context.Context, gha *githubactions.Action, cfg *config.Config) error {
+	if cfg.Handler == "" || cfg.Base != "" || cfg.Baseline != "" {
+		return nil
+	}
+	if o.pr.baseSHA == "" {
+		cfg.Base = "none" // no base unless base-ref names one
+		return nil
+	}
+	root, err := git.RepoRoot(ctx, dirOf(cfg.Handler))
+	if err != nil {
+		return badInput(fmt.Errorf("input handler %q: %w", o.handlerInput, err))
+	}
+	mb, err := git.MergeBase(ctx, root, "HEAD", o.pr.baseSHA)
+	if err != nil {
+		gha.Errorf("%v", err)
+		return badInput(err)
+	}
+	cfg.Base = mb
+	return nil
 }
 
 // runAction runs the benchmark, writes the outputs and the job summary, and publishes.
@@ -217,12 +246,12 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 		return failure(err)
 	}
 	if pub != nil {
-		t := time.Now()
+		t := env.Now()
 		for _, w := range publishResults(ctx, pub, res, o.publish, checkID, checksAllowed) {
 			gha.Warningf("%s", w)
 		}
 		// The results file was written before posting; it gets the publish time too.
-		res.Phases["publish"] = float64(time.Since(t).Microseconds()) / 1000
+		res.Phases["publish"] = float64(env.Now().Sub(t).Microseconds()) / 1000
 		if err := writeOutputs(res, actionFiles(o), env); err != nil {
 			gha.Warningf("could not rewrite the results with the publish time: %v", err)
 		}
