@@ -120,29 +120,11 @@ func (p *Pipeline) Execute(ctx context.Context) (*results.Results, error) {
 	p.log = &logger{f: p.Logf}
 	start := p.Clock.Now()
 	res := p.newResults(start)
-	// Untrusted code runs from here on: builds, then handlers.
-	if err := sandbox.ProtectSelf(); err != nil {
-		p.log.printf("warning: could not make coldbench non-dumpable: %v", err)
-	}
-	id, release, err := p.Sandbox.Acquire()
+	leave, err := p.enterSandbox(res)
 	if err != nil {
-		return nil, badInput(err)
+		return nil, err
 	}
-	defer release()
-	p.sandbox = id
-	if id.Separate {
-		// However the run ends: no process of any sandbox user outlives it, nor (where Landlock
-		// did not keep them out) what they left in the machine's shared directories.
-		defer p.endSandbox(res)
-		// Landlock keeps sandboxed code out of every tree not granted to it; the runner's own
-		// directories are also closed to other users for the run, where Landlock is missing and
-		// where a workspace lies in a tree it grants (a self-hosted runner's /opt/actions-runner).
-		restore, sealed, landlock := p.Sandbox.Seal(p.runnerDirs())
-		defer restore()
-		if len(sealed) > 0 && !landlock {
-			p.sandboxNotes = append(p.sandboxNotes, "without Landlock, these directories were closed to other users for the run (the token in .git/config and the runner's files out of the sandbox's reach): "+strings.Join(sealed, ", "))
-		}
-	}
+	defer leave()
 
 	res.Phases = map[string]float64{}
 	phase := func(name string, since time.Time) {
@@ -197,6 +179,38 @@ func (p *Pipeline) Execute(ctx context.Context) (*results.Results, error) {
 		p.log.printf("stored results in %s", path)
 	}
 	return res, nil
+}
+
+// enterSandbox takes the run's sandbox users before any untrusted code runs (builds, then
+// handlers) and closes the runner's directories to them; leave undoes it in reverse: the
+// directories opened again, whatever the sandbox's users left killed and removed (said in res),
+// the users given back.
+func (p *Pipeline) enterSandbox(res *results.Results) (leave func(), err error) {
+	if err := sandbox.ProtectSelf(); err != nil {
+		p.log.printf("warning: could not make coldbench non-dumpable: %v", err)
+	}
+	id, release, err := p.Sandbox.Acquire()
+	if err != nil {
+		return nil, badInput(err)
+	}
+	p.sandbox = id
+	if !id.Separate {
+		return release, nil
+	}
+	// Landlock keeps sandboxed code out of every tree not granted to it; the runner's own
+	// directories are also closed to other users for the run, where Landlock is missing and
+	// where a workspace lies in a tree it grants (a self-hosted runner's /opt/actions-runner).
+	restore, sealed, landlock := p.Sandbox.Seal(p.runnerDirs())
+	if len(sealed) > 0 && !landlock {
+		p.sandboxNotes = append(p.sandboxNotes, "without Landlock, these directories were closed to other users for the run (the token in .git/config and the runner's files out of the sandbox's reach): "+strings.Join(sealed, ", "))
+	}
+	return func() {
+		restore()
+		// However the run ends: no process of any sandbox user outlives it, nor (where Landlock
+		// did not keep them out) what they left in the machine's shared directories.
+		p.endSandbox(res)
+		release()
+	}, nil
 }
 
 // WorkDir is a temporary directory the sandbox user may search (for its task roots and
