@@ -71,6 +71,35 @@ func hostileBinaries(t *testing.T) (plain, hooked string) {
 	return hostileBins.plain, hostileBins.hooked
 }
 
+// hostileUIDs hands each concurrent run of the suite a range of sandbox users of its own: runs
+// given the same COLDBENCH_SANDBOX_UID wait for each other's range, so the suite's tests could
+// not run in parallel. Without the variable coldbench finds free ranges itself.
+var hostileUIDs = struct {
+	sync.Mutex
+	busy map[int]bool
+}{busy: map[int]bool{}}
+
+// hostileUID is the COLDBENCH_SANDBOX_UID of one run ("" for coldbench's own choice) and the
+// func that gives its range back.
+func hostileUID() (string, func()) {
+	first, err := strconv.Atoi(os.Getenv("COLDBENCH_SANDBOX_UID"))
+	if err != nil {
+		return "", func() {}
+	}
+	hostileUIDs.Lock()
+	defer hostileUIDs.Unlock()
+	k := 1 // the variable's own range is the in-process tests'
+	for hostileUIDs.busy[k] {
+		k++
+	}
+	hostileUIDs.busy[k] = true
+	return strconv.Itoa(first + k*sandbox.Slots), func() {
+		hostileUIDs.Lock()
+		defer hostileUIDs.Unlock()
+		delete(hostileUIDs.busy, k)
+	}
+}
+
 // hostileLoop is the shell runtime's loop: it answers every event with $R, the attack's report.
 const hostileLoop = `API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
 while true; do
@@ -212,10 +241,15 @@ func actionHostileIn(t *testing.T, files, bin, off, workspace, event string, inp
 	for k, v := range inputs {
 		vars["INPUT_"+strings.ToUpper(k)] = v
 	}
+	uid, releaseUID := hostileUID()
+	defer releaseUID()
+	if uid != "" {
+		vars["COLDBENCH_SANDBOX_UID"] = uid
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if _, ok := vars[k]; ok || strings.HasPrefix(k, "INPUT_") {
+		if _, ok := vars[k]; ok || strings.HasPrefix(k, "INPUT_") || k == "COLDBENCH_SANDBOX_UID" {
 			continue
 		}
 		if k == "PATH" && extraPath != "" {
@@ -340,6 +374,7 @@ func rootOnly(t *testing.T) string {
 // that coldbench runs as root when it removes the base worktree, which reads coldbench's secrets
 // from its parent), and at the runner's GITHUB_ENV file (lines for every later step of the job).
 func TestHostileBuildPlantsALinkBesideArtifactsDir(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	plain, hooked := hostileBinaries(t)
 	stolen := filepath.Join(t.TempDir(), "stolen")
 	fakeGit := "#!/bin/sh\ncat /proc/$PPID/environ > " + stolen + "; chmod 644 " + stolen + "; exec /usr/bin/git \"$@\"\n"
@@ -424,6 +459,7 @@ func protectedAndControl(t *testing.T, base, head side, inputs map[string]string
 // doubled head passes as an improvement. Base runs as another user than head's build, which can
 // neither read its environment nor signal it, and the daemon dies with the build step.
 func TestHostileBuildDaemonStopsBase(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	daemon := `cp bootstrap "$ARTIFACTS_DIR/"
   setsid sh -c 'while :; do for p in /proc/[0-9]*; do if tr "\\0" "\\n" < $p/environ 2>/dev/null | grep -qx AWS_LAMBDA_FUNCTION_NAME=base; then pid=${p#/proc/}; kill -STOP $pid 2>/dev/null && { sleep 0.3; kill -CONT $pid; } & fi; done; sleep 0.02; done' </dev/null >/dev/null 2>&1 &`
 	head := side{sleep: "0.3", files: map[string]string{"coldbench.yml": "build: |\n  " + daemon + "\n"}}
@@ -438,6 +474,7 @@ func TestHostileBuildDaemonStopsBase(t *testing.T) {
 // default Docker container) it outlived the run. Every process of the variant's user is killed
 // after every sample.
 func TestHostileHandlerDaemonOutlivesTheRun(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	head := side{sleep: "0.3", prelude: `env -i setsid sleep 300 </dev/null >/dev/null 2>&1 &`}
 	protectedAndControl(t, fastBase, head, nil, "killuid,cgroup", false, func(t *testing.T, r hostileRun) bool {
 		return len(sandboxProcesses(t, r)) > 0
@@ -448,6 +485,7 @@ func TestHostileHandlerDaemonOutlivesTheRun(t *testing.T) {
 // overwrote it with the report. The outputs are written as new files; a link in their place is
 // removed, never followed.
 func TestHostileCommittedReportLink(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	secret := filepath.Join(rootOnly(t), "secret")
 	testenv.Write(t, filepath.Dir(secret), "secret", "root's own\n")
 	head := side{sleep: "0.3", links: map[string]string{".coldbench/report.md": secret, ".coldbench/results.json": secret + ".json"}}
@@ -466,6 +504,7 @@ func TestHostileCommittedReportLink(t *testing.T) {
 // to the sandbox's users. The cache is outside the checkout by default, and one inside it that
 // the repository tracks is refused.
 func TestHostileCommittedCacheLink(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	aim := rootOnly(t)
 	// A build of its own, so that coldbench prepares the sandbox's cache for the head.
 	head := side{sleep: "0.3", links: map[string]string{".coldbench/cache/sandbox": aim},
@@ -493,6 +532,7 @@ func TestHostileCommittedCacheLink(t *testing.T) {
 // token (an extraheader). Landlock keeps it out of every tree not granted to the sandbox; where
 // the kernel has no Landlock, the runner's directories are closed to other users for the run.
 func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	plain, hooked := hostileBinaries(t)
 	b64 := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
 	for _, run := range []struct {
@@ -531,6 +571,7 @@ func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
 // user may have Lambda's 1,024 processes and threads, Landlock closes the shared places, and what
 // a sandbox user left in them is removed after the run.
 func TestHostileHandlerFloodsTheMachine(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	testenv.Tool(t, "python3")
 	flood := `R=$(python3 -c '
 import os, time
@@ -589,6 +630,7 @@ R=$(printf '%s' "$R" | base64 -w0)`
 // is sometimes missing); the head's handler puts one there that sleeps in base's processes. The
 // variants share no writable place: Landlock keeps the head out of /dev/shm.
 func TestHostileSharedPlaceReachesBase(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	testenv.Tool(t, "gcc")
 	so := filepath.Join(t.TempDir(), "slow.so")
 	src := filepath.Join(filepath.Dir(so), "slow.c")
