@@ -482,3 +482,32 @@ func TestPipelineAdaptiveStopping(t *testing.T) {
 		})
 	}
 }
+
+// --store adds the run to the history, and a later --baseline run takes the stored run as its
+// base: no worktree, no base build, head compared with what was stored. An empty store is no
+// error: nothing is compared.
+func TestPipelineStoreThenBaseline(t *testing.T) {
+	t.Parallel()
+	store := t.TempDir()
+	first := newWorld(t)
+	first.p.Config.Base, first.p.Config.Store, first.p.Config.Adaptive, first.p.Config.Samples = "none", store, false, 20
+	first.sampler.initMs["head"] = 50
+	if first.execute(t); !strings.Contains(first.log.String(), "stored results in") {
+		t.Fatalf("first run not stored:\n%s", first.log)
+	}
+	second := newWorld(t)
+	second.p.Config.Base, second.p.Config.Baseline, second.p.Config.Adaptive, second.p.Config.Samples = "", store, false, 20
+	second.sampler.initMs["head"] = 100
+	res := second.execute(t)
+	if len(second.repo.checkouts) != 0 || !slices.Equal(second.builder.names(), []string{"head"}) {
+		t.Errorf("checkouts %v, built %v; want head alone, no worktree", second.repo.checkouts, second.builder.names())
+	}
+	if res.Config.BaselineRun == "" || res.Verdict != results.Regression {
+		t.Errorf("baseline %q, verdict %q; want the stored run as base and head's doubling caught\n%s", res.Config.BaselineRun, res.Verdict, second.log)
+	}
+	empty := newWorld(t)
+	empty.p.Config.Base, empty.p.Config.Baseline = "", t.TempDir()
+	if res := empty.execute(t); res.Verdict == results.Regression || res.Config.BaselineRun != "" {
+		t.Errorf("empty store: verdict %q, baseline %q; want nothing compared", res.Verdict, res.Config.BaselineRun)
+	}
+}
