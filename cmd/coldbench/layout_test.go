@@ -36,7 +36,7 @@ func TestImportsRunOneWay(t *testing.T) {
 			t.Errorf("%s imports %v, want nothing of coldbench's", leaf, got)
 		}
 	}
-	stages := []string{"pkg/runner", "pkg/build", "pkg/awslambda", "pkg/cli", "pkg/publish", "pkg/git"}
+	stages := []string{"pkg/runner", "pkg/build", "pkg/awslambda", "pkg/cli", "pkg/publish", "pkg/git", "pkg/pipeline"}
 	for _, pkg := range []string{"pkg/report", "pkg/verdict", "pkg/stats", "pkg/baseline", "pkg/sampling", "pkg/inittrace"} {
 		for _, d := range deps(t, pkg) {
 			for _, s := range stages {
@@ -51,6 +51,12 @@ func TestImportsRunOneWay(t *testing.T) {
 			if d == "pkg/runner" || d == "pkg/awslambda" || d == "pkg/build" {
 				t.Errorf("%s imports %s: a sampler backend depends on no other backend or builder", backend, d)
 			}
+		}
+	}
+	// The pipeline runs the stages; the faces (the CLI, publishing, the reports) are its callers.
+	for _, d := range deps(t, "pkg/pipeline") {
+		if d == "pkg/cli" || d == "pkg/publish" || d == "pkg/report" {
+			t.Errorf("pkg/pipeline imports %s: the pipeline measures and decides; presenting and posting are its callers'", d)
 		}
 	}
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}: {{join .Imports " "}}`, mod+"/...").CombinedOutput()

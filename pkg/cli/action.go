@@ -3,11 +3,9 @@ package cli
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/coldbench/coldbench/pkg/build"
-	"github.com/coldbench/coldbench/pkg/git"
-	"github.com/coldbench/coldbench/pkg/results"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,11 +15,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/publish"
 	"github.com/coldbench/coldbench/pkg/report"
+	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
@@ -55,11 +57,11 @@ type actionOptions struct {
 // actionCmd is the container's entry point: it reads the inputs and the event, runs the benchmark,
 // and posts one sticky comment and one check run. Posting never fails the benchmark: a read-only
 // token (a fork's pull request) gets one warning, and the summary and results JSON are still written.
-func actionCmd(ctx context.Context, args []string, env Env) (int, error) {
+func actionCmd(ctx context.Context, args []string, env Env) error {
 	gha := githubactions.New(githubactions.WithGetenv(env.Getenv), githubactions.WithWriter(env.Stdout))
 	opts, err := parseAction(ctx, gha, env)
 	if err != nil {
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	}
 	return runAction(ctx, gha, opts, env)
 }
@@ -85,31 +87,15 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 
 	// The pull request, from the event: number, head, base, and whether it comes from a fork.
 	o.pr = pullRequestOf(o.gh.Event)
-	var given []config.Given
-	for _, st := range config.Settings {
-		if st.Input == "" {
-			continue
-		}
-		if v := gha.GetInput(st.Input); v != "" {
-			given = append(given, config.Given{Key: st.Name, Text: v, Name: "input " + st.Input})
-		}
-	}
+	given := actionGiven(gha)
 	// The workspace is the pull request's checkout: its coldbench.yml gives the head's function
 	// settings only, the base revision's its judge settings (loadSettings).
 	name := cmp.Or(gha.GetInput("config"), "coldbench.yml")
 	cfg, problems := loadSettings(ctx, loadSpec{dir: o.workspace, config: name, explicit: name != "coldbench.yml", configName: "input config",
 		given: given, action: true, prBase: o.pr.baseSHA})
-	o.publish = publishOptions{comment: cmp.Or(gha.GetInput("comment"), "always"), checkName: cmp.Or(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
-	if !slices.Contains(commentModes, o.publish.comment) {
-		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", o.publish.comment, strings.Join(commentModes, ", ")))
-	}
-	if v := gha.GetInput("fail-on-regression"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("input fail-on-regression %q: valid values are true, false", v))
-		}
-		o.publish.failOnRegression = b
-	}
+	var ps []string
+	o.publish, ps = publishInputs(gha)
+	problems = append(problems, ps...)
 	if _, err := os.Stat(resolve(o.workspace, cfg.Event)); err == nil && cfg.Event != "" {
 		cfg.Event = resolve(o.workspace, cfg.Event)
 	}
@@ -124,17 +110,7 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log
 	}
 	cfg.Store, cfg.Baseline = resolve(o.workspace, cfg.Store), resolve(o.workspace, cfg.Baseline)
-	// The default cache is outside the checkout: in the container's home, which is the runner's
-	// runner.temp/_github_home, where actions/cache can restore it and the pull request cannot
-	// commit to it.
-	switch {
-	case cfg.CacheDir == "" && sandbox.Off("cachedir"): // the hostile tests' control: the old default
-		cfg.CacheDir = ".coldbench/cache"
-	case cfg.CacheDir == "" && env.Getenv("HOME") != "":
-		cfg.CacheDir = filepath.Join(env.Getenv("HOME"), ".cache", "coldbench")
-	}
-	cfg.CacheDir = resolve(o.workspace, cfg.CacheDir)
-	if err := trustedCacheDir(ctx, o.workspace, cfg.CacheDir); err != nil {
+	if err := placeCacheDir(ctx, &cfg, o.workspace, env); err != nil {
 		problems = append(problems, "input cache-dir: "+err.Error())
 	}
 	cfg.Quiet = false
@@ -152,31 +128,86 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	if o.pr.number > 0 {
 		o.headSHA = o.pr.headSHA
 	}
-	if cfg.Handler != "" && cfg.Base == "" && cfg.Baseline == "" {
-		switch {
-		case o.pr.baseSHA != "":
-			// The merge-base of what was checked out (the PR head, or GitHub's merge commit whose
-			// first parent is the base) and the base branch: exactly the change the PR brings.
-			root, err := git.RepoRoot(ctx, dirOf(cfg.Handler))
-			if err != nil {
-				return o, badInput(fmt.Errorf("input handler %q: %w", o.handlerInput, err))
-			}
-			mb, err := git.MergeBase(ctx, root, "HEAD", o.pr.baseSHA)
-			if err != nil {
-				gha.Errorf("%v", err)
-				return o, badInput(err)
-			}
-			cfg.Base = mb
-		default:
-			cfg.Base = "none" // a push or a schedule: no base unless base-ref names one
-		}
+	if err := o.pickBase(ctx, gha, &cfg); err != nil {
+		return o, err
 	}
 	o.cfg = cfg
 	return o, nil
 }
 
+// actionGiven are the settings given as action inputs.
+func actionGiven(gha *githubactions.Action) []config.Given {
+	var given []config.Given
+	for _, st := range config.Settings {
+		if st.Input == "" {
+			continue
+		}
+		if v := gha.GetInput(st.Input); v != "" {
+			given = append(given, config.Given{Key: st.Name, Text: v, Name: "input " + st.Input})
+		}
+	}
+	return given
+}
+
+// publishInputs reads how to publish: the comment mode, the check's name, whether a regression
+// fails the check; with the problems of their values.
+func publishInputs(gha *githubactions.Action) (publishOptions, []string) {
+	var problems []string
+	o := publishOptions{comment: cmp.Or(gha.GetInput("comment"), "always"), checkName: cmp.Or(gha.GetInput("check-name"), "coldbench"), failOnRegression: true}
+	if !slices.Contains(commentModes, o.comment) {
+		problems = append(problems, fmt.Sprintf("input comment %q: valid values are %s", o.comment, strings.Join(commentModes, ", ")))
+	}
+	if v := gha.GetInput("fail-on-regression"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("input fail-on-regression %q: valid values are true, false", v))
+		}
+		o.failOnRegression = b
+	}
+	return o, problems
+}
+
+// placeCacheDir settles the cache dir and refuses one the pull request could have committed.
+// The default cache is outside the checkout: in the container's home, which is the runner's
+// runner.temp/_github_home, where actions/cache can restore it and the pull request cannot
+// commit to it.
+func placeCacheDir(ctx context.Context, cfg *config.Config, workspace string, env Env) error {
+	switch {
+	case cfg.CacheDir == "" && sandbox.Off("cachedir"): // the hostile tests' control: the old default
+		cfg.CacheDir = ".coldbench/cache"
+	case cfg.CacheDir == "" && env.Getenv("HOME") != "":
+		cfg.CacheDir = filepath.Join(env.Getenv("HOME"), ".cache", "coldbench")
+	}
+	cfg.CacheDir = resolve(workspace, cfg.CacheDir)
+	return trustedCacheDir(ctx, workspace, cfg.CacheDir)
+}
+
+// pickBase makes base, where no base or baseline was given, the merge-base of what was checked
+// out (the PR head, or GitHub's merge commit whose first parent is the base) and the pull
+// request's base: exactly the change the PR brings. A push or a schedule has no base.
+func (o *actionOptions) pickBase(ctx context.Context, gha *githubactions.Action, cfg *config.Config) error {
+	if cfg.Handler == "" || cfg.Base != "" || cfg.Baseline != "" {
+		return nil
+	}
+	if o.pr.baseSHA == "" {
+		cfg.Base = "none" // no base unless base-ref names one
+		return nil
+	}
+	root, err := git.RepoRoot(ctx, dirOf(cfg.Handler))
+	if err != nil {
+		return badInput(fmt.Errorf("input handler %q: %w", o.handlerInput, err))
+	}
+	mb, err := git.MergeBase(ctx, root, "HEAD", o.pr.baseSHA)
+	if err != nil {
+		gha.Errorf("%v", err)
+		return badInput(err)
+	}
+	cfg.Base = mb
+	return nil
+}
+
 // runAction runs the benchmark, writes the outputs and the job summary, and publishes.
-func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, env Env) (int, error) {
+func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, env Env) error {
 	pub := o.publisher(gha)
 	var checkID int64
 	checksAllowed := pub != nil && o.headSHA != ""
@@ -199,30 +230,29 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	defer logw.resume()
 	penv := env
 	penv.Stdout, penv.Stderr = logw, logw
-	p := &pipeline{cfg: o.cfg, env: penv, log: &logger{w: logw}}
-	res, err := p.execute(ctx)
+	res, err := runPipeline(ctx, newPipeline(o.cfg, penv, logw))
 	logw.resume()
 	if err != nil {
 		if checkID != 0 {
 			_, _ = pub.CompleteCheck(ctx, checkID, o.publish.checkName, o.headSHA, publish.ConclusionFailure, "coldbench failed", report.Fence(err.Error()))
 		}
 		gha.Errorf("%v", err)
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
 	res.GitHub = &results.GitHubContext{Repository: o.repository, PullRequest: o.pr.number, HeadSHA: o.headSHA, Event: o.gh.EventName, Handler: o.handlerInput}
 	if o.gh.ServerURL != "" && o.gh.RunID != 0 {
 		res.GitHub.RunURL = fmt.Sprintf("%s/%s/actions/runs/%d", o.gh.ServerURL, o.repository, o.gh.RunID)
 	}
 	if err := o.writeFiles(gha, res, env); err != nil {
-		return ExitFailure, failure(err)
+		return failure(err)
 	}
 	if pub != nil {
-		t := time.Now()
+		t := env.Now()
 		for _, w := range publishResults(ctx, pub, res, o.publish, checkID, checksAllowed) {
 			gha.Warningf("%s", w)
 		}
 		// The results file was written before posting; it gets the publish time too.
-		res.Phases["publish"] = float64(time.Since(t).Microseconds()) / 1000
+		res.Phases["publish"] = float64(env.Now().Sub(t).Microseconds()) / 1000
 		if err := writeOutputs(res, actionFiles(o), env); err != nil {
 			gha.Warningf("could not rewrite the results with the publish time: %v", err)
 		}
@@ -233,7 +263,7 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	if code == ExitRegression && !o.publish.failOnRegression && !results.BudgetsExceeded(res.Budgets) {
 		code = ExitOK
 	}
-	return code, nil
+	return exit(code)
 }
 
 // actionFiles is the configuration with the action's output files, in the workspace.
@@ -321,8 +351,7 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 			}
 		}
 		if !checksAllowed {
-			state := map[string]string{publish.ConclusionSuccess: "success", publish.ConclusionFailure: "failure", publish.ConclusionNeutral: "success"}[conclusion]
-			if err := pub.SetStatus(ctx, gh.HeadSHA, state, opts.checkName, headline); err != nil {
+			if err := pub.SetStatus(ctx, gh.HeadSHA, conclusion.Status(), opts.checkName, headline); err != nil {
 				warnings = append(warnings, "could not set a commit status either: "+firstLine(err.Error()))
 			}
 		}
@@ -364,7 +393,7 @@ func publishResults(ctx context.Context, pub *publish.Publisher, res *results.Re
 var runURL = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._-]+/[A-Za-z0-9._-]+/actions/runs/[0-9]+$`)
 
 // conclusionOf maps the verdict to a check conclusion.
-func conclusionOf(res *results.Results, failOnRegression bool) string {
+func conclusionOf(res *results.Results, failOnRegression bool) publish.Conclusion {
 	if exitCode(res) == ExitFailure {
 		return publish.ConclusionFailure
 	}
@@ -393,32 +422,20 @@ type pullRequest struct {
 	fork             bool
 }
 
-// pullRequestOf reads the pull request from a pull_request or pull_request_target event.
+// pullRequestOf reads the pull request from a pull_request or pull_request_target event (the
+// action's context holds it decoded; go-github's type reads it again).
 func pullRequestOf(event map[string]any) pullRequest {
-	pr, ok := event["pull_request"].(map[string]any)
-	if !ok {
+	raw, err := json.Marshal(event)
+	if err != nil {
 		return pullRequest{}
 	}
-	get := func(m map[string]any, path ...string) any {
-		var cur any = m
-		for _, p := range path {
-			mm, ok := cur.(map[string]any)
-			if !ok {
-				return nil
-			}
-			cur = mm[p]
-		}
-		return cur
+	var ev github.PullRequestEvent
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.PullRequest == nil {
+		return pullRequest{}
 	}
-	str := func(v any) string { s, _ := v.(string); return s }
-	out := pullRequest{
-		headSHA: str(get(pr, "head", "sha")),
-		baseSHA: str(get(pr, "base", "sha")),
-	}
-	if n, ok := pr["number"].(float64); ok {
-		out.number = int(n)
-	}
-	headRepo, baseRepo := str(get(pr, "head", "repo", "full_name")), str(get(pr, "base", "repo", "full_name"))
+	pr := ev.PullRequest
+	out := pullRequest{number: pr.GetNumber(), headSHA: pr.GetHead().GetSHA(), baseSHA: pr.GetBase().GetSHA()}
+	headRepo, baseRepo := pr.GetHead().GetRepo().GetFullName(), pr.GetBase().GetRepo().GetFullName()
 	out.fork = headRepo != "" && baseRepo != "" && headRepo != baseRepo
 	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/host"
+	"github.com/coldbench/coldbench/pkg/pipeline"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
@@ -18,32 +19,32 @@ import (
 // host's timed one, into a directory that runs then use instead of building them: the action's
 // image does this at image build time (COLDBENCH_REFERENCES_DIR), so a pull request's check
 // builds only its own handler.
-func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error) {
+func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("build-references", flag.ContinueOnError)
 	out := fs.String("out", "", "directory to write the artifacts and their manifest.json to (required)")
 	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are (default: found as `run` finds them)")
 	if done, err := parseFlags(fs, args, env, ""); err != nil {
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	} else if done {
-		return ExitOK, nil
+		return nil
 	}
 	if *out == "" {
-		return ExitBadInput, badInput(errors.New("--out: give the directory to write the prebuilt references to"))
+		return badInput(errors.New("--out: give the directory to write the prebuilt references to"))
 	}
 	hdir, err := referenceSources(env, *handlersDir, filepath.Join(os.TempDir(), "coldbench-build-references"),
 		build.ReferenceDirs())
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	id, release, err := sandbox.Acquire(env.Getenv)
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	defer release()
 	dir := resolve(env.Dir, *out)
-	work, cleanup, err := sandboxWorkDir()
+	work, cleanup, err := pipeline.WorkDir()
 	if err != nil {
-		return ExitFailure, failure(err)
+		return failure(err)
 	}
 	defer cleanup()
 	arches := []string{build.ArchARM64}
@@ -52,25 +53,25 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) (int, error
 	}
 	store := build.Prebuilt{Dir: dir}
 	for _, name := range build.ReferenceDirs() {
-		ref := referencePlan(name, hdir)
-		rt, src := ref.runtime, ref.dir
+		ref := pipeline.ReferencePlan(name, hdir)
+		rt, src := ref.Runtime, ref.Dir
 		hash, err := build.SourceHash(src)
 		if err != nil {
-			return ExitFailure, failure(fmt.Errorf("hash %s: %w", src, err))
+			return failure(fmt.Errorf("hash %s: %w", src, err))
 		}
 		for _, arch := range arches {
 			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
-				CacheKey: ref.cacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.handler}
+				CacheKey: ref.CacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler}
 			art, err := build.Build(ctx, req)
 			if err != nil {
-				return ExitFailure, failure(err)
+				return failure(err)
 			}
 			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, rt), art); err != nil {
-				return ExitFailure, failure(err)
+				return failure(err)
 			}
 			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, bytesHuman(art.ZipBytes), art.Method)
 		}
 	}
 	fmt.Fprintf(env.Stdout, "prebuilt references in %s: set COLDBENCH_REFERENCES_DIR=%s\n", dir, dir)
-	return ExitOK, nil
+	return nil
 }

@@ -21,7 +21,7 @@ import (
 // false alarms (interleaved and between runs), detection of the changes real handlers go
 // through, how often it stays inconclusive, and the sampling time it takes. Record first with
 // `coldbench run --references go,rust --samples 300 --json FILE`.
-func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
+func calibrateCmd(ctx context.Context, args []string, env Env) error {
 	def := config.Default()
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
 	from := fs.String("from", "", "results JSON with recorded rounds (required)")
@@ -34,9 +34,9 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 	alpha := fs.Float64("alpha", def.Alpha, "rule significance level (split across the gate's tests and spent across looks)")
 	seed := fs.Uint64("seed", 1, "resampling seed")
 	if done, err := parseFlags(fs, args, env, ""); err != nil {
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	} else if done {
-		return ExitOK, nil
+		return nil
 	}
 	var problems []string
 	if *from == "" {
@@ -49,11 +49,11 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 		problems = append(problems, fmt.Sprintf("--block-len %d: want at least 1", *blockLen))
 	}
 	if len(problems) > 0 {
-		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
+		return badInput(errors.New(strings.Join(problems, "; ")))
 	}
 	res, err := results.ReadFile(resolve(env.Dir, *from))
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	pools := verdict.Rounds(res)
 	want := splitList(*variants)
@@ -63,16 +63,16 @@ func calibrateCmd(ctx context.Context, args []string, env Env) (int, error) {
 		}
 	}
 	if len(pools) == 0 {
-		return ExitBadInput, badInput(fmt.Errorf("%s: no variant has %d rounds; record more with --samples", *from, 4**blockLen))
+		return badInput(fmt.Errorf("%s: no variant has %d rounds; record more with --samples", *from, 4**blockLen))
 	}
 	cfg := verdict.CalibrationConfig{ThresholdPct: *threshold, Alpha: *alpha, MaxTime: *maxTime, Block: config.AdaptiveBlock,
 		MaxRounds: *maxRounds, Trials: *trials, BlockLen: *blockLen, Seed: *seed}
 	cells, err := verdict.Calibrate(pools, verdict.Scenarios, cfg)
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	writeCalibration(env.Stdout, cells, cfg, res)
-	return ExitOK, nil
+	return nil
 }
 
 func writeCalibration(w io.Writer, cells []verdict.CalibrationCell, cfg verdict.CalibrationConfig, res *results.Results) {

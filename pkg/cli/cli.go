@@ -59,24 +59,55 @@ func System() Env {
 	}
 }
 
-// exitError carries an exit code through the error chain.
-type exitError struct {
-	code int
-	err  error
+// ExitError ends a command with an exit code: every command returns one (or nil, exit 0). Err
+// is what went wrong; it is nil where the outcome was already reported (a regression's verdict).
+type ExitError struct {
+	Code int
+	Err  error
 }
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// exit ends a command with code and nothing more to say.
+func exit(code int) error {
+	if code == ExitOK {
+		return nil
+	}
+	return &ExitError{Code: code}
+}
+
+// withCode ends a command with err and code, unless err already carries a code of its own; an
+// error without a code is a failure.
+func withCode(code int, err error) error {
+	if err == nil {
+		return exit(code)
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if code == ExitOK {
+		code = ExitFailure
+	}
+	return &ExitError{Code: code, Err: err}
+}
 
 // badInput marks err as the user's input being wrong (exit 2).
-func badInput(err error) error { return &exitError{code: ExitBadInput, err: err} }
+func badInput(err error) error { return &ExitError{Code: ExitBadInput, Err: err} }
 
 // failure marks err as the benchmark failing (exit 3).
-func failure(err error) error { return &exitError{code: ExitFailure, err: err} }
+func failure(err error) error { return &ExitError{Code: ExitFailure, Err: err} }
 
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, env Env) (int, error)
+	run     func(ctx context.Context, args []string, env Env) error
 }
 
 func commands() map[string]command {
@@ -111,17 +142,20 @@ func Main(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "coldbench: unknown command %q; valid commands: %s\n", args[0], strings.Join(slices.Sorted(maps.Keys(cmds)), ", "))
 		return ExitBadInput
 	}
-	code, err := c.run(ctx, args[1:], env)
-	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		} else if code == ExitOK {
-			code = ExitFailure
-		}
-		// An error may quote the pull request (its coldbench.yml, its template, its build).
-		fmt.Fprintf(env.Stderr, "coldbench %s: %s\n", args[0], report.LogSafe(err.Error()))
+	err := c.run(ctx, args[1:], env)
+	if err == nil {
+		return ExitOK
 	}
+	code := ExitFailure
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		code = ee.Code
+		if ee.Err == nil {
+			return code // the command has said why (a regression's report)
+		}
+	}
+	// An error may quote the pull request (its coldbench.yml, its template, its build).
+	fmt.Fprintf(env.Stderr, "coldbench %s: %s\n", args[0], report.LogSafe(err.Error()))
 	return code
 }
 
@@ -135,7 +169,7 @@ func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "Exit codes: 0 ok, 1 regression or budget exceeded, 2 bad input, 3 failure.")
 }
 
-func versionCmd(ctx context.Context, args []string, env Env) (int, error) {
+func versionCmd(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintln(env.Stdout, "coldbench", Version)
-	return ExitOK, nil
+	return nil
 }

@@ -14,14 +14,14 @@ import (
 )
 
 // doctorCmd shows what this machine can build and enforce, and how to get what is missing.
-func doctorCmd(ctx context.Context, args []string, env Env) (int, error) {
+func doctorCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) > 0 {
-		return ExitBadInput, badInput(fmt.Errorf("doctor takes no arguments, got %q", args[0]))
+		return badInput(fmt.Errorf("doctor takes no arguments, got %q", args[0]))
 	}
 	writeTools(ctx, env.Stdout, build.Tools{}.Resolve())
 	r, err := runner.New(runner.Config{})
 	if err != nil {
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
 	defer r.Close()
 	l := r.Limits()
@@ -30,7 +30,7 @@ func doctorCmd(ctx context.Context, args []string, env Env) (int, error) {
 	for _, n := range l.Notes {
 		fmt.Fprintf(env.Stdout, "  note: %s\n", n)
 	}
-	return ExitOK, nil
+	return nil
 }
 
 // writeTools writes a row for every tool of every runtime (build.AllTools) as t finds it, and

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"github.com/coldbench/coldbench/pkg/pipeline"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,10 +64,10 @@ func TestReferencePlan(t *testing.T) {
 		"python-hello": {"python", "lambda_function.hello"},
 		"bun":          {"bun", "index.work"},
 	} {
-		p := referencePlan(ref, "/h")
+		p := pipeline.ReferencePlan(ref, "/h")
 		dir, _, _ := strings.Cut(ref, "-")
-		if p.runtime != want[0] || p.handler != want[1] || p.dir != "/h/"+dir || p.cacheKey != "coldbench-reference/"+dir {
-			t.Errorf("referencePlan(%q) = %s %s %s %s, want %s %s /h/%s coldbench-reference/%s", ref, p.runtime, p.handler, p.dir, p.cacheKey, want[0], want[1], dir, dir)
+		if p.Runtime != want[0] || p.Handler != want[1] || p.Dir != "/h/"+dir || p.CacheKey != "coldbench-reference/"+dir {
+			t.Errorf("ReferencePlan(%q) = %s %s %s %s, want %s %s /h/%s coldbench-reference/%s", ref, p.Runtime, p.Handler, p.Dir, p.CacheKey, want[0], want[1], dir, dir)
 		}
 	}
 }

@@ -17,16 +17,16 @@ import (
 
 // historyCmd prints a handler's stored runs, oldest first: when, which commit, the verdict, and
 // each variant's p50 init and cold latency, so a trend over weeks is one table.
-func historyCmd(ctx context.Context, args []string, env Env) (int, error) {
+func historyCmd(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
 	handler := fs.String("handler", "", "the handler's path as given to run (default: the references' history)")
 	if done, err := parseFlags(fs, args, env, "\nArguments: STORE_DIR\n"); err != nil {
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	} else if done {
-		return ExitOK, nil
+		return nil
 	}
 	if fs.NArg() != 1 {
-		return ExitBadInput, badInput(errors.New("want the store directory: coldbench history [--handler PATH] DIR"))
+		return badInput(errors.New("want the store directory: coldbench history [--handler PATH] DIR"))
 	}
 	store := baseline.Store{Dir: resolve(env.Dir, fs.Arg(0))}
 	entries, skipped, err := store.History(baseline.Key(*handler))
@@ -34,7 +34,7 @@ func historyCmd(ctx context.Context, args []string, env Env) (int, error) {
 		fmt.Fprint(env.Stderr, report.LogSafe("skipped: "+s.Error()+"\n"))
 	}
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	// Stored results may come from a pull request's run: the table is printed LogSafe.
 	var table strings.Builder
@@ -61,8 +61,8 @@ func historyCmd(ctx context.Context, args []string, env Env) (int, error) {
 		}
 	}
 	if err := tw.Flush(); err != nil {
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
 	_, err = io.WriteString(env.Stdout, report.LogSafe(table.String()))
-	return ExitOK, err
+	return withCode(ExitOK, err)
 }

@@ -71,6 +71,35 @@ func hostileBinaries(t *testing.T) (plain, hooked string) {
 	return hostileBins.plain, hostileBins.hooked
 }
 
+// hostileUIDs hands each concurrent run of the suite a range of sandbox users of its own: runs
+// given the same COLDBENCH_SANDBOX_UID wait for each other's range, so the suite's tests could
+// not run in parallel. Without the variable coldbench finds free ranges itself.
+var hostileUIDs = struct {
+	sync.Mutex
+	busy map[int]bool
+}{busy: map[int]bool{}}
+
+// hostileUID is the COLDBENCH_SANDBOX_UID of one run ("" for coldbench's own choice) and the
+// func that gives its range back.
+func hostileUID() (string, func()) {
+	first, err := strconv.Atoi(os.Getenv("COLDBENCH_SANDBOX_UID"))
+	if err != nil {
+		return "", func() {}
+	}
+	hostileUIDs.Lock()
+	defer hostileUIDs.Unlock()
+	k := 1 // the variable's own range is the in-process tests'
+	for hostileUIDs.busy[k] {
+		k++
+	}
+	hostileUIDs.busy[k] = true
+	return strconv.Itoa(first + k*sandbox.Slots), func() {
+		hostileUIDs.Lock()
+		defer hostileUIDs.Unlock()
+		delete(hostileUIDs.busy, k)
+	}
+}
+
 // hostileLoop is the shell runtime's loop: it answers every event with $R, the attack's report.
 const hostileLoop = `API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
 while true; do
@@ -212,10 +241,15 @@ func actionHostileIn(t *testing.T, files, bin, off, workspace, event string, inp
 	for k, v := range inputs {
 		vars["INPUT_"+strings.ToUpper(k)] = v
 	}
+	uid, releaseUID := hostileUID()
+	defer releaseUID()
+	if uid != "" {
+		vars["COLDBENCH_SANDBOX_UID"] = uid
+	}
 	var env []string
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if _, ok := vars[k]; ok || strings.HasPrefix(k, "INPUT_") {
+		if _, ok := vars[k]; ok || strings.HasPrefix(k, "INPUT_") || k == "COLDBENCH_SANDBOX_UID" {
 			continue
 		}
 		if k == "PATH" && extraPath != "" {
@@ -312,6 +346,18 @@ func headResponses(run hostileRun) []string {
 
 var fastBase = side{sleep: "0.15"}
 
+// quickControl is inputs with a fixed 3 rounds of full cold starts, for a control run whose
+// verdict is not what it shows.
+func quickControl(inputs map[string]string) map[string]string {
+	out := map[string]string{"samples": "3", "init-samples": "0"}
+	for k, v := range inputs {
+		if k != "samples" && k != "init-samples" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // rootOnly makes a directory only root may enter, for an attack to aim at.
 func rootOnly(t *testing.T) string {
 	t.Helper()
@@ -328,6 +374,7 @@ func rootOnly(t *testing.T) string {
 // that coldbench runs as root when it removes the base worktree, which reads coldbench's secrets
 // from its parent), and at the runner's GITHUB_ENV file (lines for every later step of the job).
 func TestHostileBuildPlantsALinkBesideArtifactsDir(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	plain, hooked := hostileBinaries(t)
 	stolen := filepath.Join(t.TempDir(), "stolen")
 	fakeGit := "#!/bin/sh\ncat /proc/$PPID/environ > " + stolen + "; chmod 644 " + stolen + "; exec /usr/bin/git \"$@\"\n"
@@ -354,7 +401,11 @@ func TestHostileBuildPlantsALinkBesideArtifactsDir(t *testing.T) {
 				dir, event := hostileRepo(t, fastBase, head)
 				_ = os.Remove(stolen)
 				_ = os.RemoveAll(files)
-				r := actionHostileIn(t, files, run.bin, run.off, dir, event, map[string]string{"samples": "auto"}, extraPath)
+				inputs := map[string]string{"samples": "auto"}
+				if run.name == "control" { // what the link let root write is what it shows
+					inputs = quickControl(nil)
+				}
+				r := actionHostileIn(t, files, run.bin, run.off, dir, event, inputs, extraPath)
 				entries, _ := os.ReadDir(aim)
 				b, _ := os.ReadFile(stolen)
 				wrote := strings.Contains(r.githubEnv, "BASH_ENV") || target != "github-env" && len(entries) > 0 || len(b) > 0
@@ -380,8 +431,10 @@ func TestHostileBuildPlantsALinkBesideArtifactsDir(t *testing.T) {
 
 // protectedAndControl runs the attack's repository against the released binary (the attack must
 // fail and the regression be caught) and against the hooked one with off turned off (the attack
-// must work: worked says whether it did).
-func protectedAndControl(t *testing.T, base, head side, inputs map[string]string, off string, worked func(t *testing.T, r hostileRun) bool) {
+// must work: worked says whether it did). Unless worked reads the control's verdict
+// (verdictMatters), the control takes a fixed 3 rounds of full cold starts: the attack is
+// what it shows, and the protected run is what must reach the verdict.
+func protectedAndControl(t *testing.T, base, head side, inputs map[string]string, off string, verdictMatters bool, worked func(t *testing.T, r hostileRun) bool) {
 	t.Helper()
 	plain, hooked := hostileBinaries(t)
 	dir, event := hostileRepo(t, base, head)
@@ -391,6 +444,9 @@ func protectedAndControl(t *testing.T, base, head side, inputs map[string]string
 	}
 	caught(t, r)
 	dir, event = hostileRepo(t, base, head)
+	if !verdictMatters {
+		inputs = quickControl(inputs)
+	}
 	r = actionHostile(t, hooked, off, dir, event, inputs, "")
 	if !worked(t, r) {
 		t.Errorf("control (%s off): the attack did not work, so this test proves nothing\n%s", off, tail(r.stderr, 2000))
@@ -403,10 +459,11 @@ func protectedAndControl(t *testing.T, base, head side, inputs map[string]string
 // doubled head passes as an improvement. Base runs as another user than head's build, which can
 // neither read its environment nor signal it, and the daemon dies with the build step.
 func TestHostileBuildDaemonStopsBase(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	daemon := `cp bootstrap "$ARTIFACTS_DIR/"
   setsid sh -c 'while :; do for p in /proc/[0-9]*; do if tr "\\0" "\\n" < $p/environ 2>/dev/null | grep -qx AWS_LAMBDA_FUNCTION_NAME=base; then pid=${p#/proc/}; kill -STOP $pid 2>/dev/null && { sleep 0.3; kill -CONT $pid; } & fi; done; sleep 0.02; done' </dev/null >/dev/null 2>&1 &`
 	head := side{sleep: "0.3", files: map[string]string{"coldbench.yml": "build: |\n  " + daemon + "\n"}}
-	protectedAndControl(t, fastBase, head, nil, "uids,killuid", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "uids,killuid", true, func(t *testing.T, r hostileRun) bool {
 		left := sandboxProcesses(t, r)
 		return len(left) > 0 || r.res != nil && r.res.Verdict != results.Regression
 	})
@@ -417,8 +474,9 @@ func TestHostileBuildDaemonStopsBase(t *testing.T) {
 // default Docker container) it outlived the run. Every process of the variant's user is killed
 // after every sample.
 func TestHostileHandlerDaemonOutlivesTheRun(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	head := side{sleep: "0.3", prelude: `env -i setsid sleep 300 </dev/null >/dev/null 2>&1 &`}
-	protectedAndControl(t, fastBase, head, nil, "killuid,cgroup", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "killuid,cgroup", false, func(t *testing.T, r hostileRun) bool {
 		return len(sandboxProcesses(t, r)) > 0
 	})
 }
@@ -427,10 +485,11 @@ func TestHostileHandlerDaemonOutlivesTheRun(t *testing.T) {
 // overwrote it with the report. The outputs are written as new files; a link in their place is
 // removed, never followed.
 func TestHostileCommittedReportLink(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	secret := filepath.Join(rootOnly(t), "secret")
 	testenv.Write(t, filepath.Dir(secret), "secret", "root's own\n")
 	head := side{sleep: "0.3", links: map[string]string{".coldbench/report.md": secret, ".coldbench/results.json": secret + ".json"}}
-	protectedAndControl(t, fastBase, head, nil, "saferoot", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "saferoot", false, func(t *testing.T, r hostileRun) bool {
 		b, _ := os.ReadFile(secret)
 		_, err := os.Stat(secret + ".json")
 		overwritten := string(b) != "root's own\n" || err == nil
@@ -445,11 +504,12 @@ func TestHostileCommittedReportLink(t *testing.T) {
 // to the sandbox's users. The cache is outside the checkout by default, and one inside it that
 // the repository tracks is refused.
 func TestHostileCommittedCacheLink(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	aim := rootOnly(t)
 	// A build of its own, so that coldbench prepares the sandbox's cache for the head.
 	head := side{sleep: "0.3", links: map[string]string{".coldbench/cache/sandbox": aim},
 		files: map[string]string{"coldbench.yml": "build: cp bootstrap \"$ARTIFACTS_DIR/\"\n"}}
-	protectedAndControl(t, fastBase, head, nil, "cachedir", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "cachedir", false, func(t *testing.T, r hostileRun) bool {
 		entries, _ := os.ReadDir(aim)
 		for _, e := range entries {
 			_ = os.RemoveAll(filepath.Join(aim, e.Name()))
@@ -472,6 +532,7 @@ func TestHostileCommittedCacheLink(t *testing.T) {
 // token (an extraheader). Landlock keeps it out of every tree not granted to the sandbox; where
 // the kernel has no Landlock, the runner's directories are closed to other users for the run.
 func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	plain, hooked := hostileBinaries(t)
 	b64 := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
 	for _, run := range []struct {
@@ -483,7 +544,11 @@ func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
 			dir := filepath.Join(testenv.SharedTempDir(t), "workspace")
 			head := side{sleep: "0.3", prelude: `R=$(cat ` + dir + `/.git/config 2>&1 | base64 -w0)`}
 			dir, event := hostileRepoIn(t, dir, fastBase, head)
-			r := actionHostile(t, run.bin, run.off, dir, event, nil, "")
+			var inputs map[string]string
+			if run.leak { // the control shows the leak, not a verdict
+				inputs = quickControl(nil)
+			}
+			r := actionHostile(t, run.bin, run.off, dir, event, inputs, "")
 			leaked := false
 			for _, resp := range headResponses(r) {
 				if strings.Contains(resp, b64) {
@@ -506,6 +571,7 @@ func TestHostileHandlerReadsTheCheckoutsToken(t *testing.T) {
 // user may have Lambda's 1,024 processes and threads, Landlock closes the shared places, and what
 // a sandbox user left in them is removed after the run.
 func TestHostileHandlerFloodsTheMachine(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	testenv.Tool(t, "python3")
 	flood := `R=$(python3 -c '
 import os, time
@@ -564,6 +630,7 @@ R=$(printf '%s' "$R" | base64 -w0)`
 // is sometimes missing); the head's handler puts one there that sleeps in base's processes. The
 // variants share no writable place: Landlock keeps the head out of /dev/shm.
 func TestHostileSharedPlaceReachesBase(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	testenv.Tool(t, "gcc")
 	so := filepath.Join(t.TempDir(), "slow.so")
 	src := filepath.Join(filepath.Dir(so), "slow.c")
@@ -587,7 +654,7 @@ __attribute__((constructor)) static void slow(void) {
 	base := side{sleep: "0.15", files: map[string]string{"coldbench.yml": "env:\n  LD_PRELOAD: " + name + "\n"}}
 	head := side{sleep: "0.3", prelude: `cp "$LAMBDA_TASK_ROOT/shim.so" ` + name + ` 2>/dev/null; chmod 644 ` + name + ` 2>/dev/null`,
 		files: map[string]string{"coldbench.yml": "env:\n  LD_PRELOAD: " + name + "\n", "fn/shim.so": string(lib)}}
-	protectedAndControl(t, base, head, nil, "landlock,leftovers", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, base, head, nil, "landlock,leftovers", true, func(t *testing.T, r hostileRun) bool {
 		_ = os.Remove(name)
 		return r.res != nil && r.res.Verdict != results.Regression
 	})
@@ -642,11 +709,12 @@ ctypes.CDLL(None).syscall(60 if os.uname().machine == 'x86_64' else 93, 0)
 // The head's build leaves breakBase: it outlived the build step's kill by uid (and the run), broke
 // base's samples, and the doubled head passed as an improvement with exit 0.
 func TestHostileZombieLeaderDaemonBreaksBase(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
 	testenv.Tool(t, "python3")
 	build := `cp bootstrap "$ARTIFACTS_DIR/"; setsid /usr/bin/python3 breakbase.py </dev/null >/dev/null 2>&1 &
   while [ -e /proc/$!/status ] && ! grep -q 'State:.Z' /proc/$!/status; do sleep 0.05; done`
 	head := side{sleep: "0.3", files: map[string]string{"coldbench.yml": "build: |\n  " + build + "\n", "fn/breakbase.py": breakBase}}
-	protectedAndControl(t, fastBase, head, nil, "zombies", func(t *testing.T, r hostileRun) bool {
+	protectedAndControl(t, fastBase, head, nil, "zombies", true, func(t *testing.T, r hostileRun) bool {
 		left := sandboxProcesses(t, r)
 		if r.res != nil {
 			t.Logf("verdict %s, exit %d, %d process(es) left", r.res.Verdict, r.code, len(left))

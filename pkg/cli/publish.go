@@ -18,7 +18,7 @@ import (
 
 // publishCmd posts a results file to its pull request: the second half of the fork-safe pattern,
 // run by a workflow_run workflow that has a writable token but never runs the fork's code.
-func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
+func publishCmd(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
 	comment := fs.String("comment", "always", "post the sticky comment: always, on-change, never")
 	checkName := fs.String("check-name", "coldbench", "name of the check run")
@@ -28,9 +28,9 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 	sha := fs.String("sha", "", "commit for the check run (default: from the results)")
 	tokenEnv := fs.String("token-env", "GITHUB_TOKEN", "environment variable holding the token")
 	if done, err := parseFlags(fs, args, env, "\nArguments: RESULTS.json\n"); err != nil {
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	} else if done {
-		return ExitOK, nil
+		return nil
 	}
 	var problems []string
 	if fs.NArg() != 1 {
@@ -44,11 +44,11 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 		problems = append(problems, fmt.Sprintf("no token in $%s (pass the workflow's GITHUB_TOKEN with pull-requests: write and checks: write)", *tokenEnv))
 	}
 	if len(problems) > 0 {
-		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
+		return badInput(errors.New(strings.Join(problems, "; ")))
 	}
 	res, err := results.ReadFile(resolve(env.Dir, fs.Arg(0)))
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	gh := res.GitHub
 	if gh == nil {
@@ -67,11 +67,11 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 	}
 	res.GitHub = gh
 	if gh.PullRequest == 0 && gh.HeadSHA == "" {
-		return ExitBadInput, badInput(errors.New("the results name no pull request or commit: pass --pr and --sha"))
+		return badInput(errors.New("the results name no pull request or commit: pass --pr and --sha"))
 	}
 	pub, err := publish.New(&http.Client{Timeout: 30 * time.Second}, cmp.Or(env.Getenv("GITHUB_API_URL"), "https://api.github.com"), token, gh.Repository)
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	opts := publishOptions{comment: *comment, checkName: *checkName, failOnRegression: *failOn}
 	// The results file comes from a pull request's run: what it says is printed LogSafe.
@@ -79,5 +79,5 @@ func publishCmd(ctx context.Context, args []string, env Env) (int, error) {
 		fmt.Fprint(env.Stderr, report.LogSafe("warning: "+w+"\n"))
 	}
 	fmt.Fprint(env.Stdout, report.LogSafe(report.Headline(res)+"\n"))
-	return ExitOK, nil
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coldbench/coldbench/pkg/internal/fakegithub"
 	"github.com/coldbench/coldbench/pkg/internal/testenv"
+	"github.com/coldbench/coldbench/pkg/pipeline"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
 )
@@ -408,15 +409,15 @@ func init() {
 				}
 			}
 			if counting {
-				if c := instructions(res); c.Changed || c.N != traceSamples {
-					t.Errorf("unchanged head: %+v, want %d counts a side, no change", c, traceSamples)
+				if c := instructions(res); c.Changed || c.N != pipeline.TraceSamples {
+					t.Errorf("unchanged head: %+v, want %d counts a side, no change", c, pipeline.TraceSamples)
 				}
 			}
 			tc.change(t, dir)
 			git("add", ".")
 			git("commit", "-qm", "heavier init")
 			_, res, log = runIn(t, dir, args...)
-			if res == nil || res.Breakdown == nil || len(res.InitTraces) != 2*traceSamples {
+			if res == nil || res.Breakdown == nil || len(res.InitTraces) != 2*pipeline.TraceSamples {
 				t.Fatalf("changed: breakdown %+v\n%s", res, log)
 			}
 			t.Logf("cause: %s (trace %.1fs, count %.1fs of a %.1fs run)", res.Breakdown.Cause, res.Phases["trace"]/1000, res.Phases["count"]/1000, res.DurationMs/1000)

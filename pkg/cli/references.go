@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -111,4 +112,31 @@ func referenceGoMod(sum []byte) ([]byte, error) {
 		return nil, fmt.Errorf("reference handler source %s: no module in it", path.Join("go", "go.sum"))
 	}
 	return b.Bytes(), nil
+}
+
+// findHandlersDir locates the reference handlers: the flag, $COLDBENCH_HANDLERS_DIR, beside the
+// binary (share/coldbench/handlers, as the container installs them), or up from the work dir
+// (a checkout of coldbench itself).
+func findHandlersDir(env Env, flag string) (string, error) {
+	var cands []string
+	if flag != "" {
+		cands = append(cands, flag)
+	}
+	if d := env.Getenv("COLDBENCH_HANDLERS_DIR"); d != "" {
+		cands = append(cands, d)
+	}
+	if exe, err := os.Executable(); err == nil {
+		cands = append(cands, filepath.Join(filepath.Dir(exe), "..", "share", "coldbench", "handlers"))
+	}
+	for d := env.Dir; d != "" && d != "/"; d = filepath.Dir(d) {
+		cands = append(cands, filepath.Join(d, "handlers"))
+	}
+	for _, c := range cands {
+		if st, err := os.Stat(filepath.Join(c, "go", "main.go")); err == nil && !st.IsDir() {
+			if _, err := os.Stat(filepath.Join(c, "rust", "Cargo.toml")); err == nil {
+				return filepath.Abs(c)
+			}
+		}
+	}
+	return "", errors.New("reference handlers not found: set --handlers-dir or COLDBENCH_HANDLERS_DIR to coldbench's handlers/ directory, or use --references none")
 }

@@ -19,7 +19,7 @@ var reportFormats = []string{"text", "markdown", "json", "html"}
 
 // reportCmd re-renders a results file. It reruns the analysis from the samples (so old results
 // get today's statistics, and --threshold/--alpha can be explored) unless --keep-analysis.
-func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
+func reportCmd(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	format := fs.String("format", "text", "output format: "+strings.Join(reportFormats, ", "))
 	out := fs.String("o", "", "write to this file instead of stdout")
@@ -27,9 +27,9 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 	alpha := fs.Float64("alpha", 0, "re-decide with this significance level (default: the run's)")
 	keep := fs.Bool("keep-analysis", false, "print the stored analysis as it is")
 	if done, err := parseFlags(fs, args, env, "\nArguments: RESULTS.json\n"); err != nil {
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	} else if done {
-		return ExitOK, nil
+		return nil
 	}
 	var problems []string
 	if fs.NArg() != 1 {
@@ -39,11 +39,11 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 		problems = append(problems, fmt.Sprintf("--format %q: valid values are %s", *format, strings.Join(reportFormats, ", ")))
 	}
 	if len(problems) > 0 {
-		return ExitBadInput, badInput(errors.New(strings.Join(problems, "; ")))
+		return badInput(errors.New(strings.Join(problems, "; ")))
 	}
 	res, err := results.ReadFile(resolve(env.Dir, fs.Arg(0)))
 	if err != nil {
-		return ExitBadInput, badInput(err)
+		return badInput(err)
 	}
 	if !*keep {
 		if *threshold > 0 {
@@ -53,7 +53,7 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 			res.Config.Alpha = *alpha
 		}
 		if err := verdict.Rule(res).Validate(); err != nil {
-			return ExitBadInput, badInput(err)
+			return badInput(err)
 		}
 		verdict.Analyze(res)
 	}
@@ -61,7 +61,7 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 	if *out != "" {
 		f, err := os.Create(resolve(env.Dir, *out))
 		if err != nil {
-			return ExitFailure, err
+			return withCode(ExitFailure, err)
 		}
 		defer f.Close()
 		w = f
@@ -77,7 +77,7 @@ func reportCmd(ctx context.Context, args []string, env Env) (int, error) {
 		err = report.WriteHTML(w, res)
 	}
 	if err != nil {
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
-	return exitCode(res), nil
+	return exit(exitCode(res))
 }

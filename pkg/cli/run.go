@@ -103,27 +103,26 @@ func parseRun(ctx context.Context, args []string, env Env) (config.Config, error
 	return cfg, nil
 }
 
-func runCmd(ctx context.Context, args []string, env Env) (int, error) {
+func runCmd(ctx context.Context, args []string, env Env) error {
 	cfg, err := parseRun(ctx, args, env)
 	if err != nil {
 		if h, ok := err.(helpError); ok {
 			fmt.Fprint(env.Stdout, h.text+runHelpNotes)
-			return ExitOK, nil
+			return nil
 		}
-		return ExitBadInput, err
+		return withCode(ExitBadInput, err)
 	}
-	p := &pipeline{cfg: cfg, env: env, log: &logger{w: env.Stderr, quiet: cfg.Quiet}}
-	res, err := p.execute(ctx)
+	res, err := runPipeline(ctx, newPipeline(cfg, env, env.Stderr))
 	if err != nil {
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
 	if err := writeOutputs(res, cfg, env); err != nil {
-		return ExitFailure, err
+		return withCode(ExitFailure, err)
 	}
 	report.WriteText(env.Stdout, res, report.TextOptions{Color: colorOK(env)})
 	fmt.Fprintf(env.Stderr, "coldbench: done in %.1fs (build %.1fs, %d samples in %.1fs, report)\n",
 		res.DurationMs/1000, res.Phases["build"]/1000, len(res.Samples), res.Phases["sample"]/1000)
-	return exitCode(res), nil
+	return exit(exitCode(res))
 }
 
 // exitCode: 1 on a regression, 3 when the head could not be measured at all.

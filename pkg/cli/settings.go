@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/git"
 )
@@ -214,4 +215,52 @@ func asProblems(err error) config.Problems {
 		return ps
 	}
 	return config.Problems{err.Error()}
+}
+
+// baseSide loads base's own function settings, as the base revision has them: its coldbench.yml's
+// function keys (read from git's objects), its template (in its worktree wt), the flags and
+// inputs on top; the paths its files give are confined to wt. So the head's build command, env
+// and handler never apply to base.
+//
+// A base that names no handler of its own (the head's coldbench.yml or template is what adds
+// one) is measured at the head's handler path in its own tree, with its own settings.
+func baseSide(ctx context.Context, cfg config.Config, root, wt, sha, headPath string) (config.Config, error) {
+	side := cfg.SideFile() // a coldbench.yml outside the repository is the caller's, for both sides
+	if cfg.ConfigFile != "" {
+		if rel, ok := lexicallyInside(root, cfg.ConfigFile); ok {
+			f, err := fileAt(ctx, root, sha, rel, filepath.Base(cfg.ConfigFile))
+			if err != nil {
+				return config.Config{}, err
+			}
+			side = f
+		}
+	}
+	bcfg, err := cfg.ForSide(side)
+	if err != nil {
+		return bcfg, err
+	}
+	// The work directory's place in base's tree: relative paths are resolved from it.
+	dir := wt
+	if rel, ok := inside(root, cmp.Or(cfg.WorkDir, root)); ok {
+		dir = filepath.Join(wt, rel)
+	}
+	switch h := bcfg.Handler; {
+	case h == "":
+	case filepath.IsAbs(h):
+		if rel, ok := inside(root, h); ok {
+			bcfg.Handler = filepath.Join(wt, rel) // a flag's path in the work tree: the same path in base's
+		}
+	default:
+		bcfg.Handler = filepath.Join(dir, h)
+	}
+	if ps := settleFunction(&bcfg, dir, "template: "); len(ps) > 0 {
+		return bcfg, ps
+	}
+	if bcfg.Handler == "" {
+		bcfg.Handler = headPath
+	}
+	if err := bcfg.Validate(func(f string) string { return "base's " + f }, build.Vocabulary()); err != nil {
+		return bcfg, err
+	}
+	return bcfg, nil
 }

@@ -175,12 +175,42 @@ func (p *Publisher) StartCheck(ctx context.Context, name, sha, title string) (in
 	return run.GetID(), nil
 }
 
+// Conclusion is a check run's conclusion.
+//
+// GitHub API docs: https://docs.github.com/rest/checks/runs#update-a-check-run
+type Conclusion string
+
 // Check run conclusions coldbench uses.
 const (
-	ConclusionSuccess = "success"
-	ConclusionFailure = "failure"
-	ConclusionNeutral = "neutral"
+	ConclusionSuccess Conclusion = "success"
+	ConclusionFailure Conclusion = "failure"
+	ConclusionNeutral Conclusion = "neutral"
 )
+
+// StatusState is a commit status's state.
+//
+// GitHub API docs: https://docs.github.com/rest/commits/statuses#create-a-commit-status
+type StatusState string
+
+// The commit status states.
+const (
+	StatusSuccess StatusState = "success"
+	StatusFailure StatusState = "failure"
+	StatusError   StatusState = "error"
+)
+
+// Status is the commit status that stands for c where check runs are forbidden: a neutral
+// check passes as a status does (statuses have no neutral). A conclusion coldbench does not
+// use is an error, never a silent pass.
+func (c Conclusion) Status() StatusState {
+	switch c {
+	case ConclusionSuccess, ConclusionNeutral:
+		return StatusSuccess
+	case ConclusionFailure:
+		return StatusFailure
+	}
+	return StatusError
+}
 
 // MaxCheckSummary is GitHub's limit for a check run's output.summary.
 const MaxCheckSummary = 65535
@@ -189,7 +219,7 @@ const MaxCheckSummary = 65535
 // creates the run already completed (the run was never started, e.g. `coldbench publish`).
 //
 // GitHub API docs: https://docs.github.com/rest/checks/runs#update-a-check-run
-func (p *Publisher) CompleteCheck(ctx context.Context, id int64, name, sha, conclusion, title, summary string) (int64, error) {
+func (p *Publisher) CompleteCheck(ctx context.Context, id int64, name, sha string, conclusion Conclusion, title, summary string) (int64, error) {
 	summary = report.Shorten(summary, MaxCheckSummary, "\n\n_…truncated; see the results JSON._")
 	out := &github.CheckRunOutput{Title: github.String(title), Summary: github.String(summary)}
 	now := &github.Timestamp{Time: time.Now()}
@@ -199,7 +229,7 @@ func (p *Publisher) CompleteCheck(ctx context.Context, id int64, name, sha, conc
 			var resp *github.Response
 			var err error
 			run, resp, err = p.client.Checks.CreateCheckRun(ctx, p.owner, p.repo, github.CreateCheckRunOptions{
-				Name: name, HeadSHA: sha, Status: github.String("completed"), Conclusion: github.String(conclusion),
+				Name: name, HeadSHA: sha, Status: github.String("completed"), Conclusion: github.String(string(conclusion)),
 				CompletedAt: now, Output: out,
 			})
 			return resp, err
@@ -211,7 +241,7 @@ func (p *Publisher) CompleteCheck(ctx context.Context, id int64, name, sha, conc
 	}
 	err := p.do(ctx, "complete check run", func() (*github.Response, error) {
 		_, resp, err := p.client.Checks.UpdateCheckRun(ctx, p.owner, p.repo, id, github.UpdateCheckRunOptions{
-			Name: name, Status: github.String("completed"), Conclusion: github.String(conclusion), CompletedAt: now, Output: out,
+			Name: name, Status: github.String("completed"), Conclusion: github.String(string(conclusion)), CompletedAt: now, Output: out,
 		})
 		return resp, err
 	})
@@ -221,11 +251,11 @@ func (p *Publisher) CompleteCheck(ctx context.Context, id int64, name, sha, conc
 // SetStatus sets a commit status, the fallback where a token may not create check runs.
 //
 // GitHub API docs: https://docs.github.com/rest/commits/statuses#create-a-commit-status
-func (p *Publisher) SetStatus(ctx context.Context, sha, state, statusContext, description string) error {
+func (p *Publisher) SetStatus(ctx context.Context, sha string, state StatusState, statusContext, description string) error {
 	description = report.Shorten(description, 140, "...")
 	return p.do(ctx, "create commit status", func() (*github.Response, error) {
 		_, resp, err := p.client.Repositories.CreateStatus(ctx, p.owner, p.repo, sha, &github.RepoStatus{
-			State: github.String(state), Context: github.String(statusContext), Description: github.String(description),
+			State: github.String(string(state)), Context: github.String(statusContext), Description: github.String(description),
 		})
 		return resp, err
 	})

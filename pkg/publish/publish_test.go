@@ -84,7 +84,7 @@ func TestCheckRunLifecycle(t *testing.T) {
 	if _, err := p.CompleteCheck(ctx, 0, "coldbench", sha, ConclusionSuccess, "ok", "fine"); err != nil || len(gh.Checks()) != 2 || gh.Checks()[1].Status != "completed" {
 		t.Errorf("CompleteCheck(0) = %v, checks %+v", err, gh.Checks())
 	}
-	if err := p.SetStatus(ctx, sha, "failure", "coldbench", strings.Repeat("d", 200)); err != nil || gh.Statuses()[0].State != "failure" {
+	if err := p.SetStatus(ctx, sha, StatusFailure, "coldbench", strings.Repeat("d", 200)); err != nil || gh.Statuses()[0].State != "failure" {
 		t.Errorf("SetStatus() = %v, %+v", err, gh.Statuses())
 	}
 }
@@ -109,7 +109,7 @@ func TestRetriesServerErrorsAndSecondaryLimits(t *testing.T) {
 	}
 	p.Retry.Sleep = func(ctx context.Context, d time.Duration) error { return nil }
 	gh.FailNext("POST statuses", 500, 500, 500, 500, 500)
-	err = p.SetStatus(context.Background(), sha, "success", "coldbench", "ok")
+	err = p.SetStatus(context.Background(), sha, StatusSuccess, "coldbench", "ok")
 	if err == nil || !strings.Contains(err.Error(), "create commit status") {
 		t.Errorf("SetStatus after 5 failures = %v, want the error after the last attempt", err)
 	}
@@ -151,5 +151,18 @@ func TestMarkerStaysAComment(t *testing.T) {
 	}
 	if old := strings.ReplaceAll("x --->", "--", "-"); !strings.Contains(old, "-->") {
 		t.Fatalf("one replacement gives %q: the attack does not work on it, so this test proves nothing", old)
+	}
+}
+
+// Each conclusion has its commit status; one coldbench does not use is an error, not a pass.
+func TestConclusionStatus(t *testing.T) {
+	t.Parallel()
+	for c, want := range map[Conclusion]StatusState{
+		ConclusionSuccess: StatusSuccess, ConclusionNeutral: StatusSuccess, ConclusionFailure: StatusFailure,
+		"": StatusError, "cancelled": StatusError,
+	} {
+		if got := c.Status(); got != want {
+			t.Errorf("Conclusion(%q).Status() = %q, want %q", c, got, want)
+		}
 	}
 }

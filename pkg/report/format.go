@@ -162,10 +162,23 @@ func headline(r *results.Results, quote func(string) string) string {
 	if c == nil {
 		return "Cold start: " + verdictName(r.Verdict)
 	}
-	word := map[results.Verdict]string{results.Regression: "regression", results.Improvement: "improvement",
-		results.NoChange: "no significant change (~)", results.Inconclusive: "inconclusive, run more samples"}[r.Verdict]
 	return fmt.Sprintf("Cold start %s (p50 %s %s → %s, 95%% CI %s) — %s",
-		pctStr(c.ShiftPct), shortMetric(c.Metric), strings.TrimSuffix(num(c.Base, unitOf(c.Metric)), " ms"), num(c.Head, unitOf(c.Metric)), ciStr(*c), word)
+		pctStr(c.ShiftPct), shortMetric(c.Metric), strings.TrimSuffix(num(c.Base, unitOf(c.Metric)), " ms"), num(c.Head, unitOf(c.Metric)), ciStr(*c), headlineWord(r.Verdict))
+}
+
+// headlineWord is the headline's last word on a verdict that has a deciding comparison.
+func headlineWord(v results.Verdict) string {
+	switch v {
+	case results.Regression:
+		return "regression"
+	case results.Improvement:
+		return "improvement"
+	case results.NoChange:
+		return "no significant change (~)"
+	case results.Inconclusive:
+		return "inconclusive, run more samples"
+	}
+	return verdictName(v)
 }
 
 // notCompared says why a measured head was not compared: base failed to build, or every base

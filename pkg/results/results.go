@@ -62,6 +62,25 @@ const (
 	NotCompared Verdict = "not-compared"
 )
 
+// Gravity ranks v as the gate does: not compared and unavailable (a gate that could not be
+// tested leaves nothing the others say standing), regression, improvement, inconclusive, no
+// change. A verdict coldbench does not give (a results file's) ranks with "none".
+func (v Verdict) Gravity() int {
+	switch v {
+	case Inconclusive:
+		return 1
+	case Improvement:
+		return 2
+	case Regression:
+		return 3
+	case NotCompared:
+		return 4
+	case Unavailable:
+		return 5
+	}
+	return 0
+}
+
 // Results is everything one run produced. Every stage of coldbench can be rerun from it.
 type Results struct {
 	SchemaVersion int          `json:"schema_version"`

@@ -6,8 +6,7 @@ import "github.com/coldbench/coldbench/pkg/results"
 // (a gate that could not be tested leaves nothing the others say standing), regression,
 // improvement, inconclusive, none.
 func Worse(a, b results.Verdict) results.Verdict {
-	rank := map[results.Verdict]int{NoChange: 0, Inconclusive: 1, Improvement: 2, Regression: 3, results.NotCompared: 4, results.Unavailable: 5}
-	if rank[b] > rank[a] {
+	if b.Gravity() > a.Gravity() {
 		return b
 	}
 	return a

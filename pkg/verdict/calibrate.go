@@ -246,19 +246,18 @@ func simulate(rng *rand.Rand, head, base []Round, sc Scenario, med float64, pair
 		}
 		return wall
 	}
-	var wallMs float64
 	taken := 0
-	for look := 1; taken < cfg.MaxRounds; look++ {
-		for k := 0; k < cfg.Block && taken < cfg.MaxRounds; k++ {
+	rule := Sequential{Block: cfg.Block, MaxRounds: cfg.MaxRounds, MaxTime: cfg.MaxTime}
+	// The recorded rounds never fail, so take has no error and stops no variant; the time is
+	// the recorded samples' wall time.
+	o, _ := rule.Run(r, func(n int) (Block, error) {
+		wallMs := 0.0
+		for k := 0; k < n; k++ {
 			wallMs += add("head", taken, head[taken], true)
 			wallMs += add("base", taken, base[taken], false)
 			taken++
 		}
-		r.Config.Looks, r.Config.Samples = look, taken
-		Decide(r)
-		if Settled(r) || time.Duration(wallMs*float64(time.Millisecond)) >= cfg.MaxTime {
-			break
-		}
-	}
-	return r.Verdict, time.Duration(wallMs * float64(time.Millisecond)), taken
+		return Block{Elapsed: time.Duration(wallMs * float64(time.Millisecond)), Variants: 2}, nil
+	})
+	return r.Verdict, o.Elapsed, o.Rounds
 }

@@ -1,4 +1,4 @@
-package cli
+package pipeline
 
 import (
 	"path/filepath"
@@ -15,13 +15,13 @@ import (
 // be sealed instead, or the token is readable by every sandbox user.
 func TestSealCoversGitWhenTheCacheIsInTheWorkspace(t *testing.T) {
 	ws := t.TempDir()
-	p := &pipeline{cfg: config.Config{CacheDir: filepath.Join(ws, ".coldbench-cache")},
-		env: Env{Dir: ws, Getenv: func(k string) string {
+	p := &Pipeline{Config: config.Config{CacheDir: filepath.Join(ws, ".coldbench-cache")},
+		Dir: ws, Getenv: func(k string) string {
 			if k == "GITHUB_WORKSPACE" {
 				return ws
 			}
 			return ""
-		}}}
+		}}
 	dirs := p.runnerDirs()
 	for _, d := range dirs {
 		if d == ws || strings.HasPrefix(filepath.Join(ws, ".git"), d+"/") || d == filepath.Join(ws, ".git") {

@@ -1,10 +1,10 @@
-package cli
+package pipeline
 
 import (
 	"context"
-	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
@@ -33,10 +33,10 @@ func TestCountInitStopsAVariantThatFails(t *testing.T) {
 	t.Parallel()
 	res := &results.Results{Phases: map[string]float64{}, Variants: []results.Variant{{Name: "head", Role: results.RoleHead}, {Name: "base", Role: results.RoleBase}}}
 	s := &countSampler{calls: map[string]int{}}
-	p := &pipeline{log: &logger{w: io.Discard}}
+	p := &Pipeline{log: &logger{f: func(string, ...any) {}}, Clock: ClockFunc(time.Now)}
 	p.countInit(context.Background(), res, []sampling.Variant{{Name: "head"}, {Name: "base"}}, s)
-	if s.calls["head"] != traceSamples || s.calls["base"] != 1 {
-		t.Errorf("counted starts %v: want %d of head, 1 of base", s.calls, traceSamples)
+	if s.calls["head"] != TraceSamples || s.calls["base"] != 1 {
+		t.Errorf("counted starts %v: want %d of head, 1 of base", s.calls, TraceSamples)
 	}
 	var head []int64
 	for _, c := range res.InitInstructions {
@@ -48,7 +48,7 @@ func TestCountInitStopsAVariantThatFails(t *testing.T) {
 			t.Errorf("unexpected count %+v", c)
 		}
 	}
-	if len(head) != traceSamples || head[0] != 1_001_000 {
+	if len(head) != TraceSamples || head[0] != 1_001_000 {
 		t.Errorf("head's counts %v", head)
 	}
 	if _, ok := res.Phases["count"]; !ok {

@@ -1,4 +1,4 @@
-package cli
+package pipeline
 
 import (
 	"context"
@@ -21,10 +21,10 @@ import (
 const buildTimeout = 20 * time.Minute
 
 // buildAll builds every planned variant and records it in res; it returns the ones to sample.
-func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Results, workDir string) ([]sampling.Variant, error) {
+func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Results, workDir string) ([]sampling.Variant, error) {
 	timed := host.Arch()
 	res.Environment = host.Describe(timed)
-	if p.cfg.Mode == config.ModeAWS {
+	if p.Config.Mode == config.ModeAWS {
 		timed = build.ArchARM64
 		res.Environment.Arch = timed
 		res.Environment.Notes = append(res.Environment.Notes, "timed on AWS Lambda (arm64, provided.al2023): Init Duration, Duration and Max Memory Used are Lambda's own REPORT figures")
@@ -92,9 +92,9 @@ func (p *pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 // one and the same. A reference handler comes prebuilt when its source and toolchain match an
 // artifact of the image's (COLDBENCH_REFERENCES_DIR) or of the cache dir, and is stored in the
 // cache dir once built.
-func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (deploy, timed *results.Artifact, err error) {
+func (p *Pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (deploy, timed *results.Artifact, err error) {
 	arches := []string{build.ArchARM64}
-	if h := host.Arch(); h != build.ArchARM64 && p.cfg.Mode != config.ModeAWS {
+	if h := host.Arch(); h != build.ArchARM64 && p.Config.Mode != config.ModeAWS {
 		arches = append(arches, h)
 	}
 	arts := make([]*results.Artifact, len(arches))
@@ -121,10 +121,10 @@ func (p *pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 }
 
 // buildOne builds (or finds prebuilt) one arch of a planned variant.
-func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
+func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
 	id := p.identity(pv.name, arch)
 	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: id,
-		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.cacheDir(), "build")}}
+		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build")}}
 	if pv.role == results.RoleReference {
 		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
 	} else { // the user's function: its handler setting and build as its own revision says
@@ -132,44 +132,16 @@ func (p *pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 		req.Command, req.Artifact = pv.fn.Build, pv.fn.Artifact
 	}
 	if id.Separate {
-		req.Tools.CacheDir = build.SlotDir(filepath.Join(p.cacheDir(), "sandbox"), id)
+		req.Tools.CacheDir = build.SlotDir(filepath.Join(p.CacheDir(), "sandbox"), id)
 	}
-	t := time.Now()
-	var hash, toolchain string
-	if pv.role == results.RoleReference {
-		hash, _ = build.SourceHash(pv.dir)
-		toolchain = build.ToolchainKey(ctx, req, pv.runtime)
-		for _, dir := range []string{p.env.Getenv("COLDBENCH_REFERENCES_DIR"), filepath.Join(p.cacheDir(), "references")} {
-			if art, ok := (build.Prebuilt{Dir: dir}).Lookup(pv.runtime, arch, hash, toolchain); ok {
-				p.log.printf("prebuilt %s for %s: %s zip (%s)", pv.name, arch, bytesHuman(art.ZipBytes), dir)
-				return art, nil
-			}
-		}
-	}
-	// Every build has a deadline: a hanging build script must not hang the job.
-	bctx, cancel := context.WithTimeout(ctx, buildTimeout)
-	art, err := build.Build(bctx, req)
-	cancel()
-	if err != nil {
-		return nil, err
-	}
-	p.log.printf("built %s for %s: %s zip, %s unzipped, %.1fs (%s)", pv.name, arch, bytesHuman(art.ZipBytes), bytesHuman(art.UnzippedBytes), time.Since(t).Seconds(), art.Method)
-	for _, n := range art.Notes {
-		p.log.printf("  note: %s", n)
-	}
-	if pv.role == results.RoleReference && hash != "" && toolchain != "" {
-		if err := (build.Prebuilt{Dir: filepath.Join(p.cacheDir(), "references")}).Store(pv.runtime, arch, hash, toolchain, art); err != nil {
-			p.log.printf("  note: could not keep the %s artifact in the cache: %v", pv.name, err)
-		}
-	}
-	return art, nil
+	return p.Builder.Build(ctx, req, pv.role == results.RoleReference)
 }
 
-// cacheDir is --cache-dir, or /var/cache/coldbench for root and ~/.cache/coldbench otherwise.
-func (p *pipeline) cacheDir() string {
+// CacheDir is --cache-dir, or /var/cache/coldbench for root and ~/.cache/coldbench otherwise.
+func (p *Pipeline) CacheDir() string {
 	switch {
-	case p.cfg.CacheDir != "":
-		return p.cfg.CacheDir
+	case p.Config.CacheDir != "":
+		return p.Config.CacheDir
 	case os.Geteuid() == 0:
 		return "/var/cache/coldbench"
 	}
@@ -180,7 +152,7 @@ func (p *pipeline) cacheDir() string {
 // identity is the sandbox user that the variant called name builds for arch and runs as: one of
 // its own for each variant and arch (head, base and each reference), so that none of them can
 // reach another's processes, files or caches.
-func (p *pipeline) identity(name, arch string) sandbox.Identity {
+func (p *Pipeline) identity(name, arch string) sandbox.Identity {
 	slot := 0
 	switch i := slices.Index(build.ReferenceNames(), name); {
 	case name == "base":

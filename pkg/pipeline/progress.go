@@ -1,8 +1,9 @@
-package cli
+package pipeline
 
 import (
 	"fmt"
 	"github.com/coldbench/coldbench/pkg/results"
+	"io"
 	"strings"
 	"time"
 )
@@ -10,7 +11,9 @@ import (
 // progress reports sampling: a redrawn bar on a terminal, a line every tenth of the work in CI
 // logs (which keep every byte, so a bar would print thousands of lines), nothing with --quiet.
 type progress struct {
-	env      Env
+	w        io.Writer
+	terminal bool
+	clock    Clock
 	quiet    bool
 	total    int
 	start    time.Time
@@ -18,8 +21,8 @@ type progress struct {
 	failed   int
 }
 
-func newProgress(env Env, quiet bool, total int) *progress {
-	return &progress{env: env, quiet: quiet, total: total, start: env.Now()}
+func newProgress(w io.Writer, terminal bool, clock Clock, quiet bool, total int) *progress {
+	return &progress{w: w, terminal: terminal, clock: clock, quiet: quiet, total: total, start: clock.Now()}
 }
 
 func (p *progress) update(done, total int, s results.Sample) {
@@ -29,23 +32,23 @@ func (p *progress) update(done, total int, s results.Sample) {
 	if p.quiet || total == 0 {
 		return
 	}
-	elapsed := p.env.Now().Sub(p.start)
+	elapsed := p.clock.Now().Sub(p.start)
 	eta := time.Duration(float64(elapsed) / float64(done) * float64(total-done)).Round(time.Second)
-	if p.env.IsTerminal {
+	if p.terminal {
 		const width = 30
 		filled := width * done / total
 		bar := strings.Repeat("=", filled) + strings.Repeat(" ", width-filled)
-		fmt.Fprintf(p.env.Stderr, "\r[%s] %d/%d  %-12s  failed %d  ETA %s   ", bar, done, total, s.Variant, p.failed, eta)
+		fmt.Fprintf(p.w, "\r[%s] %d/%d  %-12s  failed %d  ETA %s   ", bar, done, total, s.Variant, p.failed, eta)
 		return
 	}
 	if step := max(1, total/10); done-p.lastLine >= step || done == total {
 		p.lastLine = done
-		fmt.Fprintf(p.env.Stderr, "sampled %d/%d cold starts (%d failed), ETA %s\n", done, total, p.failed, eta)
+		fmt.Fprintf(p.w, "sampled %d/%d cold starts (%d failed), ETA %s\n", done, total, p.failed, eta)
 	}
 }
 
 func (p *progress) done() {
-	if !p.quiet && p.env.IsTerminal && p.total > 0 {
-		fmt.Fprintf(p.env.Stderr, "\r%s\r", strings.Repeat(" ", 80))
+	if !p.quiet && p.terminal && p.total > 0 {
+		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 80))
 	}
 }

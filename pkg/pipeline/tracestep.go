@@ -1,18 +1,17 @@
-package cli
+package pipeline
 
 import (
 	"cmp"
 	"context"
 	"strings"
-	"time"
 
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sampling"
 )
 
-// traceSamples is how many traced cold starts head and base each get, and as many counted ones.
-const traceSamples = 3
+// TraceSamples is how many traced cold starts head and base each get, and as many counted ones.
+const TraceSamples = 3
 
 // headAndBase finds head's and base's sampling variants when both were built and sampled to the
 // end (a variant stopped early has nothing to explain).
@@ -67,7 +66,7 @@ func alternate(ctx context.Context, s sampling.Sampler, hv, bv *sampling.Variant
 // timed samples so tracing never biases the verdict, and keeps what the runtimes said. A failed
 // traced start is left out; a runtime without a tracer (Rust, Deno, Bun, provided) has its
 // counters, which every sample records.
-func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
+func (p *Pipeline) traceInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
 	hv, bv := headAndBase(res, variants)
 	if hv == nil {
 		return
@@ -76,12 +75,12 @@ func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants
 	if !ok {
 		return
 	}
-	start := time.Now()
+	start := p.Clock.Now()
 	defer func() {
-		res.Phases["trace"] = float64(time.Since(start).Microseconds()) / 1000
-		p.log.printf("traced init (%s): %d extra cold starts of head and of base in %.1fs", tracer.Name, traceSamples, time.Since(start).Seconds())
+		res.Phases["trace"] = float64(p.Clock.Now().Sub(start).Microseconds()) / 1000
+		p.log.printf("traced init (%s): %d extra cold starts of head and of base in %.1fs", tracer.Name, TraceSamples, p.Clock.Now().Sub(start).Seconds())
 	}()
-	alternate(ctx, s, hv, bv, traceSamples, func(v *sampling.Variant) {
+	alternate(ctx, s, hv, bv, TraceSamples, func(v *sampling.Variant) {
 		v.Env, v.KeepOutput = tracer.MergeEnv(v.Env), true
 	}, func(name string, smp results.Sample) bool {
 		if smp.InitOK() {
@@ -96,13 +95,13 @@ func (p *pipeline) traceInit(ctx context.Context, res *results.Results, variants
 // noise, so a handful of starts tell a change from none. A start that gave no count is recorded
 // with the reason; after an init that failed under valgrind (which can take its 5-minute limit)
 // that variant is not counted again.
-func (p *pipeline) countInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
+func (p *Pipeline) countInit(ctx context.Context, res *results.Results, variants []sampling.Variant, s sampling.Sampler) {
 	hv, bv := headAndBase(res, variants)
 	if hv == nil {
 		return
 	}
-	start := time.Now()
-	alternate(ctx, s, hv, bv, traceSamples, func(v *sampling.Variant) { v.CountInstructions = true }, func(name string, smp results.Sample) bool {
+	start := p.Clock.Now()
+	alternate(ctx, s, hv, bv, TraceSamples, func(v *sampling.Variant) { v.CountInstructions = true }, func(name string, smp results.Sample) bool {
 		c := results.InstructionCount{Variant: name}
 		if smp.Counters != nil {
 			c.Instructions = smp.Counters.Instructions
@@ -119,6 +118,6 @@ func (p *pipeline) countInit(ctx context.Context, res *results.Results, variants
 		res.InitInstructions = append(res.InitInstructions, c)
 		return smp.InitOK()
 	})
-	res.Phases["count"] = float64(time.Since(start).Microseconds()) / 1000
-	p.log.printf("counted init's instructions (valgrind): %d extra cold starts of head and of base in %.1fs", traceSamples, time.Since(start).Seconds())
+	res.Phases["count"] = float64(p.Clock.Now().Sub(start).Microseconds()) / 1000
+	p.log.printf("counted init's instructions (valgrind): %d extra cold starts of head and of base in %.1fs", TraceSamples, p.Clock.Now().Sub(start).Seconds())
 }

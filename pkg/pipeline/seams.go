@@ -1,0 +1,214 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/coldbench/coldbench/pkg/awslambda"
+	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/git"
+	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/runner"
+	"github.com/coldbench/coldbench/pkg/sampling"
+	"github.com/coldbench/coldbench/pkg/sandbox"
+)
+
+// The pipeline's seams: what it builds with, samples with, reads revisions from, runs untrusted
+// code as, and tells the time by. Each has the real implementation here and a fake in the tests.
+
+// Builder builds one arch of one variant.
+type Builder interface {
+	// Build builds req (or, for a reference, finds it prebuilt). A failed build is an error that
+	// the pipeline records in the variant, never a failure of the run.
+	Build(ctx context.Context, req build.Request, reference bool) (*results.Artifact, error)
+}
+
+// Samplers starts the sampler a run's variants are measured with.
+type Samplers interface {
+	// New returns the sampler for spec's variants and a func that releases it (in mode aws it
+	// deletes the functions, even after a cancel).
+	New(ctx context.Context, spec SamplerSpec) (sampling.Sampler, func(), error)
+}
+
+// SamplerSpec is what a sampler is started with.
+type SamplerSpec struct {
+	Config   config.Config
+	Function config.Function // the run's own: the references' settings and the sampler's defaults
+	Event    []byte
+	WorkDir  string
+	Sandbox  sandbox.Identity
+	Variants []sampling.Variant
+}
+
+// Repository is the git repository head's handler lives in: base is a worktree of another
+// revision of it.
+type Repository interface {
+	Root(ctx context.Context, dir string) (string, error)
+	Resolve(ctx context.Context, root, rev string) (string, error)
+	// Dirty reports whether path differs from HEAD in the work tree.
+	Dirty(ctx context.Context, root, path string) (bool, error)
+	DefaultBranch(ctx context.Context, root string) (string, error)
+	MergeBase(ctx context.Context, root, a, b string) (string, error)
+	// Checkout makes a worktree of rev; cleanup removes it.
+	Checkout(ctx context.Context, root, rev string) (dir string, cleanup func(), err error)
+}
+
+// Sandbox is who builds and handlers run as for one run.
+type Sandbox interface {
+	// Acquire takes the run's sandbox users (coldbench's own user when it is not root);
+	// release gives them back.
+	Acquire() (id sandbox.Identity, release func(), err error)
+	// Seal closes dirs to other users for the run; restore opens them again. landlock says
+	// whether Landlock keeps sandboxed code out of them anyway.
+	Seal(dirs []string) (restore func(), sealed []string, landlock bool)
+	// End kills whatever still runs as any of id's users and removes what they left in the
+	// shared directories.
+	End(id sandbox.Identity) (killed int, removed []string, err error)
+}
+
+// Clock tells the time: phases, budgets and the results' timestamps.
+type Clock interface{ Now() time.Time }
+
+// ClockFunc is a Clock of a func such as time.Now.
+type ClockFunc func() time.Time
+
+// Now calls f.
+func (f ClockFunc) Now() time.Time { return f() }
+
+// InputError marks an error as the run's input being wrong (a bad base, baseline or event), as
+// opposed to the benchmark failing.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func badInput(err error) error { return &InputError{Err: err} }
+
+// IsInput reports whether err is the input's fault.
+func IsInput(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}
+
+// Toolchains is the real Builder: pkg/build, with the reference handlers' prebuilt artifacts
+// looked up in ReferencesDir (the image's) and CacheDir/references and stored in the latter.
+type Toolchains struct {
+	ReferencesDir, CacheDir string
+	Log                     func(format string, args ...any)
+}
+
+// Build builds req, or finds a reference prebuilt.
+func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool) (*results.Artifact, error) {
+	name := strings.TrimSuffix(req.Name, "-"+req.Arch) // the variant's
+	var hash, toolchain string
+	if reference {
+		hash, _ = build.SourceHash(req.Dir)
+		toolchain = build.ToolchainKey(ctx, req, req.Runtime)
+		for _, dir := range []string{t.ReferencesDir, filepath.Join(t.CacheDir, "references")} {
+			if art, ok := (build.Prebuilt{Dir: dir}).Lookup(req.Runtime, req.Arch, hash, toolchain); ok {
+				t.Log("prebuilt %s for %s: %s zip (%s)", name, req.Arch, bytesHuman(art.ZipBytes), dir)
+				return art, nil
+			}
+		}
+	}
+	// Every build has a deadline: a hanging build script must not hang the job.
+	start := time.Now()
+	bctx, cancel := context.WithTimeout(ctx, buildTimeout)
+	art, err := build.Build(bctx, req)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	t.Log("built %s for %s: %s zip, %s unzipped, %.1fs (%s)", name, req.Arch, bytesHuman(art.ZipBytes), bytesHuman(art.UnzippedBytes), time.Since(start).Seconds(), art.Method)
+	for _, n := range art.Notes {
+		t.Log("  note: %s", n)
+	}
+	if reference && hash != "" && toolchain != "" {
+		if err := (build.Prebuilt{Dir: filepath.Join(t.CacheDir, "references")}).Store(req.Runtime, req.Arch, hash, toolchain, art); err != nil {
+			t.Log("  note: could not keep the %s artifact in the cache: %v", name, err)
+		}
+	}
+	return art, nil
+}
+
+// Backends is the real Samplers: the local runner, or in mode aws the Lambda runner with every
+// variant deployed.
+type Backends struct {
+	Log func(format string, args ...any)
+}
+
+// New starts the sampler.
+func (b Backends) New(ctx context.Context, s SamplerSpec) (sampling.Sampler, func(), error) {
+	cfg, run := s.Config, s.Function
+	if cfg.Mode != config.ModeAWS {
+		var valgrind string
+		if cfg.Instructions {
+			valgrind, _ = exec.LookPath("valgrind") // Validate made sure of it
+		}
+		r, err := runner.New(runner.Config{
+			MemoryMB: run.MemoryMB, Timeout: run.Timeout, WarmInvokes: cfg.WarmInvokes, Event: s.Event,
+			NoEvict: cfg.NoEvict, WorkDir: s.WorkDir, OutboundDelay: cfg.OutboundDelay,
+			Sandbox: s.Sandbox, InitCPU: cfg.InitCPU, EphemeralMB: run.EphemeralMB, Valgrind: valgrind,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, r.Close, nil
+	}
+	client, err := awslambda.NewClient(ctx, cfg.AWSRegion, cfg.AWSEndpoint)
+	if err != nil {
+		return nil, nil, badInput(fmt.Errorf("mode aws: %w", err))
+	}
+	r, err := awslambda.New(awslambda.Config{Client: client, RoleARN: cfg.AWSRoleARN, MemoryMB: run.MemoryMB, Timeout: run.Timeout,
+		Arch: build.ArchARM64, Event: s.Event})
+	if err != nil {
+		return nil, nil, badInput(err)
+	}
+	b.Log("deploying %d functions to Lambda", len(s.Variants))
+	r.Deploy(ctx, s.Variants)
+	return r, func() { r.Close(ctx) }, nil
+}
+
+// Git is the real Repository: pkg/git.
+type Git struct{}
+
+func (Git) Root(ctx context.Context, dir string) (string, error) { return git.RepoRoot(ctx, dir) }
+func (Git) Resolve(ctx context.Context, root, rev string) (string, error) {
+	return git.ResolveRev(ctx, root, rev)
+}
+func (Git) Dirty(ctx context.Context, root, path string) (bool, error) {
+	return git.Dirty(ctx, root, path)
+}
+func (Git) DefaultBranch(ctx context.Context, root string) (string, error) {
+	return git.DefaultBranch(ctx, root)
+}
+func (Git) MergeBase(ctx context.Context, root, a, b string) (string, error) {
+	return git.MergeBase(ctx, root, a, b)
+}
+func (Git) Checkout(ctx context.Context, root, rev string) (string, func(), error) {
+	return git.Checkout(ctx, root, rev)
+}
+
+// System is the real Sandbox: separate users when coldbench is root (pkg/sandbox).
+type System struct{ Getenv func(string) string }
+
+// Acquire is sandbox.Acquire.
+func (s System) Acquire() (sandbox.Identity, func(), error) { return sandbox.Acquire(s.Getenv) }
+
+// Seal is sandbox.Seal.
+func (System) Seal(dirs []string) (func(), []string, bool) {
+	restore, sealed := sandbox.Seal(dirs)
+	return restore, sealed, sandbox.LandlockOn()
+}
+
+// End kills id's users' processes and removes their leftovers.
+func (System) End(id sandbox.Identity) (int, []string, error) {
+	n, err := id.KillSlots()
+	return n, id.RemoveLeftovers(), err
+}
