@@ -709,7 +709,8 @@ ctypes.CDLL(None).syscall(60 if os.uname().machine == 'x86_64' else 93, 0)
 // The head's build leaves breakBase: it outlived the build step's kill by uid (and the run), broke
 // base's samples, and the doubled head passed as an improvement with exit 0.
 func TestHostileZombieLeaderDaemonBreaksBase(t *testing.T) {
-	t.Parallel() // a range of sandbox users each (hostileUID); the timings are sleeps, 2:1
+	// Not in parallel: in its control the daemon lives on and posts init errors to every
+	// loopback port it sees open, the other tests' emulators and fake GitHub included.
 	testenv.Tool(t, "python3")
 	build := `cp bootstrap "$ARTIFACTS_DIR/"; setsid /usr/bin/python3 breakbase.py </dev/null >/dev/null 2>&1 &
   while [ -e /proc/$!/status ] && ! grep -q 'State:.Z' /proc/$!/status; do sleep 0.05; done`

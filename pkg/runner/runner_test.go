@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -281,18 +282,41 @@ func TestFloodAndLeftoverChildren(t *testing.T) {
 			t.Errorf("orphan (cgroup %q): error=%v notes=%q, want success with a note about 1 leftover process", rr.cg.version, s.Error, s.Notes)
 		}
 	}
-	if n := countProcesses("sleep", "300"); n != 0 {
+	if n := countProcesses([]string{"sleep", "300"}, r, noCgroup); n != 0 {
 		t.Errorf("%d leftover 'sleep 300' processes still running", n)
 	}
 }
 
-func countProcesses(args ...string) int {
+// countProcesses counts the live processes whose command line holds args; with runners given,
+// only those of the runners' sandbox users (the tests run in parallel: another test's handler
+// may be running the same command right now).
+func countProcesses(args []string, of ...*Runner) int {
 	entries, _ := os.ReadDir("/proc")
 	n := 0
 	want := strings.Join(args, "\x00")
+	separate := false
+	for _, r := range of {
+		separate = separate || r.cfg.Sandbox.Separate
+	}
+	mine := func(name string) bool {
+		if !separate { // no users of their own (not root): every such process counts
+			return true
+		}
+		st, err := os.Stat(filepath.Join("/proc", name))
+		if err != nil {
+			return false
+		}
+		uid := int(st.Sys().(*syscall.Stat_t).Uid)
+		for _, r := range of {
+			if r.cfg.Sandbox.Separate && uid >= r.cfg.Sandbox.UID && uid < r.cfg.Sandbox.UID+sandbox.Slots {
+				return true
+			}
+		}
+		return false
+	}
 	for _, e := range entries {
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(b), want) {
+		if err == nil && strings.Contains(string(b), want) && mine(e.Name()) {
 			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && !strings.Contains(string(st), ") Z ") {
 				n++
 			}

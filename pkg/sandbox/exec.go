@@ -419,13 +419,14 @@ func (s Spec) restrict() error {
 		rules = append(rules, landlock.RWFiles(dev...).WithIoctlDev())
 	}
 	rules = append(rules, landlock.ROFiles("/dev").IgnoreIfMissing())
-	// File access, not the network: builds download modules and handlers make outbound calls.
-	if err := landlock.V11.BestEffort().RestrictPaths(rules...); err != nil {
-		return err
-	}
-	// And the scopes (ABI 6): no abstract unix socket and no signal outside the child's own
-	// domain (an abstract socket has no file for the rules above to close, and no permissions).
-	return landlock.V11.BestEffort().RestrictScoped()
+	// File access and the scopes (ABI 6: no abstract unix socket and no signal outside the
+	// child's own domain; an abstract socket has no file for the rules to close), not the
+	// network: builds download modules and handlers make outbound calls. One ruleset: a second
+	// one for the scopes alone would deny what no layer of its handles but "refer", which every
+	// ruleset denies unless it grants it (hard links and renames across directories: rustc's
+	// rmeta files failed with EXDEV).
+	cfg := landlock.Config{HandledAccessFS: landlock.V11.HandledAccessFS, Scoped: landlock.V11.Scoped}
+	return cfg.BestEffort().Restrict(rules...)
 }
 
 // existing keeps the paths that exist, as directories or files (Landlock needs an open fd).
