@@ -461,7 +461,22 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 // stop kills the process group, the cgroup and any escapee, reaps the bootstrap, and records
 // memory, an OOM kill and the output.
 func (cs *coldStart) stop() {
-	leftovers := cs.r.leftovers(cs.cg, cs.cmd.Process.Pid, cs.apiAddr)
+	group := cs.cmd.Process.Pid // the bootstrap's process group (or its helper's)
+	// What escaped the group (setsid, daemons) while the invocations ran: with a user of the
+	// variant's own, every process of that user outside the group; without one, what the
+	// cgroup or the Runtime API address in the environment finds.
+	var leftovers []int
+	escaped := 0
+	if cs.who.Separate {
+		for _, p := range cs.who.Processes() {
+			if pgidOf(p) != group {
+				escaped++
+			}
+		}
+	} else {
+		leftovers = cs.r.leftovers(cs.cg, group, cs.apiAddr)
+		escaped = len(leftovers)
+	}
 	hwm := peakRSS(cs.pid) // while it still runs: rusage would include the runner's own pages
 	if cs.counting && cs.s.InitOK() && cs.s.Counters != nil {
 		n, err := cs.endCount()
@@ -470,21 +485,20 @@ func (cs *coldStart) stop() {
 			cs.s.Notes = append(cs.s.Notes, "no instruction count: "+err.Error())
 		}
 	}
-	_ = syscall.Kill(-cs.cmd.Process.Pid, syscall.SIGKILL) // the group: the bootstrap's (or its helper's)
+	_ = syscall.Kill(-group, syscall.SIGKILL)
 	<-cs.exited
 	cs.cg.killAll() // whatever escaped the process group
 	for _, p := range leftovers {
-		_ = syscall.Kill(p, syscall.SIGKILL) // escapees found without a cgroup
+		_ = syscall.Kill(p, syscall.SIGKILL) // escapees found without a user of their own
 	}
-	// Whatever else still runs as the variant's user (a daemon started with env -i, setsid and a
-	// new session, where no cgroup could hold it) ends here too.
-	if n, err := cs.who.KillAll(); err != nil {
+	// Everything else of the variant's user (a daemon started with env -i, setsid and a new
+	// session, where no cgroup could hold it) ends here too: killed by uid, from inside the uid,
+	// with no pid to be reused in between.
+	if _, err := cs.who.KillAll(); err != nil {
 		cs.s.Notes = append(cs.s.Notes, "could not kill every process of the sandbox user: "+err.Error())
-	} else if n > len(leftovers) {
-		leftovers = append(leftovers, make([]int, n-len(leftovers))...)
 	}
-	if len(leftovers) > 0 {
-		cs.s.Notes = append(cs.s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", len(leftovers)))
+	if escaped > 0 {
+		cs.s.Notes = append(cs.s.Notes, fmt.Sprintf("left %d process(es) running after its invocations; killed", escaped))
 	}
 	cs.r.finish(&cs.s, cs.cg, hwm, cs.out, cs.keepOutput, cs.memoryMB)
 }
