@@ -38,6 +38,7 @@ const (
 	WarnFunctionConfig  = "function-config"
 	WarnBaseFailed      = "base-failed"
 	WarnSettingsChanged = "settings-changed"
+	WarnUnknownBudget   = "unknown-budget"
 )
 
 // Rule is the decision rule a results value was recorded with (threshold and alpha), at the level
@@ -89,8 +90,9 @@ func Analyze(r *results.Results) {
 	r.Comparisons = nil
 	r.Verdict = compare(r, Rule(r), true)
 	r.Warnings = append(r.Warnings, runWarnings(r)...)
-	r.Warnings = dedupe(r.Warnings)
-	r.Budgets = CheckBudgets(r)
+	var budgetWarnings []results.Warning
+	r.Budgets, budgetWarnings = CheckBudgets(r)
+	r.Warnings = dedupe(append(r.Warnings, budgetWarnings...))
 	r.Breakdown = Breakdown(r)
 }
 
