@@ -84,13 +84,36 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// archSpelling is how one tool spells each Lambda architecture.
+type archSpelling struct{ arm64, x8664 string }
+
+// The tools' spellings of the architectures.
+var (
+	goArch      = archSpelling{arm64: "arm64", x8664: "amd64"}                                // GOARCH
+	npmCPU      = archSpelling{arm64: "arm64", x8664: "x64"}                                  // npm --cpu
+	bunTarget   = archSpelling{arm64: "bun-linux-arm64", x8664: "bun-linux-x64"}              // bun build --target
+	pipPlatform = archSpelling{arm64: "manylinux2014_aarch64", x8664: "manylinux2014_x86_64"} // pip --platform
+)
+
+// of is s's spelling of arch. Build rejects any other arch before a builder runs; a builder
+// called otherwise gets the same error naming the valid values, never an empty spelling.
+func (s archSpelling) of(arch string) (string, error) {
+	switch arch {
+	case ArchARM64:
+		return s.arm64, nil
+	case ArchX8664:
+		return s.x8664, nil
+	}
+	return "", fmt.Errorf("arch %q: valid values are %s, %s", arch, ArchARM64, ArchX8664)
+}
+
 // ErrToolMissing is wrapped by errors for a toolchain that is not installed.
 var ErrToolMissing = errors.New("toolchain not installed")
 
 // Build builds the handler in req.Dir into a Lambda zip for req.Arch.
 func Build(ctx context.Context, req Request) (*results.Artifact, error) {
-	if req.Arch != ArchARM64 && req.Arch != ArchX8664 {
-		return nil, fmt.Errorf("build: arch %q: valid values are %s, %s", req.Arch, ArchARM64, ArchX8664)
+	if _, err := goArch.of(req.Arch); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	rt := req.Runtime
 	if r, ok := forLambdaRuntime(rt); ok { // "nodejs22.x": Node.js, that version

@@ -50,7 +50,10 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 	if err := req.Sandbox.Own(wrapper); err != nil {
 		return nil, err
 	}
-	target := map[string]string{ArchARM64: "bun-linux-arm64", ArchX8664: "bun-linux-x64"}[req.Arch]
+	target, err := bunTarget.of(req.Arch)
+	if err != nil {
+		return nil, &Error{Runtime: RuntimeBun, Step: "bun build --compile", Err: err}
+	}
 	meta := stage + "-meta.json" // beside the stage: not part of the package
 	defer os.Remove(meta)
 	if err := touchFor(req, meta); err != nil {

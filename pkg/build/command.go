@@ -20,7 +20,10 @@ import (
 // sandbox user, in the copy of the source, with the scrubbed environment, plus what SAM's
 // makefile method and cross-building scripts read: ARTIFACTS_DIR, GOOS, GOARCH, COLDBENCH_ARCH.
 func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.Artifact, error) {
-	goarch := map[string]string{ArchARM64: "arm64", ArchX8664: "amd64"}[req.Arch]
+	goarch, err := goArch.of(req.Arch)
+	if err != nil {
+		return nil, &Error{Runtime: rt, Step: "set GOARCH", Err: err}
+	}
 	// ARTIFACTS_DIR is the sandbox's, in the build's own directory (coldbench's), so neither it
 	// nor what coldbench assembles beside it can be swapped for a link.
 	artifacts := filepath.Join(req.Work, "artifacts")

@@ -19,9 +19,9 @@ func buildGo(ctx context.Context, req Request, stage string) (*results.Artifact,
 	if req.Tools.Go == "" {
 		return nil, missing(RuntimeGo, "go", "install Go from https://go.dev/dl or your package manager")
 	}
-	goarch := "amd64"
-	if req.Arch == ArchARM64 {
-		goarch = "arm64"
+	goarch, err := goArch.of(req.Arch)
+	if err != nil {
+		return nil, &Error{Runtime: RuntimeGo, Step: "set GOARCH", Err: err}
 	}
 	env := BuildEnv(os.Getenv, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	out := filepath.Join(stage, "bootstrap")

@@ -37,7 +37,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 	tool := map[string]string{"node": version(ctx, filepath.Join(rtDir, "node", "bin", "node"), "--version")}
 	var notes []string
 	ext := filepath.Ext(module)
-	if ext == ".ts" || ext == ".mts" || ext == ".cts" {
+	if outExt, format, ok := esbuildOutput(ext); ok {
 		if req.Tools.Esbuild == "" {
 			return nil, missing(RuntimeNode, "esbuild", "run scripts/setup.sh (npm @esbuild/linux-x64), or put esbuild on PATH")
 		}
@@ -47,11 +47,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 			}
 		}
 		rel, _ := filepath.Rel(req.Dir, module)
-		out := strings.TrimSuffix(rel, ext) + map[string]string{".ts": ".js", ".cts": ".js", ".mts": ".mjs"}[ext]
-		format := map[string]string{".mts": "esm"}[ext]
-		if format == "" {
-			format = "cjs"
-		}
+		out := strings.TrimSuffix(rel, ext) + outExt
 		meta := stage + "-meta.json" // beside the stage: not part of the package
 		defer os.Remove(meta)
 		if err := touchFor(req, meta); err != nil {
@@ -79,9 +75,26 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 		if err := npmInstall(ctx, req, RuntimeNode, stage, true, &notes); err != nil {
 			return nil, err
 		}
-		method += " + production dependencies (npm " + map[bool]string{true: "ci", false: "install"}[fileExists(filepath.Join(stage, "package-lock.json"))] + " --omit=dev --ignore-scripts)"
+		verb := "install"
+		if fileExists(filepath.Join(stage, "package-lock.json")) {
+			verb = "ci"
+		}
+		method += " + production dependencies (npm " + verb + " --omit=dev --ignore-scripts)"
 	}
 	return managedArtifact(method, lambdaRuntime, rtDir, tool, notes), nil
+}
+
+// esbuildOutput is what esbuild writes a TypeScript module with extension ext as: the output's
+// extension and its module format (an .mts module stays ES; .ts and .cts become CommonJS, as
+// SAM's esbuild method writes them). ok is false for an extension that is not TypeScript's.
+func esbuildOutput(ext string) (outExt, format string, ok bool) {
+	switch ext {
+	case ".ts", ".cts":
+		return ".js", "cjs", true
+	case ".mts":
+		return ".mjs", "esm", true
+	}
+	return "", "", false
 }
 
 // RuntimeNode is Node.js's name ("node" is an alias).

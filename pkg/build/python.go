@@ -27,7 +27,10 @@ func buildPython(ctx context.Context, req Request, stage string) (*results.Artif
 	tool := map[string]string{"python": version(ctx, req.Tools.Python, "--version")}
 	method := "the function's code as it is"
 	if hasRequirements(req.Dir) {
-		platform := map[string]string{ArchARM64: "manylinux2014_aarch64", ArchX8664: "manylinux2014_x86_64"}[req.Arch]
+		platform, err := pipPlatform.of(req.Arch)
+		if err != nil {
+			return nil, &Error{Runtime: RuntimePython, Step: "pip install -r requirements.txt", Err: err}
+		}
 		if _, err := run(ctx, req, RuntimePython, "pip install -r requirements.txt", req.Dir, BuildEnv(os.Getenv, "PIP_DISABLE_PIP_VERSION_CHECK=1"),
 			req.Tools.Python, "-m", "pip", "install", "--quiet", "--no-compile", "--break-system-packages", "-r", "requirements.txt",
 			"--platform", platform, "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",

@@ -55,6 +55,10 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 	for _, name := range build.ReferenceDirs() {
 		ref := pipeline.ReferencePlan(name, hdir)
 		rt, src := ref.Runtime, ref.Dir
+		r, err := build.Lookup(rt)
+		if err != nil {
+			return failure(fmt.Errorf("reference %s: %w", name, err))
+		}
 		hash, err := build.SourceHash(src)
 		if err != nil {
 			return failure(fmt.Errorf("hash %s: %w", src, err))
@@ -66,7 +70,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 			if err != nil {
 				return failure(err)
 			}
-			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, rt), art); err != nil {
+			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, r), art); err != nil {
 				return failure(err)
 			}
 			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, bytesHuman(art.ZipBytes), art.Method)

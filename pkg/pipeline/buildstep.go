@@ -77,7 +77,11 @@ func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 				sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
 				if sv.Handler == "" && art.RuntimeDir != "" {
 					// AWS's runtime clients load _HANDLER: the default the build found the module by
-					sv.Handler = build.DefaultHandler(v.Runtime)
+					r, err := build.Lookup(v.Runtime)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", pv.name, err)
+					}
+					sv.Handler = r.DefaultHandler()
 				}
 			}
 			variants = append(variants, sv)
