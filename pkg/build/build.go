@@ -224,14 +224,27 @@ type Tools struct {
 	Bun, BunX64, BunARM64 string
 	ToolsDir              string // $COLDBENCH_TOOLS, else /opt/coldbench/tools for root, ~/.cache/coldbench/tools otherwise
 	CacheDir              string // build caches (cargo target dirs); ~/.cache/coldbench/build
+	// Getenv is the environment the tools are found in (COLDBENCH_TOOLS, HOME, the tools'
+	// own variables) and that BuildEnv's allow-list passes on to a build: the caller's, so a
+	// build is testable without the process's. The process's (os.Getenv) when nil. PATH
+	// lookups (exec.LookPath) still read the process's PATH.
+	Getenv func(string) string
+}
+
+// getenv reads the environment t was given, or the process's when it was given none.
+func (t Tools) getenv(key string) string {
+	if t.Getenv == nil {
+		return os.Getenv(key)
+	}
+	return t.Getenv(key)
 }
 
 // Resolve fills in where each runtime's tools are (Runtime.Tools: on PATH, in the tools
 // directory, where an environment variable says), keeping what t already says.
 func (t Tools) Resolve() Tools {
-	home, _ := os.UserHomeDir()
+	home := t.getenv("HOME") // what os.UserHomeDir reads
 	if t.ToolsDir == "" {
-		t.ToolsDir = DefaultToolsDir(os.Getenv)
+		t.ToolsDir = DefaultToolsDir(t.getenv)
 	}
 	if t.CacheDir == "" {
 		t.CacheDir = filepath.Join(home, ".cache", "coldbench", "build")
@@ -286,8 +299,7 @@ func DefaultToolsDir(getenv func(string) string) string {
 	if os.Geteuid() == 0 {
 		return "/opt/coldbench/tools"
 	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "coldbench", "tools")
+	return filepath.Join(getenv("HOME"), ".cache", "coldbench", "tools") // what os.UserHomeDir reads
 }
 
 func missing(runtime, tool, how string) error {
@@ -411,13 +423,13 @@ func (t Tools) execDirs() []string {
 }
 
 // version runs "tool args..." and returns its first line, or "unknown".
-func version(ctx context.Context, name string, args ...string) string {
+func (t Tools) version(ctx context.Context, name string, args ...string) string {
 	cmd := exec.CommandContext(ctx, name, args...)
 	// A toolchain run as coldbench's own user: from /, where no go.mod, rust-toolchain.toml or
 	// .nvmrc of the pull request's can make it fetch or run another toolchain, and with nothing
 	// of coldbench's secrets.
 	cmd.Dir = "/"
-	cmd.Env = BuildEnv(os.Getenv, "GOTOOLCHAIN=local")
+	cmd.Env = BuildEnv(t.getenv, "GOTOOLCHAIN=local")
 	out, err := cmd.Output()
 	if err != nil {
 		return "unknown"

@@ -37,7 +37,7 @@ func buildCommand(ctx context.Context, req Request, rt, stage string) (*results.
 	if err := req.Sandbox.Own(artifacts); err != nil {
 		return nil, &Error{Runtime: rt, Step: "prepare ARTIFACTS_DIR", Err: err}
 	}
-	env := BuildEnv(os.Getenv, "ARTIFACTS_DIR="+artifacts, "GOOS=linux", "GOARCH="+goarch, "COLDBENCH_ARCH="+req.Arch,
+	env := BuildEnv(req.Tools.getenv, "ARTIFACTS_DIR="+artifacts, "GOOS=linux", "GOARCH="+goarch, "COLDBENCH_ARCH="+req.Arch,
 		"CGO_ENABLED=0", "NO_COLOR=1", "TERM=dumb", "CARGO_TERM_COLOR=never")
 	for _, tool := range []string{req.Tools.Go, req.Tools.Cargo, req.Tools.Deno} {
 		if tool != "" {

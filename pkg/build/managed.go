@@ -111,7 +111,7 @@ func npmInstall(ctx context.Context, req Request, rt, dir string, prod bool, not
 	if npm == "" {
 		return missing(rt, "npm", "install Node.js and npm (apt-get install npm)")
 	}
-	_, err = run(ctx, req, rt, "npm "+args[0], dir, BuildEnv(os.Getenv, "npm_config_update_notifier=false"), npm, args...)
+	_, err = run(ctx, req, rt, "npm "+args[0], dir, BuildEnv(req.Tools.getenv, "npm_config_update_notifier=false"), npm, args...)
 	return err
 }
 

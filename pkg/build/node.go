@@ -34,7 +34,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 		return nil, &Error{Runtime: RuntimeNode, Step: "read package.json", Err: err}
 	}
 	deps := pkg != nil && len(pkg.Dependencies) > 0
-	tool := map[string]string{"node": version(ctx, filepath.Join(rtDir, "node", "bin", "node"), "--version")}
+	tool := map[string]string{"node": req.Tools.version(ctx, filepath.Join(rtDir, "node", "bin", "node"), "--version")}
 	var notes []string
 	ext := filepath.Ext(module)
 	if outExt, format, ok := esbuildOutput(ext); ok {
@@ -53,7 +53,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 		if err := touchFor(req, meta); err != nil {
 			return nil, err
 		}
-		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(os.Getenv), req.Tools.Esbuild,
+		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(req.Tools.getenv), req.Tools.Esbuild,
 			rel, "--bundle", "--platform=node", "--target="+target, "--format="+format, "--minify",
 			"--log-level=warning", "--metafile="+meta, "--outfile="+filepath.Join(stage, out)); err != nil {
 			return nil, err
@@ -63,7 +63,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 				art.Modules = bundleModules(meta)
 			}
 		}()
-		tool["esbuild"] = version(ctx, req.Tools.Esbuild, "--version")
+		tool["esbuild"] = req.Tools.version(ctx, req.Tools.Esbuild, "--version")
 		return managedArtifact(fmt.Sprintf("esbuild %s --bundle --minify --format=%s --target=%s (SAM's esbuild method)", rel, format, target),
 			lambdaRuntime, rtDir, tool, notes), nil
 	}
@@ -149,7 +149,7 @@ func (Node) ToolchainKey(ctx context.Context, req Request, t Tools) string {
 	if v == "" {
 		return ""
 	}
-	return v + "; " + version(ctx, t.Esbuild, "--version")
+	return v + "; " + t.version(ctx, t.Esbuild, "--version")
 }
 
 // DefaultHandler is index.handler.

@@ -168,12 +168,12 @@ func TestToolsAreComplete(t *testing.T) {
 			byName[tool.Name] = tool
 		}
 	}
-	// Every field of Tools but the directories is some runtime's tool.
+	// Every field of Tools but the directories and the environment is some runtime's tool.
 	var tt Tools
 	fields := map[*string]string{}
 	v := reflect.ValueOf(&tt).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		if name := v.Type().Field(i).Name; name != "ToolsDir" && name != "CacheDir" {
+		if name := v.Type().Field(i).Name; name != "ToolsDir" && name != "CacheDir" && name != "Getenv" {
 			fields[v.Field(i).Addr().Interface().(*string)] = name
 		}
 	}
@@ -226,5 +226,23 @@ func TestDetectChoosesBetweenRuntimes(t *testing.T) {
 	want := "handler " + both + ": both a Node.js package (package.json) and Python code (requirements.txt or *.py) here: set the runtime to nodejs or python"
 	if _, err := Detect(both); err == nil || err.Error() != want {
 		t.Errorf("Detect(package.json requirements.txt) = %v, want %q", err, want)
+	}
+}
+
+// The tools are found in the environment the caller gives, not the process's.
+func TestResolveReadsTheGivenEnvironment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	deno := filepath.Join(dir, "my-deno")
+	if err := os.WriteFile(deno, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"COLDBENCH_TOOLS": dir, "COLDBENCH_DENO": deno, "HOME": dir}
+	got := Tools{Getenv: func(k string) string { return vars[k] }}.Resolve()
+	if got.ToolsDir != dir || got.Deno != deno || got.CacheDir != filepath.Join(dir, ".cache", "coldbench", "build") {
+		t.Errorf("Resolve() = ToolsDir %q, Deno %q, CacheDir %q; want %q, %q and the cache under %s", got.ToolsDir, got.Deno, got.CacheDir, dir, deno, dir)
+	}
+	if env := BuildEnv(got.getenv); !slices.Contains(env, "HOME="+dir) {
+		t.Errorf("BuildEnv(the given environment) = %q, want HOME=%s", env, dir)
 	}
 }

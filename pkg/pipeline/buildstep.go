@@ -128,7 +128,7 @@ func (p *Pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
 	id := p.identity(pv.name, arch)
 	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: id,
-		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build")}}
+		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build"), Getenv: p.Getenv}}
 	if pv.role == results.RoleReference {
 		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
 	} else { // the user's function: its handler setting and build as its own revision says
