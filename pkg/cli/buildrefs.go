@@ -54,11 +54,8 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 	store := build.Prebuilt{Dir: dir}
 	for _, name := range build.ReferenceDirs() {
 		ref := pipeline.ReferencePlan(name, hdir)
-		rt, src := ref.Runtime, ref.Dir
-		r, err := build.Lookup(rt)
-		if err != nil {
-			return failure(fmt.Errorf("reference %s: %w", name, err))
-		}
+		r, src := ref.Runtime, ref.Dir
+		rt := r.Name()
 		hash, err := build.SourceHash(src)
 		if err != nil {
 			return failure(fmt.Errorf("hash %s: %w", src, err))
