@@ -244,7 +244,7 @@ func (t Tools) getenv(key string) string {
 func (t Tools) Resolve() Tools {
 	home := t.getenv("HOME") // what os.UserHomeDir reads
 	if t.ToolsDir == "" {
-		t.ToolsDir = DefaultToolsDir(t.getenv)
+		t.ToolsDir = toolsDir(t.getenv, home)
 	}
 	if t.CacheDir == "" {
 		t.CacheDir = filepath.Join(home, ".cache", "coldbench", "build")
@@ -293,13 +293,19 @@ func (t Tools) BunFor(arch string) string {
 // $COLDBENCH_TOOLS, else /opt/coldbench/tools for root (where the sandbox user can run them, as
 // in the action's image), else ~/.cache/coldbench/tools.
 func DefaultToolsDir(getenv func(string) string) string {
+	home, _ := os.UserHomeDir()
+	return toolsDir(getenv, home)
+}
+
+// toolsDir is DefaultToolsDir with the home directory given.
+func toolsDir(getenv func(string) string, home string) string {
 	if d := getenv("COLDBENCH_TOOLS"); d != "" {
 		return d
 	}
 	if os.Geteuid() == 0 {
 		return "/opt/coldbench/tools"
 	}
-	return filepath.Join(getenv("HOME"), ".cache", "coldbench", "tools") // what os.UserHomeDir reads
+	return filepath.Join(home, ".cache", "coldbench", "tools")
 }
 
 func missing(runtime, tool, how string) error {
