@@ -84,13 +84,36 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// archSpelling is how one tool spells each Lambda architecture.
+type archSpelling struct{ arm64, x8664 string }
+
+// The tools' spellings of the architectures.
+var (
+	goArch      = archSpelling{arm64: "arm64", x8664: "amd64"}                                // GOARCH
+	npmCPU      = archSpelling{arm64: "arm64", x8664: "x64"}                                  // npm --cpu
+	bunTarget   = archSpelling{arm64: "bun-linux-arm64", x8664: "bun-linux-x64"}              // bun build --target
+	pipPlatform = archSpelling{arm64: "manylinux2014_aarch64", x8664: "manylinux2014_x86_64"} // pip --platform
+)
+
+// of is s's spelling of arch. Build rejects any other arch before a builder runs; a builder
+// called otherwise gets the same error naming the valid values, never an empty spelling.
+func (s archSpelling) of(arch string) (string, error) {
+	switch arch {
+	case ArchARM64:
+		return s.arm64, nil
+	case ArchX8664:
+		return s.x8664, nil
+	}
+	return "", fmt.Errorf("arch %q: valid values are %s, %s", arch, ArchARM64, ArchX8664)
+}
+
 // ErrToolMissing is wrapped by errors for a toolchain that is not installed.
 var ErrToolMissing = errors.New("toolchain not installed")
 
 // Build builds the handler in req.Dir into a Lambda zip for req.Arch.
 func Build(ctx context.Context, req Request) (*results.Artifact, error) {
-	if req.Arch != ArchARM64 && req.Arch != ArchX8664 {
-		return nil, fmt.Errorf("build: arch %q: valid values are %s, %s", req.Arch, ArchARM64, ArchX8664)
+	if _, err := goArch.of(req.Arch); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	rt := req.Runtime
 	if r, ok := forLambdaRuntime(rt); ok { // "nodejs22.x": Node.js, that version
@@ -201,14 +224,27 @@ type Tools struct {
 	Bun, BunX64, BunARM64 string
 	ToolsDir              string // $COLDBENCH_TOOLS, else /opt/coldbench/tools for root, ~/.cache/coldbench/tools otherwise
 	CacheDir              string // build caches (cargo target dirs); ~/.cache/coldbench/build
+	// Getenv is the environment the tools are found in (COLDBENCH_TOOLS, HOME, the tools'
+	// own variables) and that BuildEnv's allow-list passes on to a build: the caller's, so a
+	// build is testable without the process's. The process's (os.Getenv) when nil. PATH
+	// lookups (exec.LookPath) still read the process's PATH.
+	Getenv func(string) string
+}
+
+// getenv reads the environment t was given, or the process's when it was given none.
+func (t Tools) getenv(key string) string {
+	if t.Getenv == nil {
+		return os.Getenv(key)
+	}
+	return t.Getenv(key)
 }
 
 // Resolve fills in where each runtime's tools are (Runtime.Tools: on PATH, in the tools
 // directory, where an environment variable says), keeping what t already says.
 func (t Tools) Resolve() Tools {
-	home, _ := os.UserHomeDir()
+	home := t.getenv("HOME") // what os.UserHomeDir reads
 	if t.ToolsDir == "" {
-		t.ToolsDir = DefaultToolsDir(os.Getenv)
+		t.ToolsDir = toolsDir(t.getenv, home)
 	}
 	if t.CacheDir == "" {
 		t.CacheDir = filepath.Join(home, ".cache", "coldbench", "build")
@@ -257,13 +293,18 @@ func (t Tools) BunFor(arch string) string {
 // $COLDBENCH_TOOLS, else /opt/coldbench/tools for root (where the sandbox user can run them, as
 // in the action's image), else ~/.cache/coldbench/tools.
 func DefaultToolsDir(getenv func(string) string) string {
+	home, _ := os.UserHomeDir()
+	return toolsDir(getenv, home)
+}
+
+// toolsDir is DefaultToolsDir with the home directory given.
+func toolsDir(getenv func(string) string, home string) string {
 	if d := getenv("COLDBENCH_TOOLS"); d != "" {
 		return d
 	}
 	if os.Geteuid() == 0 {
 		return "/opt/coldbench/tools"
 	}
-	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".cache", "coldbench", "tools")
 }
 
@@ -388,13 +429,13 @@ func (t Tools) execDirs() []string {
 }
 
 // version runs "tool args..." and returns its first line, or "unknown".
-func version(ctx context.Context, name string, args ...string) string {
+func (t Tools) version(ctx context.Context, name string, args ...string) string {
 	cmd := exec.CommandContext(ctx, name, args...)
 	// A toolchain run as coldbench's own user: from /, where no go.mod, rust-toolchain.toml or
 	// .nvmrc of the pull request's can make it fetch or run another toolchain, and with nothing
 	// of coldbench's secrets.
 	cmd.Dir = "/"
-	cmd.Env = BuildEnv(os.Getenv, "GOTOOLCHAIN=local")
+	cmd.Env = BuildEnv(t.getenv, "GOTOOLCHAIN=local")
 	out, err := cmd.Output()
 	if err != nil {
 		return "unknown"

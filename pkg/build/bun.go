@@ -38,7 +38,7 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 		} else {
 			notes = append(notes, "no bun.lock: dependencies resolved afresh by bun install")
 		}
-		if _, err := run(ctx, req, RuntimeBun, "bun install", req.Dir, BuildEnv(os.Getenv), req.Tools.Bun, args...); err != nil {
+		if _, err := run(ctx, req, RuntimeBun, "bun install", req.Dir, BuildEnv(req.Tools.getenv), req.Tools.Bun, args...); err != nil {
 			return nil, err
 		}
 	}
@@ -50,13 +50,16 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 	if err := req.Sandbox.Own(wrapper); err != nil {
 		return nil, err
 	}
-	target := map[string]string{ArchARM64: "bun-linux-arm64", ArchX8664: "bun-linux-x64"}[req.Arch]
+	target, err := bunTarget.of(req.Arch)
+	if err != nil {
+		return nil, &Error{Runtime: RuntimeBun, Step: "bun build --compile", Err: err}
+	}
 	meta := stage + "-meta.json" // beside the stage: not part of the package
 	defer os.Remove(meta)
 	if err := touchFor(req, meta); err != nil {
 		return nil, err
 	}
-	if _, err := run(ctx, req, RuntimeBun, "bun build --compile", req.Dir, BuildEnv(os.Getenv), req.Tools.Bun,
+	if _, err := run(ctx, req, RuntimeBun, "bun build --compile", req.Dir, BuildEnv(req.Tools.getenv), req.Tools.Bun,
 		"build", "--compile", "--minify", "--target="+target, "--compile-executable-path="+base, "--metafile="+meta,
 		"--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile="+filepath.Join(stage, "bootstrap"), wrapper); err != nil {
 		return nil, err
@@ -66,7 +69,7 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 	rel, _ := filepath.Rel(req.Dir, module)
 	return &results.Artifact{
 		Method:    fmt.Sprintf("bun build --compile --minify --target=%s (%s's exports run by coldbench's Runtime API loop)", target, rel),
-		Toolchain: map[string]string{"bun": version(ctx, req.Tools.Bun, "--version")},
+		Toolchain: map[string]string{"bun": req.Tools.version(ctx, req.Tools.Bun, "--version")},
 		Notes:     notes,
 		Modules:   modules,
 	}, nil
@@ -119,7 +122,7 @@ func (Bun) Build(ctx context.Context, req Request, stage string) (*results.Artif
 // ToolchainKey is bun --version and coldbench's Runtime API loop, compiled into the executable.
 func (Bun) ToolchainKey(ctx context.Context, req Request, t Tools) string {
 	sum := sha256.Sum256([]byte(jsRuntime))
-	return version(ctx, t.Bun, "--version") + "; runtime loop " + hex.EncodeToString(sum[:6])
+	return t.version(ctx, t.Bun, "--version") + "; runtime loop " + hex.EncodeToString(sum[:6])
 }
 
 // DefaultHandler is index.handler.

@@ -42,13 +42,13 @@ func buildDeno(ctx context.Context, req Request, stage string) (*results.Artifac
 	if wrapped != "" {
 		defer os.Remove(entry) // the loop is bundled; the wrapper file itself is not shipped
 	}
-	env := BuildEnv(os.Getenv, "DENO_NO_UPDATE_CHECK=1")
-	if os.Getenv("DENO_CERT") == "" && os.Getenv("SSL_CERT_FILE") != "" {
+	env := BuildEnv(req.Tools.getenv, "DENO_NO_UPDATE_CHECK=1")
+	if req.Tools.getenv("DENO_CERT") == "" && req.Tools.getenv("SSL_CERT_FILE") != "" {
 		// deno bundle fetches esbuild from npm; behind a TLS-inspecting proxy Deno's built-in
 		// roots fail where the system's CA file (which the rest of the toolchain uses) works.
-		env = append(env, "DENO_CERT="+os.Getenv("SSL_CERT_FILE"))
+		env = append(env, "DENO_CERT="+req.Tools.getenv("SSL_CERT_FILE"))
 	}
-	tool := map[string]string{"deno": version(ctx, req.Tools.Deno, "--version")}
+	tool := map[string]string{"deno": req.Tools.version(ctx, req.Tools.Deno, "--version")}
 
 	if req.Tools.Denort != "" {
 		target := "x86_64-unknown-linux-gnu"
@@ -221,15 +221,15 @@ func (Deno) Tools() []Tool {
 		{Name: "deno", How: "scripts/setup.sh (npm install deno)", VersionArgs: []string{"--version"},
 			field: func(t *Tools) *string { return &t.Deno },
 			find: func(t Tools, _ string) []string {
-				return []string{os.Getenv("COLDBENCH_DENO"), "deno", filepath.Join(t.ToolsDir, "bin", "deno")}
+				return []string{t.getenv("COLDBENCH_DENO"), "deno", filepath.Join(t.ToolsDir, "bin", "deno")}
 			}},
 		{Name: "deno arm64", How: "scripts/setup.sh (npm pack @deno/linux-arm64-glibc)", notRun: true,
 			field: func(t *Tools) *string { return &t.DenoARM64 },
 			find: func(t Tools, _ string) []string {
-				return []string{os.Getenv("COLDBENCH_DENO_ARM64"), filepath.Join(t.ToolsDir, "deno-arm64", "deno")}
+				return []string{t.getenv("COLDBENCH_DENO_ARM64"), filepath.Join(t.ToolsDir, "deno-arm64", "deno")}
 			}},
 		{Name: "denort", How: "optional: set DENORT_BIN for deno compile",
-			field: func(t *Tools) *string { return &t.Denort }, find: func(Tools, string) []string { return []string{os.Getenv("DENORT_BIN")} }},
+			field: func(t *Tools) *string { return &t.Denort }, find: func(t Tools, _ string) []string { return []string{t.getenv("DENORT_BIN")} }},
 	}
 }
 
@@ -240,7 +240,7 @@ func (Deno) Build(ctx context.Context, req Request, stage string) (*results.Arti
 
 // ToolchainKey is deno --version.
 func (Deno) ToolchainKey(ctx context.Context, req Request, t Tools) string {
-	return version(ctx, t.Deno, "--version")
+	return t.version(ctx, t.Deno, "--version")
 }
 
 // DefaultHandler is none: the bootstrap is the handler (a "file.export" setting is a module).

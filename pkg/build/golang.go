@@ -19,11 +19,11 @@ func buildGo(ctx context.Context, req Request, stage string) (*results.Artifact,
 	if req.Tools.Go == "" {
 		return nil, missing(RuntimeGo, "go", "install Go from https://go.dev/dl or your package manager")
 	}
-	goarch := "amd64"
-	if req.Arch == ArchARM64 {
-		goarch = "arm64"
+	goarch, err := goArch.of(req.Arch)
+	if err != nil {
+		return nil, &Error{Runtime: RuntimeGo, Step: "set GOARCH", Err: err}
 	}
-	env := BuildEnv(os.Getenv, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	env := BuildEnv(req.Tools.getenv, "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	out := filepath.Join(stage, "bootstrap")
 	flags, how := req.GoFlags, "the template's BuildProperties"
 	switch {
@@ -93,7 +93,7 @@ func (Go) Build(ctx context.Context, req Request, stage string) (*results.Artifa
 
 // ToolchainKey is go version.
 func (Go) ToolchainKey(ctx context.Context, req Request, t Tools) string {
-	return version(ctx, t.Go, "version")
+	return t.version(ctx, t.Go, "version")
 }
 
 // DefaultHandler is none: the bootstrap is the handler.

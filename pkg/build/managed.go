@@ -93,7 +93,10 @@ func readPackageJSON(dir string) (*packageJSON, error) {
 // lockfile (npm ci) when there is one, never running their install scripts, for the target
 // platform (optional native packages of that arch). prod leaves out devDependencies.
 func npmInstall(ctx context.Context, req Request, rt, dir string, prod bool, notes *[]string) error {
-	cpu := map[string]string{ArchARM64: "arm64", ArchX8664: "x64"}[req.Arch]
+	cpu, err := npmCPU.of(req.Arch)
+	if err != nil {
+		return &Error{Runtime: rt, Step: "npm install", Err: err}
+	}
 	args := []string{"install", "--no-audit", "--no-fund", "--ignore-scripts", "--os=linux", "--cpu=" + cpu}
 	if fileExists(filepath.Join(dir, "package-lock.json")) || fileExists(filepath.Join(dir, "npm-shrinkwrap.json")) {
 		args[0] = "ci"
@@ -108,7 +111,7 @@ func npmInstall(ctx context.Context, req Request, rt, dir string, prod bool, not
 	if npm == "" {
 		return missing(rt, "npm", "install Node.js and npm (apt-get install npm)")
 	}
-	_, err := run(ctx, req, rt, "npm "+args[0], dir, BuildEnv(os.Getenv, "npm_config_update_notifier=false"), npm, args...)
+	_, err = run(ctx, req, rt, "npm "+args[0], dir, BuildEnv(req.Tools.getenv, "npm_config_update_notifier=false"), npm, args...)
 	return err
 }
 

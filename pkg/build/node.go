@@ -34,10 +34,10 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 		return nil, &Error{Runtime: RuntimeNode, Step: "read package.json", Err: err}
 	}
 	deps := pkg != nil && len(pkg.Dependencies) > 0
-	tool := map[string]string{"node": version(ctx, filepath.Join(rtDir, "node", "bin", "node"), "--version")}
+	tool := map[string]string{"node": req.Tools.version(ctx, filepath.Join(rtDir, "node", "bin", "node"), "--version")}
 	var notes []string
 	ext := filepath.Ext(module)
-	if ext == ".ts" || ext == ".mts" || ext == ".cts" {
+	if outExt, format, ok := esbuildOutput(ext); ok {
 		if req.Tools.Esbuild == "" {
 			return nil, missing(RuntimeNode, "esbuild", "run scripts/setup.sh (npm @esbuild/linux-x64), or put esbuild on PATH")
 		}
@@ -47,17 +47,13 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 			}
 		}
 		rel, _ := filepath.Rel(req.Dir, module)
-		out := strings.TrimSuffix(rel, ext) + map[string]string{".ts": ".js", ".cts": ".js", ".mts": ".mjs"}[ext]
-		format := map[string]string{".mts": "esm"}[ext]
-		if format == "" {
-			format = "cjs"
-		}
+		out := strings.TrimSuffix(rel, ext) + outExt
 		meta := stage + "-meta.json" // beside the stage: not part of the package
 		defer os.Remove(meta)
 		if err := touchFor(req, meta); err != nil {
 			return nil, err
 		}
-		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(os.Getenv), req.Tools.Esbuild,
+		if _, err := run(ctx, req, RuntimeNode, "esbuild", req.Dir, BuildEnv(req.Tools.getenv), req.Tools.Esbuild,
 			rel, "--bundle", "--platform=node", "--target="+target, "--format="+format, "--minify",
 			"--log-level=warning", "--metafile="+meta, "--outfile="+filepath.Join(stage, out)); err != nil {
 			return nil, err
@@ -67,7 +63,7 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 				art.Modules = bundleModules(meta)
 			}
 		}()
-		tool["esbuild"] = version(ctx, req.Tools.Esbuild, "--version")
+		tool["esbuild"] = req.Tools.version(ctx, req.Tools.Esbuild, "--version")
 		return managedArtifact(fmt.Sprintf("esbuild %s --bundle --minify --format=%s --target=%s (SAM's esbuild method)", rel, format, target),
 			lambdaRuntime, rtDir, tool, notes), nil
 	}
@@ -79,9 +75,26 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 		if err := npmInstall(ctx, req, RuntimeNode, stage, true, &notes); err != nil {
 			return nil, err
 		}
-		method += " + production dependencies (npm " + map[bool]string{true: "ci", false: "install"}[fileExists(filepath.Join(stage, "package-lock.json"))] + " --omit=dev --ignore-scripts)"
+		verb := "install"
+		if fileExists(filepath.Join(stage, "package-lock.json")) {
+			verb = "ci"
+		}
+		method += " + production dependencies (npm " + verb + " --omit=dev --ignore-scripts)"
 	}
 	return managedArtifact(method, lambdaRuntime, rtDir, tool, notes), nil
+}
+
+// esbuildOutput is what esbuild writes a TypeScript module with extension ext as: the output's
+// extension and its module format (an .mts module stays ES; .ts and .cts become CommonJS, as
+// SAM's esbuild method writes them). ok is false for an extension that is not TypeScript's.
+func esbuildOutput(ext string) (outExt, format string, ok bool) {
+	switch ext {
+	case ".ts", ".cts":
+		return ".js", "cjs", true
+	case ".mts":
+		return ".mjs", "esm", true
+	}
+	return "", "", false
 }
 
 // RuntimeNode is Node.js's name ("node" is an alias).
@@ -136,7 +149,7 @@ func (Node) ToolchainKey(ctx context.Context, req Request, t Tools) string {
 	if v == "" {
 		return ""
 	}
-	return v + "; " + version(ctx, t.Esbuild, "--version")
+	return v + "; " + t.version(ctx, t.Esbuild, "--version")
 }
 
 // DefaultHandler is index.handler.

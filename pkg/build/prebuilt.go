@@ -168,14 +168,10 @@ func SourceHash(dir string) (string, error) {
 
 // ToolchainKey names the toolchain a build of runtime for arch would use, as the version lines
 // of its tools: a prebuilt artifact is reused only when they are the same.
-func ToolchainKey(ctx context.Context, req Request, runtime string) string {
+func ToolchainKey(ctx context.Context, req Request, r Runtime) string {
 	t := req.Tools.Resolve()
 	if req.Sandbox.Separate {
 		t = t.runnableBy(req.Sandbox)
-	}
-	r, ok := For(runtime)
-	if !ok {
-		return ""
 	}
 	return r.ToolchainKey(ctx, req, t)
 }

@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"github.com/coldbench/coldbench/pkg/inittrace"
-	"os"
 	"path/filepath"
 
 	"github.com/coldbench/coldbench/pkg/results"
@@ -24,11 +23,14 @@ func buildPython(ctx context.Context, req Request, stage string) (*results.Artif
 	if err := copySource(req.Dir, stage, "__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache", "tests"); err != nil {
 		return nil, &Error{Runtime: RuntimePython, Step: "copy the function's code", Err: err}
 	}
-	tool := map[string]string{"python": version(ctx, req.Tools.Python, "--version")}
+	tool := map[string]string{"python": req.Tools.version(ctx, req.Tools.Python, "--version")}
 	method := "the function's code as it is"
 	if hasRequirements(req.Dir) {
-		platform := map[string]string{ArchARM64: "manylinux2014_aarch64", ArchX8664: "manylinux2014_x86_64"}[req.Arch]
-		if _, err := run(ctx, req, RuntimePython, "pip install -r requirements.txt", req.Dir, BuildEnv(os.Getenv, "PIP_DISABLE_PIP_VERSION_CHECK=1"),
+		platform, err := pipPlatform.of(req.Arch)
+		if err != nil {
+			return nil, &Error{Runtime: RuntimePython, Step: "pip install -r requirements.txt", Err: err}
+		}
+		if _, err := run(ctx, req, RuntimePython, "pip install -r requirements.txt", req.Dir, BuildEnv(req.Tools.getenv, "PIP_DISABLE_PIP_VERSION_CHECK=1"),
 			req.Tools.Python, "-m", "pip", "install", "--quiet", "--no-compile", "--break-system-packages", "-r", "requirements.txt",
 			"--platform", platform, "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
 			"--target", stage); err != nil {

@@ -87,20 +87,14 @@ func Names() []string {
 	return out
 }
 
-// DefaultHandler is the default handler setting of the runtime named name, or "".
-func DefaultHandler(name string) string {
+// Lookup returns the runtime named name or one of its aliases, as For does; a name of no
+// runtime is an error that lists the valid ones. It is for names read back from an artifact or
+// a results file, which only Build's registry names should have filled in.
+func Lookup(name string) (Runtime, error) {
 	if r, ok := For(name); ok {
-		return r.DefaultHandler()
+		return r, nil
 	}
-	return ""
-}
-
-// Tracer returns the init tracer of the runtime named name, or false when it has none.
-func Tracer(name string) (inittrace.Tracer, bool) {
-	if r, ok := For(name); ok {
-		return r.Tracer()
-	}
-	return inittrace.Tracer{}, false
+	return nil, fmt.Errorf("runtime %q: valid values are %s", name, strings.Join(Names(), ", "))
 }
 
 // Reference says where a runtime's reference handler is: the directory of that name under the

@@ -67,6 +67,44 @@ func TestForNamesOneRuntime(t *testing.T) {
 	if r, ok := forLambdaRuntime("nodejs22.x"); !ok || r.Name() != RuntimeNode {
 		t.Errorf("forLambdaRuntime(nodejs22.x) = %v, %v, want nodejs", r, ok)
 	}
+	if r, err := Lookup("node"); err != nil || r.Name() != RuntimeNode {
+		t.Errorf("Lookup(%q) = %v, %v, want nodejs", "node", r, err)
+	}
+	if r, err := Lookup("java"); err == nil || !strings.Contains(err.Error(), `runtime "java": valid values are go, rust, deno, nodejs, python, bun, provided`) {
+		t.Errorf("Lookup(%q) = %v, %v, want an error naming the valid runtimes", "java", r, err)
+	}
+}
+
+// The tools' spellings of an architecture: an arch Build does not know is an error naming the
+// valid ones, never an empty GOARCH.
+func TestArchSpelling(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s          archSpelling
+		arch, want string
+	}{
+		{goArch, ArchARM64, "arm64"}, {goArch, ArchX8664, "amd64"}, {npmCPU, ArchX8664, "x64"},
+		{bunTarget, ArchARM64, "bun-linux-arm64"}, {pipPlatform, ArchX8664, "manylinux2014_x86_64"},
+	} {
+		if got, err := tt.s.of(tt.arch); err != nil || got != tt.want {
+			t.Errorf("%v.of(%q) = %q, %v, want %q", tt.s, tt.arch, got, err, tt.want)
+		}
+	}
+	if got, err := goArch.of("amd64"); err == nil || !strings.Contains(err.Error(), `arch "amd64": valid values are arm64, x86_64`) {
+		t.Errorf("goArch.of(%q) = %q, %v, want an error naming the valid arches", "amd64", got, err)
+	}
+}
+
+func TestEsbuildOutput(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ext, out, format string
+		ok               bool
+	}{{".ts", ".js", "cjs", true}, {".cts", ".js", "cjs", true}, {".mts", ".mjs", "esm", true}, {".js", "", "", false}} {
+		if out, format, ok := esbuildOutput(tt.ext); out != tt.out || format != tt.format || ok != tt.ok {
+			t.Errorf("esbuildOutput(%q) = %q, %q, %v, want %q, %q, %v", tt.ext, out, format, ok, tt.out, tt.format, tt.ok)
+		}
+	}
 }
 
 // What used to be spelled out per runtime (inittrace.For, DefaultHandlers, the reference
@@ -94,8 +132,8 @@ func TestRuntimeSettings(t *testing.T) {
 		if ok != (c.tracer != "") || tr.Name != c.tracer {
 			t.Errorf("%s.Tracer() = %q, %v, want %q", c.name, tr.Name, ok, c.tracer)
 		}
-		if got := DefaultHandler(c.name); got != c.handler {
-			t.Errorf("DefaultHandler(%q) = %q, want %q", c.name, got, c.handler)
+		if got := r.DefaultHandler(); got != c.handler {
+			t.Errorf("%s.DefaultHandler() = %q, want %q", c.name, got, c.handler)
 		}
 		if got := r.Reference(); got != c.ref {
 			t.Errorf("%s.Reference() = %+v, want %+v", c.name, got, c.ref)
@@ -130,12 +168,12 @@ func TestToolsAreComplete(t *testing.T) {
 			byName[tool.Name] = tool
 		}
 	}
-	// Every field of Tools but the directories is some runtime's tool.
+	// Every field of Tools but the directories and the environment is some runtime's tool.
 	var tt Tools
 	fields := map[*string]string{}
 	v := reflect.ValueOf(&tt).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		if name := v.Type().Field(i).Name; name != "ToolsDir" && name != "CacheDir" {
+		if name := v.Type().Field(i).Name; name != "ToolsDir" && name != "CacheDir" && name != "Getenv" {
 			fields[v.Field(i).Addr().Interface().(*string)] = name
 		}
 	}
@@ -188,5 +226,23 @@ func TestDetectChoosesBetweenRuntimes(t *testing.T) {
 	want := "handler " + both + ": both a Node.js package (package.json) and Python code (requirements.txt or *.py) here: set the runtime to nodejs or python"
 	if _, err := Detect(both); err == nil || err.Error() != want {
 		t.Errorf("Detect(package.json requirements.txt) = %v, want %q", err, want)
+	}
+}
+
+// The tools are found in the environment the caller gives, not the process's.
+func TestResolveReadsTheGivenEnvironment(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	deno := filepath.Join(dir, "my-deno")
+	if err := os.WriteFile(deno, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"COLDBENCH_TOOLS": dir, "COLDBENCH_DENO": deno, "HOME": dir}
+	got := Tools{Getenv: func(k string) string { return vars[k] }}.Resolve()
+	if got.ToolsDir != dir || got.Deno != deno || got.CacheDir != filepath.Join(dir, ".cache", "coldbench", "build") {
+		t.Errorf("Resolve() = ToolsDir %q, Deno %q, CacheDir %q; want %q, %q and the cache under %s", got.ToolsDir, got.Deno, got.CacheDir, dir, deno, dir)
+	}
+	if env := BuildEnv(got.getenv); !slices.Contains(env, "HOME="+dir) {
+		t.Errorf("BuildEnv(the given environment) = %q, want HOME=%s", env, dir)
 	}
 }

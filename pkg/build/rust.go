@@ -45,7 +45,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 	// and cross toolchains (different rustc versions) do not invalidate each other's.
 	sum := sha256.Sum256([]byte(key))
 	targetDir := filepath.Join(req.Tools.CacheDir, "cargo", hex.EncodeToString(sum[:8])+"-"+req.Arch)
-	env := BuildEnv(os.Getenv, "CARGO_TARGET_DIR="+targetDir, "CARGO_TERM_COLOR=never")
+	env := BuildEnv(req.Tools.getenv, "CARGO_TARGET_DIR="+targetDir, "CARGO_TERM_COLOR=never")
 	// Cargo locks the target dir only while it builds; hold it until the binary is copied out, or
 	// a concurrent build of the same handler could relink it under our feet.
 	mu, _ := targetLocks.LoadOrStore(targetDir, &sync.Mutex{})
@@ -65,7 +65,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		}
 		bin = filepath.Join(targetDir, "release", binName)
 		method = "cargo build --release"
-		tool["rustc"] = version(ctx, rustcBeside(cargo), "--version")
+		tool["rustc"] = req.Tools.version(ctx, rustcBeside(cargo), "--version")
 	default:
 		// Cross-compiling: find a rustc that has the aarch64 std (rustup's when the target was
 		// added, else Debian's rustc-web), then build with cargo-lambda (zig links against an old
@@ -77,7 +77,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		}
 		crossEnv := withPath(env, filepath.Dir(xrustc)) // rustup's rustc first on PATH fails with E0463
 		crossEnv = append(without(crossEnv, "RUSTUP_TOOLCHAIN"), "RUSTC="+xrustc)
-		tool["rustc"] = version(ctx, xrustc, "--version")
+		tool["rustc"] = req.Tools.version(ctx, xrustc, "--version")
 		if cl := req.Tools.CargoLambda; cl != "" {
 			crossEnv = withPath(crossEnv, filepath.Dir(cl))
 			crossEnv = withPath(crossEnv, filepath.Dir(xrustc))
@@ -86,7 +86,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 			}
 			bin = filepath.Join(targetDir, "lambda", binName, "bootstrap")
 			method = "cargo lambda build --release --arm64 (zig linker)"
-			tool["cargo-lambda"] = version(ctx, cl, "lambda", "--version")
+			tool["cargo-lambda"] = req.Tools.version(ctx, cl, "lambda", "--version")
 			break
 		}
 		if req.Tools.CrossLinker == "" {
@@ -126,7 +126,7 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 // bootstrap whatever its name.
 func pickBin(ctx context.Context, req Request, cargo string) (string, error) {
 	dir := req.Dir
-	out, err := run(ctx, req, RuntimeRust, "cargo metadata", dir, BuildEnv(os.Getenv, "CARGO_TERM_COLOR=never"), cargo, "metadata", "--no-deps", "--format-version", "1")
+	out, err := run(ctx, req, RuntimeRust, "cargo metadata", dir, BuildEnv(req.Tools.getenv, "CARGO_TERM_COLOR=never"), cargo, "metadata", "--no-deps", "--format-version", "1")
 	if err != nil {
 		return "", err
 	}
@@ -185,7 +185,7 @@ func crossPair(ctx context.Context, cargo string, t Tools) (string, string) {
 		if pair[0] == "" || pair[1] == "" {
 			continue
 		}
-		if hasAarch64Std(ctx, pair[1]) {
+		if hasAarch64Std(ctx, t, pair[1]) {
 			return pair[0], pair[1]
 		}
 	}
@@ -199,13 +199,13 @@ var aarch64Std sync.Map
 
 // hasAarch64Std asks rustc for its sysroot, as coldbench's user, from / (no rust-toolchain.toml
 // of the pull request's can choose the toolchain that answers).
-func hasAarch64Std(ctx context.Context, rustc string) bool {
+func hasAarch64Std(ctx context.Context, t Tools, rustc string) bool {
 	if v, ok := aarch64Std.Load(rustc); ok {
 		return v.(bool)
 	}
 	cmd := exec.CommandContext(ctx, rustc, "--print", "sysroot")
 	cmd.Dir = "/"
-	cmd.Env = BuildEnv(os.Getenv)
+	cmd.Env = BuildEnv(t.getenv)
 	out, err := cmd.Output()
 	ok := err == nil && fileExists(filepath.Join(strings.TrimSpace(string(out)), "lib", "rustlib", aarch64Triple, "lib"))
 	v, _ := aarch64Std.LoadOrStore(rustc, ok)
@@ -303,12 +303,12 @@ func (Rust) ToolchainKey(ctx context.Context, req Request, t Tools) string {
 	if cargo == "" {
 		cargo = t.CrossCargo
 	}
-	parts := []string{version(ctx, rustcBeside(cargo), "--version")}
+	parts := []string{t.version(ctx, rustcBeside(cargo), "--version")}
 	if req.Arch != "" && req.Arch != host.Arch() {
 		_, xrustc := crossPair(ctx, cargo, t)
-		parts = append(parts, version(ctx, xrustc, "--version"))
+		parts = append(parts, t.version(ctx, xrustc, "--version"))
 		if t.CargoLambda != "" {
-			parts = append(parts, version(ctx, t.CargoLambda, "lambda", "--version"))
+			parts = append(parts, t.version(ctx, t.CargoLambda, "lambda", "--version"))
 		}
 	}
 	return strings.Join(parts, "; ")

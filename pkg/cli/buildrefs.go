@@ -54,19 +54,21 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 	store := build.Prebuilt{Dir: dir}
 	for _, name := range build.ReferenceDirs() {
 		ref := pipeline.ReferencePlan(name, hdir)
-		rt, src := ref.Runtime, ref.Dir
+		r, src := ref.Runtime, ref.Dir
+		rt := r.Name()
 		hash, err := build.SourceHash(src)
 		if err != nil {
 			return failure(fmt.Errorf("hash %s: %w", src, err))
 		}
 		for _, arch := range arches {
 			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
-				CacheKey: ref.CacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler}
+				CacheKey: ref.CacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler,
+				Tools: build.Tools{Getenv: env.Getenv}}
 			art, err := build.Build(ctx, req)
 			if err != nil {
 				return failure(err)
 			}
-			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, rt), art); err != nil {
+			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, r), art); err != nil {
 				return failure(err)
 			}
 			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, bytesHuman(art.ZipBytes), art.Method)

@@ -18,7 +18,7 @@ func doctorCmd(ctx context.Context, args []string, env Env) error {
 	if len(args) > 0 {
 		return badInput(fmt.Errorf("doctor takes no arguments, got %q", args[0]))
 	}
-	writeTools(ctx, env.Stdout, build.Tools{}.Resolve())
+	writeTools(ctx, env.Stdout, build.Tools{Getenv: env.Getenv}.Resolve())
 	r, err := runner.New(runner.Config{})
 	if err != nil {
 		return withCode(ExitFailure, err)

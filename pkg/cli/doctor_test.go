@@ -66,8 +66,8 @@ func TestReferencePlan(t *testing.T) {
 	} {
 		p := pipeline.ReferencePlan(ref, "/h")
 		dir, _, _ := strings.Cut(ref, "-")
-		if p.Runtime != want[0] || p.Handler != want[1] || p.Dir != "/h/"+dir || p.CacheKey != "coldbench-reference/"+dir {
-			t.Errorf("ReferencePlan(%q) = %s %s %s %s, want %s %s /h/%s coldbench-reference/%s", ref, p.Runtime, p.Handler, p.Dir, p.CacheKey, want[0], want[1], dir, dir)
+		if p.Runtime.Name() != want[0] || p.Handler != want[1] || p.Dir != "/h/"+dir || p.CacheKey != "coldbench-reference/"+dir {
+			t.Errorf("ReferencePlan(%q) = %s %s %s %s, want %s %s /h/%s coldbench-reference/%s", ref, p.Runtime.Name(), p.Handler, p.Dir, p.CacheKey, want[0], want[1], dir, dir)
 		}
 	}
 }

@@ -102,7 +102,7 @@ type Config struct {
 	AWSRegion   string
 	AWSEndpoint string
 	// Budgets are release-gate limits on the head: metric (init_ms, cold_ms_p90...) to ms or MB.
-	Budgets map[string]float64
+	Budgets Budgets
 	// Store is a results directory to add this run to (the history); Baseline one whose latest
 	// run is the base instead of a build of a base revision (a release gate).
 	Store    string

@@ -97,7 +97,7 @@ func TestValidate(t *testing.T) {
 func TestParseBudgets(t *testing.T) {
 	t.Parallel()
 	b, err := ParseBudgets(" init_ms=50, cold_ms_p90=300,max_memory_mb=128 ")
-	if err != nil || b["init_ms"] != 50 || b["cold_ms_p90"] != 300 || b["max_memory_mb"] != 128 {
+	if err != nil || b[BudgetKey{BudgetInit, Median}] != 50 || b[BudgetKey{BudgetCold, P90}] != 300 || b[BudgetKey{BudgetMemory, Median}] != 128 {
 		t.Errorf("ParseBudgets() = %v, %v", b, err)
 	}
 	_, err = ParseBudgets("init=5,cold_ms=-1,duration_ms")
@@ -108,24 +108,25 @@ func TestParseBudgets(t *testing.T) {
 	}
 }
 
-// The budget metrics are the result model's metric names.
-func TestBudgetKey(t *testing.T) {
+func TestParseBudgetKey(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		key    string
-		metric string
-		pct    int
-		ok     bool
+		key  string
+		want BudgetKey
+		err  string
 	}{
-		{"init_ms", "init_ms", 50, true},
-		{"cold_ms_p90", "cold_ms", 90, true},
-		{"max_memory_mb_p99", "max_memory_mb", 99, true},
-		{"init_ms_p95", "init_ms_p95", 50, false},
-		{"warm_ms", "warm_ms", 50, false},
+		{"init_ms", BudgetKey{BudgetInit, Median}, ""},
+		{"cold_ms_p90", BudgetKey{BudgetCold, P90}, ""},
+		{"max_memory_mb_p99", BudgetKey{BudgetMemory, P99}, ""},
+		{"init_ms_p95", BudgetKey{}, `unknown metric "init_ms_p95"; valid: init_ms, duration_ms, cold_ms, max_memory_mb (each also with _p90 or _p99)`},
+		{"warm_ms", BudgetKey{}, `unknown metric "warm_ms"`},
 	} {
-		m, pct, ok := BudgetKey(tt.key)
-		if m != tt.metric || pct != tt.pct || ok != tt.ok {
-			t.Errorf("BudgetKey(%q) = %q, %d, %v; want %q, %d, %v", tt.key, m, pct, ok, tt.metric, tt.pct, tt.ok)
+		got, err := ParseBudgetKey(tt.key)
+		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("ParseBudgetKey(%q) = %v, %v; want %v, %q", tt.key, got, err, tt.want, tt.err)
+		}
+		if err == nil && got.String() != tt.key {
+			t.Errorf("ParseBudgetKey(%q).String() = %q", tt.key, got.String())
 		}
 	}
 }

@@ -77,7 +77,11 @@ func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 				sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
 				if sv.Handler == "" && art.RuntimeDir != "" {
 					// AWS's runtime clients load _HANDLER: the default the build found the module by
-					sv.Handler = build.DefaultHandler(v.Runtime)
+					r, err := build.Lookup(v.Runtime)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %w", pv.name, err)
+					}
+					sv.Handler = r.DefaultHandler()
 				}
 			}
 			variants = append(variants, sv)
@@ -124,7 +128,7 @@ func (p *Pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
 	id := p.identity(pv.name, arch)
 	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: id,
-		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build")}}
+		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build"), Getenv: p.Getenv}}
 	if pv.role == results.RoleReference {
 		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
 	} else { // the user's function: its handler setting and build as its own revision says

@@ -244,7 +244,7 @@ func (p *Pipeline) newResults(start time.Time) *results.Results {
 		Config: results.RunConfig{
 			Samples: cfg.Samples, MemoryMB: cfg.MemoryMB, ThresholdPct: cfg.Threshold, Alpha: cfg.Alpha,
 			WarmInvokes: cfg.WarmInvokes, TimeoutMs: float64(cfg.Timeout.Milliseconds()),
-			OutboundDelayMs: float64(cfg.OutboundDelay.Milliseconds()), Seed: cfg.Seed, Budgets: cfg.Budgets,
+			OutboundDelayMs: float64(cfg.OutboundDelay.Milliseconds()), Seed: cfg.Seed, Budgets: cfg.Budgets.Record(),
 			Baseline: cfg.Baseline, InitTimeoutMs: float64(runner.DefaultInitTimeout.Milliseconds()),
 			Build: cfg.Build, Notes: cfg.Notes,
 		},

@@ -82,12 +82,18 @@ func referencePlan(ref, hdir string) planned {
 
 // Reference is how a reference handler is built: its runtime, source directory, handler
 // setting and build cache key.
-type Reference struct{ Runtime, Dir, Handler, CacheKey string }
+type Reference struct {
+	Runtime                build.Runtime
+	Dir, Handler, CacheKey string
+}
 
 // ReferencePlan is the reference called ref ("node", "python-hello") with its sources in hdir.
+// ref is one of the registry's references (config's validation took no other).
 func ReferencePlan(ref, hdir string) Reference {
+	dir, _, _ := strings.Cut(ref, "-")
+	r, _ := build.ForReference(dir)
 	p := referencePlan(ref, hdir)
-	return Reference{Runtime: p.runtime, Dir: p.dir, Handler: p.handler, CacheKey: p.cacheKey}
+	return Reference{Runtime: r, Dir: p.dir, Handler: p.handler, CacheKey: p.cacheKey}
 }
 
 // planHandler plans head and, unless turned off or replaced by a stored baseline, base. done

@@ -108,8 +108,12 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 	name := strings.TrimSuffix(req.Name, "-"+req.Arch) // the variant's
 	var hash, toolchain string
 	if reference {
+		r, err := build.Lookup(req.Runtime)
+		if err != nil {
+			return nil, fmt.Errorf("reference %s: %w", name, err)
+		}
 		hash, _ = build.SourceHash(req.Dir)
-		toolchain = build.ToolchainKey(ctx, req, req.Runtime)
+		toolchain = build.ToolchainKey(ctx, req, r)
 		for _, dir := range []string{t.ReferencesDir, filepath.Join(t.CacheDir, "references")} {
 			if art, ok := (build.Prebuilt{Dir: dir}).Lookup(req.Runtime, req.Arch, hash, toolchain); ok {
 				t.Log("prebuilt %s for %s: %s zip (%s)", name, req.Arch, bytesHuman(art.ZipBytes), dir)

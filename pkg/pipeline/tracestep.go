@@ -71,7 +71,12 @@ func (p *Pipeline) traceInit(ctx context.Context, res *results.Results, variants
 	if hv == nil {
 		return
 	}
-	tracer, ok := build.Tracer(res.Variant(results.RoleHead).Runtime)
+	r, err := build.Lookup(res.Variant(results.RoleHead).Runtime)
+	if err != nil { // Build names every artifact's runtime from the registry
+		p.log.printf("traced init: head: %v", err)
+		return
+	}
+	tracer, ok := r.Tracer()
 	if !ok {
 		return
 	}

@@ -2,8 +2,10 @@ package report
 
 import (
 	"fmt"
-	"github.com/coldbench/coldbench/pkg/results"
 	"strings"
+
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/results"
 )
 
 func budgetTable(cs []results.BudgetCheck, md bool) string {
@@ -17,7 +19,7 @@ func budgetTable(cs []results.BudgetCheck, md bool) string {
 		b.WriteString("budgets:\n")
 	}
 	for _, c := range cs {
-		u := unitOf(c.Metric)
+		u := budgetUnit(c.Metric)
 		ci := ""
 		if c.CIHigh > 0 {
 			ci = strings.TrimSuffix(num(c.CILow, u), " "+u) + "…" + num(c.CIHigh, u)
@@ -30,4 +32,14 @@ func budgetTable(cs []results.BudgetCheck, md bool) string {
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// budgetUnit is the unit of a budget's limit: its metric's, whatever its quantile. A key that
+// names no budget (CheckBudgets warned of it) is shown in ms.
+func budgetUnit(key string) string {
+	k, err := config.ParseBudgetKey(key)
+	if err != nil {
+		return "ms"
+	}
+	return unitOf(k.Metric)
 }

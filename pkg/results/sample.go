@@ -98,14 +98,33 @@ func (c *Counters) Get(name string) (float64, bool) {
 	if c == nil {
 		return 0, false
 	}
-	v, ok := map[string]float64{
-		"cpu_ms": c.CPUMs, "user_ms": c.UserMs, "sys_ms": c.SysMs, "minor_faults": float64(c.MinorFaults),
-		"major_faults": float64(c.MajorFaults), "voluntary_switches": float64(c.VoluntarySwitches),
-		"involuntary_switches": float64(c.InvoluntarySwitches), "read_bytes": float64(c.ReadBytes),
-		"read_calls": float64(c.ReadCalls), "disk_read_bytes": float64(c.DiskReadBytes),
-		"open_files": float64(c.OpenFiles), "threads": float64(c.Threads),
-	}[name]
-	return v, ok
+	switch name {
+	case "cpu_ms":
+		return c.CPUMs, true
+	case "user_ms":
+		return c.UserMs, true
+	case "sys_ms":
+		return c.SysMs, true
+	case "minor_faults":
+		return float64(c.MinorFaults), true
+	case "major_faults":
+		return float64(c.MajorFaults), true
+	case "voluntary_switches":
+		return float64(c.VoluntarySwitches), true
+	case "involuntary_switches":
+		return float64(c.InvoluntarySwitches), true
+	case "read_bytes":
+		return float64(c.ReadBytes), true
+	case "read_calls":
+		return float64(c.ReadCalls), true
+	case "disk_read_bytes":
+		return float64(c.DiskReadBytes), true
+	case "open_files":
+		return float64(c.OpenFiles), true
+	case "threads":
+		return float64(c.Threads), true
+	}
+	return 0, false
 }
 
 // GroupDigits writes a count rounded to a whole number with its thousands grouped: 1,041,925.

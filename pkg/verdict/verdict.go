@@ -38,6 +38,7 @@ const (
 	WarnFunctionConfig  = "function-config"
 	WarnBaseFailed      = "base-failed"
 	WarnSettingsChanged = "settings-changed"
+	WarnUnknownBudget   = "unknown-budget"
 )
 
 // Rule is the decision rule a results value was recorded with (threshold and alpha), at the level
@@ -89,8 +90,9 @@ func Analyze(r *results.Results) {
 	r.Comparisons = nil
 	r.Verdict = compare(r, Rule(r), true)
 	r.Warnings = append(r.Warnings, runWarnings(r)...)
-	r.Warnings = dedupe(r.Warnings)
-	r.Budgets = CheckBudgets(r)
+	var budgetWarnings []results.Warning
+	r.Budgets, budgetWarnings = CheckBudgets(r)
+	r.Warnings = dedupe(append(r.Warnings, budgetWarnings...))
 	r.Breakdown = Breakdown(r)
 }
 
@@ -124,43 +126,14 @@ func Decide(r *results.Results) {
 // the overall verdict.
 func compare(r *results.Results, rule stats.Rule, all bool) results.Verdict {
 	head, base := r.Variant(results.RoleHead), r.Variant(results.RoleBase)
-	switch {
-	case head == nil:
-		return results.Unavailable
-	case base == nil:
-		if r.Config.Baseline == "" {
-			r.Warnings = append(r.Warnings, results.Warning{Code: WarnNoBase, Message: "no base revision was measured: there is nothing to compare the head with"})
-		}
-		return results.Unavailable
-	case head.BuildError != "":
-		if base.BuildError != "" {
-			r.Warnings = append(r.Warnings, baseBuildFailed(base))
-		}
-		return results.Unavailable
-	case base.BuildError != "":
-		// Not an improvement, whatever head does: a pull request that breaks base's build must
-		// not pass by it.
-		r.Warnings = append(r.Warnings, baseBuildFailed(base))
-		return results.NotCompared
+	if v, ok := uncomparable(r, head, base); ok {
+		return v
 	}
 	gateRule := rule
 	gateRule.Alpha = rule.Alpha / float64(len(GateMetrics))
 	hs, bs := r.SamplesOf(head.Name), r.SamplesOf(base.Name)
 	if len(bs) > 0 && !slices.ContainsFunc(bs, results.Sample.InitOK) {
-		// A base that never started has no timings to compare with, and a head that starts is no
-		// improvement to pass on: the pull request may be what broke base (its build, its
-		// environment, a process it left). The failure rates are shown, and not compared.
-		e := bs[0].Error
-		r.Warnings = append(r.Warnings, results.Warning{Code: WarnBaseFailed, Message: fmt.Sprintf(
-			"every base sample failed (%s in %s: %s): base could not be measured, so head was not compared with it", e.Type, e.Phase, firstLine(e.Reason))})
-		// The row says what the verdict says, set before it is added (it is a copy).
-		c := compareFailures(r, hs, bs, gateRule)
-		c.Verdict = results.NotCompared
-		if !slices.ContainsFunc(hs, results.Sample.InitOK) {
-			c.Verdict = results.Unavailable // both broken: nothing to say about the change
-		}
-		r.Comparisons = append(r.Comparisons, c)
-		return c.Verdict
+		return baseNeverStarted(r, hs, bs, gateRule)
 	}
 	// Samples of the same run are compared round by round; a stored baseline is another run.
 	paired := r.Config.BaselineRun == ""
@@ -168,42 +141,103 @@ func compare(r *results.Results, rule stats.Rule, all bool) results.Verdict {
 		if !all && !Gates(m) {
 			continue
 		}
-		var c results.Comparison
-		var err error
-		var hv, bv []float64
-		switch {
-		case Gates(m) && paired:
-			hv, bv = pairs(r, hs, bs, m)
-			c, err = stats.ComparePaired(m, hv, bv, gateRule, 0.95)
-		case Gates(m):
-			hv, bv = censored(r, hs, m), censored(r, bs, m)
-			c, err = stats.Compare(m, hv, bv, gateRule)
-		default:
-			hv, _ = results.Values(hs, m)
-			bv, _ = results.Values(bs, m)
-			c, err = stats.Compare(m, hv, bv, rule)
-		}
-		c.Gate = Gates(m)
-		if err != nil {
-			r.Warnings = append(r.Warnings, results.Warning{Code: WarnNoComparison, Message: err.Error()})
-			continue
-		}
-		r.Comparisons = append(r.Comparisons, c)
-		if !all || !Gates(m) {
-			continue
-		}
-		hv, _ = results.Values(hs, m)
-		bv, _ = results.Values(bs, m)
-		for _, q := range []float64{0.9, 0.99} {
-			if q == 0.99 && (len(hv) < 100 || len(bv) < 100) {
-				continue // p99 of fewer than 100 samples is their maximum: not worth a verdict
-			}
-			if t, err := stats.CompareQuantile(m.Tail(q), q, hv, bv, rule, 2000, r.Config.Seed); err == nil {
-				r.Comparisons = append(r.Comparisons, t)
-			}
+		if compareMetric(r, m, hs, bs, rule, gateRule, paired) && all && Gates(m) {
+			compareTails(r, m, hs, bs, rule)
 		}
 	}
 	r.Comparisons = append(r.Comparisons, compareFailures(r, hs, bs, gateRule))
+	return foldGates(r)
+}
+
+// uncomparable is the verdict when head and base cannot be compared at all: one of them is
+// missing or failed to build. ok is false when they can be.
+func uncomparable(r *results.Results, head, base *results.Variant) (v results.Verdict, ok bool) {
+	switch {
+	case head == nil:
+		return results.Unavailable, true
+	case base == nil:
+		if r.Config.Baseline == "" {
+			r.Warnings = append(r.Warnings, results.Warning{Code: WarnNoBase, Message: "no base revision was measured: there is nothing to compare the head with"})
+		}
+		return results.Unavailable, true
+	case head.BuildError != "":
+		if base.BuildError != "" {
+			r.Warnings = append(r.Warnings, baseBuildFailed(base))
+		}
+		return results.Unavailable, true
+	case base.BuildError != "":
+		// Not an improvement, whatever head does: a pull request that breaks base's build must
+		// not pass by it.
+		r.Warnings = append(r.Warnings, baseBuildFailed(base))
+		return results.NotCompared, true
+	}
+	return "", false
+}
+
+// baseNeverStarted is the verdict when no base sample started. A base that never started has
+// no timings to compare with, and a head that starts is no improvement to pass on: the pull
+// request may be what broke base (its build, its environment, a process it left). The failure
+// rates are shown, and not compared.
+func baseNeverStarted(r *results.Results, hs, bs []results.Sample, gateRule stats.Rule) results.Verdict {
+	e := bs[0].Error
+	r.Warnings = append(r.Warnings, results.Warning{Code: WarnBaseFailed, Message: fmt.Sprintf(
+		"every base sample failed (%s in %s: %s): base could not be measured, so head was not compared with it", e.Type, e.Phase, firstLine(e.Reason))})
+	// The row says what the verdict says, set before it is added (it is a copy).
+	c := compareFailures(r, hs, bs, gateRule)
+	c.Verdict = results.NotCompared
+	if !slices.ContainsFunc(hs, results.Sample.InitOK) {
+		c.Verdict = results.Unavailable // both broken: nothing to say about the change
+	}
+	r.Comparisons = append(r.Comparisons, c)
+	return c.Verdict
+}
+
+// compareMetric adds the comparison of metric m's medians to r: a gate metric's paired round
+// by round (or censored at the timeout against a stored baseline) at the gate's level, an
+// informational one as measured at the run's. ok is false when they could not be compared,
+// which is warned of.
+func compareMetric(r *results.Results, m results.Metric, hs, bs []results.Sample, rule, gateRule stats.Rule, paired bool) (ok bool) {
+	var c results.Comparison
+	var err error
+	var hv, bv []float64
+	switch {
+	case Gates(m) && paired:
+		hv, bv = pairs(r, hs, bs, m)
+		c, err = stats.ComparePaired(m, hv, bv, gateRule, 0.95)
+	case Gates(m):
+		hv, bv = censored(r, hs, m), censored(r, bs, m)
+		c, err = stats.Compare(m, hv, bv, gateRule)
+	default:
+		hv, _ = results.Values(hs, m)
+		bv, _ = results.Values(bs, m)
+		c, err = stats.Compare(m, hv, bv, rule)
+	}
+	c.Gate = Gates(m)
+	if err != nil {
+		r.Warnings = append(r.Warnings, results.Warning{Code: WarnNoComparison, Message: err.Error()})
+		return false
+	}
+	r.Comparisons = append(r.Comparisons, c)
+	return true
+}
+
+// compareTails adds the comparisons of metric m's p90 and, from 100 samples a side, its p99.
+func compareTails(r *results.Results, m results.Metric, hs, bs []results.Sample, rule stats.Rule) {
+	hv, _ := results.Values(hs, m)
+	bv, _ := results.Values(bs, m)
+	for _, q := range []float64{0.9, 0.99} {
+		if q == 0.99 && (len(hv) < 100 || len(bv) < 100) {
+			continue // p99 of fewer than 100 samples is their maximum: not worth a verdict
+		}
+		if t, err := stats.CompareQuantile(m.Tail(q), q, hv, bv, rule, 2000, r.Config.Seed); err == nil {
+			r.Comparisons = append(r.Comparisons, t)
+		}
+	}
+}
+
+// foldGates is the worst verdict of r's gate comparisons, whose warnings it adds to r's;
+// Unavailable when there is none.
+func foldGates(r *results.Results) results.Verdict {
 	verdict, seen := results.NoChange, false
 	for _, c := range r.Comparisons {
 		if c.Gate {
