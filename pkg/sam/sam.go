@@ -16,8 +16,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/coldbench/coldbench/pkg/build"
 )
 
 // TemplateNames are the files looked for at a repository's root, in order.
@@ -341,8 +339,7 @@ var ErrUnsupported = errors.New("not supported by coldbench yet")
 
 // Plan is how coldbench builds and runs a function, the way `sam build` would for its method.
 type Plan struct {
-	// Runtime is a runtime's name in pkg/build's registry, a Lambda version of one
-	// ("nodejs24.x"), or auto (detected from the code).
+	// Runtime is coldbench's: go, rust, deno, provided, or auto (detected from the code).
 	Runtime string
 	// Command is the build command (the makefile method's `make build-<LogicalId>`).
 	Command string
@@ -360,13 +357,13 @@ func (f Function) Plan() (Plan, error) {
 	rt := f.Runtime
 	switch {
 	case f.BuildMethod == "go1.x" || f.BuildMethod == "" && rt == "go1.x":
-		p.Runtime = build.RuntimeGo
+		p.Runtime = "go"
 		if b, _ := strconv.ParseBool(f.BuildProperties["TrimGoPath"]); b {
 			p.GoFlags = []string{"-trimpath"}
 		}
 		used["TrimGoPath"] = true
 	case f.BuildMethod == "rust-cargolambda":
-		p.Runtime = build.RuntimeRust
+		p.Runtime = "rust"
 		p.Binary = f.BuildProperties["Binary"]
 		used["Binary"] = true
 	case f.BuildMethod == "makefile":
@@ -376,7 +373,7 @@ func (f Function) Plan() (Plan, error) {
 		}
 		p.Notes = append(p.Notes, fmt.Sprintf("%s: Metadata.BuildMethod is makefile but %s has no Makefile (sam build would fail): built from its source with the runtime's own build instead", f.LogicalID, rel(f.TemplateDir, f.CodeURI)))
 	case f.BuildMethod == "esbuild" || f.BuildMethod == "" && strings.HasPrefix(rt, "nodejs"):
-		p.Runtime = build.RuntimeNode
+		p.Runtime = "nodejs"
 		switch rt {
 		case "nodejs22.x", "nodejs24.x":
 			p.Runtime = rt // the version it deploys on
@@ -388,7 +385,7 @@ func (f Function) Plan() (Plan, error) {
 			used["Minify"], used["Target"], used["Format"], used["Sourcemap"], used["EntryPoints"] = true, true, true, true, true
 		}
 	case f.BuildMethod == "" && strings.HasPrefix(rt, "python"), f.BuildMethod == rt && strings.HasPrefix(rt, "python"):
-		p.Runtime = build.RuntimePython
+		p.Runtime = "python"
 		if rt == "python3.11" {
 			p.Runtime = rt
 		} else {
