@@ -499,10 +499,14 @@ func TestReadCounters(t *testing.T) {
 	if c == nil || c.CPUMs <= 0 || c.MinorFaults <= 0 || c.Threads < 1 || c.OpenFiles < 3 || c.ReadCalls <= 0 {
 		t.Fatalf("readCounters(self) = %+v", c)
 	}
-	buf := make([][]byte, 0, 64)
-	for i := 0; i < 64; i++ {
-		buf = append(buf, make([]byte, 1<<16))
-		buf[i][0] = 1 // touch: a fault at least
+	// Fresh pages of its own (the Go heap may hand back pages other tests already touched).
+	mem, err := syscall.Mmap(-1, 0, 4<<20, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(mem)
+	for i := 0; i < len(mem); i += 4096 {
+		mem[i] = 1 // touch: a fault a page
 	}
 	after := readCounters(os.Getpid())
 	if after.MinorFaults <= c.MinorFaults || after.CPUMs < c.CPUMs {
