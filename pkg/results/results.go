@@ -88,6 +88,8 @@ type Results struct {
 	CreatedAt     time.Time    `json:"created_at"`
 	Config        RunConfig    `json:"config"`
 	Environment   Environment  `json:"environment"`
+	// Cost is what the run cost on Lambda (mode aws only).
+	Cost *Cost `json:"cost,omitempty"`
 	Variants      []Variant    `json:"variants"`
 	Samples       []Sample     `json:"samples"`
 	Comparisons   []Comparison `json:"comparisons"`
@@ -184,6 +186,8 @@ type Environment struct {
 	Limits     Limits            `json:"limits"`
 	Notes      []string          `json:"notes,omitempty"`
 	Toolchains map[string]string `json:"toolchains,omitempty"`
+	// Lambda, in mode aws, is where the samples were taken instead of this machine.
+	Lambda *LambdaEnv `json:"lambda,omitempty"`
 }
 
 // Limits says which of Lambda's resource limits a run could enforce on this machine, and why not
