@@ -32,7 +32,9 @@ func client(url string) *lambda.Client {
 		BaseEndpoint: aws.String(url),
 		Credentials:  testCreds,
 		HTTPClient:   &http.Client{Timeout: time.Minute},
-		Retryer:      retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) { o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 8 }) }),
+		Retryer: retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) { so.MaxAttempts = 8 })
+		}),
 	})
 }
 

@@ -83,16 +83,16 @@ func (v Verdict) Gravity() int {
 
 // Results is everything one run produced. Every stage of coldbench can be rerun from it.
 type Results struct {
-	SchemaVersion int          `json:"schema_version"`
-	Tool          string       `json:"tool"`
-	CreatedAt     time.Time    `json:"created_at"`
-	Config        RunConfig    `json:"config"`
-	Environment   Environment  `json:"environment"`
+	SchemaVersion int         `json:"schema_version"`
+	Tool          string      `json:"tool"`
+	CreatedAt     time.Time   `json:"created_at"`
+	Config        RunConfig   `json:"config"`
+	Environment   Environment `json:"environment"`
 	// Cost is what the run cost on Lambda (mode aws only).
-	Cost *Cost `json:"cost,omitempty"`
-	Variants      []Variant    `json:"variants"`
-	Samples       []Sample     `json:"samples"`
-	Comparisons   []Comparison `json:"comparisons"`
+	Cost        *Cost        `json:"cost,omitempty"`
+	Variants    []Variant    `json:"variants"`
+	Samples     []Sample     `json:"samples"`
+	Comparisons []Comparison `json:"comparisons"`
 	// Verdict is the overall head-vs-base verdict.
 	Verdict  Verdict   `json:"verdict"`
 	Warnings []Warning `json:"warnings,omitempty"`
