@@ -23,7 +23,8 @@ func TestRunModeAWS(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
 	env, out, errb := testEnv(dir)
 	code := Main(context.Background(), []string{"run", "--mode", "aws", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::000000000000:role/coldbench",
-		"--handler", "fn", "--base", "master", "--samples", "2", "--references", "none", "--json", "r.json", "--quiet"}, env)
+		"--handler", "fn", "--base", "master", "--samples", "2", "--references", "node,python", "--aws-copies", "2", "--warm-invokes", "1",
+		"--json", "r.json", "--markdown", "r.md"}, env)
 	if code != ExitOK && code != ExitRegression {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errb)
 	}
@@ -32,6 +33,18 @@ func TestRunModeAWS(t *testing.T) {
 		Environment struct {
 			Limits struct{ Cgroup, MemorySource string }
 			Notes  []string
+			CPU    string
+			Lambda *struct {
+				Region   string
+				Copies   int
+				Runtimes map[string]string
+			}
+		}
+		Cost *struct {
+			Requests          int     `json:"requests"`
+			EstimatedRequests int     `json:"estimated_requests"`
+			InitGBs           float64 `json:"init_gb_seconds"`
+			USD               float64 `json:"usd"`
 		}
 		Variants []struct {
 			Name     string
@@ -40,36 +53,72 @@ func TestRunModeAWS(t *testing.T) {
 		}
 		Samples []struct {
 			Variant string
-			InitMs  float64 `json:"init_ms"`
+			InitMs  float64   `json:"init_ms"`
+			WarmMs  []float64 `json:"warm_ms"`
 			Error   any
 		}
 	}
 	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Environment.Limits.Cgroup != "lambda" || !strings.Contains(strings.Join(res.Environment.Notes, " "), "AWS Lambda") {
-		t.Errorf("environment = %+v", res.Environment)
+	if res.Environment.Limits.Cgroup != "lambda" || res.Environment.CPU != "" || res.Environment.Lambda == nil || res.Environment.Lambda.Region != "us-east-1" || res.Environment.Lambda.Copies != 2 {
+		t.Fatalf("environment = %+v", res.Environment)
+	}
+	rts := res.Environment.Lambda.Runtimes
+	if rts["head"] != "provided.al2023" || !strings.HasPrefix(rts["node"], "nodejs") || !strings.HasPrefix(rts["python"], "python") {
+		t.Errorf("runtimes = %v, want each variant's own", rts)
+	}
+	if c := res.Cost; c == nil || c.Requests != 16 || c.EstimatedRequests != 16 || c.InitGBs <= 0 || c.USD <= 0 {
+		t.Errorf("cost = %+v, want 8 cold and 8 warm invokes counted", c)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
+	if !strings.Contains(string(md), "AWS Lambda us-east-1, arm64") || !strings.Contains(string(md), "cost: 16 invokes") || strings.Contains(string(md), "cores") {
+		t.Errorf("report's environment:\n%s", md)
 	}
 	for _, v := range res.Variants {
 		if v.Arch != "arm64" || v.Artifact.Arch != "arm64" {
 			t.Errorf("variant %s timed %s with a %s artifact, want arm64 on Lambda", v.Name, v.Arch, v.Artifact.Arch)
 		}
 	}
-	if len(res.Samples) != 4 {
-		t.Fatalf("%d samples, want 4", len(res.Samples))
+	if len(res.Samples) != 8 {
+		t.Fatalf("%d samples, want 8", len(res.Samples))
 	}
 	for _, s := range res.Samples {
-		if s.Error != nil || s.InitMs <= 0 {
+		if s.Error != nil || s.InitMs <= 0 || len(s.WarmMs) != 1 {
 			t.Errorf("sample %+v", s)
 		}
 	}
-	if left, deleted := fake.Functions(), fake.Deleted(); len(left) != 0 || len(deleted) != 2 {
-		t.Errorf("functions left behind: %v (deleted %v); want none left and 2 deleted", left, deleted)
+	if left, deleted, groups := fake.Functions(), fake.Deleted(), fake.LogGroups(); len(left) != 0 || len(deleted) != 8 || len(groups) != 0 {
+		t.Errorf("functions left behind: %v (deleted %v), log groups %v; want none left and 8 deleted", left, deleted, groups)
 	}
-	for _, f := range []string{"--aws-role-arn"} {
-		env2, _, errb2 := testEnv(dir)
-		if Main(context.Background(), []string{"run", "--mode", "aws", "--handler", "fn", "--references", "none"}, env2) != ExitBadInput || !strings.Contains(errb2.String(), f) {
-			t.Errorf("mode aws without a role: %s", errb2)
+	env2, _, errb2 := testEnv(dir)
+	code = Main(context.Background(), []string{"run", "--mode", "aws", "--handler", "fn", "--references", "none", "--outbound-delay", "20ms", "--no-evict",
+		"--init-samples", "4", "--aws-copies", "99"}, env2)
+	for _, f := range []string{"--aws-role-arn", "--outbound-delay", "--no-evict", "--init-samples 4", "--aws-copies 99"} {
+		if code != ExitBadInput || !strings.Contains(errb2.String(), f) {
+			t.Errorf("mode aws with %s: exit %d, %s", f, code, errb2)
+		}
+	}
+}
+
+// The role is checked before anything is built: one of another account is refused at once.
+func TestModeAWSChecksFirst(t *testing.T) {
+	dir, _ := repoWithPR(t)
+	fake := fakelambda.New(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
+	env, _, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--mode", "aws", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::111111111111:role/coldbench",
+		"--handler", "fn", "--base", "master", "--samples", "2", "--references", "none"}, env)
+	if code != ExitBadInput || !strings.Contains(errb.String(), "account 111111111111") || strings.Contains(errb.String(), "built ") {
+		t.Errorf("exit %d\n%s", code, errb)
+	}
+	for _, r := range fake.Requests() {
+		if strings.Contains(r, "/functions") {
+			t.Errorf("request %s before the check", r)
 		}
 	}
 }
