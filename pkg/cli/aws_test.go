@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,5 +121,33 @@ func TestModeAWSChecksFirst(t *testing.T) {
 		if strings.Contains(r, "/functions") {
 			t.Errorf("request %s before the check", r)
 		}
+	}
+}
+
+// lambda-ratio runs the references locally and on Lambda (the fake, which runs them on this
+// machine: a ratio near 1) and prints each runtime's ratio beside lambda-perf's figure.
+func TestLambdaRatio(t *testing.T) {
+	dir := t.TempDir()
+	fake := fakelambda.New(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"lambda-ratio", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::000000000000:role/coldbench",
+		"--references", "node", "--samples", "3", "--quiet"}, env)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errb)
+	}
+	var ratio, perf float64
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 5 && f[0] == "node" {
+			fmt.Sscan(f[3], &ratio)
+			fmt.Sscan(f[4], &perf)
+		}
+	}
+	if ratio < 0.2 || ratio > 5 || perf != 121.3 || !strings.Contains(out.String(), "Lambda: 3 invokes") {
+		t.Errorf("ratio %.2f, lambda-perf %.1f:\n%s", ratio, perf, out)
 	}
 }
