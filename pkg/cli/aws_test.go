@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coldbench/coldbench/pkg/internal/fakelambda"
 )
@@ -149,5 +151,43 @@ func TestLambdaRatio(t *testing.T) {
 	}
 	if ratio < 0.2 || ratio > 5 || perf != 121.3 || !strings.Contains(out.String(), "Lambda: 3 invokes") {
 		t.Errorf("ratio %.2f, lambda-perf %.1f:\n%s", ratio, perf, out)
+	}
+}
+
+// cancelAfter cancels once the sampling progress has been written n times (a SIGINT mid-run).
+type cancelAfter struct {
+	w      io.Writer
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), "sampling ") || strings.Contains(string(p), "samples") {
+		if c.n--; c.n <= 0 {
+			c.cancel()
+		}
+	}
+	return c.w.Write(p)
+}
+
+// A run cancelled while sampling (SIGINT, SIGTERM: main's context) writes what it measured, in
+// local mode as in mode aws.
+func TestCancelledRunWritesPartialResults(t *testing.T) {
+	dir, _ := repoWithPR(t)
+	env, _, errb := testEnv(dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env.Stderr = &cancelAfter{w: errb, n: 1, cancel: func() { time.AfterFunc(500*time.Millisecond, cancel) }}
+	code := Main(ctx, []string{"run", "--handler", "fn", "--base", "master", "--samples", "200", "--references", "none", "--json", "r.json"}, env)
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want 3\n%s", code, errb)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r.json"))
+	if err != nil {
+		t.Fatalf("no partial results: %v\n%s", err, errb)
+	}
+	var res struct{ Samples []any }
+	if err := json.Unmarshal(b, &res); err != nil || len(res.Samples) == 0 || len(res.Samples) >= 400 {
+		t.Errorf("partial results hold %d samples (%v)", len(res.Samples), err)
 	}
 }
