@@ -311,3 +311,36 @@ func TestWavesUnderThrottling(t *testing.T) {
 	}
 	t.Logf("throttled %d requests", fake.Throttled())
 }
+
+// Close deletes every function CreateFunction was sent for, one that ended Failed too, and says
+// which it could not delete.
+func TestCloseDeletesFailedAndSaysWhatItCouldNot(t *testing.T) {
+	t.Parallel()
+	fake := fakelambda.NewWithOptions(t, fakelambda.Options{
+		FailCreate: func(name string) bool { return strings.Contains(name, "broken") },
+		DenyDelete: func(name string) bool { return strings.Contains(name, "kept") },
+	})
+	art := shellZip(t)
+	var logged []string
+	r, err := New(Config{Client: client(fake.URL), Logs: logsClient(fake.URL), RoleARN: testRole, MemoryMB: 512, Arch: "arm64",
+		WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, Logf: func(f string, a ...any) { logged = append(logged, f) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := []sampling.Variant{{Name: "broken", Artifact: art}, {Name: "kept", Artifact: art}, {Name: "ok", Artifact: art}}
+	ctx := context.Background()
+	if err := r.Deploy(ctx, variants); err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Sample(ctx, variants[0]); s.Error == nil || !strings.Contains(s.Error.Reason, "did not become active") {
+		t.Errorf("sample of a Failed function = %+v", s.Error)
+	}
+	err = r.Close(ctx)
+	if err == nil || !strings.Contains(err.Error(), "coldbench-kept-") || !strings.Contains(err.Error(), "AccessDeniedException") || strings.Contains(err.Error(), "broken") || len(logged) != 1 {
+		t.Errorf("Close = %v (logged %v), want it to name the function it could not delete", err, logged)
+	}
+	left := fake.Functions()
+	if len(left) != 1 || !strings.Contains(left[0], "kept") {
+		t.Errorf("functions left %v, want only the one DeleteFunction refused", left)
+	}
+}

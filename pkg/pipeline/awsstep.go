@@ -77,7 +77,7 @@ func (p *Pipeline) describeLambda(res *results.Results, s sampling.Sampler, vari
 	res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, "the references make no outbound call on Lambda (coldbench's delayed endpoint is on this machine's loopback): their invoke times lack the call they make locally")
 	res.Cost = d.Estimate(variants, rounds)
 	c := res.Cost
-	p.log.printf("mode aws: about %d invokes, %.1f GB-s (at most %.0f GB-s), ~$%.4f at $%.10f per GB-s arm64 in %s%s",
+	p.log.printf("mode aws: about %d invokes, %.1f GB-s (at most %.0f GB-s), ~$%.6f at $%.10f per GB-s arm64 in %s%s",
 		c.EstimatedRequests, c.EstimatedGBs, c.WorstGBs, c.EstimatedUSD, c.PricePerGBs, c.Region, noteOf(c.PriceNote))
 	return d
 }
@@ -89,7 +89,7 @@ func (p *Pipeline) countLambda(res *results.Results, d Describer) {
 	}
 	d.Count(res.Cost)
 	c := res.Cost
-	p.log.printf("mode aws: %d invokes, %.2f GB-s of init and %.2f GB-s of invoke, $%.4f; %d control-plane calls",
+	p.log.printf("mode aws: %d invokes, %.2f GB-s of init and %.2f GB-s of invoke, $%.6f; %d control-plane calls",
 		c.Requests, c.InitGBs, c.InvokeGBs, c.USD, c.APICalls)
 }
 

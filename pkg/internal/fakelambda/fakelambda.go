@@ -67,6 +67,10 @@ type Options struct {
 	InitTimeout time.Duration
 	// Parallel is how many invocations run at once (2 when zero).
 	Parallel int
+	// FailCreate says which new functions end in the Failed state (as one whose role Lambda cannot
+	// assume, or whose zip it cannot unpack); DenyDelete which DeleteFunction refuses
+	// (AccessDeniedException).
+	FailCreate, DenyDelete func(name string) bool
 }
 
 // Server is the fake API.
@@ -352,7 +356,7 @@ func (s *Server) config(f *Function) map[string]any {
 	return map[string]any{
 		"FunctionName": f.Name, "FunctionArn": "arn:aws:lambda:us-east-1:000000000000:function:" + f.Name,
 		"Runtime": f.Runtime, "Role": f.Role, "Handler": f.Handler, "MemorySize": f.MemorySize, "Timeout": f.Timeout,
-		"Architectures": f.Architectures, "State": f.state, "LastUpdateStatus": f.updateStatus,
+		"Architectures": f.Architectures, "State": f.state, "LastUpdateStatus": f.updateStatus, "StateReason": stateReason(f.state),
 		"Environment": map[string]any{"Variables": f.Env},
 	}
 }
@@ -370,6 +374,9 @@ func (s *Server) get(w http.ResponseWriter, name string) {
 	ready := func() {
 		if f.state == "Pending" {
 			f.state = "Active"
+			if s.opt.FailCreate != nil && s.opt.FailCreate(f.Name) {
+				f.state = "Failed"
+			}
 		}
 		if f.updateStatus == "InProgress" {
 			f.updateStatus = "Successful"
@@ -551,6 +558,10 @@ func (s *Server) delete(w http.ResponseWriter, name string) {
 		s.fail(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+name)
 		return
 	}
+	if s.opt.DenyDelete != nil && s.opt.DenyDelete(name) {
+		s.fail(w, http.StatusForbidden, "AccessDeniedException", "not authorized to perform: lambda:DeleteFunction on "+name)
+		return
+	}
 	delete(s.funcs, name)
 	s.deleted = append(s.deleted, name)
 	w.WriteHeader(http.StatusNoContent)
@@ -566,4 +577,11 @@ func newID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+func stateReason(state string) string {
+	if state == "Failed" {
+		return "The function could not be created: its execution role cannot be assumed by Lambda."
+	}
+	return ""
 }
