@@ -19,11 +19,7 @@ import (
 func TestRunModeAWS(t *testing.T) {
 	dir, _ := repoWithPR(t)
 	fake := fakelambda.New(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
+	awsTestCredentials(t, dir)
 	env, out, errb := testEnv(dir)
 	code := Main(context.Background(), []string{"run", "--mode", "aws", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::000000000000:role/coldbench",
 		"--handler", "fn", "--base", "master", "--samples", "2", "--references", "node,python", "--aws-copies", "2", "--warm-invokes", "1",
@@ -108,11 +104,7 @@ func TestRunModeAWS(t *testing.T) {
 func TestModeAWSChecksFirst(t *testing.T) {
 	dir, _ := repoWithPR(t)
 	fake := fakelambda.New(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
+	awsTestCredentials(t, dir)
 	env, _, errb := testEnv(dir)
 	code := Main(context.Background(), []string{"run", "--mode", "aws", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::111111111111:role/coldbench",
 		"--handler", "fn", "--base", "master", "--samples", "2", "--references", "none"}, env)
@@ -131,11 +123,7 @@ func TestModeAWSChecksFirst(t *testing.T) {
 func TestLambdaRatio(t *testing.T) {
 	dir := t.TempDir()
 	fake := fakelambda.New(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
+	awsTestCredentials(t, dir)
 	env, out, errb := testEnv(dir)
 	code := Main(context.Background(), []string{"lambda-ratio", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::000000000000:role/coldbench",
 		"--references", "node", "--samples", "3", "--quiet"}, env)
@@ -190,4 +178,13 @@ func TestCancelledRunWritesPartialResults(t *testing.T) {
 	if err := json.Unmarshal(b, &res); err != nil || len(res.Samples) == 0 || len(res.Samples) >= 400 {
 		t.Errorf("partial results hold %d samples (%v)", len(res.Samples), err)
 	}
+}
+
+// awsTestCredentials gives coldbench the fake's test credentials and region, and no AWS files.
+func awsTestCredentials(t *testing.T, dir string) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
 }
