@@ -116,6 +116,13 @@ func TestModeAWSChecksFirst(t *testing.T) {
 			t.Errorf("request %s before the check", r)
 		}
 	}
+	t.Setenv("AWS_REGION", "")
+	env, _, errb = testEnv(dir)
+	code = Main(context.Background(), []string{"run", "--mode", "aws", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::000000000000:role/coldbench",
+		"--handler", "fn", "--base", "master", "--samples", "2", "--references", "none"}, env)
+	if code != ExitBadInput || !strings.Contains(errb.String(), "no region: set --aws-region") || strings.Contains(errb.String(), "built ") {
+		t.Errorf("no region: exit %d\n%s", code, errb)
+	}
 }
 
 // lambda-ratio runs the references locally and on Lambda (the fake, which runs them on this

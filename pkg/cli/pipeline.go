@@ -21,7 +21,7 @@ func newPipeline(cfg config.Config, env Env, log io.Writer) *pipeline.Pipeline {
 	p := &pipeline.Pipeline{
 		Config: cfg, Dir: env.Dir, Getenv: env.Getenv, Version: Version,
 		Logf: logf, Progress: env.Stderr, Terminal: env.IsTerminal,
-		Samplers: pipeline.Backends{Log: logf},
+		Samplers: pipeline.Backends{Log: logf, Warn: (&logger{w: log}).printf},
 		Repo:     pipeline.Git{},
 		Sandbox:  pipeline.System{Getenv: env.Getenv},
 		Clock:    pipeline.ClockFunc(env.Now),

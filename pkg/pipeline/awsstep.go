@@ -50,7 +50,7 @@ func (b Backends) lambda(ctx context.Context, s SamplerSpec) (sampling.Sampler, 
 	}
 	r, err := awslambda.New(awslambda.Config{Client: c.Lambda, Logs: c.Logs, S3: c.S3, Bucket: cfg.AWSBucket, Region: c.Region,
 		RoleARN: cfg.AWSRoleARN, MemoryMB: run.MemoryMB, Timeout: run.Timeout, Arch: build.ArchARM64, Event: s.Event,
-		EphemeralMB: run.EphemeralMB, WarmInvokes: cfg.WarmInvokes, Copies: cfg.AWSCopies, Logf: b.Log})
+		EphemeralMB: run.EphemeralMB, WarmInvokes: cfg.WarmInvokes, Copies: cfg.AWSCopies, Logf: b.warn()})
 	if err != nil {
 		return nil, nil, badInput(err)
 	}
@@ -98,4 +98,11 @@ func noteOf(s string) string {
 		return ""
 	}
 	return " (" + s + ")"
+}
+
+func (b Backends) warn() func(format string, args ...any) {
+	if b.Warn != nil {
+		return b.Warn
+	}
+	return b.Log
 }

@@ -144,6 +144,9 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 // variant deployed.
 type Backends struct {
 	Log func(format string, args ...any)
+	// Warn prints what must be said even in a quiet run (mode aws: what could not be deleted);
+	// Log when nil.
+	Warn func(format string, args ...any)
 }
 
 // New starts the sampler.
