@@ -77,8 +77,8 @@ func (p *Pipeline) describeLambda(res *results.Results, s sampling.Sampler, vari
 	res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, "the references make no outbound call on Lambda (coldbench's delayed endpoint is on this machine's loopback): their invoke times lack the call they make locally")
 	res.Cost = d.Estimate(variants, rounds)
 	c := res.Cost
-	p.log.printf("mode aws: about %d invokes, %.1f GB-s (at most %.0f GB-s), ~$%.6f at $%.10f per GB-s arm64 in %s%s",
-		c.EstimatedRequests, c.EstimatedGBs, c.WorstGBs, c.EstimatedUSD, c.PricePerGBs, c.Region, noteOf(c.PriceNote))
+	p.log.printf("mode aws: %d rounds at most: about %d invokes, %.1f GB-s (at worst %.0f GB-s), ~$%.6f at $%.10f per GB-s arm64 in %s%s",
+		rounds, c.EstimatedRequests, c.EstimatedGBs, c.WorstGBs, c.EstimatedUSD, c.PricePerGBs, c.Region, noteOf(c.PriceNote))
 	return d
 }
 
