@@ -195,3 +195,49 @@ func awsTestCredentials(t *testing.T, dir string) {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "no-aws-config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "no-aws-credentials"))
 }
+
+// A head whose init crashes is read on Lambda as Lambda reports it (INIT_REPORT … Status: error
+// Error Type: Runtime.ExitError), never as a warm start: every head sample fails in init with
+// that type, the run exits 3, and the failures are counted.
+func TestModeAWSInitCrash(t *testing.T) {
+	crash := strings.Replace(bootstrap, "sleep SLEEP", "echo 'cannot load config' >&2; exit 1", 1)
+	dir, _ := repoWithHandlers(t, strings.Replace(bootstrap, "SLEEP", "0", 1), crash)
+	fake := fakelambda.New(t)
+	awsTestCredentials(t, dir)
+	env, out, errb := testEnv(dir)
+	code := Main(context.Background(), []string{"run", "--mode", "aws", "--aws-endpoint", fake.URL, "--aws-role-arn", "arn:aws:iam::000000000000:role/coldbench",
+		"--handler", "fn", "--base", "master", "--samples", "3", "--references", "none", "--json", "r.json", "--markdown", "r.md", "--quiet"}, env)
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want 3 (every head sample failed)\n%s\n%s", code, out, errb)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "r.json"))
+	var res struct {
+		Samples []struct {
+			Variant string
+			InitMs  float64 `json:"init_ms"`
+			Error   *struct{ Type, Phase string }
+		}
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	heads := 0
+	for _, s := range res.Samples {
+		switch {
+		case s.Variant == "head":
+			heads++
+			if s.Error == nil || s.Error.Type != "Runtime.ExitError" || s.Error.Phase != "init" || s.InitMs <= 0 {
+				t.Errorf("head sample %+v (error %+v), want Runtime.ExitError in init with its time", s, s.Error)
+			}
+		case s.Error != nil:
+			t.Errorf("base sample %+v", s.Error)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "r.md"))
+	if heads != 3 || !strings.Contains(string(md), "| failed samples | 0.0% | 100.0% |") || strings.Contains(string(md), "warm") || strings.Contains(string(md), "0.00 vCPU") {
+		t.Errorf("%d head samples; report:\n%s", heads, md)
+	}
+	if left := fake.Functions(); len(left) != 0 {
+		t.Errorf("functions left %v", left)
+	}
+}
