@@ -74,7 +74,12 @@ func (p *Pipeline) describeLambda(res *results.Results, s sampling.Sampler, vari
 	res.Environment.CPU, res.Environment.Cores, res.Environment.Kernel = "", 0, ""
 	res.Environment.Arch = res.Environment.Lambda.Arch
 	res.Config.OutboundDelayMs = 0 // Lambda cannot reach coldbench's delayed endpoint
-	res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, "the references make no outbound call on Lambda (coldbench's delayed endpoint is on this machine's loopback): their invoke times lack the call they make locally")
+	for _, v := range variants {
+		if isReference(res, v.Name) {
+			res.Environment.Limits.Notes = append(res.Environment.Limits.Notes, "the references make no outbound call on Lambda (coldbench's delayed endpoint is on this machine's loopback): their invoke times lack the call they make locally")
+			break
+		}
+	}
 	res.Cost = d.Estimate(variants, rounds)
 	c := res.Cost
 	p.log.printf("mode aws: %d rounds at most: about %d invokes, %.1f GB-s (at worst %.0f GB-s), ~$%.6f at $%.10f per GB-s arm64 in %s%s",
