@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,16 +32,18 @@ import (
 
 // moto's server (scripts/setup.sh installs it into the tools dir): an AWS fake nobody here
 // wrote, with Lambda's control plane and states, logs, S3, STS and IAM. One server for the
-// package's tests, started in TestMain on a free port; each test uses an account of its own.
+// package's tests, started on a free port by the first test that needs it and stopped by
+// TestMain; each test names its functions and role with a prefix of its own.
 var (
-	motoURL string
-	motoErr string
+	motoURL  string
+	motoErr  string
+	motoOnce sync.Once
+	motoStop = func() {}
 )
 
 func TestMain(m *testing.M) {
-	stop := startMoto()
 	code := m.Run()
-	stop()
+	motoStop()
 	os.Exit(code)
 }
 
@@ -60,6 +63,7 @@ func startMoto() func() {
 	var logs bytes.Buffer
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with the test binary, even after a panic
 	if err := cmd.Start(); err != nil {
 		motoErr = err.Error()
 		return func() {}
@@ -94,6 +98,7 @@ func prefix(t *testing.T) string { p, _ := prefixes.Load(t.Name()); return p.(st
 // its own), with a role Lambda may assume.
 func motoAccount(t *testing.T) (*Clients, string) {
 	t.Helper()
+	motoOnce.Do(func() { motoStop = startMoto() })
 	if motoURL == "" {
 		testenv.Missing(t, motoErr)
 	}
