@@ -142,7 +142,7 @@ func RequestBytes(n int64) int64 { return (n+2)/3*4 + bodyOverhead }
 // Limits describes what Lambda enforces: everything, by definition.
 func (r *Runner) Limits() results.Limits {
 	return results.Limits{Cgroup: "lambda", Memory: true, CPU: true, MemorySource: "lambda REPORT", PageCacheEviction: true,
-		CPUShare: float64(r.cfg.MemoryMB) / config.DefaultMemoryMB, // Lambda's: a vCPU per 1769 MB
+		CPUShare:  float64(r.cfg.MemoryMB) / config.DefaultMemoryMB, // Lambda's: a vCPU per 1769 MB
 		Ephemeral: true, EphemeralMB: cmp.Or(r.cfg.EphemeralMB, config.DefaultEphemeralMB),
 		Notes: []string{fmt.Sprintf("measured on AWS Lambda (%s, %s, %d cop%s of each variant sampled at once): the cold start as Lambda reports it (REPORT's Init Duration, Duration and Max Memory Used; INIT_REPORT for failed and suppressed inits)",
 			cmp.Or(r.cfg.Region, "region unknown"), r.cfg.Arch, r.cfg.Copies, plural(r.cfg.Copies, "y", "ies"))}}
