@@ -29,7 +29,7 @@ $minimal && exit 0
 # and Rust (rustup here only has the x86_64 std), qemu-user for arm64 smoke checks, and valgrind
 # (--instructions counts init's instructions with its cachegrind).
 need_apt=()
-for p in curl make cmake autoconf automake libtool g++ python3-pip zip unzip musl-tools shellcheck valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
+for p in curl make cmake autoconf automake libtool g++ python3-pip python3-venv zip unzip musl-tools shellcheck valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -77,6 +77,15 @@ if [ ! -x "$tools/bin/cargo-lambda" ] && command -v pip3 >/dev/null; then
     log "cargo-lambda not installed; arm64 Rust builds use aarch64-linux-gnu-gcc"
   fi
 fi
+# moto's server (PyPI), in a venv in the tools dir: an independent AWS fake the aws-sdk-go-v2
+# tests of mode aws run against (Lambda's control plane and states, logs, S3, STS); never live AWS.
+moto_version=${COLDBENCH_MOTO_VERSION:-5.2.5}
+if [ ! -x "$tools/moto/bin/moto_server" ] || ! "$tools/moto/bin/pip" show moto 2>/dev/null | grep -qx "Version: $moto_version"; then
+  log "pip install moto[server]==$moto_version into $tools/moto"
+  rm -rf "$tools/moto"
+  python3 -m venv "$tools/moto"
+  "$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version" >/dev/null
+fi
 chmod -R a+rX "$tools"
 
 # The managed runtimes (Node.js, Python) with AWS's runtime interface clients, Bun and esbuild.
@@ -95,6 +104,7 @@ command -v cargo >/dev/null && cargo --version >&2
 "$tools/bin/deno" --version 2>/dev/null | head -1 >&2 || true
 command -v qemu-aarch64-static >/dev/null && qemu-aarch64-static --version | head -1 >&2
 [ -x "$tools/bin/cargo-lambda" ] && "$tools/bin/cargo-lambda" lambda --version >&2
+[ -x "$tools/moto/bin/moto_server" ] && echo "moto $("$tools/moto/bin/pip" show moto | sed -n 's/^Version: //p')" >&2
 "$tools/runtimes/nodejs24.x/node/bin/node" --version >&2 || true
 "$tools/bin/bun" --version >&2 || true
 command -v aarch64-linux-gnu-gcc >/dev/null && aarch64-linux-gnu-gcc --version | head -1 >&2

@@ -233,6 +233,16 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	res, err := runPipeline(ctx, newPipeline(o.cfg, penv, logw))
 	logw.resume()
 	if err != nil {
+		if res != nil {
+			// Cancelled while sampling: the files hold what was measured (and, on Lambda, paid for).
+			werr := outputDir(o.workspace)
+			if werr == nil {
+				werr = writeOutputs(res, actionFiles(o), env)
+			}
+			if werr != nil {
+				gha.Warningf("could not write the partial results: %v", werr)
+			}
+		}
 		if checkID != 0 {
 			_, _ = pub.CompleteCheck(ctx, checkID, o.publish.checkName, o.headSHA, publish.ConclusionFailure, "coldbench failed", report.Fence(err.Error()))
 		}

@@ -117,6 +117,7 @@ func commands() map[string]command {
 		"publish":          {"post a results JSON to a pull request (comment, check run)", publishCmd},
 		"action":           {"the GitHub Action's entry point (reads INPUT_* and the event)", actionCmd},
 		"calibrate":        {"measure the statistics' false-alarm and detection rates, or the runner's floor", calibrateCmd},
+		"lambda-ratio":     {"run the references locally and on Lambda and print each runtime's ratio", lambdaRatioCmd},
 		"doctor":           {"show which toolchains and limits this machine has", doctorCmd},
 		"history":          {"list the stored runs of a handler (a --store directory)", historyCmd},
 		"version":          {"print the version", versionCmd},

@@ -21,7 +21,7 @@ func newPipeline(cfg config.Config, env Env, log io.Writer) *pipeline.Pipeline {
 	p := &pipeline.Pipeline{
 		Config: cfg, Dir: env.Dir, Getenv: env.Getenv, Version: Version,
 		Logf: logf, Progress: env.Stderr, Terminal: env.IsTerminal,
-		Samplers: pipeline.Backends{Log: logf},
+		Samplers: pipeline.Backends{Log: logf, Warn: (&logger{w: log}).printf},
 		Repo:     pipeline.Git{},
 		Sandbox:  pipeline.System{Getenv: env.Getenv},
 		Clock:    pipeline.ClockFunc(env.Now),
@@ -36,7 +36,8 @@ func newPipeline(cfg config.Config, env Env, log io.Writer) *pipeline.Pipeline {
 	return p
 }
 
-// runPipeline executes p; its error carries the exit code (bad input or a failure).
+// runPipeline executes p; its error carries the exit code (bad input or a failure). A run
+// cancelled while sampling (SIGINT, SIGTERM) returns what it measured with the error.
 func runPipeline(ctx context.Context, p *pipeline.Pipeline) (*results.Results, error) {
 	res, err := p.Execute(ctx)
 	switch {
@@ -45,7 +46,7 @@ func runPipeline(ctx context.Context, p *pipeline.Pipeline) (*results.Results, e
 	case pipeline.IsInput(err):
 		return nil, badInput(err)
 	}
-	return nil, failure(err)
+	return res, failure(err)
 }
 
 func dirOf(p string) string {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,6 +115,14 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 	}
 	res, err := runPipeline(ctx, newPipeline(cfg, env, env.Stderr))
 	if err != nil {
+		if res != nil {
+			// Cancelled while sampling: the samples already taken (and paid for, on Lambda) are kept.
+			if werr := writeOutputs(res, cfg, env); werr != nil {
+				fmt.Fprintf(env.Stderr, "coldbench: %v\n", werr)
+			} else if cfg.JSON != "" {
+				fmt.Fprintf(env.Stderr, "coldbench: cancelled; the %d samples taken are in %s\n", len(res.Samples), cfg.JSON)
+			}
+		}
 		return withCode(ExitFailure, err)
 	}
 	if err := writeOutputs(res, cfg, env); err != nil {
@@ -134,6 +143,9 @@ func exitCode(res *results.Results) int {
 		if head.Summary.InitMs == nil || head.Summary.ColdMs == nil {
 			return ExitFailure // every head sample failed, in init or in its invoke
 		}
+	}
+	if len(res.Samples) > 0 && !slices.ContainsFunc(res.Samples, func(s results.Sample) bool { return s.Error == nil }) {
+		return ExitFailure // every sample failed (the references alone: an endpoint down, a wrong role...)
 	}
 	if res.Verdict == results.Regression || results.BudgetsExceeded(res.Budgets) {
 		return ExitRegression

@@ -29,13 +29,13 @@ func TestRunBadInput(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --artifact, --aws-endpoint, --aws-region, --aws-role-arn, --base, --baseline, --binary, --budgets, --build, --cache-dir, --config"}},
-		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, artifact, aws-region, aws-role-arn, base,`, `coldbench.yml: memory: "lots": invalid syntax`, `coldbench.yml: instructions: "maybe": want true or false`}},
+		{"unknown flag", []string{"run", "--sampels", "5"}, []string{"unknown flag -sampels; valid flags are --alpha, --artifact, --aws-copies, --aws-endpoint, --aws-region, --aws-role-arn, --aws-s3-bucket, --base, --baseline, --binary, --budgets, --build, --cache-dir, --config"}},
+		{"config file problems all at once", []string{"run"}, []string{`coldbench.yml: unknown key "sample"; valid keys are alpha, artifact, aws-copies, aws-region, aws-role-arn, aws-s3-bucket, base,`, `coldbench.yml: memory: "lots": invalid syntax`, `coldbench.yml: instructions: "maybe": want true or false`}},
 		{"instructions in mode aws", []string{"run", "--config", "/dev/null", "--instructions", "--mode", "aws", "--aws-role-arn", "arn:aws:iam::1:role/x"},
 			[]string{"--instructions: instructions are counted under valgrind on this machine, not in mode aws"}},
 		{"flags problems all at once", []string{"run", "--config", "/dev/null", "--handler", "nope", "--samples", "1", "--references", "go,java", "--runtime", "cobol"},
 			[]string{"--handler \"" + filepath.Join(dir, "nope") + "\": no such file or directory", "--samples 1: need at least 2", `unknown reference "java"; valid values are go, rust, deno`, `--runtime "cobol": valid values are auto, go, rust, deno, nodejs, python, bun, provided`}},
-		{"unknown command", []string{"bench"}, []string{`unknown command "bench"; valid commands: action, build-references, calibrate, doctor, history, publish, report, run, version`}},
+		{"unknown command", []string{"bench"}, []string{`unknown command "bench"; valid commands: action, build-references, calibrate, doctor, history, lambda-ratio, publish, report, run, version`}},
 		{"newer results", []string{"report", newer}, []string{"schema_version 7, this coldbench reads up to 1; upgrade coldbench"}},
 		{"missing results", []string{"report", filepath.Join(dir, "none.json")}, []string{"no such file"}},
 		{"report format", []string{"report", "--format", "pdf", newer}, []string{`--format "pdf": valid values are text, markdown, json, html`}},

@@ -101,6 +101,10 @@ type Config struct {
 	AWSRoleARN  string
 	AWSRegion   string
 	AWSEndpoint string
+	// AWSBucket takes zips over Lambda's direct-upload limit; AWSCopies is how many functions of
+	// each variant sample at once.
+	AWSBucket string
+	AWSCopies int
 	// Budgets are release-gate limits on the head: metric (init_ms, cold_ms_p90...) to ms or MB.
 	Budgets Budgets
 	// Store is a results directory to add this run to (the history); Baseline one whose latest
@@ -298,6 +302,9 @@ func (c *Config) Validate(names func(field string) string, v Vocabulary) error {
 			p.add("%s: %s is reserved by Lambda and set by coldbench", names("env"), k)
 		}
 	}
+	if c.Mode == ModeAWS {
+		c.validateAWS(&p, names)
+	}
 	if c.Instructions && c.Mode == ModeAWS {
 		p.add("%s: instructions are counted under valgrind on this machine, not in mode aws", names("instructions"))
 	} else if _, err := exec.LookPath("valgrind"); c.Instructions && err != nil {
@@ -390,4 +397,23 @@ func FunctionName(s string, max int) string {
 		b = b[:max]
 	}
 	return string(b)
+}
+
+// validateAWS refuses, by name, the settings mode aws cannot honour, and checks its own.
+func (c *Config) validateAWS(p *Problems, names func(string) string) {
+	if c.IsSet("outbound-delay") {
+		p.add("%s: mode aws has no delayed endpoint (coldbench's is on this machine's loopback, which Lambda cannot reach): leave it unset; the references make no outbound call on Lambda", names("outbound-delay"))
+	}
+	if c.NoEvict {
+		p.add("%s: Lambda's page cache is Lambda's: not a setting of mode aws", names("no-evict"))
+	}
+	if c.IsSet("init-cpu") {
+		p.add("%s: Lambda sets the init's CPU itself in mode aws", names("init-cpu"))
+	}
+	if c.IsSet("init-samples") && c.InitSamples != InitSamplesAuto && c.InitSamples != 0 {
+		p.add("%s %d: Lambda cannot stop an invoke at the first /next, so mode aws takes full cold starts only: leave it unset or 0", names("init-samples"), c.InitSamples)
+	}
+	if c.AWSCopies < 0 || c.AWSCopies > 50 {
+		p.add("%s %d: want 1 to 50 (Lambda's control plane takes 15 requests a second; every sample is an update)", names("aws-copies"), c.AWSCopies)
+	}
 }

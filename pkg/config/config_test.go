@@ -40,7 +40,7 @@ func TestApplyFileReportsEveryProblem(t *testing.T) {
 	if !errors.As(err, &ps) || len(ps) != 3 {
 		t.Fatalf("ApplyFile() = %v, want 3 problems", err)
 	}
-	for i, want := range []string{`unknown key "sample"; valid keys are alpha, artifact, aws-region, aws-role-arn, base, binary, budgets,`, `seed: "-1": invalid syntax`, `timeout: "soon": want a duration such as 30s`} {
+	for i, want := range []string{`unknown key "sample"; valid keys are alpha, artifact, aws-copies, aws-region, aws-role-arn, aws-s3-bucket, base, binary, budgets,`, `seed: "-1": invalid syntax`, `timeout: "soon": want a duration such as 30s`} {
 		if !strings.Contains(ps[i], want) {
 			t.Errorf("problem %d = %q, want %q", i, ps[i], want)
 		}

@@ -27,7 +27,7 @@ func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 	if p.Config.Mode == config.ModeAWS {
 		timed = build.ArchARM64
 		res.Environment.Arch = timed
-		res.Environment.Notes = append(res.Environment.Notes, "timed on AWS Lambda (arm64, provided.al2023): Init Duration, Duration and Max Memory Used are Lambda's own REPORT figures")
+		res.Environment.Notes = append(res.Environment.Notes, "timed on AWS Lambda (arm64, each variant on its own runtime): Init Duration, Duration and Max Memory Used are Lambda's own REPORT figures")
 	} else if timed != build.ArchARM64 {
 		res.Environment.Notes = append(res.Environment.Notes, fmt.Sprintf(
 			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",

@@ -136,6 +136,12 @@ func (p *Pipeline) Execute(ctx context.Context) (*results.Results, error) {
 	phase := func(name string, since time.Time) {
 		res.Phases[name] += float64(p.Clock.Now().Sub(since).Microseconds()) / 1000
 	}
+	if c, ok := p.Samplers.(Checker); ok {
+		// Before anything is built: mode aws's region, credentials and role.
+		if err := c.Check(ctx, p.Config); err != nil {
+			return nil, err
+		}
+	}
 	t := p.Clock.Now()
 	plan, cleanup, err := p.plan(ctx, res)
 	defer cleanup()

@@ -62,6 +62,8 @@ func (p *Pipeline) sample(ctx context.Context, res *results.Results, variants []
 		rounds = cfg.MaxSamples
 		res.Config.Adaptive, res.Config.Block, res.Config.MaxTimeMs = true, config.AdaptiveBlock, float64(cfg.MaxTime.Milliseconds())
 	}
+	lambda := p.describeLambda(res, s, variants, rounds)
+	defer p.countLambda(res, lambda)
 	prog := newProgress(p.Progress, p.Terminal, p.Clock, cfg.Quiet, perRound*rounds)
 	sched := sampling.NewScheduler(s, res.Config.Seed)
 	offset := 0

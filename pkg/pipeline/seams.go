@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coldbench/coldbench/pkg/awslambda"
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/git"
@@ -145,6 +144,9 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 // variant deployed.
 type Backends struct {
 	Log func(format string, args ...any)
+	// Warn prints what must be said even in a quiet run (mode aws: what could not be deleted);
+	// Log when nil.
+	Warn func(format string, args ...any)
 }
 
 // New starts the sampler.
@@ -165,18 +167,7 @@ func (b Backends) New(ctx context.Context, s SamplerSpec) (sampling.Sampler, fun
 		}
 		return r, r.Close, nil
 	}
-	client, err := awslambda.NewClient(ctx, cfg.AWSRegion, cfg.AWSEndpoint)
-	if err != nil {
-		return nil, nil, badInput(fmt.Errorf("mode aws: %w", err))
-	}
-	r, err := awslambda.New(awslambda.Config{Client: client, RoleARN: cfg.AWSRoleARN, MemoryMB: run.MemoryMB, Timeout: run.Timeout,
-		Arch: build.ArchARM64, Event: s.Event})
-	if err != nil {
-		return nil, nil, badInput(err)
-	}
-	b.Log("deploying %d functions to Lambda", len(s.Variants))
-	r.Deploy(ctx, s.Variants)
-	return r, func() { r.Close(ctx) }, nil
+	return b.lambda(ctx, s)
 }
 
 // Git is the real Repository: pkg/git.

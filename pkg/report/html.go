@@ -31,6 +31,7 @@ func WriteHTML(w io.Writer, r *results.Results) error {
 		"Charts":   charts,
 		"Notes":    allWarnings(r),
 		"Env":      r.Environment,
+		"Lambda":   lambdaHTML(r),
 		"Created":  r.CreatedAt.Format("2006-01-02 15:04 UTC"),
 	})
 }
@@ -45,7 +46,7 @@ h1{font-size:20px} h2{font-size:16px;margin-top:2em} svg{background:#fff;border:
 pre{white-space:pre-wrap;background:#f6f8fa;padding:1em;border-radius:6px;font-size:12px}
 </style></head><body>
 <h1>{{.Headline}}</h1>
-<p>{{.Env.CPU}}, {{.Env.Cores}} cores, {{.Env.Arch}}; cgroup {{.Env.Limits.Cgroup}}; created {{.Created}}.</p>
+{{if .Lambda}}<p>{{.Lambda}}; created {{.Created}}.</p>{{else}}<p>{{.Env.CPU}}, {{.Env.Cores}} cores, {{.Env.Arch}}; cgroup {{.Env.Limits.Cgroup}}; created {{.Created}}.</p>{{end}}
 {{range .Charts}}<h2>{{.Title}}</h2>{{.SVG}}{{end}}
 {{if .Notes}}<h2>Notes</h2><ol>{{range .Notes}}<li>{{.}}</li>{{end}}</ol>{{end}}
 <h2>Report</h2><pre>{{.Markdown}}</pre>

@@ -220,7 +220,14 @@ func mdEnvironment(r *results.Results) string {
 	e := r.Environment
 	var b strings.Builder
 	b.WriteString("#### Environment\n\n")
-	fmt.Fprintf(&b, "- machine: %s, %d cores, %s, Linux %s\n", orDash(e.CPU), e.Cores, e.Arch, orDash(e.Kernel))
+	if e.Lambda != nil {
+		fmt.Fprintf(&b, "- %s\n", Text(LambdaLine(e.Lambda)))
+		if r.Cost != nil {
+			fmt.Fprintf(&b, "- %s\n", Text(CostLine(r.Cost)))
+		}
+	} else {
+		fmt.Fprintf(&b, "- machine: %s, %d cores, %s, Linux %s\n", orDash(e.CPU), e.Cores, e.Arch, orDash(e.Kernel))
+	}
 	l := e.Limits
 	fmt.Fprintf(&b, "- limits: cgroup %s; memory %s at %d MB; CPU %s; page cache eviction %s\n", l.Cgroup,
 		enforced(l.Memory), r.Config.MemoryMB, cpuStr(l), onOff(l.PageCacheEviction))

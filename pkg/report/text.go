@@ -33,6 +33,13 @@ func writeText(w io.Writer, r *results.Results, opt TextOptions) {
 	textBreakdown(w, r.Breakdown)
 	textNotes(w, r)
 	e := r.Environment
+	if e.Lambda != nil {
+		fmt.Fprintf(w, "\n%s; %s\n", LambdaLine(e.Lambda), samplesStr(r.Config))
+		if r.Cost != nil {
+			fmt.Fprintf(w, "%s\n", CostLine(r.Cost))
+		}
+		return
+	}
 	fmt.Fprintf(w, "\n%s, %d cores, %s; cgroup %s (memory %s, CPU %s); %d MB; %s\n",
 		orDash(e.CPU), e.Cores, e.Arch, e.Limits.Cgroup, enforced(e.Limits.Memory), cpuStr(e.Limits), r.Config.MemoryMB, samplesStr(r.Config))
 }

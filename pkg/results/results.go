@@ -83,14 +83,16 @@ func (v Verdict) Gravity() int {
 
 // Results is everything one run produced. Every stage of coldbench can be rerun from it.
 type Results struct {
-	SchemaVersion int          `json:"schema_version"`
-	Tool          string       `json:"tool"`
-	CreatedAt     time.Time    `json:"created_at"`
-	Config        RunConfig    `json:"config"`
-	Environment   Environment  `json:"environment"`
-	Variants      []Variant    `json:"variants"`
-	Samples       []Sample     `json:"samples"`
-	Comparisons   []Comparison `json:"comparisons"`
+	SchemaVersion int         `json:"schema_version"`
+	Tool          string      `json:"tool"`
+	CreatedAt     time.Time   `json:"created_at"`
+	Config        RunConfig   `json:"config"`
+	Environment   Environment `json:"environment"`
+	// Cost is what the run cost on Lambda (mode aws only).
+	Cost        *Cost        `json:"cost,omitempty"`
+	Variants    []Variant    `json:"variants"`
+	Samples     []Sample     `json:"samples"`
+	Comparisons []Comparison `json:"comparisons"`
 	// Verdict is the overall head-vs-base verdict.
 	Verdict  Verdict   `json:"verdict"`
 	Warnings []Warning `json:"warnings,omitempty"`
@@ -184,6 +186,8 @@ type Environment struct {
 	Limits     Limits            `json:"limits"`
 	Notes      []string          `json:"notes,omitempty"`
 	Toolchains map[string]string `json:"toolchains,omitempty"`
+	// Lambda, in mode aws, is where the samples were taken instead of this machine.
+	Lambda *LambdaEnv `json:"lambda,omitempty"`
 }
 
 // Limits says which of Lambda's resource limits a run could enforce on this machine, and why not

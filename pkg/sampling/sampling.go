@@ -127,6 +127,9 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 	if sc.Stopped == nil {
 		sc.Stopped, sc.first, sc.settled = map[string]string{}, map[string][]results.Sample{}, map[string]bool{}
 	}
+	if ws, ok := sc.sampler.(WaveSampler); ok && ws.Copies() > 1 {
+		return sc.runWaves(ctx, ws, variants, tasks, n, out)
+	}
 	for round := 0; round < n; round++ {
 		for _, i := range sc.rng.Perm(len(tasks)) {
 			if err := ctx.Err(); err != nil {
