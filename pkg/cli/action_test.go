@@ -123,7 +123,7 @@ func runActionT(t *testing.T, gh *fakegithub.Server, workspace, event string, in
 		"GITHUB_REPOSITORY": repository, "GITHUB_API_URL": gh.APIURL(), "GITHUB_SERVER_URL": "https://github.com",
 		"GITHUB_WORKSPACE": workspace, "GITHUB_RUN_ID": "42", "GITHUB_SHA": "0000000000000000000000000000000000000000",
 		"GITHUB_OUTPUT": filepath.Join(files, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(files, "summary"),
-		"INPUT_GITHUB-TOKEN": token, "INPUT_HANDLER": "fn", "INPUT_SAMPLES": "8", "INPUT_REFERENCES": "none",
+		"INPUT_GITHUB-TOKEN": token, "INPUT_HANDLER": "fn", "INPUT_SAMPLES": "12", "INPUT_INIT-SAMPLES": "0", "INPUT_REFERENCES": "none",
 		"INPUT_COMMENT": "always", "INPUT_FAIL-ON-REGRESSION": "true", "INPUT_CHECK-NAME": "coldbench",
 	}
 	for k, v := range inputs {

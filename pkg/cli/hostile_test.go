@@ -238,7 +238,7 @@ func actionHostileIn(t *testing.T, files, bin, off, workspace, event string, inp
 		"INPUT_MAX-TIME": "30s", "INPUT_COMMENT": "always", "INPUT_FAIL-ON-REGRESSION": "true",
 		// Full cold starts only: at +100% ten a side settle the verdict, and the four init-only
 		// starts a round would be four fifths of the suite's time, checking nothing of the attacks.
-		"INPUT_INIT-SAMPLES": "0",
+		"INPUT_INIT-SAMPLES":     "0",
 		"COLDBENCH_TESTHOOK_OFF": off,
 	}
 	for k, v := range inputs {
