@@ -82,6 +82,7 @@ type extState struct {
 	regDone  chan struct{} // closed when every expected extension has registered
 	regClose bool
 	subs     []string
+	failed   string // the extension whose error failed init
 }
 
 func (e *extState) init() {
@@ -134,6 +135,13 @@ func (s *Server) Waiting() string {
 		parts = append(parts, "the runtime never called /invocation/next")
 	}
 	return strings.Join(parts, "; ")
+}
+
+// FailedExtension is the extension whose /init/error or /exit/error failed init ("" when none).
+func (s *Server) FailedExtension() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ext.failed
 }
 
 // Subscriptions lists the Telemetry and Logs API subscriptions accepted ("NAME: telemetry
@@ -324,7 +332,7 @@ func (s *Server) extError(w http.ResponseWriter, r *http.Request, at time.Time, 
 		return
 	}
 	if !s.initClosed {
-		s.initErr = doc
+		s.initErr, s.ext.failed = doc, x.name
 		s.endInitLocked(time.Time{})
 	} else {
 		s.protoErrs = append(s.protoErrs, doc.ErrorMessage)

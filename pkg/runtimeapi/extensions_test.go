@@ -123,7 +123,9 @@ func TestInitEndsWhenRuntimeAndEveryExtensionCalledNext(t *testing.T) {
 		resp, _ := do(t, "GET", hs.URL+base+"/invocation/next", "")
 		rtNext <- res{resp.StatusCode, resp.Header.Get("Lambda-Runtime-Aws-Request-Id")}
 	}()
-	waitFor(t, func() bool { return strings.Contains(s.Waiting(), "extension b registered but never called") && !strings.Contains(s.Waiting(), "runtime") })
+	waitFor(t, func() bool {
+		return strings.Contains(s.Waiting(), "extension b registered but never called") && !strings.Contains(s.Waiting(), "runtime")
+	})
 	if closed(s.InitDone()) {
 		t.Fatal("init ended while extension b had not called next")
 	}

@@ -47,6 +47,8 @@ type Options struct {
 	BasePath        string
 	ErrorStatus     []int
 	AuthSource      string
+	// OnCheck, when set, is told of every failed readiness check (for a sample's reason).
+	OnCheck func(error)
 	// Notes name settings coldbench reads but does not play (async init, streaming, compression).
 	Notes []string
 }
@@ -190,6 +192,15 @@ func Client(dial Dialer) *http.Client {
 	}
 }
 
+// Describe names the readiness check: "GET / on 127.0.0.1:8080" or "tcp 127.0.0.1:8080".
+func (o Options) Describe() string {
+	addr := net.JoinHostPort(o.Host, strconv.Itoa(o.ReadinessPort))
+	if o.ReadinessTCP {
+		return "a TCP connection to " + addr
+	}
+	return "GET " + o.ReadinessPath + " on " + addr
+}
+
 // WaitReady retries the readiness check every 10 ms until it passes or ctx ends, as the adapter
 // does at init. The last failure is returned with ctx's error, for the sample's reason.
 func (o Options) WaitReady(ctx context.Context, c *http.Client, dial Dialer) error {
@@ -200,6 +211,9 @@ func (o Options) WaitReady(ctx context.Context, c *http.Client, dial Dialer) err
 		last = o.check(ctx, c, dial, addr, url)
 		if last == nil {
 			return nil
+		}
+		if o.OnCheck != nil {
+			o.OnCheck(last)
 		}
 		select {
 		case <-ctx.Done():

@@ -159,7 +159,9 @@ func TestRunReadinessThenForward(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	d := &net.Dialer{}
-	go func() { _ = o.Run(ctx, http.DefaultClient, strings.TrimPrefix(api.URL, "http://"), Client(d.DialContext), d.DialContext) }()
+	go func() {
+		_ = o.Run(ctx, http.DefaultClient, strings.TrimPrefix(api.URL, "http://"), Client(d.DialContext), d.DialContext)
+	}()
 	out, err := emu.Invoke(ctx, runtimeapi.Invocation{RequestID: "r1", Payload: []byte(`{"size":3}`), Timeout: 5 * time.Second})
 	if err != nil || out.Err != nil {
 		t.Fatalf("invoke: %v %+v", err, out.Err)
