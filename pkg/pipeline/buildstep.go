@@ -74,6 +74,15 @@ func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 			// Each side's function configuration is its own revision's; the references' the run's.
 			sv.MemoryMB, sv.Timeout, sv.EphemeralMB = pv.fn.MemoryMB, pv.fn.Timeout, pv.fn.EphemeralMB
 			if pv.role != results.RoleReference {
+				if err := p.layers(&sv, &v, pv, filepath.Join(workDir, pv.name), timed, res); err != nil {
+					v.BuildError = err.Error()
+					p.log.printf("%s: %v", pv.name, err)
+					res.Variants = append(res.Variants, v)
+					if pv.role == results.RoleHead {
+						return nil, nil
+					}
+					continue
+				}
 				sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
 				if sv.Handler == "" && art.RuntimeDir != "" {
 					// AWS's runtime clients load _HANDLER: the default the build found the module by
