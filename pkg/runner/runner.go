@@ -475,7 +475,7 @@ func (cs *coldStart) stop() {
 	escaped := 0
 	if cs.who.Separate {
 		for _, p := range cs.who.Processes() {
-			if g := pgidOf(p); g != group && !cs.extGroup(g) {
+			if g := pgidOf(p); g != -1 && g != group && !cs.extGroup(g) { // -1: gone meanwhile
 				escaped++
 			}
 		}
