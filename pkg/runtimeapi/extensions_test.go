@@ -2,6 +2,7 @@ package runtimeapi
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,8 +27,28 @@ func (c *extClient) register(name string, events ...string) (*http.Response, str
 	return resp, b
 }
 
+// next long-polls for the extension's next event; it may run in its own goroutine (no t.Fatal).
 func (c *extClient) next() (*http.Response, string) {
-	return do(c.t, "GET", c.url+extBase+"/event/next", "", "Lambda-Extension-Identifier", c.id)
+	return send("GET", c.url+extBase+"/event/next", "", "Lambda-Extension-Identifier", c.id)
+}
+
+// send is do without a test, for requests made from other goroutines; a failed request is an
+// empty answer, which the test's assertions catch.
+func send(method, url, body string, hdr ...string) (*http.Response, string) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return &http.Response{}, ""
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return &http.Response{}, ""
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
 }
 
 func newExtServer(t *testing.T, names ...string) (*Server, *httptest.Server) {
@@ -120,7 +141,7 @@ func TestInitEndsWhenRuntimeAndEveryExtensionCalledNext(t *testing.T) {
 	}
 	rtNext := make(chan res, 1)
 	go func() {
-		resp, _ := do(t, "GET", hs.URL+base+"/invocation/next", "")
+		resp, _ := send("GET", hs.URL+base+"/invocation/next", "")
 		rtNext <- res{resp.StatusCode, resp.Header.Get("Lambda-Runtime-Aws-Request-Id")}
 	}()
 	waitFor(t, func() bool {
@@ -174,7 +195,7 @@ func TestInitWaitsForRuntimeAfterExtensions(t *testing.T) {
 		t.Fatalf("init done %v, waiting %q: want init open until the runtime's /next", closed(s.InitDone()), s.Waiting())
 	}
 	invokeAsync(s, Invocation{RequestID: "r", Timeout: time.Second})
-	go do(t, "GET", hs.URL+base+"/invocation/next", "")
+	go send("GET", hs.URL+base+"/invocation/next", "")
 	<-s.InitDone()
 	if ext := s.Extensions(); !s.InitEnd().After(ext[0].Ready) {
 		t.Fatalf("init end %v, want the runtime's /next after a's %v", s.InitEnd(), ext[0].Ready)
