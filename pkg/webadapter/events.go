@@ -54,6 +54,21 @@ func Detect(event []byte) Kind {
 	return KindPassThrough
 }
 
+// restRequest is what API Gateway REST (v1) and ALB events have alike: the fields of
+// aws-lambda-go's APIGatewayProxyRequest and ALBTargetGroupRequest that make the HTTP request,
+// and the request context, kept as it is for x-amzn-request-context.
+type restRequest struct {
+	HTTPMethod                      string              `json:"httpMethod"`
+	Path                            string              `json:"path"`
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"`
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"`
+	Body                            string              `json:"body"`
+	IsBase64Encoded                 bool                `json:"isBase64Encoded"`
+	RequestContext                  json.RawMessage     `json:"requestContext"`
+}
+
 // LambdaContext is the invocation's context, sent as the x-amzn-lambda-context header.
 type LambdaContext struct {
 	RequestID          string `json:"request_id"`
@@ -73,8 +88,8 @@ func (o Options) Request(ctx context.Context, event []byte, lc LambdaContext) (*
 		err                    error
 	)
 	switch kind {
-	case KindAPIGatewayV1:
-		var e events.APIGatewayProxyRequest
+	case KindAPIGatewayV1, KindALB:
+		var e restRequest
 		if err = json.Unmarshal(event, &e); err != nil {
 			break
 		}
@@ -92,15 +107,6 @@ func (o Options) Request(ctx context.Context, event []byte, lc LambdaContext) (*
 		if len(e.Cookies) > 0 {
 			header.Set("Cookie", strings.Join(e.Cookies, "; "))
 		}
-		body, err = decodeBody(e.Body, e.IsBase64Encoded)
-	case KindALB:
-		var e events.ALBTargetGroupRequest
-		if err = json.Unmarshal(event, &e); err != nil {
-			break
-		}
-		method, path, reqCtx = e.HTTPMethod, e.Path, e.RequestContext
-		rawQuery = query(e.QueryStringParameters, e.MultiValueQueryStringParameters)
-		addHeaders(header, e.Headers, e.MultiValueHeaders)
 		body, err = decodeBody(e.Body, e.IsBase64Encoded)
 	default:
 		method, path, body = http.MethodPost, o.PassThroughPath, event

@@ -91,6 +91,12 @@ func TestRequestShapes(t *testing.T) {
 	if kind != KindAPIGatewayV1 || req.Method != "POST" || req.URL.String() != "http://127.0.0.1:8080/x?k=1&k=2" || !reflect.DeepEqual(req.Header.Values("Accept"), []string{"a", "b"}) {
 		t.Fatalf("v1 request = %s %s %v", req.Method, req.URL, req.Header)
 	}
+	alb := `{"requestContext":{"elb":{"targetGroupArn":"tg"}},"httpMethod":"GET","path":"/a","queryStringParameters":{"q":"1"},"headers":{"accept":"x"}}`
+	req, kind, _ = o.Request(context.Background(), []byte(alb), lc)
+	if kind != KindALB || req.Method != "GET" || req.URL.String() != "http://127.0.0.1:8080/a?q=1" || req.Header.Get("Accept") != "x" ||
+		req.Header.Get("x-amzn-request-context") != `{"elb":{"targetGroupArn":"tg"}}` {
+		t.Fatalf("ALB request = %s %s %v", req.Method, req.URL, req.Header)
+	}
 	req, kind, _ = o.Request(context.Background(), []byte(`{"size":1000,"seed":42}`), lc)
 	body, _ = io.ReadAll(req.Body)
 	if kind != KindPassThrough || req.Method != "POST" || req.URL.Path != "/events" || string(body) != `{"size":1000,"seed":42}` {
