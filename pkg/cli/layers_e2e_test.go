@@ -57,3 +57,26 @@ func TestSAMLayerExtension(t *testing.T) {
 		t.Errorf("markdown lacks the extensions table:\n%s", md)
 	}
 }
+
+// A zip function behind the Web Adapter as the adapter's fastapi-zip example deploys it (its
+// layer's ARN, its exec wrapper, run.sh starting a Python server on PORT): coldbench plays the
+// adapter, waits for the readiness check on AWS_LWA_READINESS_CHECK_PATH, and the HTTP API event
+// reaches the server as a GET.
+func TestSAMWebAdapterFunction(t *testing.T) {
+	testenv.Tool(t, "python3")
+	dir := fixtureRepo(t, "sam-web")
+	code, res, log := runIn(t, dir, "--base", "none", "--samples", "2", "--init-samples", "0", "--event", "apigw-v2")
+	if res == nil || code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	cleanHead(t, res, `"statusCode":200`, log)
+	if s := res.SamplesOf("head")[0]; !strings.Contains(s.Response, `Hello World`) || !strings.Contains(s.Response, `\"path\": \"/\"`) {
+		t.Errorf("response %s, want the server's answer to GET /", s.Response)
+	}
+	if v := res.Variant(results.RoleHead); !v.Web {
+		t.Errorf("head not sampled as a web function")
+	}
+	if !hasWarning(res, "LambdaAdapterLayerX86:26 is the Lambda Web Adapter: coldbench plays the adapter") {
+		t.Errorf("warnings %+v: want the adapter's layer named", res.Warnings)
+	}
+}

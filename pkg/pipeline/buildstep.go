@@ -143,6 +143,7 @@ func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 	} else { // the user's function: its handler setting and build as its own revision says
 		req.Handler, req.GoFlags, req.Binary = pv.fn.FunctionHandler, pv.fn.GoFlags, pv.fn.Binary
 		req.Command, req.Artifact = pv.fn.Build, pv.fn.Artifact
+		req.WebScript = isWeb(pv.fn) && pv.fn.Env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
 	}
 	if id.Separate {
 		req.Tools.CacheDir = build.SlotDir(filepath.Join(p.CacheDir(), "sandbox"), id)

@@ -26,13 +26,7 @@ func (p *Pipeline) layers(sv *sampling.Variant, v *results.Variant, pv planned, 
 		sv.Layers = append(sv.Layers, zip)
 		v.Layers = append(v.Layers, filepath.Base(l))
 	}
-	switch pv.fn.Web {
-	case "on":
-		sv.Web = true
-	case "", "auto":
-		sv.Web = webadapter.Is(pv.fn.Env)
-	}
-	if sv.Web {
+	if sv.Web = isWeb(pv.fn); sv.Web {
 		if _, err := webadapter.Parse(pv.fn.Env); err != nil {
 			return fmt.Errorf("web adapter settings in the function's environment: %w", err)
 		}
@@ -45,4 +39,15 @@ func (p *Pipeline) layers(sv *sampling.Variant, v *results.Variant, pv planned, 
 		}
 	}
 	return nil
+}
+
+// isWeb is the web setting's decision: on, off, or (auto) the adapter's settings in the env.
+func isWeb(fn config.Function) bool {
+	switch fn.Web {
+	case "on":
+		return true
+	case "", "auto":
+		return webadapter.Is(fn.Env)
+	}
+	return false
 }

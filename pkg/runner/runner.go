@@ -413,6 +413,11 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 	if v.RuntimeDir != "" {
 		bootstrap = filepath.Join(v.RuntimeDir, "bootstrap") // a managed runtime's, as /var/runtime/bootstrap
 	}
+	if b, e := cs.adapterWrapped(v); e != nil {
+		return e
+	} else if b != "" {
+		bootstrap = b
+	}
 	args := []string{bootstrap}
 	if cs.counting {
 		if r.cfg.Valgrind == "" {

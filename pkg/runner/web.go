@@ -3,8 +3,11 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/coldbench/coldbench/pkg/results"
@@ -62,6 +65,24 @@ func (cs *coldStart) prepareWeb(v sampling.Variant) (net.Listener, *results.Samp
 		cs.outboundURL = "http://" + oln.Addr().String() + "/"
 	}
 	return ln, nil
+}
+
+// adapterWrapper is the Web Adapter layer's exec wrapper: Lambda's runtime execs it, and it
+// execs the handler setting's file in the task root (the web server's start script, run.sh).
+const adapterWrapper = "/opt/bootstrap"
+
+// adapterWrapped is the program a web function with AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap runs,
+// as the adapter's wrapper runs it: $LAMBDA_TASK_ROOT/$_HANDLER ("" without the wrapper).
+func (cs *coldStart) adapterWrapped(v sampling.Variant) (string, *results.SampleError) {
+	if cs.web == nil || v.Env["AWS_LAMBDA_EXEC_WRAPPER"] != adapterWrapper {
+		return "", nil
+	}
+	rel := filepath.Clean(v.Handler)
+	if v.Handler == "" || filepath.IsAbs(rel) || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", &results.SampleError{Type: results.ErrTypeInvalidEntrypoint, Phase: results.PhaseInit,
+			Reason: fmt.Sprintf("AWS_LAMBDA_EXEC_WRAPPER=%s runs the handler setting's file in the task root; handler %q is not a file there", adapterWrapper, v.Handler)}
+	}
+	return filepath.Join(cs.taskRoot, rel), nil
 }
 
 // dial reaches the sample's network: its namespace's, or this machine's.
