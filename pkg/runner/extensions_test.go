@@ -135,21 +135,43 @@ func TestMisbehavingExtensionFailsTheSample(t *testing.T) {
 	t.Parallel()
 	art := need(t, "go")
 	layer := layerZip(t, []string{"agent"}, nil)
-	for mode, want := range map[string]struct{ typ, reason, output string }{
-		"crash":      {runtimeapi.ErrTypeExtensionCrash, "extension agent exited during init: exit status 2", "missing configuration"},
-		"init-error": {"Extension.ConfigInvalid", "extension agent reported an init error: no API key", ""},
+	for mode, want := range map[string]struct {
+		typ, reason, output string
+		phase               results.Phase
+	}{
+		"crash":      {runtimeapi.ErrTypeExtensionCrash, "extension agent exited during init: exit status 2", "missing configuration", results.PhaseInit},
+		"init-error": {"Extension.ConfigInvalid", "extension agent reported an init error: no API key", "", results.PhaseInit},
+		// The handler hangs, so the extension's crash on its INVOKE event is what ends the invoke.
+		"crash-on-invoke": {runtimeapi.ErrTypeExtensionCrash, "extension agent exited during the invocation: exit status 3", "lost its backend", results.PhaseInvoke},
 	} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			r := newTestRunner(t, Config{})
-			s := r.Sample(context.Background(), sampling.Variant{Name: mode, Artifact: art, Layers: []string{layer}, Env: map[string]string{"EXT_MODE_agent": mode}})
-			if s.Error == nil || s.Error.Type != want.typ || s.Error.Phase != results.PhaseInit || !strings.Contains(s.Error.Reason, want.reason) {
-				t.Fatalf("Sample() error = %+v, want %s in init: %s", s.Error, want.typ, want.reason)
+			env := map[string]string{"EXT_MODE_agent": mode}
+			if mode == "crash-on-invoke" {
+				env["TEST_MODE"] = "hang"
+			}
+			s := r.Sample(context.Background(), sampling.Variant{Name: mode, Artifact: art, Layers: []string{layer}, Env: env})
+			if s.Error == nil || s.Error.Type != want.typ || s.Error.Phase != want.phase || !strings.Contains(s.Error.Reason, want.reason) {
+				t.Fatalf("Sample() error = %+v, want %s in %s: %s", s.Error, want.typ, want.phase, want.reason)
 			}
 			if !strings.Contains(s.Output, want.output) {
 				t.Errorf("output %q, want it kept with %q", s.Output, want.output)
 			}
 		})
+	}
+}
+
+// An extension that registers and never calls next holds init until Lambda's init timeout; the
+// reason names it.
+func TestExtensionThatNeverCallsNextTimesOutInit(t *testing.T) {
+	t.Parallel()
+	art := need(t, "go")
+	layer := layerZip(t, []string{"agent"}, nil)
+	r := newTestRunner(t, Config{InitTimeout: 500 * time.Millisecond})
+	s := r.Sample(context.Background(), sampling.Variant{Name: "stuck", Artifact: art, Layers: []string{layer}, Env: map[string]string{"EXT_MODE_agent": "never-next"}})
+	if s.Error == nil || s.Error.Type != runtimeapi.ErrTypeTimeout || !strings.Contains(s.Error.Reason, "extension agent registered but never called /extension/event/next") {
+		t.Fatalf("Sample() error = %+v", s.Error)
 	}
 }
 

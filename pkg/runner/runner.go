@@ -590,6 +590,16 @@ func (cs *coldStart) awaitFirstInvoke(ctx context.Context) *results.SampleError 
 			return &results.SampleError{Type: runtimeapi.ErrTypeExit, Phase: results.PhaseInvoke,
 				Reason: "runtime exited during the invocation: " + cs.cmd.ProcessState.String()}
 		}
+	case <-cs.extDone: // nil without extensions
+		// Lambda fails the invocation when an extension crashes in it, and resets the environment.
+		for _, x := range cs.exts {
+			select {
+			case <-x.exited:
+				return &results.SampleError{Type: runtimeapi.ErrTypeExtensionCrash, Phase: results.PhaseInvoke,
+					Reason: fmt.Sprintf("extension %s exited during the invocation: %s", x.name, x.cmd.ProcessState.String())}
+			default:
+			}
+		}
 	case <-deadline.C:
 		e := &results.SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: results.PhaseInvoke,
 			Reason: fmt.Sprintf("Task timed out after %.2f seconds", cs.timeout.Seconds())}

@@ -49,6 +49,8 @@ func main() {
 			resp.Body.Close()
 		}
 		os.Exit(1)
+	case "never-next":
+		time.Sleep(time.Hour) // registered, then stuck: init waits for it
 	case "slow-ready":
 		time.Sleep(120 * time.Millisecond) // registered, then connects to its backend before its first next
 	case "subscribe":
@@ -73,6 +75,10 @@ func main() {
 		resp.Body.Close()
 		_ = json.Unmarshal(b, &ev)
 		fmt.Println("["+name+"] received", ev.EventType)
+		if mode == "crash-on-invoke" && ev.EventType == "INVOKE" {
+			fmt.Fprintln(os.Stderr, "["+name+"] lost its backend")
+			os.Exit(3)
+		}
 		if ev.EventType == "SHUTDOWN" || resp.StatusCode != 200 {
 			return
 		}
