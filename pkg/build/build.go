@@ -51,6 +51,9 @@ type Request struct {
 	// Handler is the function's handler setting (_HANDLER). A Deno handler given as
 	// "file.export" is a module run under coldbench's Runtime API loop, as a Deno layer runs it.
 	Handler string
+	// WebScript: the handler setting is the web server's start script (run.sh) that the Web
+	// Adapter's exec wrapper runs, not a module: a managed runtime's build checks that file.
+	WebScript bool
 	// GoFlags replaces the default go build flags (SAM's go1.x build: none beyond -o bootstrap).
 	GoFlags []string
 	// Binary is the Cargo bin to build (cargo lambda's --bin, SAM's BuildProperties.Binary); the

@@ -42,13 +42,21 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 			return nil, err
 		}
 	}
-	wrapper := filepath.Join(filepath.Dir(stage), filepath.Base(stage)+"-runtime.ts")
-	if err := os.WriteFile(wrapper, jsRuntimeFor(module, "handler"), 0o644); err != nil {
-		return nil, err
-	}
-	defer os.Remove(wrapper)
-	if err := req.Sandbox.Own(wrapper); err != nil {
-		return nil, err
+	entry, how := module, ""
+	if src, _ := os.ReadFile(module); !denoExportsHandler.Match(src) {
+		// A script that is its own program (a web server behind the Web Adapter, Bun.serve, or
+		// its own Runtime API loop): compiled as it is.
+		rel, _ := filepath.Rel(req.Dir, module)
+		how = rel + " as it is: it exports no handler"
+	} else {
+		entry = filepath.Join(filepath.Dir(stage), filepath.Base(stage)+"-runtime.ts")
+		if err := os.WriteFile(entry, jsRuntimeFor(module, "handler"), 0o644); err != nil {
+			return nil, err
+		}
+		defer os.Remove(entry)
+		if err := req.Sandbox.Own(entry); err != nil {
+			return nil, err
+		}
 	}
 	target, err := bunTarget.of(req.Arch)
 	if err != nil {
@@ -61,14 +69,17 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 	}
 	if _, err := run(ctx, req, RuntimeBun, "bun build --compile", req.Dir, BuildEnv(req.Tools.getenv), req.Tools.Bun,
 		"build", "--compile", "--minify", "--target="+target, "--compile-executable-path="+base, "--metafile="+meta,
-		"--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile="+filepath.Join(stage, "bootstrap"), wrapper); err != nil {
+		"--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--outfile="+filepath.Join(stage, "bootstrap"), entry); err != nil {
 		return nil, err
 	}
 	modules := bundleModules(meta)
-	dropModule(modules, filepath.Base(wrapper))
-	rel, _ := filepath.Rel(req.Dir, module)
+	if how == "" {
+		dropModule(modules, filepath.Base(entry))
+		rel, _ := filepath.Rel(req.Dir, module)
+		how = rel + "'s exports run by coldbench's Runtime API loop"
+	}
 	return &results.Artifact{
-		Method:    fmt.Sprintf("bun build --compile --minify --target=%s (%s's exports run by coldbench's Runtime API loop)", target, rel),
+		Method:    fmt.Sprintf("bun build --compile --minify --target=%s (%s)", target, how),
 		Toolchain: map[string]string{"bun": req.Tools.version(ctx, req.Tools.Bun, "--version")},
 		Notes:     notes,
 		Modules:   modules,

@@ -49,6 +49,24 @@ func handlerModule(dir, handler, def string, exts []string, dotted bool) (module
 	return "", "", fmt.Errorf("handler %q: no module %s with one of the extensions %s in the handler directory", handler, file, strings.Join(exts, ", "))
 }
 
+// handlerFile finds the handler's module (module, its file), or with req.WebScript the start
+// script the Web Adapter's wrapper runs ("" for the module: there is none).
+func handlerFile(req Request, rt, def string, exts []string, dotted bool) (string, error) {
+	if !req.WebScript {
+		module, _, err := handlerModule(req.Dir, req.Handler, def, exts, dotted)
+		if err != nil {
+			return "", &Error{Runtime: rt, Step: "find the handler's module", Err: err}
+		}
+		return module, nil
+	}
+	st, err := os.Stat(filepath.Join(req.Dir, filepath.Clean(req.Handler)))
+	if err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 || strings.HasPrefix(filepath.Clean(req.Handler), "..") {
+		return "", &Error{Runtime: rt, Step: "find the web server's start script", Err: fmt.Errorf(
+			"handler %q: AWS_LAMBDA_EXEC_WRAPPER=/opt/bootstrap runs the handler setting's file, which must be an executable file in the handler directory (the Web Adapter's run.sh)", req.Handler)}
+	}
+	return "", nil
+}
+
 // runtimeDir is the managed runtime's directory in the tools dir, or an error saying how to get it.
 func runtimeDir(t Tools, rt, name string) (string, error) {
 	dir := filepath.Join(t.ToolsDir, "runtimes", name)

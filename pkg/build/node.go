@@ -25,9 +25,9 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 	if err != nil {
 		return nil, err
 	}
-	module, _, err := handlerModule(req.Dir, req.Handler, Node{}.DefaultHandler(), nodeModuleExts, false)
+	module, err := handlerFile(req, RuntimeNode, Node{}.DefaultHandler(), nodeModuleExts, false)
 	if err != nil {
-		return nil, &Error{Runtime: RuntimeNode, Step: "find the handler's module", Err: err}
+		return nil, err
 	}
 	pkg, err := readPackageJSON(req.Dir)
 	if err != nil {

@@ -17,8 +17,8 @@ func buildPython(ctx context.Context, req Request, stage string) (*results.Artif
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := handlerModule(req.Dir, req.Handler, Python{}.DefaultHandler(), pythonModuleExts, true); err != nil {
-		return nil, &Error{Runtime: RuntimePython, Step: "find the handler's module", Err: err}
+	if _, err := handlerFile(req, RuntimePython, Python{}.DefaultHandler(), pythonModuleExts, true); err != nil {
+		return nil, err
 	}
 	if err := copySource(req.Dir, stage, "__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache", "tests"); err != nil {
 		return nil, &Error{Runtime: RuntimePython, Step: "copy the function's code", Err: err}

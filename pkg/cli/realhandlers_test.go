@@ -96,7 +96,7 @@ func TestSAMGoProject(t *testing.T) {
 		!strings.Contains(head.Deploy.Method, "SAM's go1.x default") {
 		t.Errorf("memory %d, function %q, runtime %q, method %q; want the template's", res.Config.MemoryMB, res.Config.Function, head.Runtime, head.Deploy.Method)
 	}
-	if !hasWarning(res, "env TABLE is !Ref ItemsTable, known only once deployed") || !hasWarning(res, "layers are not emulated (!Ref SharedLayer)") {
+	if !hasWarning(res, "env TABLE is !Ref ItemsTable, known only once deployed") || !hasWarning(res, "layer !Ref SharedLayer's content layer/ does not exist: not emulated") {
 		t.Errorf("warnings %+v: want the unresolved TABLE and the layer named", res.Warnings)
 	}
 

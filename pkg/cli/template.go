@@ -33,6 +33,9 @@ func settleFunction(cfg *config.Config, workDir, prefix string) config.Problems 
 	if err := confine(cfg, workDir); err != nil {
 		errors.As(err, &ps)
 	}
+	for i, l := range cfg.Layers {
+		cfg.Layers[i] = resolve(workDir, l) // a layer is the tree's that gave it: head's, or base's
+	}
 	return ps
 }
 
@@ -156,6 +159,7 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 	for _, kv := range [][2]string{
 		{"handler", fn.CodeURI}, {"runtime", plan.Runtime}, {"function-handler", fn.Handler},
 		{"memory", itoa(fn.MemorySize)}, {"timeout", itoa(fn.Timeout)}, {"build", plan.Command}, {"binary", plan.Binary},
+		{"layers", strings.Join(plan.Layers, ",")}, {"web", plan.Web},
 	} {
 		if err := fill(kv[0], kv[1]); err != nil {
 			return err
@@ -191,17 +195,18 @@ func confine(cfg *config.Config, workDir string) error {
 		if !s.Path || !cfg.FromRepo(key) {
 			continue
 		}
-		val := cfg.PathValue(key)
-		if val == "" || val == "none" || key == "event" && !fileExistsAt(workDir, val) && !filepath.IsAbs(val) {
-			continue // an event preset or inline JSON is no path
-		}
-		p := resolve(workDir, val)
-		real, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			real = filepath.Clean(p) // not there (yet): where it would be
-		}
-		if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-			problems = append(problems, fmt.Sprintf("%s %q (from coldbench.yml or the template) leads outside the repository %s: paths the repository gives must stay inside it", key, val, root))
+		for _, val := range cfg.PathValues(key) {
+			if val == "" || val == "none" || key == "event" && !fileExistsAt(workDir, val) && !filepath.IsAbs(val) {
+				continue // an event preset or inline JSON is no path
+			}
+			p := resolve(workDir, val)
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				real = filepath.Clean(p) // not there (yet): where it would be
+			}
+			if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+				problems = append(problems, fmt.Sprintf("%s %q (from coldbench.yml or the template) leads outside the repository %s: paths the repository gives must stay inside it", key, val, root))
+			}
 		}
 	}
 	return problems.Err()

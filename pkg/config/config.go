@@ -122,6 +122,10 @@ type Config struct {
 	// repository's root when no handler is given; "none" turns that off.
 	Template string
 	Function string
+	// Layers are the function's layers in order (directories laid out as /opt, or zips); Web is
+	// auto, on or off (WebModes): whether the handler is a web server behind the Web Adapter.
+	Layers []string
+	Web    string
 	// Build is the user's own build command (run in the handler's directory, as the sandbox user,
 	// with ARTIFACTS_DIR, GOOS, GOARCH and COLDBENCH_ARCH set) and Artifact what it produces: a
 	// zip, a directory or a bootstrap, relative to the handler's directory; ARTIFACTS_DIR's

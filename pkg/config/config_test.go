@@ -184,8 +184,8 @@ func TestSettingsTable(t *testing.T) {
 		if s.parse == nil || s.Usage == "" || s.Kind < KindJudge || s.Kind > KindTrustedOnly {
 			t.Errorf("setting %q: want a parser, a usage and a kind", s.Name)
 		}
-		if s.Path != (s.get != nil) {
-			t.Errorf("setting %q: Path %v but get %v", s.Name, s.Path, s.get != nil)
+		if s.Path != (s.get != nil || s.all != nil) {
+			t.Errorf("setting %q: Path %v but get %v", s.Name, s.Path, s.get != nil || s.all != nil)
 		}
 	}
 	for _, want := range []struct {

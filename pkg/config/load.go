@@ -59,7 +59,7 @@ func ParseFile(name string, data []byte) (File, error) {
 				lines = append(lines, node.Content[i].Value+"="+node.Content[i+1].Value)
 			}
 			val = strings.Join(lines, "\n")
-		case k == "references" && node.Kind == yaml.SequenceNode:
+		case (k == "references" || k == "layers") && node.Kind == yaml.SequenceNode:
 			var items []string
 			for _, n := range node.Content {
 				items = append(items, n.Value)
@@ -194,6 +194,8 @@ type Function struct {
 	Handler, Runtime, Template, Function string
 	Build, Artifact, Binary              string
 	EnvFile, FunctionHandler             string
+	Layers                               []string
+	Web                                  string
 	Env                                  map[string]string
 	GoFlags                              []string
 	MemoryMB, EphemeralMB                int
@@ -206,5 +208,5 @@ type Function struct {
 func (c *Config) FunctionSpec() Function {
 	return Function{Handler: c.Handler, Runtime: c.Runtime, Template: c.Template, Function: c.Function,
 		Build: c.Build, Artifact: c.Artifact, Binary: c.Binary, EnvFile: c.EnvFile, FunctionHandler: c.FunctionHandler,
-		Env: c.Env, GoFlags: c.GoFlags, MemoryMB: c.MemoryMB, EphemeralMB: c.EphemeralMB, Timeout: c.Timeout, Notes: c.Notes}
+		Layers: c.Layers, Web: c.Web, Env: c.Env, GoFlags: c.GoFlags, MemoryMB: c.MemoryMB, EphemeralMB: c.EphemeralMB, Timeout: c.Timeout, Notes: c.Notes}
 }

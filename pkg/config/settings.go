@@ -55,9 +55,13 @@ type Setting struct {
 	// entries: the parser's errors name each bad entry, so they are not wrapped with the value.
 	entries bool
 	parse   func(c *Config, val string) error
-	// get is the value of a Path setting.
+	// get is the value of a Path setting; all, for a Path setting that is a list, its values.
 	get func(c *Config) string
+	all func(c *Config) []string
 }
+
+// WebModes are the web setting's values.
+var WebModes = []string{"auto", "on", "off"}
 
 // Settings is the settings table, in the order of run's help.
 var Settings = []Setting{
@@ -212,6 +216,26 @@ var Settings = []Setting{
 	{Name: "binary", Input: "binary", Kind: KindFunction,
 		Usage: "Rust: the bin to ship when the package has several (default: bootstrap, the only bin, or the package's namesake)",
 		parse: str(func(c *Config) *string { return &c.Binary })},
+	{Name: "layers", Input: "layers", Kind: KindFunction, Path: true,
+		Usage: "the function's layers, in order: directories laid out as /opt, or layer zips, comma-separated (default: the template's local layers)",
+		parse: func(c *Config, val string) error {
+			c.Layers = nil
+			for _, l := range strings.Split(val, ",") {
+				if l = strings.TrimSpace(l); l != "" {
+					c.Layers = append(c.Layers, l)
+				}
+			}
+			return nil
+		}, all: func(c *Config) []string { return c.Layers }},
+	{Name: "web", Input: "web", Kind: KindFunction,
+		Usage: "the handler is an HTTP server behind the Lambda Web Adapter, which coldbench plays: auto (the adapter's layer or AWS_LWA_ settings), on, off (default auto)",
+		parse: func(c *Config, val string) error {
+			if !slices.Contains(WebModes, val) {
+				return fmt.Errorf("valid values are %s", strings.Join(WebModes, ", "))
+			}
+			c.Web = val
+			return nil
+		}},
 	{Name: "cache-dir", Input: "cache-dir", Kind: KindTrustedOnly, Path: true,
 		Usage: "build caches and prebuilt reference artifacts kept between runs (default /var/cache/coldbench as root, else ~/.cache/coldbench)",
 		parse: str(func(c *Config) *string { return &c.CacheDir }), get: func(c *Config) string { return c.CacheDir }},
@@ -236,6 +260,19 @@ func SettingNames(kinds ...Kind) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// PathValues are the values of a Path setting in c: its one value, or each of a list's (none for
+// any other setting).
+func (c *Config) PathValues(name string) []string {
+	s, ok := Lookup(name)
+	switch {
+	case ok && s.all != nil:
+		return s.all(c)
+	case ok && s.get != nil:
+		return []string{s.get(c)}
+	}
+	return nil
 }
 
 // PathValue is the value of a Path setting in c ("" for any other).

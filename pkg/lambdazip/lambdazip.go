@@ -135,7 +135,13 @@ func (p *Package) readLimited(f *zip.File) ([]byte, error) {
 // every file is written back and dropped from the page cache, so the handler reads its code from
 // disk as a cold sandbox does (a clean page can be dropped without root, a dirty one cannot,
 // hence the fdatasync first).
-func (p *Package) Extract(dir string, evict bool) error {
+func (p *Package) Extract(dir string, evict bool) error { return p.extract(dir, evict, false) }
+
+// ExtractOver writes the package over what dir already holds, as Lambda lays layers out in /opt
+// in order: a file or link of the package replaces one of the same name.
+func (p *Package) ExtractOver(dir string, evict bool) error { return p.extract(dir, evict, true) }
+
+func (p *Package) extract(dir string, evict, over bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -151,6 +157,11 @@ func (p *Package) Extract(dir string, evict bool) error {
 		if parent := path.Dir(e.Name); parent != "." {
 			if err := root.MkdirAll(parent, 0o755); err != nil {
 				return fmt.Errorf("zip entry %q: %w", e.Name, err)
+			}
+		}
+		if over && !e.Mode.IsDir() {
+			if st, err := root.Lstat(e.Name); err == nil && !st.IsDir() {
+				_ = root.Remove(e.Name)
 			}
 		}
 		switch {

@@ -140,3 +140,34 @@ func TestZipBomb(t *testing.T) {
 		}
 	}
 }
+
+// Layers are laid out in order over one directory: a later layer's file or link replaces an
+// earlier one's (a link is replaced, never written through), what only the earlier has stays.
+func TestExtractOverLaysLayersInOrder(t *testing.T) {
+	t.Parallel()
+	outside := filepath.Join(t.TempDir(), "outside")
+	if err := os.WriteFile(outside, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	first := writeZip(t, zentry{"bin/", fs.ModeDir | 0o755, ""}, zentry{"bin/tool", 0o755, "v1"}, zentry{"lib/only-first", 0o644, "1"},
+		zentry{"conf", fs.ModeSymlink | 0o777, outside})
+	second := writeZip(t, zentry{"bin/tool", 0o755, "v2"}, zentry{"conf", 0o644, "layer two"})
+	dir := filepath.Join(t.TempDir(), "opt")
+	for _, p := range []string{first, second} {
+		pkg, err := Read(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pkg.ExtractOver(dir, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{"bin/tool": "v2", "lib/only-first": "1", "conf": "layer two"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != want {
+			t.Errorf("%s = %q, want %q", name, b, want)
+		}
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "keep" {
+		t.Errorf("the second layer wrote through the first one's link: %q", b)
+	}
+}

@@ -74,6 +74,15 @@ func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 			// Each side's function configuration is its own revision's; the references' the run's.
 			sv.MemoryMB, sv.Timeout, sv.EphemeralMB = pv.fn.MemoryMB, pv.fn.Timeout, pv.fn.EphemeralMB
 			if pv.role != results.RoleReference {
+				if err := p.layers(&sv, &v, pv, filepath.Join(workDir, pv.name), timed, res); err != nil {
+					v.BuildError = err.Error()
+					p.log.printf("%s: %v", pv.name, err)
+					res.Variants = append(res.Variants, v)
+					if pv.role == results.RoleHead {
+						return nil, nil
+					}
+					continue
+				}
 				sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
 				if sv.Handler == "" && art.RuntimeDir != "" {
 					// AWS's runtime clients load _HANDLER: the default the build found the module by
@@ -134,6 +143,7 @@ func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 	} else { // the user's function: its handler setting and build as its own revision says
 		req.Handler, req.GoFlags, req.Binary = pv.fn.FunctionHandler, pv.fn.GoFlags, pv.fn.Binary
 		req.Command, req.Artifact = pv.fn.Build, pv.fn.Artifact
+		req.WebScript = isWeb(pv.fn) && pv.fn.Env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
 	}
 	if id.Separate {
 		req.Tools.CacheDir = build.SlotDir(filepath.Join(p.CacheDir(), "sandbox"), id)

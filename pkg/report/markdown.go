@@ -39,6 +39,7 @@ func Markdown(r *results.Results, opt MarkdownOptions) string {
 	head.WriteString(budgetTable(r.Budgets, true))
 	head.WriteString(mdComparisonTable(r))
 	head.WriteString(mdReferenceTable(r))
+	head.WriteString(mdExtensions(r))
 	head.WriteString(mdProblems(r))
 
 	// Optional parts in the order they are dropped when the report is too long: the per-sample

@@ -31,6 +31,7 @@ func writeText(w io.Writer, r *results.Results, opt TextOptions) {
 	textVariants(w, r)
 	textFailures(w, r)
 	textBreakdown(w, r.Breakdown)
+	textExtensions(w, r)
 	textNotes(w, r)
 	e := r.Environment
 	if e.Lambda != nil {

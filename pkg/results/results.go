@@ -231,6 +231,10 @@ type Variant struct {
 	Artifact   *Artifact `json:"artifact,omitempty"`
 	Deploy     *Artifact `json:"deploy_artifact,omitempty"`
 	BuildError string    `json:"build_error,omitempty"`
+	// Layers name the function's layers, in the order they were laid out in /opt; Web says the
+	// handler is an HTTP server, sampled behind the Web Adapter coldbench plays.
+	Layers []string `json:"layers,omitempty"`
+	Web    bool     `json:"web,omitempty"`
 	// Stopped says why sampling of this variant stopped early (its first samples all failed
 	// the same way).
 	Stopped string    `json:"stopped,omitempty"`

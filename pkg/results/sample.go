@@ -55,6 +55,19 @@ type Sample struct {
 	Output      string       `json:"output,omitempty"` // kept for failed samples only
 	// Counters is what the runtime process did during init, read at its first /next.
 	Counters *Counters `json:"init_counters,omitempty"`
+	// Extensions are the layers' external extensions' parts of init, in name order.
+	Extensions []ExtensionInit `json:"extensions,omitempty"`
+}
+
+// ExtensionInit is one external extension's part of an init, from Init Duration's time zero:
+// when it registered with the Extensions API and when it was ready (its first /event/next; zero
+// when it never was). Lambda starts the runtime after every extension has registered, so the
+// last registration is init the runtime waited for, and an extension ready after the runtime's
+// first /next extends init to its own readiness.
+type ExtensionInit struct {
+	Name         string  `json:"name"`
+	RegisteredMs float64 `json:"registered_ms"`
+	ReadyMs      float64 `json:"ready_ms"`
 }
 
 // Counters are repeatable measures of one init, read from /proc for the bootstrap process (its

@@ -34,6 +34,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/runtimeapi"
 	"github.com/coldbench/coldbench/pkg/sampling"
 	"github.com/coldbench/coldbench/pkg/sandbox"
+	"github.com/coldbench/coldbench/pkg/webadapter"
 )
 
 // Defaults follow Lambda where Lambda has a number.
@@ -227,7 +228,7 @@ func (r *Runner) Sample(ctx context.Context, v sampling.Variant) (s results.Samp
 	if err != nil {
 		return cs.fail(results.ErrTypeSetup, results.PhaseSetup, "read artifact: "+err.Error())
 	}
-	if e := cs.prepare(art); e != nil {
+	if e := cs.prepare(art, v); e != nil {
 		return cs.failWith(e)
 	}
 	if e := cs.start(ctx, v); e != nil {
@@ -282,6 +283,16 @@ type coldStart struct {
 	cg                   *sampleCgroup
 	emu                  *runtimeapi.Server
 	apiAddr              string
+	// The layers (extensions.go) and the Web Adapter coldbench plays (web.go).
+	optDir   string
+	extNames []string
+	exts     []*extProc
+	extDone  chan struct{} // closed when the first extension exits
+	net      *sampleNet    // the sample's own network namespace (a web function's), or nil
+	web      *webadapter.Options
+	webLast  *atomic.Value // the adapter's last readiness failure (a string)
+	// outboundURL is the outbound endpoint in the sample's own network ("" when it has none).
+	outboundURL string
 
 	cmd    *exec.Cmd
 	pid    int
@@ -316,7 +327,7 @@ func (cs *coldStart) cleanup() {
 
 // prepare writes a fresh task root from the zip (evicted from the page cache), creates the
 // sample's cgroup, and starts its own Runtime API emulator on loopback.
-func (cs *coldStart) prepare(art *lambdazip.Package) *results.SampleError {
+func (cs *coldStart) prepare(art *lambdazip.Package, v sampling.Variant) *results.SampleError {
 	r := cs.r
 	cs.id = r.prefix + strconv.FormatInt(sampleSeq.Add(1), 10)
 	root, err := os.MkdirTemp(r.cfg.WorkDir, cs.id+"-")
@@ -336,16 +347,24 @@ func (cs *coldStart) prepare(art *lambdazip.Package) *results.SampleError {
 	if err := art.Extract(cs.taskRoot, !r.cfg.NoEvict); err != nil {
 		return setupError("write task root", err)
 	}
+	if e := cs.prepareLayers(root, v); e != nil {
+		return e
+	}
 	if cs.cg, err = r.cg.newSample(cs.id, cs.memoryMB, r.initCPUMB(cs.memoryMB)); err != nil {
 		return setupError("cgroup", err)
 	}
 	cs.cleanups = append(cs.cleanups, cs.cg.remove)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return setupError("listen", err)
+	ln, e := cs.prepareWeb(v)
+	if e != nil {
+		return e
 	}
-	cs.emu = runtimeapi.New()
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return setupError("listen", err)
+		}
+	}
+	cs.emu = runtimeapi.New(runtimeapi.WithExtensions(cs.extNames, r.functionInfo(v)))
 	srv := &http.Server{Handler: cs.emu, ReadHeaderTimeout: r.cfg.InitTimeout}
 	go func() { _ = srv.Serve(ln) }()
 	cs.cleanups = append(cs.cleanups, func() { _ = srv.Close() }, cs.emu.Shutdown)
@@ -394,6 +413,11 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 	if v.RuntimeDir != "" {
 		bootstrap = filepath.Join(v.RuntimeDir, "bootstrap") // a managed runtime's, as /var/runtime/bootstrap
 	}
+	if b, e := cs.adapterWrapped(v); e != nil {
+		return e
+	} else if b != "" {
+		bootstrap = b
+	}
 	args := []string{bootstrap}
 	if cs.counting {
 		if r.cfg.Valgrind == "" {
@@ -402,26 +426,7 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 		args = countArgs(r.cfg.Valgrind, cs.tmpDir, bootstrap)
 	}
 	env := r.lambdaEnv(v, cs.apiAddr, cs.taskRoot, cs.tmpDir)
-	newCmd := func() *exec.Cmd {
-		cmd := &exec.Cmd{
-			Path:   args[0],
-			Args:   args,
-			Dir:    cs.taskRoot,
-			Env:    env,
-			Stdout: pw,
-			Stderr: pw,
-			SysProcAttr: &syscall.SysProcAttr{
-				Setpgid:    true,
-				Pdeathsig:  syscall.SIGKILL,
-				Credential: cs.who.Credential(),
-			},
-		}
-		if cs.cg != nil && cs.cg.fd >= 0 {
-			cmd.SysProcAttr.UseCgroupFD = true
-			cmd.SysProcAttr.CgroupFD = cs.cg.fd
-		}
-		return cmd
-	}
+	env = cs.sampleEnv(env)
 
 	invCtx, cancelInv := context.WithCancel(ctx)
 	cs.cleanups = append(cs.cleanups, cancelInv)
@@ -433,28 +438,34 @@ func (cs *coldStart) start(ctx context.Context, v sampling.Variant) *results.Sam
 		}()
 	}
 
-	var cmd *exec.Cmd
-	if cs.who.Separate {
-		cmd, err = cs.startConfined(args, env, pw, v.RuntimeDir)
-	} else {
-		start := time.Now()
-		var held time.Duration
-		cmd, held, err = startInCgroup(newCmd, cs.cg)
-		// Time zero of Lambda's Init Duration, less what the bootstrap spent held stopped by us.
-		cs.t0 = start.Add(held)
+	// External extensions start first; the runtime once they have registered (extensions.go).
+	cs.out = newCapture(pr, r.cfg.OutputLimit)
+	if e := cs.startExtensions(ctx, env, pw, v.RuntimeDir); e != nil {
+		pw.Close()
+		cs.killExtensions()
+		if _, err := cs.who.KillAll(); err != nil {
+			cs.s.Notes = append(cs.s.Notes, "could not kill every process of the sandbox user: "+err.Error())
+		}
+		cs.r.finish(&cs.s, cs.cg, 0, cs.out, true, cs.memoryMB)
+		return e
 	}
+	cmd, pid, t0, err := cs.spawn(args, env, pw, v.RuntimeDir)
 	pw.Close()
 	if err != nil {
-		pr.Close()
+		cs.killExtensions()
 		return &results.SampleError{Type: results.ErrTypeInvalidEntrypoint, Phase: results.PhaseInit, Reason: startReason(err)}
 	}
+	if cs.t0.IsZero() {
+		cs.t0 = t0 // without extensions, Init Duration starts with the bootstrap
+	}
+	cs.target = pid
 	cs.cmd, cs.pid = cmd, cmd.Process.Pid
 	if cs.target != 0 {
 		cs.pid = cs.target // the helper's child; the helper (cmd) waits for it and shares its group
 	}
-	cs.out = newCapture(pr, r.cfg.OutputLimit)
 	cs.exited = make(chan struct{})
 	go func() { _ = cmd.Wait(); sandbox.Forget(cmd.Process.Pid); close(cs.exited) }()
+	cs.startAdapter(ctx)
 	return nil
 }
 
@@ -469,12 +480,16 @@ func (cs *coldStart) stop() {
 	escaped := 0
 	if cs.who.Separate {
 		for _, p := range cs.who.Processes() {
-			if pgidOf(p) != group {
+			if g := pgidOf(p); g != -1 && g != group && !cs.extGroup(g) { // -1: gone meanwhile
 				escaped++
 			}
 		}
 	} else {
-		leftovers = cs.r.leftovers(cs.cg, group, cs.apiAddr)
+		for _, p := range cs.r.leftovers(cs.cg, group, cs.apiAddr) {
+			if !cs.extGroup(pgidOf(p)) {
+				leftovers = append(leftovers, p)
+			}
+		}
 		escaped = len(leftovers)
 	}
 	hwm := peakRSS(cs.pid) // while it still runs: rusage would include the runner's own pages
@@ -486,6 +501,7 @@ func (cs *coldStart) stop() {
 		}
 	}
 	_ = syscall.Kill(-group, syscall.SIGKILL)
+	cs.killExtensions()
 	<-cs.exited
 	cs.cg.killAll() // whatever escaped the process group
 	for _, p := range leftovers {
@@ -522,8 +538,16 @@ func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 		case <-time.After(20 * time.Millisecond):
 		}
 	case <-initTimer.C:
+	case <-cs.extDone: // nil without extensions
+		if e := cs.extCrash(); e != nil {
+			return e
+		}
 	case <-ctx.Done():
 		return &results.SampleError{Type: results.ErrTypeSetup, Phase: results.PhaseInit, Reason: "run canceled"}
+	}
+	cs.recordExtensions()
+	if cs.emu.FailedExtension() != "" {
+		return cs.extInitError()
 	}
 	if doc := cs.emu.InitError(); doc != nil {
 		return &results.SampleError{Type: cmp.Or(doc.ErrorType, runtimeapi.ErrTypeInitError), Phase: results.PhaseInit,
@@ -537,7 +561,7 @@ func (cs *coldStart) awaitInit(ctx context.Context) *results.SampleError {
 				Reason: "runtime exited before its first /next: " + cs.cmd.ProcessState.String()}
 		default:
 			return &results.SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: results.PhaseInit,
-				Reason: fmt.Sprintf("init did not reach /next within %s", timeout)}
+				Reason: fmt.Sprintf("init did not reach /next within %s", timeout) + cs.initWaiting()}
 		}
 	}
 	cs.s.InitMs = ms(cs.initAt.Sub(cs.t0))
@@ -565,6 +589,16 @@ func (cs *coldStart) awaitFirstInvoke(ctx context.Context) *results.SampleError 
 		case <-time.After(20 * time.Millisecond):
 			return &results.SampleError{Type: runtimeapi.ErrTypeExit, Phase: results.PhaseInvoke,
 				Reason: "runtime exited during the invocation: " + cs.cmd.ProcessState.String()}
+		}
+	case <-cs.extDone: // nil without extensions
+		// Lambda fails the invocation when an extension crashes in it, and resets the environment.
+		for _, x := range cs.exts {
+			select {
+			case <-x.exited:
+				return &results.SampleError{Type: runtimeapi.ErrTypeExtensionCrash, Phase: results.PhaseInvoke,
+					Reason: fmt.Sprintf("extension %s exited during the invocation: %s", x.name, x.cmd.ProcessState.String())}
+			default:
+			}
 		}
 	case <-deadline.C:
 		e := &results.SampleError{Type: runtimeapi.ErrTypeTimeout, Phase: results.PhaseInvoke,
@@ -785,6 +819,62 @@ func (r *Runner) lambdaEnv(v sampling.Variant, apiAddr, taskRoot, tmpDir string)
 	return out
 }
 
+// spawn starts one process of the sample (the bootstrap or an extension) in its own process
+// group and the sample's cgroup, confined when the sample has a user of its own, and returns
+// when it runs: its command, its pid (the helper's child when confined) and time zero of its
+// start (what it was held stopped by coldbench not counted).
+func (cs *coldStart) spawn(args, env []string, out *os.File, runtimeDir string) (*exec.Cmd, int, time.Time, error) {
+	var (
+		cmd *exec.Cmd
+		pid int
+		t0  time.Time
+		err error
+	)
+	start := func() {
+		if cs.who.Separate {
+			cmd, pid, t0, err = cs.startConfined(args, env, out, runtimeDir)
+			return
+		}
+		newCmd := func() *exec.Cmd {
+			cmd := &exec.Cmd{
+				Path:   args[0],
+				Args:   args,
+				Dir:    cs.taskRoot,
+				Env:    env,
+				Stdout: out,
+				Stderr: out,
+				SysProcAttr: &syscall.SysProcAttr{
+					Setpgid:    true,
+					Pdeathsig:  syscall.SIGKILL,
+					Credential: cs.who.Credential(),
+				},
+			}
+			if cs.cg != nil && cs.cg.fd >= 0 {
+				cmd.SysProcAttr.UseCgroupFD = true
+				cmd.SysProcAttr.CgroupFD = cs.cg.fd
+			}
+			return cmd
+		}
+		begin := time.Now()
+		var held time.Duration
+		cmd, held, err = startInCgroup(newCmd, cs.cg)
+		// Time zero of Lambda's Init Duration, less what the bootstrap spent held stopped by us.
+		t0 = begin.Add(held)
+		if err == nil {
+			pid = cmd.Process.Pid
+		}
+	}
+	if cs.net != nil {
+		// Started from the sample's network namespace, by the thread that stays there.
+		if nerr := cs.net.do(start); nerr != nil {
+			return nil, 0, time.Time{}, nerr
+		}
+	} else {
+		start()
+	}
+	return cmd, pid, t0, err
+}
+
 func startReason(err error) string {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -829,28 +919,31 @@ const handlerProcs = 1024
 // user, takes Lambda's process limit and Landlock, and waits. The process joins the sample's
 // cgroup while it waits, and Init Duration's clock starts when it is told to go on to exec the
 // bootstrap: neither the helper's own start nor its confinement is counted.
-func (cs *coldStart) startConfined(args, env []string, out *os.File, runtimeDir string) (*exec.Cmd, error) {
+func (cs *coldStart) startConfined(args, env []string, out *os.File, runtimeDir string) (*exec.Cmd, int, time.Time, error) {
 	exe := []string{cs.taskRoot}
 	if runtimeDir != "" {
 		exe = append(exe, runtimeDir)
+	}
+	if cs.optDir != "" {
+		exe = append(exe, cs.optDir) // the layers, read and executed as /opt is
 	}
 	spec := cs.who.Confine(handlerProcs, exe, []string{cs.tmpDir})
 	spec.Handshake, spec.Env = true, env
 	child, err := spec.Command(args[0], args[1:]...)
 	if err != nil {
-		return nil, err
+		return nil, 0, time.Time{}, err
 	}
 	child.Cmd.Dir, child.Cmd.Stdout, child.Cmd.Stderr = cs.taskRoot, out, out
 	child.Cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL} // no terminal of coldbench's
 	if err := child.Start(); err != nil {
-		return nil, err
+		return nil, 0, time.Time{}, err
 	}
 	cmd := child.Cmd
-	fail := func(err error) (*exec.Cmd, error) {
+	fail := func(err error) (*exec.Cmd, int, time.Time, error) {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
 		sandbox.Forget(cmd.Process.Pid)
-		return nil, err
+		return nil, 0, time.Time{}, err
 	}
 	if err := child.Ready(); err != nil {
 		return fail(err)
@@ -871,7 +964,5 @@ func (cs *coldStart) startConfined(args, env []string, out *os.File, runtimeDir 
 	}
 	// Time zero of Lambda's Init Duration: the clone and the execve count, as they do for a
 	// bootstrap coldbench starts itself; the time it was held stopped is coldbench's.
-	cs.t0 = start.Add(held)
-	cs.target = pid
-	return cmd, nil
+	return cmd, pid, start.Add(held), nil
 }

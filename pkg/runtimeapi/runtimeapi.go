@@ -107,14 +107,19 @@ type Server struct {
 	fatal    chan struct{} // closed on /init/error or Shutdown
 	queue    chan *pending
 
-	mu        sync.Mutex
-	initEnd   time.Time
-	initErr   *ErrorDoc
-	current   *pending
-	delivered map[string]*pending
-	events    []Event
-	protoErrs []string
-	closed    bool
+	mu sync.Mutex
+	// runtimeNext is the runtime's first /next; init ends there, or at the last extension's
+	// first /event/next when that comes later (extensions.go).
+	runtimeNext time.Time
+	initClosed  bool
+	ext         extState
+	initEnd     time.Time
+	initErr     *ErrorDoc
+	current     *pending
+	delivered   map[string]*pending
+	events      []Event
+	protoErrs   []string
+	closed      bool
 }
 
 // Option configures a Server.
@@ -135,13 +140,16 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	s.ext.init()
 	return s
 }
 
-// InitDone is closed when the init phase ends: at the first /next, or at /init/error.
+// InitDone is closed when the init phase ends: at the first /next (and every expected
+// extension's first /event/next), or at an /init/error.
 func (s *Server) InitDone() <-chan struct{} { return s.initDone }
 
-// InitEnd is the arrival time of the first /next (zero if the runtime never asked for an event).
+// InitEnd is the end of init: the arrival of the runtime's first /next, or of the last expected
+// extension's first /event/next if that came later (zero while init has not ended).
 func (s *Server) InitEnd() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -185,6 +193,15 @@ func (s *Server) shutdownLocked() {
 	}
 }
 
+// endInitLocked closes InitDone once; at is InitEnd (zero for an init error).
+func (s *Server) endInitLocked(at time.Time) {
+	if s.initClosed {
+		return
+	}
+	s.initClosed, s.initEnd = true, at
+	close(s.initDone)
+}
+
 // Invoke hands inv to the runtime's next /next call and waits for the runtime's answer. It returns
 // ctx's error if ctx ends first (the caller decides whether that is a timeout or a crash), and
 // ErrFatal once the environment cannot take invocations.
@@ -220,6 +237,10 @@ func (s *Server) Invoke(ctx context.Context, inv Invocation) (Outcome, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at := s.now() // first thing: this is the phase timestamp
 	path := r.URL.Path
+	if strings.HasPrefix(path, extPrefix) || path == telemetryPath || path == logsPath {
+		s.serveExtension(w, r, at)
+		return
+	}
 	if !strings.HasPrefix(path, apiPrefix) {
 		s.refuse(w, r, at, "", http.StatusNotFound, "NotFound", "unknown path "+path)
 		return
@@ -256,9 +277,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) next(w http.ResponseWriter, r *http.Request, at time.Time) {
 	s.mu.Lock()
-	if s.initEnd.IsZero() && s.initErr == nil {
-		s.initEnd = at
-		close(s.initDone)
+	if s.runtimeNext.IsZero() && s.initErr == nil {
+		s.runtimeNext = at
+		s.maybeEndInitLocked()
 	}
 	if s.current != nil && !s.current.answered {
 		// Asking for the next event abandons the current one; Lambda treats that as a runtime bug.
@@ -269,6 +290,16 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request, at time.Time) {
 	}
 	s.mu.Unlock()
 
+	// No event is handed over before init has ended: the extensions too must have called next.
+	select {
+	case <-s.initDone:
+	case <-s.fatal:
+		s.refuse(w, r, at, "", http.StatusInternalServerError, ErrTypeInvalidStateErr, "environment is shutting down")
+		return
+	case <-r.Context().Done():
+		s.record(at, r, "", 0)
+		return
+	}
 	var p *pending
 	select {
 	case p = <-s.queue:
@@ -284,6 +315,7 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request, at time.Time) {
 	p.delivered = delivered
 	s.current = p
 	s.delivered[p.inv.RequestID] = p
+	s.queueInvokeLocked(p.inv, delivered)
 	s.mu.Unlock()
 
 	h := w.Header()
@@ -311,13 +343,13 @@ func (s *Server) next(w http.ResponseWriter, r *http.Request, at time.Time) {
 func (s *Server) initError(w http.ResponseWriter, r *http.Request, at time.Time) {
 	doc := readErrorDoc(r)
 	s.mu.Lock()
-	if !s.initEnd.IsZero() || s.initErr != nil {
+	if !s.runtimeNext.IsZero() || s.initErr != nil {
 		s.mu.Unlock()
 		s.refuse(w, r, at, "", http.StatusForbidden, ErrTypeInvalidStateErr, "init error reported after init ended")
 		return
 	}
 	s.initErr = doc
-	close(s.initDone)
+	s.endInitLocked(time.Time{})
 	s.shutdownLocked()
 	s.mu.Unlock()
 	s.accepted(w, r, at, "")

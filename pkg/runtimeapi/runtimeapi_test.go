@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -30,20 +29,11 @@ func newServer(t *testing.T) (*Server, *httptest.Server) {
 
 func do(t *testing.T, method, url, body string, hdr ...string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	resp, b := send(method, url, body, hdr...)
+	if resp.StatusCode == 0 {
+		t.Fatalf("%s %s: no answer", method, url)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
+	return resp, b
 }
 
 // invokeAsync queues inv and returns where its outcome will arrive.

@@ -40,7 +40,13 @@ type Function struct {
 	// with the expression.
 	Env        map[string]string
 	Unresolved map[string]string
+	// Layers are the function's Layers as the template writes them; LayerDirs the local content
+	// (a directory laid out as /opt, or a zip) of those defined in the template, in order, and
+	// LayerNotes say what became of the others. WebAdapter: one is the Lambda Web Adapter's.
 	Layers     []string
+	LayerDirs  []string
+	LayerNotes []string
+	WebAdapter bool
 	// BuildMethod and BuildProperties are the function's Metadata (go1.x, rust-cargolambda,
 	// makefile, esbuild...).
 	BuildMethod     string
@@ -74,7 +80,7 @@ func Read(path string) ([]Function, error) {
 		return nil, fmt.Errorf("template %s: not a SAM or CloudFormation template (no top-level mapping)", path)
 	}
 	top := doc.Content[0]
-	t := &template{dir: filepath.Dir(path), params: map[string]string{}}
+	t := &template{dir: filepath.Dir(path), params: map[string]string{}, resources: get(top, "Resources")}
 	if params := get(top, "Parameters"); params != nil {
 		for _, name := range keys(params) {
 			if def := get(get(params, name), "Default"); def != nil && def.Kind == yaml.ScalarNode {
@@ -128,8 +134,9 @@ func Pick(fns []Function, id, path string) (Function, error) {
 }
 
 type template struct {
-	dir    string
-	params map[string]string
+	dir       string
+	params    map[string]string
+	resources *yaml.Node
 }
 
 func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, error) {
@@ -195,6 +202,7 @@ func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, 
 	}
 	for _, l := range items(prop("Layers")) {
 		fn.Layers = append(fn.Layers, describe(l))
+		t.layer(&fn, l)
 	}
 	meta := get(res, "Metadata")
 	fn.BuildMethod = scalar(get(meta, "BuildMethod"))
@@ -203,6 +211,41 @@ func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, 
 		fn.BuildProperties[k] = describe(get(bp, k))
 	}
 	return fn, nil
+}
+
+// layer resolves one of the function's Layers: a LayerVersion of the template with local
+// content is laid out in /opt; the Web Adapter's layer is played; any other is named in a note.
+func (t *template) layer(fn *Function, l *yaml.Node) {
+	desc := describe(l)
+	if strings.Contains(desc, ":layer:LambdaAdapterLayer") || strings.Contains(desc, ":layer:lambda-adapter") {
+		fn.WebAdapter = true
+		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s is the Lambda Web Adapter: coldbench plays the adapter (readiness check, events forwarded as HTTP requests)", fn.LogicalID, desc))
+		return
+	}
+	name, arg := intrinsic(l)
+	res := get(t.resources, scalar(arg))
+	typ := scalar(get(res, "Type"))
+	if name != "Ref" || (typ != "AWS::Serverless::LayerVersion" && typ != "AWS::Lambda::LayerVersion") {
+		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s has no content in this template: not emulated, so what init loads from it is not timed", fn.LogicalID, desc))
+		return
+	}
+	content := get(get(res, "Properties"), "ContentUri")
+	if typ == "AWS::Lambda::LayerVersion" {
+		content = get(get(res, "Properties"), "Content")
+	}
+	if content == nil || content.Kind != yaml.ScalarNode || strings.HasPrefix(content.Value, "s3://") {
+		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s's content is not local (%s): not emulated, so what init loads from it is not timed", fn.LogicalID, desc, describe(content)))
+		return
+	}
+	dir := filepath.Join(t.dir, content.Value)
+	if _, err := os.Stat(dir); err != nil {
+		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s's content %s does not exist: not emulated, so what init loads from it is not timed", fn.LogicalID, desc, content.Value))
+		return
+	}
+	fn.LayerDirs = append(fn.LayerDirs, dir)
+	if m := scalar(get(get(res, "Metadata"), "BuildMethod")); m != "" {
+		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s has Metadata.BuildMethod %s, which coldbench does not run: %s is laid out in /opt as it is", fn.LogicalID, desc, m, content.Value))
+	}
 }
 
 var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
@@ -348,6 +391,10 @@ type Plan struct {
 	GoFlags []string
 	// Notes say what was taken from the template and what could not be.
 	Notes []string
+	// Layers are the local layers' content, in order; Web is "on" when a layer is the Web
+	// Adapter's ("" otherwise: coldbench decides from the environment).
+	Layers []string
+	Web    string
 }
 
 // Plan maps the function's runtime and build method to coldbench's.
@@ -408,8 +455,10 @@ func (f Function) Plan() (Plan, error) {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s deploys %s; coldbench measures the arm64 build (and times this machine's own)", f.LogicalID, a))
 		}
 	}
-	if len(f.Layers) > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("%s: layers are not emulated (%s): what the init loads from them is not in the package or the timing", f.LogicalID, strings.Join(f.Layers, ", ")))
+	p.Layers = f.LayerDirs
+	p.Notes = append(p.Notes, f.LayerNotes...)
+	if f.WebAdapter {
+		p.Web = "on"
 	}
 	for _, k := range slices.Sorted(maps.Keys(f.Unresolved)) {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s: env %s is %s, known only once deployed: set to %q (override with env %s=...)", f.LogicalID, k, f.Unresolved[k], f.Env[k], k))

@@ -59,9 +59,15 @@ Resources:
     Type: AWS::DynamoDB::Table
 `
 
-func readTemplate(t *testing.T, src string) (string, []Function) {
+func readTemplate(t *testing.T, src string, files ...string) (string, []Function) {
 	t.Helper()
 	dir := t.TempDir()
+	for _, f := range files { // empty files the template's paths lead to
+		_ = os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	path := filepath.Join(dir, "template.yaml")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
@@ -117,7 +123,7 @@ func TestPickAndPlan(t *testing.T) {
 		t.Fatalf("Plan(Api) = %+v, %v", p, err)
 	}
 	notes := strings.Join(p.Notes, "\n")
-	for _, want := range []string{"BuildProperties.LDFlags is not used", "layers are not emulated (!Ref Shared, arn:aws:lambda", `env SECRET is !Sub "${NoDefault}-x", known only once deployed: set to "coldbench-unresolved-SECRET"`} {
+	for _, want := range []string{"BuildProperties.LDFlags is not used", "layer !Ref Shared has no content in this template: not emulated", "layer arn:aws:lambda:us-east-1:123456789012:layer:x:1 has no content", `env SECRET is !Sub "${NoDefault}-x", known only once deployed: set to "coldbench-unresolved-SECRET"`} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes %q: want %q", notes, want)
 		}
@@ -165,5 +171,51 @@ func TestReadErrors(t *testing.T) {
 	_ = os.WriteFile(filepath.Join(dir, "template.yml"), []byte(tmpl), 0o644)
 	if got := Discover(dir); got != filepath.Join(dir, "template.yml") {
 		t.Errorf("Discover = %q", got)
+	}
+}
+
+// Layers defined in the template with local content are laid out in order; the Web Adapter's
+// layer (an ARN, often a !Sub of the region) makes the function a web one; others are named.
+func TestLayers(t *testing.T) {
+	t.Parallel()
+	dir, fns := readTemplate(t, `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Web:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: app/
+      Runtime: provided.al2023
+      Handler: bootstrap
+      Layers:
+        - !Ref AgentLayer
+        - !Ref DepsLayer
+        - !Sub arn:aws:lambda:${AWS::Region}:753240598075:layer:LambdaAdapterLayerArm64:25
+        - !Ref Missing
+        - !Ref GoneLayer
+  AgentLayer:
+    Type: AWS::Serverless::LayerVersion
+    Metadata: {BuildMethod: makefile}
+    Properties: {ContentUri: agent/}
+  DepsLayer:
+    Type: AWS::Lambda::LayerVersion
+    Properties: {Content: deps.zip}
+  GoneLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: gone/}
+`, "app/main.go", "agent/extensions/agent", "deps.zip")
+	p, err := fns[0].Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.Layers, []string{filepath.Join(dir, "agent"), filepath.Join(dir, "deps.zip")}) || p.Web != "on" {
+		t.Fatalf("Plan() layers %q web %q, want agent/ then deps.zip, and web on", p.Layers, p.Web)
+	}
+	notes := strings.Join(p.Notes, "\n")
+	for _, want := range []string{"layer !Ref AgentLayer has Metadata.BuildMethod makefile, which coldbench does not run: agent/ is laid out in /opt as it is",
+		"LambdaAdapterLayerArm64:25 is the Lambda Web Adapter: coldbench plays the adapter", "layer !Ref Missing has no content in this template",
+		"layer !Ref GoneLayer's content gone/ does not exist"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q: want %q", notes, want)
+		}
 	}
 }

@@ -47,6 +47,12 @@ type Variant struct {
 	// the instructions of its init (results.Counters.Instructions): an extra cold start, never a
 	// timed one.
 	CountInstructions bool
+	// Layers are the function's layers, as zips, in the order they are laid out in /opt; their
+	// executables in extensions/ are started as external extensions.
+	Layers []string
+	// Web: the handler is an HTTP server behind the Lambda Web Adapter, which the sampler plays
+	// (its settings are the AWS_LWA_ variables of Env).
+	Web bool
 	// Identity is who the handler runs as: a sandbox user of the variant's own (the runner's
 	// Config.Sandbox when zero).
 	Identity sandbox.Identity
