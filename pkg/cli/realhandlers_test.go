@@ -282,7 +282,7 @@ func TestManagedRuntimeHandlers(t *testing.T) {
 		t.Run(tc.fixture+"/"+tc.handler, func(t *testing.T) {
 			testenv.Tool(t, tc.tool)
 			dir := fixtureRepo(t, tc.fixture)
-			args := []string{"--handler", ".", "--function-handler", tc.handler, "--base", "none", "--samples", "4"}
+			args := []string{"--handler", ".", "--function-handler", tc.handler, "--base", "none", "--samples", "4", "--init-samples", "0"}
 			for _, e := range tc.env {
 				args = append(args, "--env", e)
 			}
