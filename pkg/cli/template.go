@@ -39,11 +39,12 @@ func settleFunction(cfg *config.Config, workDir, prefix string) config.Problems 
 	return ps
 }
 
-// applyTemplate takes the function's definition from a SAM or CloudFormation template: its
+// applyTemplate takes the function's definition from a SAM or CloudFormation template (or a CDK
+// cloud assembly, a serverless.yml, a Terraform module: definitions.go): its
 // CodeUri, Handler, Runtime and build method, MemorySize, Timeout and Environment become the
 // settings the user did not give (a flag, a coldbench.yml key or an input wins). Without a
-// template setting and without a handler, template.yaml (or .yml, sam.yaml) at the repository's
-// root is used when there is one.
+// template setting and without a handler, template.yaml (or .yml, sam.yaml), cdk.out,
+// serverless.yml or *.tf at the repository's root is used when there is one.
 func applyTemplate(cfg *config.Config, workDir string) error {
 	explicit := maps.Clone(cfg.Env) // --env, env: and the env input win over the file and the template
 	if err := applyTemplateFile(cfg, workDir, explicit); err != nil {
@@ -103,7 +104,7 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 		if r, err := git.RepoRoot(context.Background(), workDir); err == nil {
 			root = r
 		}
-		if path = sam.Discover(root); path == "" {
+		if path = discoverDefinition(root); path == "" {
 			return nil
 		}
 		_ = cfg.SetFromRepo("template", path) // the repository's own file: confined like one it names
@@ -112,7 +113,14 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 		}
 	}
 	cfg.Template = path
-	fns, err := sam.Read(path)
+	given := map[string]string{} // what a serverless.yml's ${env:NAME} reads: the user's, never coldbench's environment
+	if cfg.EnvFile != "" {
+		if file, err := readEnvFile(resolve(workDir, cfg.EnvFile), ""); err == nil { // its errors are applyTemplate's
+			given = file
+		}
+	}
+	maps.Copy(given, explicit)
+	fns, err := readDefinition(path, given)
 	if err != nil {
 		return err
 	}
@@ -137,7 +145,7 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 	if err != nil {
 		return fmt.Errorf("template %s: %w", rel, err)
 	}
-	if st, err := os.Stat(fn.CodeURI); err != nil || !st.IsDir() {
+	if st, err := os.Stat(fn.CodeURI); err != nil || !st.IsDir() && !(st.Mode().IsRegular() && strings.HasSuffix(fn.CodeURI, ".zip")) {
 		return fmt.Errorf("template %s: %s's code directory %s does not exist", rel, fn.LogicalID, fn.CodeURI)
 	}
 	cfg.Template, cfg.Function = path, fn.LogicalID

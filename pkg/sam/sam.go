@@ -51,7 +51,18 @@ type Function struct {
 	// makefile, esbuild...).
 	BuildMethod     string
 	BuildProperties map[string]string
+	// Metadata is the resource's Metadata entries that are plain values (CDK's aws:cdk:path and
+	// aws:asset:path).
+	Metadata map[string]string
+	// Notes are what the reader of another definition (a CDK assembly, serverless.yml,
+	// Terraform) could not take from it; Plan passes them on.
+	Notes []string
 }
+
+// Locator finds the code of a function whose template gives it in S3 (S3Key, resolved) with the
+// resource's Metadata: the directory or zip that a deployment tool staged for it (CDK's
+// assets), or an error saying why there is none.
+type Locator func(logicalID, s3Key string, metadata map[string]string) (string, error)
 
 // Placeholder is the value an environment variable the template cannot give gets.
 func Placeholder(name string) string { return "coldbench-unresolved-" + name }
@@ -67,7 +78,11 @@ func Discover(dir string) string {
 }
 
 // Read returns the functions of the template at path, sorted by logical ID.
-func Read(path string) ([]Function, error) {
+func Read(path string) ([]Function, error) { return ReadWith(path, nil) }
+
+// ReadWith is Read for a template whose functions' code is in S3, staged beside it by the tool
+// that wrote it: locate finds each one's (nil: such code is an error, as in Read).
+func ReadWith(path string, locate Locator) ([]Function, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
@@ -80,7 +95,7 @@ func Read(path string) ([]Function, error) {
 		return nil, fmt.Errorf("template %s: not a SAM or CloudFormation template (no top-level mapping)", path)
 	}
 	top := doc.Content[0]
-	t := &template{dir: filepath.Dir(path), params: map[string]string{}, resources: get(top, "Resources")}
+	t := &template{dir: filepath.Dir(path), params: map[string]string{}, resources: get(top, "Resources"), locate: locate}
 	if params := get(top, "Parameters"); params != nil {
 		for _, name := range keys(params) {
 			if def := get(get(params, name), "Default"); def != nil && def.Kind == yaml.ScalarNode {
@@ -137,6 +152,7 @@ type template struct {
 	dir       string
 	params    map[string]string
 	resources *yaml.Node
+	locate    Locator
 }
 
 func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, error) {
@@ -150,7 +166,13 @@ func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, 
 		}
 		return nil
 	}
-	fn := Function{LogicalID: id, Type: typ, TemplateDir: t.dir, Env: map[string]string{}, Unresolved: map[string]string{}, BuildProperties: map[string]string{}}
+	fn := Function{LogicalID: id, Type: typ, TemplateDir: t.dir, Env: map[string]string{}, Unresolved: map[string]string{}, BuildProperties: map[string]string{}, Metadata: map[string]string{}}
+	meta := get(res, "Metadata")
+	for _, k := range keys(meta) {
+		if n := get(meta, k); n.Kind == yaml.ScalarNode {
+			fn.Metadata[k] = n.Value
+		}
+	}
 	code := prop("CodeUri")
 	if typ == "AWS::Lambda::Function" {
 		code = get(props, "Code")
@@ -164,6 +186,13 @@ func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, 
 		fn.CodeURI = t.dir // SAM's default: the template's directory
 	case code.Kind == yaml.ScalarNode && !strings.HasPrefix(code.Value, "s3://"):
 		fn.CodeURI = filepath.Join(t.dir, code.Value)
+	case t.locate != nil:
+		key, _ := t.resolve(get(code, "S3Key"))
+		dir, err := t.locate(id, key, fn.Metadata)
+		if err != nil {
+			return fn, err
+		}
+		fn.CodeURI = dir
 	default:
 		return fn, fmt.Errorf("%s: code in S3 (%s) cannot be built; coldbench needs a local CodeUri", id, describe(code))
 	}
@@ -204,7 +233,6 @@ func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, 
 		fn.Layers = append(fn.Layers, describe(l))
 		t.layer(&fn, l)
 	}
-	meta := get(res, "Metadata")
 	fn.BuildMethod = scalar(get(meta, "BuildMethod"))
 	bp := get(meta, "BuildProperties")
 	for _, k := range keys(bp) {
@@ -251,7 +279,7 @@ func (t *template) layer(fn *Function, l *yaml.Node) {
 var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
 
 // resolve gives the value of n where it is known before deployment: a literal, a parameter's
-// default, a pseudo parameter, or a !Sub of those.
+// default, a pseudo parameter, or a !Sub or !Join of those.
 func (t *template) resolve(n *yaml.Node) (string, bool) {
 	if n == nil {
 		return "", true
@@ -273,6 +301,20 @@ func (t *template) resolve(n *yaml.Node) (string, bool) {
 			return v
 		})
 		return out, ok
+	case "Fn::Join":
+		parts := items(arg)
+		if len(parts) != 2 || parts[0].Kind != yaml.ScalarNode || parts[1].Kind != yaml.SequenceNode {
+			return "", false
+		}
+		var out []string
+		for _, p := range items(parts[1]) {
+			v, ok := t.resolve(p)
+			if !ok {
+				return "", false
+			}
+			out = append(out, v)
+		}
+		return strings.Join(out, parts[0].Value), true
 	}
 	return "", false
 }
@@ -460,6 +502,7 @@ func (f Function) Plan() (Plan, error) {
 	if f.WebAdapter {
 		p.Web = "on"
 	}
+	p.Notes = append(p.Notes, f.Notes...)
 	for _, k := range slices.Sorted(maps.Keys(f.Unresolved)) {
 		p.Notes = append(p.Notes, fmt.Sprintf("%s: env %s is %s, known only once deployed: set to %q (override with env %s=...)", f.LogicalID, k, f.Unresolved[k], f.Env[k], k))
 	}
