@@ -276,7 +276,10 @@ func (t *template) layer(fn *Function, l *yaml.Node) {
 	}
 }
 
-var subVar = regexp.MustCompile(`\$\{([^}!]+)\}`)
+var (
+	subVar    = regexp.MustCompile(`\$\{([^}!]+)\}`)
+	plainName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.:-]*$`)
+)
 
 // resolve gives the value of n where it is known before deployment: a literal, a parameter's
 // default, a pseudo parameter, or a !Sub or !Join of those.
@@ -365,14 +368,28 @@ func describe(n *yaml.Node) string {
 		return ""
 	}
 	if fn, arg := intrinsic(n); fn != "" {
-		out, _ := yaml.Marshal(arg)
+		out, _ := yaml.Marshal(plain(arg))
 		return "!" + strings.TrimPrefix(fn, "Fn::") + " " + strings.Join(strings.Fields(string(out)), " ")
 	}
 	if n.Kind == yaml.ScalarNode {
 		return n.Value
 	}
-	out, _ := yaml.Marshal(n)
+	out, _ := yaml.Marshal(plain(n))
 	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+// plain is a copy of n whose quoted names are unquoted, so that a JSON template's {"Ref":
+// "Table"} reads as YAML's !Ref Table does.
+func plain(n *yaml.Node) *yaml.Node {
+	c := *n
+	if n.Kind == yaml.ScalarNode && plainName.MatchString(n.Value) {
+		c.Style &^= yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle
+	}
+	c.Content = nil
+	for _, k := range n.Content {
+		c.Content = append(c.Content, plain(k))
+	}
+	return &c
 }
 
 func get(m *yaml.Node, key string) *yaml.Node {
