@@ -188,13 +188,14 @@ func (s *service) function(name string, n *yaml.Node) (sam.Function, []string) {
 		fn.Layers = append(fn.Layers, cmpOr(v, describe(l)))
 	}
 	var patterns []string
-	for _, where := range []string{"package.patterns", key + ".package.patterns"} {
-		for _, p := range items(s.at(where)) {
+	own := s.resolved(get(n, "package"))
+	for _, list := range []*yaml.Node{s.at("package.patterns"), s.resolved(get(own, "patterns"))} {
+		for _, p := range items(list) {
 			v, _, _ := s.value(p)
 			patterns = append(patterns, v)
 		}
 	}
-	if art, ok, _ := s.value(s.at(key + ".package.artifact")); ok && art != "" {
+	if art, ok, _ := s.value(s.resolved(get(own, "artifact"))); ok && art != "" {
 		fn.CodeURI = filepath.Join(s.dir, art)
 		fn.Notes = append(fn.Notes, fmt.Sprintf("%s: package.artifact %s is measured as it is", name, art))
 	} else if len(patterns) > 0 {
