@@ -189,8 +189,10 @@ func TestReadAssemblyBadInput(t *testing.T) {
 			want: []string{`S/Fn/Resource's Metadata aws:asset:path "asset.abc": no such file or directory`,
 				`S/Other/Resource: its code (S3Key "code.zip") is not an asset of this assembly`}},
 		{name: "no functions", manifest: `{"version": "36.0.0", "artifacts": {"S": {"type": "aws:cloudformation:stack", "properties": {"templateFile": "S.template.json"}}}}`,
-			setup: func(asm string) { write(t, asm, "S.template.json", `{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}`) },
-			want:  []string{"S.template.json: no AWS::Serverless::Function or AWS::Lambda::Function resources"}},
+			setup: func(asm string) {
+				write(t, asm, "S.template.json", `{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}`)
+			},
+			want: []string{"S.template.json: no AWS::Serverless::Function or AWS::Lambda::Function resources"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
