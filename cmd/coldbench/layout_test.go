@@ -36,6 +36,13 @@ func TestImportsRunOneWay(t *testing.T) {
 			t.Errorf("%s imports %v, want nothing of coldbench's", leaf, got)
 		}
 	}
+	// The readers of the other ways to define functions describe them as pkg/sam does, and import
+	// nothing else of ours.
+	for _, reader := range []string{"pkg/cdk", "pkg/serverless", "pkg/terraform"} {
+		if got := deps(t, reader); len(got) != 1 || got[0] != "pkg/sam" {
+			t.Errorf("%s imports %v, want pkg/sam alone", reader, got)
+		}
+	}
 	stages := []string{"pkg/runner", "pkg/build", "pkg/awslambda", "pkg/cli", "pkg/publish", "pkg/git", "pkg/pipeline"}
 	for _, pkg := range []string{"pkg/report", "pkg/verdict", "pkg/stats", "pkg/baseline", "pkg/sampling", "pkg/inittrace"} {
 		for _, d := range deps(t, pkg) {
