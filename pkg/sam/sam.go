@@ -392,6 +392,17 @@ func plain(n *yaml.Node) *yaml.Node {
 	return &c
 }
 
+// Get is the value of key in the mapping m, nil when m is no mapping or has no such key; Keys
+// are m's keys, sorted; Items are a sequence's nodes. The readers of other YAML definitions
+// (serverless.yml) walk their documents with them.
+func Get(m *yaml.Node, key string) *yaml.Node { return get(m, key) }
+
+// Keys are the mapping m's keys, sorted (see Get).
+func Keys(m *yaml.Node) []string { return keys(m) }
+
+// Items are the sequence n's nodes (see Get).
+func Items(n *yaml.Node) []*yaml.Node { return items(n) }
+
 func get(m *yaml.Node, key string) *yaml.Node {
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil

@@ -8,7 +8,6 @@ package serverless
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -392,35 +391,11 @@ func describe(n *yaml.Node) string {
 	return strings.Join(strings.Fields(string(out)), " ")
 }
 
-func get(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func keys(m *yaml.Node) []string {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	set := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		set[m.Content[i].Value] = true
-	}
-	return slices.Sorted(maps.Keys(set))
-}
-
-func items(n *yaml.Node) []*yaml.Node {
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return n.Content
-}
+var (
+	get   = sam.Get
+	keys  = sam.Keys
+	items = sam.Items
+)
 
 func cmpOr(a, b string) string {
 	if a != "" {
