@@ -256,6 +256,12 @@ func baseSide(ctx context.Context, cfg config.Config, root, wt, sha, headPath st
 	if ps := settleFunction(&bcfg, dir, "template: "); len(ps) > 0 {
 		return bcfg, ps
 	}
+	if bcfg.Handler == "" && (bcfg.Template == "" || bcfg.Template == "none") && bcfg.Function != "" {
+		// The function is named in head's definition only (a cdk.out that git does not track, a
+		// template the pull request adds): base is that path in its own tree, its own settings.
+		bcfg.Notes = append(bcfg.Notes, fmt.Sprintf("its revision has no definition of %s: measured at the head's path with its own settings", bcfg.Function))
+		bcfg.Function = ""
+	}
 	if bcfg.Handler == "" {
 		bcfg.Handler = headPath
 	}
