@@ -73,7 +73,13 @@ func Read(path string) ([]sam.Function, error) {
 	var problems []string
 	var lambdas, calls []*hclsyntax.Block
 	vars := map[string]cty.Value{}
+	realDir, _ := filepath.EvalSymlinks(dir)
 	for _, f := range files {
+		// A file linked in from outside the module is not read: its contents could reach a message.
+		if real, err := filepath.EvalSymlinks(f); err != nil || filepath.Dir(real) != realDir {
+			problems = append(problems, fmt.Sprintf("%s links outside the module: not read", filepath.Base(f)))
+			continue
+		}
 		file, diags := m.parser.ParseHCLFile(f)
 		if diags.HasErrors() {
 			problems = append(problems, diags.Error())

@@ -163,6 +163,7 @@ module "m" {
 			`aws_lambda_function.d: code: data.archive_file.nope.output_path: no data "archive_file" "nope"`,
 			"module.m: no source_path or local_existing_package",
 		}},
+		{"linked from outside", `resource "aws_lambda_function" "a" {}`, []string{"secrets.tf links outside the module: not read"}},
 		{"memory", `
 resource "aws_lambda_function" "a" {
   filename    = "code"
@@ -175,6 +176,13 @@ resource "aws_lambda_function" "a" {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			write(t, dir, "main.tf", c.tf)
+			if c.name == "linked from outside" {
+				outside := t.TempDir()
+				write(t, outside, "credentials", "aws_secret_access_key = \"s3cr3t\"\n[default\n")
+				if err := os.Symlink(filepath.Join(outside, "credentials"), filepath.Join(dir, "secrets.tf")); err != nil {
+					t.Fatal(err)
+				}
+			}
 			write(t, dir, "code/bootstrap", "")
 			_, err := Read(dir)
 			if err == nil {
@@ -184,6 +192,9 @@ resource "aws_lambda_function" "a" {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("Read: %v\nwant it to say %q", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "aws_secret_access_key") {
+				t.Errorf("Read: %v: a file linked from outside was read", err)
 			}
 		})
 	}
