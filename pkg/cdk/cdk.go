@@ -89,11 +89,11 @@ func Read(path string) ([]sam.Function, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(fns) == 0 && len(r.problems) == 0 {
-		return nil, fmt.Errorf("cdk assembly %s: no AWS::Lambda::Function in its stacks", path)
+	if len(r.problems) > 0 {
+		return nil, fmt.Errorf("cdk assembly %s: %s", path, strings.Join(r.problems, "; "))
 	}
 	if len(fns) == 0 {
-		return nil, fmt.Errorf("cdk assembly %s: %s", path, strings.Join(r.problems, "; "))
+		return nil, fmt.Errorf("cdk assembly %s: no AWS::Lambda::Function in its stacks", path)
 	}
 	slices.SortFunc(fns, func(a, b sam.Function) int { return strings.Compare(a.LogicalID, b.LogicalID) })
 	return fns, nil
@@ -144,9 +144,13 @@ func (r *reader) assembly(dir string, depth int) ([]sam.Function, error) {
 				problems = append(problems, err.Error())
 				continue
 			}
+			before := len(r.problems)
 			got, err := sam.ReadWith(tmpl, r.locator(dir, assets))
 			if err != nil {
-				r.problems = append(r.problems, err.Error())
+				// The locator said its own; a stack of CDK's own functions alone has none of the app's.
+				if len(r.problems) == before && !strings.Contains(err.Error(), errFramework.Error()) {
+					r.problems = append(r.problems, err.Error())
+				}
 				continue
 			}
 			for _, fn := range got {
@@ -225,8 +229,16 @@ func (r *reader) readAssets(file string, into map[string]string) error {
 // locator finds a function's asset: Metadata's aws:asset:path (CDK writes it by default), else
 // the asset manifest's file whose object key is the function's S3Key.
 func (r *reader) locator(dir string, assets map[string]string) sam.Locator {
-	return func(id, key string, meta map[string]string) (string, error) {
+	return func(id, key string, meta map[string]string) (code string, err error) {
 		name := cmp.Or(meta["aws:cdk:path"], id)
+		if framework.MatchString(name) {
+			return "", errFramework // left out (function), so its code is not looked for
+		}
+		defer func() {
+			if err != nil { // the template reader keeps the other functions: this one is said here
+				r.problems = append(r.problems, err.Error())
+			}
+		}()
 		var p string
 		switch {
 		case meta["aws:asset:path"] != "":
@@ -244,6 +256,8 @@ func (r *reader) locator(dir string, assets map[string]string) sam.Locator {
 	}
 }
 
+var errFramework = errors.New("one of CDK's own functions")
+
 // framework matches the construct IDs of the functions CDK adds of its own (custom resource
 // providers, log retention, bucket notifications): a singleton's UUID-like suffix.
 var framework = regexp.MustCompile(`(^|/)(Custom::[^/]*|[A-Za-z]*[0-9a-f]{32})(/|$)`)
@@ -257,6 +271,7 @@ func (r *reader) function(fn sam.Function) (sam.Function, bool) {
 	if path != "" {
 		fn.LogicalID = path
 	}
+	fn.TemplateDir = r.app // what the app's files are named relative to
 	asset := rel(r.root, fn.CodeURI)
 	switch src, how, trim := r.source(fn.CodeURI, fn.Metadata["aws:asset:is-bundled"] == "true"); {
 	case src == "":

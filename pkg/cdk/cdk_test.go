@@ -163,6 +163,16 @@ func TestReadNestedAssembly(t *testing.T) {
 	}
 }
 
+// A function whose asset is missing (cdk.out from before the function was added) is an error,
+// not a function silently left out.
+func TestReadAssemblyMissingAsset(t *testing.T) {
+	app := fixture(t)
+	_, err := Read(filepath.Join(app, DirName))
+	if err == nil || !strings.Contains(err.Error(), `HttpapiLambdaStack/myGoHandler/Resource's Metadata aws:asset:path "`+goAsset+`": no such file or directory`) {
+		t.Fatalf("Read = %v: want the missing asset named", err)
+	}
+}
+
 // Bad input is named: the file, the key, what was wrong.
 func TestReadAssemblyBadInput(t *testing.T) {
 	cases := []struct {

@@ -37,7 +37,7 @@ func TestCDKProject(t *testing.T) {
 	}
 
 	code, _, log := runIn(t, dir, "--base", "none", "--samples", "2")
-	if code != ExitBadInput || !strings.Contains(log, "template cdk.out has 2 functions: choose one with function (--function); they are HttpapiLambdaStack/Singleton (python3.12, ../lambda), HttpapiLambdaStack/myGoHandler (provided.al2023, ../lambda-handler)") {
+	if code != ExitBadInput || !strings.Contains(log, "template cdk.out has 2 functions: choose one with function (--function); they are HttpapiLambdaStack/Singleton (python3.12, lambda), HttpapiLambdaStack/myGoHandler (provided.al2023, lambda-handler)") {
 		t.Fatalf("no --function: exit %d, want 2 and the app's functions by construct path\n%s", code, log)
 	}
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/definition"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/sam"
 )
@@ -40,7 +41,7 @@ func settleFunction(cfg *config.Config, workDir, prefix string) config.Problems 
 }
 
 // applyTemplate takes the function's definition from a SAM or CloudFormation template (or a CDK
-// cloud assembly, a serverless.yml, a Terraform module: definitions.go): its
+// cloud assembly, a serverless.yml, a Terraform module: pkg/definition): its
 // CodeUri, Handler, Runtime and build method, MemorySize, Timeout and Environment become the
 // settings the user did not give (a flag, a coldbench.yml key or an input wins). Without a
 // template setting and without a handler, template.yaml (or .yml, sam.yaml), cdk.out,
@@ -104,7 +105,7 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 		if r, err := git.RepoRoot(context.Background(), workDir); err == nil {
 			root = r
 		}
-		if path = discoverDefinition(root); path == "" {
+		if path = definition.Discover(root); path == "" {
 			return nil
 		}
 		_ = cfg.SetFromRepo("template", path) // the repository's own file: confined like one it names
@@ -120,7 +121,7 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 		}
 	}
 	maps.Copy(given, explicit)
-	fns, err := readDefinition(path, given)
+	fns, err := definition.Read(path, given)
 	if err != nil {
 		return err
 	}
