@@ -202,7 +202,7 @@ var Settings = []Setting{
 		Usage: "size of the handler's /tmp in MB, 512 to 10240 (default 512)",
 		parse: megabytes(func(c *Config) *int { return &c.EphemeralMB })},
 	{Name: "template", Input: "template", Kind: KindFunction, Path: true,
-		Usage: "SAM/CloudFormation template to take the function from (default: template.yaml at the repository root when no --handler; none to skip)",
+		Usage: "SAM/CloudFormation template, CDK cloud assembly (cdk.out), serverless.yml or Terraform module to take the function from (default: the first of those at the repository root when no --handler; none to skip)",
 		parse: str(func(c *Config) *string { return &c.Template }), get: func(c *Config) string { return c.Template }},
 	{Name: "function", Input: "function", Kind: KindFunction,
 		Usage: "the function's logical ID in --template (default: the only one)",

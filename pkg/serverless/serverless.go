@@ -188,10 +188,15 @@ func (s *service) function(name string, n *yaml.Node) (sam.Function, []string) {
 	}
 	var patterns []string
 	own := s.resolved(get(n, "package"))
-	for _, list := range []*yaml.Node{s.at("package.patterns"), s.resolved(get(own, "patterns"))} {
-		for _, p := range items(list) {
-			v, _, _ := s.value(p)
-			patterns = append(patterns, v)
+	for _, pkg := range []*yaml.Node{s.at("package"), own} { // v2's include and exclude too
+		for _, list := range []string{"patterns", "include", "exclude"} {
+			for _, p := range items(s.resolved(get(pkg, list))) {
+				v, _, _ := s.value(p)
+				if list == "exclude" {
+					v = "!" + v
+				}
+				patterns = append(patterns, v)
+			}
 		}
 	}
 	if art, ok, _ := s.value(s.resolved(get(own, "artifact"))); ok && art != "" {

@@ -160,13 +160,20 @@ var functions = map[string]function.Function{
 	"tonumber": stdlib.MakeToFunc(cty.Number), "max": stdlib.MaxFunc, "min": stdlib.MinFunc,
 }
 
+// isLambdaModule says whether a module call is of terraform-aws-modules' Lambda module: from the
+// registry, or from a local copy (its own examples call "../../") given its arguments.
 func isLambdaModule(b *hclsyntax.Body) bool {
 	a := b.Attributes["source"]
 	if a == nil {
 		return false
 	}
 	v, d := a.Expr.Value(nil)
-	return !d.HasErrors() && v.Type() == cty.String && strings.HasPrefix(v.AsString(), LambdaModule)
+	if d.HasErrors() || v.Type() != cty.String {
+		return false
+	}
+	src := v.AsString()
+	local := strings.HasPrefix(src, "./") || strings.HasPrefix(src, "../")
+	return strings.HasPrefix(src, LambdaModule) || local && b.Attributes["source_path"] != nil && b.Attributes["handler"] != nil
 }
 
 type module struct {
