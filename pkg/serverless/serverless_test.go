@@ -120,6 +120,21 @@ functions:
 	}
 }
 
+// ${env:NAME} reads only what the user gave coldbench for the function: a pull request's
+// serverless.yml cannot pull coldbench's own environment (the job's token) into the handler's.
+func TestEnvIsOnlyTheUsers(t *testing.T) {
+	t.Setenv("COLDBENCH_TEST_SECRET", "s3cr3t")
+	dir := t.TempDir()
+	write(t, dir, "serverless.yml", "provider: {name: aws, environment: {TOKEN: '${env:COLDBENCH_TEST_SECRET}', GIVEN: '${env:GIVEN}'}}\nfunctions: {a: {handler: index.handler}}\n")
+	fns, err := Read(filepath.Join(dir, "serverless.yml"), map[string]string{"GIVEN": "mine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env := fns[0].Env; env["TOKEN"] != sam.Placeholder("TOKEN") || env["GIVEN"] != "mine" {
+		t.Errorf("env %v: want coldbench's own variable left unresolved, the user's given", env)
+	}
+}
+
 // Bad input: the file and the key are named, every problem at once.
 func TestReadBadInput(t *testing.T) {
 	cases := []struct{ name, yml, want string }{
