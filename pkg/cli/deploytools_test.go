@@ -97,3 +97,32 @@ func TestTerraformProject(t *testing.T) {
 		t.Errorf("warnings %+v: TABLE was given", res.Warnings)
 	}
 }
+
+// Paths a repository's serverless.yml, Terraform module or cloud assembly gives lead nowhere
+// outside it: the code directory each reader found is confined as a template's CodeUri is.
+func TestDefinitionPathsStayInside(t *testing.T) {
+	outside := t.TempDir()
+	testenv.Write(t, outside, "main.go", "package main\n\nfunc main() {}\n")
+	cases := map[string][2]string{
+		"serverless": {"serverless.yml", "provider: {name: aws, runtime: provided.al2023}\nfunctions:\n  steal: {handler: OUTSIDE/main.go}\n"},
+		"terraform":  {"main.tf", "resource \"aws_lambda_function\" \"steal\" {\n  filename = \"" + outside + "\"\n  runtime  = \"provided.al2023\"\n}\n"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			rel, err := filepath.Rel(dir, outside)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testenv.Write(t, dir, c[0], strings.ReplaceAll(c[1], "OUTSIDE", rel))
+			git := gitIn(t, dir)
+			git("init", "-q", "-b", "master")
+			git("add", ".")
+			git("commit", "-qm", "fixture")
+			code, _, log := runIn(t, dir, "--base", "none", "--samples", "2")
+			if code != ExitBadInput || !strings.Contains(log, `handler "`+outside) || !strings.Contains(log, "leads outside the repository") {
+				t.Errorf("exit %d: want 2 and the handler path refused\n%s", code, log)
+			}
+		})
+	}
+}

@@ -280,7 +280,7 @@ func (m *module) moduleCall(b *hclsyntax.Block) (sam.Function, []string) {
 		if !ok {
 			return fn, []string{fmt.Sprintf("%s: local_existing_package = %s is known only once applied", addr, m.source(pkg.Expr))}
 		}
-		code = filepath.Join(m.dir, p)
+		code = m.path(p)
 	case sp != nil:
 		v, d := sp.Expr.Value(m.ctx)
 		if d.HasErrors() || !v.IsWhollyKnown() {
@@ -290,7 +290,7 @@ func (m *module) moduleCall(b *hclsyntax.Block) (sam.Function, []string) {
 		if err != nil {
 			return fn, []string{fmt.Sprintf("%s: source_path: %v", addr, err)}
 		}
-		code = filepath.Join(m.dir, p)
+		code = m.path(p)
 		if len(cmds) > 0 {
 			fn.Notes = append(fn.Notes, fmt.Sprintf("%s: source_path's commands (%s) are not run: coldbench builds %s with its runtime's own build", addr, strings.Join(cmds, "; "), p))
 		}
@@ -477,7 +477,7 @@ func (m *module) codeOf(e hcl.Expression, depth int) (string, error) {
 			return m.archiveSource("data.archive_file."+name, m.archives[name])
 		}
 	}
-	full := filepath.Join(m.dir, p)
+	full := m.path(p)
 	if _, err := os.Stat(full); err != nil {
 		return "", fmt.Errorf("%s (%s) does not exist: build it first, or point filename at an archive_file", m.source(e), p)
 	}
@@ -507,7 +507,7 @@ func (m *module) archiveSource(addr string, body *hclsyntax.Body) (string, error
 		if !ok {
 			return "", fmt.Errorf("%s's source_dir = %s is known only once applied", addr, m.source(a.Expr))
 		}
-		return filepath.Join(m.dir, p), nil
+		return m.path(p), nil
 	}
 	a := body.Attributes["source_file"]
 	if a == nil {
@@ -518,9 +518,9 @@ func (m *module) archiveSource(addr string, body *hclsyntax.Body) (string, error
 		return "", fmt.Errorf("%s's source_file = %s is known only once applied", addr, m.source(a.Expr))
 	}
 	if src := m.goBuildOf(p); src != "" {
-		return filepath.Join(m.dir, src), nil
+		return m.path(src), nil
 	}
-	full := filepath.Join(m.dir, p)
+	full := m.path(p)
 	if _, err := os.Stat(full); err != nil {
 		return "", fmt.Errorf("%s's source_file %s does not exist (and no local-exec go build in the module writes it)", addr, p)
 	}
@@ -555,6 +555,14 @@ func (m *module) goBuildOf(out string) string {
 		}
 	}
 	return ""
+}
+
+// path is p (as the module gives it) on disk: relative to the module's directory.
+func (m *module) path(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(m.dir, p)
 }
 
 func traversal(t hcl.Traversal) []string {
