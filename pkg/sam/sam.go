@@ -24,7 +24,8 @@ var TemplateNames = []string{"template.yaml", "template.yml", "sam.yaml", "sam.y
 // Function is one function of a template.
 type Function struct {
 	LogicalID string
-	// Type is AWS::Serverless::Function or AWS::Lambda::Function.
+	// Type is AWS::Serverless::Function or AWS::Lambda::Function (serverless or terraform from
+	// those readers).
 	Type string
 	// TemplateDir is the template's directory, which CodeUri is relative to.
 	TemplateDir string

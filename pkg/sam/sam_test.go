@@ -219,3 +219,35 @@ Resources:
 		}
 	}
 }
+
+// CloudFormation's Fn::Join of known values resolves (CDK writes it for ARNs and URLs); code in
+// S3 is found by a Locator, or refused without one.
+func TestJoinAndLocator(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "stack.template.json")
+	if err := os.WriteFile(path, []byte(`{"Resources": {"Fn": {"Type": "AWS::Lambda::Function",
+		"Properties": {"Code": {"S3Bucket": "b", "S3Key": {"Fn::Join": ["", ["abc", ".zip"]]}},
+		"Environment": {"Variables": {"URL": {"Fn::Join": ["", ["https://", {"Ref": "AWS::Region"}, ".example.com"]]},
+		"ARN": {"Fn::Join": [":", ["arn", {"Fn::GetAtt": ["T", "Arn"]}]]}}}},
+		"Metadata": {"aws:cdk:path": "S/Fn/Resource", "aws:asset:is-bundled": false}}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "code in S3") {
+		t.Errorf("Read = %v: want the S3 code refused", err)
+	}
+	var gotKey string
+	fns, err := ReadWith(path, func(id, key string, meta map[string]string) (string, error) {
+		gotKey = key
+		return filepath.Join(dir, meta["aws:cdk:path"]), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := fns[0]
+	if gotKey != "abc.zip" || fn.CodeURI != filepath.Join(dir, "S/Fn/Resource") || fn.Metadata["aws:asset:is-bundled"] != "false" {
+		t.Errorf("key %q, code %q, metadata %v", gotKey, fn.CodeURI, fn.Metadata)
+	}
+	if fn.Env["URL"] != "https://us-east-1.example.com" || fn.Unresolved["ARN"] != `!Join [":", [arn, {'Fn::GetAtt': [T, Arn]}]]` {
+		t.Errorf("env %v unresolved %v", fn.Env, fn.Unresolved)
+	}
+}
