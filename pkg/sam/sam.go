@@ -246,16 +246,11 @@ func (t *template) function(id, typ string, res, globals *yaml.Node) (Function, 
 // content is laid out in /opt; the Web Adapter's layer is played; any other is named in a note.
 func (t *template) layer(fn *Function, l *yaml.Node) {
 	desc := describe(l)
-	if strings.Contains(desc, ":layer:LambdaAdapterLayer") || strings.Contains(desc, ":layer:lambda-adapter") {
-		fn.WebAdapter = true
-		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s is the Lambda Web Adapter: coldbench plays the adapter (readiness check, events forwarded as HTTP requests)", fn.LogicalID, desc))
-		return
-	}
 	name, arg := intrinsic(l)
 	res := get(t.resources, scalar(arg))
 	typ := scalar(get(res, "Type"))
-	if name != "Ref" || (typ != "AWS::Serverless::LayerVersion" && typ != "AWS::Lambda::LayerVersion") {
-		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s has no content in this template: not emulated, so what init loads from it is not timed", fn.LogicalID, desc))
+	if isWebAdapter(desc) || name != "Ref" || (typ != "AWS::Serverless::LayerVersion" && typ != "AWS::Lambda::LayerVersion") {
+		fn.ExternalLayer(desc, "template")
 		return
 	}
 	content := get(get(res, "Properties"), "ContentUri")
@@ -275,6 +270,22 @@ func (t *template) layer(fn *Function, l *yaml.Node) {
 	if m := scalar(get(get(res, "Metadata"), "BuildMethod")); m != "" {
 		fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s has Metadata.BuildMethod %s, which coldbench does not run: %s is laid out in /opt as it is", fn.LogicalID, desc, m, content.Value))
 	}
+}
+
+// ExternalLayer records a layer that the definition (its kind: "template", "service", "module")
+// names without holding its content: the Web Adapter's makes the function a web one, which
+// coldbench plays; any other is named in a note. The other definitions' readers call it too.
+func (f *Function) ExternalLayer(desc, kind string) {
+	if isWebAdapter(desc) {
+		f.WebAdapter = true
+		f.LayerNotes = append(f.LayerNotes, fmt.Sprintf("%s: layer %s is the Lambda Web Adapter: coldbench plays the adapter (readiness check, events forwarded as HTTP requests)", f.LogicalID, desc))
+		return
+	}
+	f.LayerNotes = append(f.LayerNotes, fmt.Sprintf("%s: layer %s has no content in this %s: not emulated, so what init loads from it is not timed", f.LogicalID, desc, kind))
+}
+
+func isWebAdapter(desc string) bool {
+	return strings.Contains(desc, ":layer:LambdaAdapterLayer") || strings.Contains(desc, ":layer:lambda-adapter")
 }
 
 var (

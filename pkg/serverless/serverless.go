@@ -184,7 +184,9 @@ func (s *service) function(name string, n *yaml.Node) (sam.Function, []string) {
 	}
 	for _, l := range items(s.resolved(get(n, "layers"))) {
 		v, _, _ := s.value(l)
-		fn.Layers = append(fn.Layers, cmpOr(v, describe(l)))
+		desc := cmpOr(v, describe(l))
+		fn.Layers = append(fn.Layers, desc)
+		fn.ExternalLayer(desc, "service")
 	}
 	var patterns []string
 	own := s.resolved(get(n, "package"))

@@ -112,8 +112,9 @@ functions:
 	if api.Env["MODE"] != "fast" || api.Env["STAGE"] != "prod" || api.Unresolved["SECRET"] != "${file(./secrets.json):token}" {
 		t.Errorf("api env %v unresolved %v", api.Env, api.Unresolved)
 	}
-	if !reflect.DeepEqual(api.Layers, []string{"arn:aws:lambda:us-east-1:123456789012:layer:shared:3"}) {
-		t.Errorf("layers %v", api.Layers)
+	if !reflect.DeepEqual(api.Layers, []string{"arn:aws:lambda:us-east-1:123456789012:layer:shared:3"}) || len(api.LayerNotes) != 1 ||
+		!strings.Contains(api.LayerNotes[0], "has no content in this service: not emulated") {
+		t.Errorf("layers %v, notes %q", api.Layers, api.LayerNotes)
 	}
 	if worker.CodeURI != filepath.Join(dir, "dist", "worker.zip") || worker.MemorySize != DefaultMemoryMB || !hasNote(worker, "memorySize is ${param:workerMemory}, known only once deployed: the default 1024 is used") {
 		t.Errorf("worker %+v: want its artifact and the unknown memory named", worker)

@@ -69,7 +69,7 @@ func Read(path string) ([]sam.Function, error) {
 		return nil, fmt.Errorf("terraform %s: no *.tf files", path)
 	}
 	m := &module{dir: dir, parser: hclparse.NewParser(), locals: map[string]hcl.Expression{},
-		archives: map[string]*hclsyntax.Body{}, objects: map[string]*hclsyntax.Body{}}
+		archives: map[string]*hclsyntax.Body{}, objects: map[string]*hclsyntax.Body{}, layerVersions: map[string]*hclsyntax.Body{}}
 	var problems []string
 	var lambdas, calls []*hclsyntax.Block
 	vars := map[string]cty.Value{}
@@ -107,6 +107,8 @@ func Read(path string) ([]sam.Function, error) {
 				m.objects[b.Labels[0]+"."+b.Labels[1]] = b.Body
 			case b.Type == "resource" && len(b.Labels) == 2 && (b.Labels[0] == "null_resource" || b.Labels[0] == "terraform_data"):
 				m.execs = append(m.execs, b)
+			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_lambda_layer_version":
+				m.layerVersions[b.Labels[1]] = b.Body
 			case b.Type == "resource" && len(b.Labels) == 2 && b.Labels[0] == "aws_lambda_function":
 				lambdas = append(lambdas, b)
 			case b.Type == "module" && len(b.Labels) == 1 && isLambdaModule(b.Body):
@@ -183,7 +185,9 @@ type module struct {
 	locals   map[string]hcl.Expression
 	archives map[string]*hclsyntax.Body // data.archive_file.NAME
 	objects  map[string]*hclsyntax.Body // aws_s3_object.NAME
-	execs    []*hclsyntax.Block         // null_resource, terraform_data (their local-exec builds)
+	// layerVersions are aws_lambda_layer_version.NAME.
+	layerVersions map[string]*hclsyntax.Body
+	execs         []*hclsyntax.Block // null_resource, terraform_data (their local-exec builds)
 }
 
 // evalLocals gives local.NAME the locals that evaluate statically, in as many passes as they
@@ -380,17 +384,13 @@ func (m *module) common(fn *sam.Function, body *hclsyntax.Body, memoryKey, envKe
 	for _, list := range []struct {
 		name string
 		into *[]string
-	}{{"architectures", &fn.Architectures}, {"layers", &fn.Layers}} {
+	}{{"architectures", &fn.Architectures}} {
 		a := body.Attributes[list.name]
 		if a == nil {
 			continue
 		}
 		v, d := a.Expr.Value(m.ctx)
 		if d.HasErrors() || !v.IsWhollyKnown() || !v.CanIterateElements() {
-			if list.name == "layers" {
-				*list.into = append(*list.into, m.source(a.Expr))
-				continue
-			}
 			fn.Notes = append(fn.Notes, fmt.Sprintf("%s: %s = %s is known only once applied: not used", addr, list.name, m.source(a.Expr)))
 			continue
 		}
@@ -399,6 +399,9 @@ func (m *module) common(fn *sam.Function, body *hclsyntax.Body, memoryKey, envKe
 				*list.into = append(*list.into, e.AsString())
 			}
 		}
+	}
+	if a := body.Attributes["layers"]; a != nil {
+		m.layers(fn, a.Expr)
 	}
 	var vars hcl.Expression
 	if envKey == "environment" {
@@ -412,6 +415,38 @@ func (m *module) common(fn *sam.Function, body *hclsyntax.Body, memoryKey, envKe
 	}
 	m.env(fn, vars)
 	return problems
+}
+
+// layers lays out the layers the module builds itself (aws_lambda_layer_version.NAME.arn, its
+// filename's code) and names the others.
+func (m *module) layers(fn *sam.Function, e hcl.Expression) {
+	list, ok := e.(*hclsyntax.TupleConsExpr)
+	if !ok {
+		fn.Layers = append(fn.Layers, m.source(e))
+		fn.ExternalLayer(m.source(e), "module")
+		return
+	}
+	for _, item := range list.Exprs {
+		desc, known := m.eval(item)
+		if !known {
+			desc = m.source(item)
+		}
+		fn.Layers = append(fn.Layers, desc)
+		if tr, ok := item.(*hclsyntax.ScopeTraversalExpr); ok {
+			if parts := traversal(tr.Traversal); len(parts) >= 2 && parts[0] == "aws_lambda_layer_version" && m.layerVersions[parts[1]] != nil {
+				if a := m.layerVersions[parts[1]].Attributes["filename"]; a != nil {
+					dir, err := m.codeOf(a.Expr, 0)
+					if err == nil {
+						fn.LayerDirs = append(fn.LayerDirs, dir)
+						continue
+					}
+					fn.LayerNotes = append(fn.LayerNotes, fmt.Sprintf("%s: layer %s: %v: not emulated, so what init loads from it is not timed", fn.LogicalID, desc, err))
+					continue
+				}
+			}
+		}
+		fn.ExternalLayer(desc, "module")
+	}
 }
 
 // env evaluates a map of variables item by item, so that one known only once applied

@@ -63,11 +63,28 @@ func TestReadS3ObjectAndModule(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "hello-world/hello.js", "module.exports.handler = async () => ({statusCode: 200});\n")
 	write(t, dir, "src/go/main.go", "package main\n")
+	write(t, dir, "layer/extensions/agent", "#!/bin/sh\n")
 	write(t, dir, "main.tf", `
 data "archive_file" "lambda_hello_world" {
   type        = "zip"
   source_dir  = "${path.module}/hello-world"
   output_path = "${path.module}/hello-world.zip"
+}
+
+data "archive_file" "deps" {
+  type        = "zip"
+  source_dir  = "${path.module}/layer"
+  output_path = "${path.module}/layer.zip"
+}
+
+resource "aws_lambda_layer_version" "deps" {
+  layer_name = "deps"
+  filename   = data.archive_file.deps.output_path
+}
+
+resource "aws_lambda_layer_version" "gone" {
+  layer_name = "gone"
+  filename   = "gone.zip"
 }
 
 resource "aws_s3_object" "lambda_hello_world" {
@@ -83,7 +100,7 @@ resource "aws_lambda_function" "hello_world" {
   s3_key        = aws_s3_object.lambda_hello_world.key
   runtime       = "nodejs20.x"
   handler       = "hello.handler"
-  layers        = [aws_lambda_layer_version.deps.arn]
+  layers        = [aws_lambda_layer_version.deps.arn, "arn:aws:lambda:us-east-1:753240598075:layer:LambdaAdapterLayerArm64:25", aws_lambda_layer_version.gone.arn]
   role          = aws_iam_role.lambda_exec.arn
 }
 
@@ -116,8 +133,12 @@ module "go_lambda_function" {
 	}
 	node, gofn := fns[0], fns[1]
 	if node.LogicalID != "aws_lambda_function.hello_world" || node.CodeURI != filepath.Join(dir, "hello-world") || node.Handler != "hello.handler" ||
-		node.MemorySize != DefaultMemoryMB || node.Timeout != DefaultTimeout || !reflect.DeepEqual(node.Layers, []string{"[aws_lambda_layer_version.deps.arn]"}) {
-		t.Errorf("node %+v: want the archive's source_dir through the S3 object, Terraform's defaults, the layer named", node)
+		node.MemorySize != DefaultMemoryMB || node.Timeout != DefaultTimeout || len(node.Layers) != 3 {
+		t.Errorf("node %+v: want the archive's source_dir through the S3 object, Terraform's defaults, the layers", node)
+	}
+	if !reflect.DeepEqual(node.LayerDirs, []string{filepath.Join(dir, "layer")}) || !node.WebAdapter || len(node.LayerNotes) != 2 ||
+		!strings.Contains(node.LayerNotes[1], `layer aws_lambda_layer_version.gone.arn: "gone.zip" (gone.zip) does not exist`) {
+		t.Errorf("layer dirs %v, web %v, notes %q: want the module's layer laid out, the adapter played, the missing one named", node.LayerDirs, node.WebAdapter, node.LayerNotes)
 	}
 	if gofn.LogicalID != "module.go_lambda_function" || gofn.CodeURI != filepath.Join(dir, "src", "go") || gofn.MemorySize != 512 || gofn.Env["MODE"] != "fast" ||
 		!hasNote(gofn, "source_path's commands (GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build -o bootstrap main.go; :zip) are not run") {
