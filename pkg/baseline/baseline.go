@@ -105,9 +105,11 @@ func (s Store) Latest(key string) (Entry, error) {
 	return h[len(h)-1], nil
 }
 
-// AsBase adds the stored run's head (or, for a references run, the variant with the head's
-// name) to r as its base: its samples and artifact, under the name "baseline". The comparison
-// then spans two runs, so the machine's drift between them is not controlled; r says so.
+// AsBase adds the stored run's head to r as its base: its samples and artifact, under the name
+// "baseline", and the stored run's references beside it (RoleBaselineReference, named
+// results.BaselineReferenceName). The comparison then spans two runs: the references measured in
+// both say how far the machine drifted between them, and the analysis takes that out (or says
+// that it could not).
 func AsBase(r *results.Results, stored Entry) error {
 	src := stored.Results.Variant(results.RoleHead)
 	if src == nil {
@@ -119,6 +121,19 @@ func AsBase(r *results.Results, stored Entry) error {
 	for _, smp := range stored.Results.SamplesOf(src.Name) {
 		smp.Variant = "baseline"
 		r.Samples = append(r.Samples, smp)
+	}
+	// The stored run's references come along as the controls of the drift between the runs.
+	for _, ref := range stored.Results.Variants {
+		if ref.Role != results.RoleReference {
+			continue
+		}
+		orig, name := ref.Name, results.BaselineReferenceName(ref.Name)
+		ref.Name, ref.Role = name, results.RoleBaselineReference
+		r.Variants = append(r.Variants, ref)
+		for _, smp := range stored.Results.SamplesOf(orig) {
+			smp.Variant = name
+			r.Samples = append(r.Samples, smp)
+		}
 	}
 	r.Config.BaseRef = stored.Ref
 	env := stored.Results.Environment

@@ -24,7 +24,14 @@ const (
 	RoleHead      Role = "head"
 	RoleBase      Role = "base"
 	RoleReference Role = "reference"
+	// RoleBaselineReference is a reference of a stored run that is this run's base (a release
+	// gate on a stored baseline): measured in both runs, the references are the controls that
+	// say how far the machine drifted between them.
+	RoleBaselineReference Role = "baseline-reference"
 )
+
+// BaselineReferenceName is the name a stored run's reference takes in the run it is the base of.
+func BaselineReferenceName(reference string) string { return "baseline-" + reference }
 
 // Metric names a measured quantity, as it appears in summaries, comparisons and budgets.
 type Metric string

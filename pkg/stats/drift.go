@@ -48,17 +48,11 @@ type Drift struct {
 // DriftDisagreeAlpha is the heterogeneity level below which the references are said to disagree.
 const DriftDisagreeAlpha = 0.01
 
-// Disagree reports whether the references moved differently, beyond their noise, by more than
-// threshold (a fraction) from one another: then no single figure is the machine's drift.
+// Disagree reports whether the references moved differently, beyond their noise (Cochran's Q
+// at DriftDisagreeAlpha), with a spread (tau) of more than half of threshold (a fraction): then
+// no single figure is the machine's drift, and a handler's own could be anywhere in that spread.
 func (d Drift) Disagree(threshold float64) bool {
-	if len(d.References) < 2 || d.QPValue >= DriftDisagreeAlpha {
-		return false
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, r := range d.References {
-		lo, hi = math.Min(lo, r.ShiftPct), math.Max(hi, r.ShiftPct)
-	}
-	return hi-lo > threshold*100
+	return len(d.References) >= 2 && d.QPValue < DriftDisagreeAlpha && d.Tau > threshold/2
 }
 
 // String is the drift with each reference's shift: "+8.1% (go +7.5%, rust +8.9%)".
@@ -164,7 +158,7 @@ func CompareCorrected(metric results.Metric, head, base []float64, d Drift, rule
 			"%s: inconclusive: the runners differ by %+.1f%% and the references disagree about it (%s), so the drift between the two runs cannot be taken out", metric, d.ShiftPct, d)})
 	} else if c.Verdict == Inconclusive {
 		c.Warnings = append(c.Warnings, results.Warning{Code: WarnWideCI, Message: fmt.Sprintf(
-			"%s: shift %+.1f%% after the runners' drift of %s (95%% interval %+.1f%%…%+.1f%%) is not significant at %.2g%%: inconclusive", metric, c.ShiftPct, d, c.CILowPct, c.CIHighPct, rule.Alpha*100)})
+			"%s: shift %+.1f%% after the runners' drift of %s (95%% interval %+.1f%%…%+.1f%%) cannot be told from the %.0f%% threshold at %.2g%%: inconclusive", metric, c.ShiftPct, d, c.CILowPct, c.CIHighPct, rule.Threshold*100, rule.Alpha*100)})
 	}
 	return c, nil
 }

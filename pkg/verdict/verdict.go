@@ -206,7 +206,11 @@ func compareMetric(r *results.Results, m results.Metric, hs, bs []results.Sample
 		c, err = stats.ComparePaired(m, hv, bv, gateRule, 0.95)
 	case Gates(m):
 		hv, bv = censored(r, hs, m), censored(r, bs, m)
-		c, err = stats.Compare(m, hv, bv, gateRule)
+		if d, ok := runDrift(r, m); ok {
+			c, err = stats.CompareCorrected(m, hv, bv, d, gateRule)
+		} else {
+			c, err = stats.Compare(m, hv, bv, gateRule)
+		}
 	default:
 		hv, _ = results.Values(hs, m)
 		bv, _ = results.Values(bs, m)
@@ -265,7 +269,9 @@ func runWarnings(r *results.Results) []results.Warning {
 		out = append(out, results.Warning{Code: WarnNoBaseline, Message: fmt.Sprintf(
 			"no stored results of this handler in %s: this run can only be stored (--store), not compared", c.Baseline)})
 	}
-	if c.BaselineRun != "" && r.Variant(results.RoleBase) != nil {
+	if w, ok := driftWarning(r); ok && c.BaselineRun != "" && r.Variant(results.RoleBase) != nil {
+		out = append(out, w)
+	} else if c.BaselineRun != "" && r.Variant(results.RoleBase) != nil {
 		out = append(out, results.Warning{Code: WarnStoredBaseline, Message: fmt.Sprintf(
 			"base is the stored run %s: measured in another run, so drift of the machine between the two runs is not controlled", c.BaselineRun)})
 	}
