@@ -33,6 +33,9 @@ func calibrateCmd(ctx context.Context, args []string, env Env) error {
 	threshold := fs.Float64("threshold", def.Threshold, "rule threshold in percent")
 	alpha := fs.Float64("alpha", def.Alpha, "rule significance level (split across the gate's tests and spent across looks)")
 	seed := fs.Uint64("seed", 1, "resampling seed")
+	between := fs.Bool("between-runs", false, "the between-run table instead: release gates on a stored baseline, without and with the correction by the references (each variant in turn the handler, the others its references)")
+	later := fs.String("later", "", "with --between-runs: a second recording made later, head's run (default: --from's second half, against its first)")
+	rounds := fs.Int("rounds", 100, "with --between-runs: rounds of each simulated run (the scheduled refresh stores 100)")
 	if done, err := parseFlags(fs, args, env, ""); err != nil {
 		return withCode(ExitBadInput, err)
 	} else if done {
@@ -54,6 +57,10 @@ func calibrateCmd(ctx context.Context, args []string, env Env) error {
 	res, err := results.ReadFile(resolve(env.Dir, *from))
 	if err != nil {
 		return badInput(err)
+	}
+	if *between {
+		return calibrateBetween(env, res, *from, *later, verdict.BetweenRunsConfig{ThresholdPct: *threshold, Alpha: *alpha,
+			Rounds: *rounds, BlockLen: *blockLen, Trials: *trials, Seed: *seed}, splitList(*variants))
 	}
 	pools := verdict.Rounds(res)
 	want := splitList(*variants)
@@ -98,4 +105,44 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// calibrateBetween prints the between-run table: each variant of the recordings in turn the
+// handler of a release gate on a stored baseline (the earlier run), the others its references.
+func calibrateBetween(env Env, res *results.Results, from, later string, cfg verdict.BetweenRunsConfig, want []string) error {
+	then, now := verdict.SplitRounds(verdict.Rounds(res))
+	what := fmt.Sprintf("the two halves of %s's recording", res.CreatedAt.Format("2006-01-02 15:04"))
+	if later != "" {
+		res2, err := results.ReadFile(resolve(env.Dir, later))
+		if err != nil {
+			return badInput(err)
+		}
+		then, now = verdict.Rounds(res), verdict.Rounds(res2)
+		what = fmt.Sprintf("two recordings, %s and %s", res.CreatedAt.Format("2006-01-02 15:04"), res2.CreatedAt.Format("2006-01-02 15:04"))
+	}
+	for _, pools := range []map[string][]verdict.Round{then, now} {
+		for name := range pools {
+			if len(want) > 0 && !slices.Contains(want, name) {
+				delete(pools, name)
+			}
+		}
+	}
+	cells, err := verdict.CalibrateBetweenRuns(then, now, verdict.BetweenScenarios, cfg)
+	if err != nil {
+		return badInput(err)
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "Between-run calibration on %s (%s, %d cores, cgroup %s, %d MB), %d simulated release gates a row:\n",
+		what, cmp.Or(res.Environment.CPU, "–"), res.Environment.Cores, res.Environment.Limits.Cgroup, res.Config.MemoryMB, cfg.Trials)
+	fmt.Fprintf(w, "threshold %g%%, alpha %g, %d rounds a run (base from the earlier run, head from the later), blocks of %d recorded rounds\n\n",
+		cfg.ThresholdPct, cfg.Alpha, cfg.Rounds, cfg.BlockLen)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "pool\tscenario\tdesign\tregression\timprovement\tinconclusive\tno change\t")
+	for _, c := range cells {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f%%\t\n", c.Pool, c.Scenario, c.Design,
+			100*c.Regression, 100*c.Improvement, 100*c.Inconclusive, 100*c.NoChange)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nregression is the false-alarm rate in A/A rows and the detection rate elsewhere; corrected rows take the drift of the other variants (measured in both runs) out of the shift.")
+	return nil
 }
