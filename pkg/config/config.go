@@ -52,13 +52,18 @@ const (
 	ModeAWS   Mode = "aws"
 )
 
+// BasePreviousTag is the base setting of a release gate: the latest tag reachable from head
+// other than head's own, built and sampled in the same run.
+const BasePreviousTag = "previous-tag"
+
 // Config is everything a run needs to know.
 type Config struct {
 	// Handler is the handler's directory (or zip); empty runs the references alone.
 	Handler string
 	Runtime string // auto, or one of Vocabulary.Runtimes, Aliases or LambdaRuntimes
 	// Base is the revision to compare with: "" means the merge-base with the default branch when
-	// Handler is in a git repository, "none" turns the comparison off.
+	// Handler is in a git repository, "none" turns the comparison off, BasePreviousTag is the
+	// release before head.
 	Base    string
 	Samples int
 	// Adaptive ("samples: auto", the default) samples a head-vs-base run in blocks of

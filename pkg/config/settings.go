@@ -72,7 +72,7 @@ var Settings = []Setting{
 		Usage: "handler runtime: auto, go, rust, deno, nodejs, python, bun, provided",
 		parse: str(func(c *Config) *string { return &c.Runtime })},
 	{Name: "base", Input: "base-ref", Kind: KindJudge,
-		Usage: "revision to compare with (default: merge-base with the default branch; none to skip)",
+		Usage: "revision to compare with (default: merge-base with the default branch; previous-tag: the latest tag reachable from head other than its own, a release gate; none to skip)",
 		parse: str(func(c *Config) *string { return &c.Base })},
 	{Name: "samples", Input: "samples", Kind: KindJudge,
 		Usage: "auto (the default): with a base, sample until the verdict is settled within --max-time; or a fixed number of rounds (50 without a base)",

@@ -115,6 +115,32 @@ func DefaultBranch(ctx context.Context, root string) (string, error) {
 	return "", errors.New("the default branch could not be found (no origin/HEAD, main or master)")
 }
 
+// PreviousTag is the release before rev: the latest tag reachable from rev that does not point
+// at rev itself (a release candidate is usually tagged already when its workflow runs). Tags
+// are read from the repository as fetched: a shallow clone has none (fetch-depth: 0).
+func PreviousTag(ctx context.Context, root, rev string) (string, error) {
+	sha, err := ResolveRev(ctx, root, rev)
+	if err != nil {
+		return "", err
+	}
+	own, err := git(ctx, root, "tag", "--points-at", sha)
+	if err != nil {
+		return "", fmt.Errorf("git tag --points-at %.12s: %w: %s", sha, err, strings.TrimSpace(own))
+	}
+	args := []string{"describe", "--tags", "--abbrev=0"}
+	for _, t := range strings.Fields(own) {
+		args = append(args, "--exclude", t)
+	}
+	out, err := git(ctx, root, append(args, sha)...)
+	if err != nil {
+		return "", fmt.Errorf("no tag is reachable from %.12s other than its own (%s): the previous release needs the repository's tags (actions/checkout with fetch-depth: 0): %s",
+			sha, strings.Join(strings.Fields(own), ", "), firstLine(strings.TrimSpace(out)))
+	}
+	return strings.TrimSpace(out), nil
+}
+
+func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
+
 // envKeys are the variables git sees: what it needs to find itself, its configuration and a
 // proxy. Nothing else of coldbench's environment.
 var envKeys = []string{"PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "TZ", "USER",

@@ -127,7 +127,10 @@ func (p *Pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 		p.log.printf("no base: %s is not in a git repository (use --base none to silence this)", cfg.Handler)
 		return head, nil, nil, nil
 	}
-	rev := cfg.Base
+	rev, err := p.baseRevision(ctx, root, cfg.Base)
+	if err != nil {
+		return head, nil, nil, badInput(err)
+	}
 	if rev == "" {
 		def, err := p.Repo.DefaultBranch(ctx, root)
 		if err != nil {

@@ -31,7 +31,7 @@ type BetweenRunsConfig struct {
 	ThresholdPct, Alpha float64
 	// Rounds is each run's rounds (the refresh stores 100); BlockLen the bootstrap's block.
 	Rounds, BlockLen, Trials int
-	Seed                 uint64
+	Seed                     uint64
 }
 
 // CalibrateBetweenRuns simulates release gates of each variant of then (the stored run) against
