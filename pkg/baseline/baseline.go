@@ -7,6 +7,8 @@ package baseline
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -41,7 +43,8 @@ func Key(handler string) string {
 	return string(b)
 }
 
-// Save adds r to the history of key and returns the file's path. Names sort by time.
+// Save adds r to the history of key and returns the file's path. Names sort by time and never
+// collide (time, commit, a hash of the content).
 func (s Store) Save(r *results.Results, key string) (string, error) {
 	dir := filepath.Join(s.Dir, key)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -51,11 +54,15 @@ func (s Store) Save(r *results.Results, key string) (string, error) {
 	if r.Config.HeadRef != "" {
 		ref = r.Config.HeadRef[:min(12, len(r.Config.HeadRef))]
 	}
-	name := r.CreatedAt.UTC().Format("20060102T150405.000Z") + "-" + ref + ".json"
 	var buf bytes.Buffer
 	if err := results.WriteJSON(&buf, r); err != nil {
 		return "", err
 	}
+	// Named by time, commit and content: two writers (two refreshes racing on a data branch)
+	// never write the same name, so merging their additions never conflicts, and the same run
+	// saved twice is one file.
+	sum := sha256.Sum256(buf.Bytes())
+	name := r.CreatedAt.UTC().Format("20060102T150405.000Z") + "-" + ref + "-" + hex.EncodeToString(sum[:4]) + ".json"
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("baseline: %w", err)

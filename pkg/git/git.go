@@ -9,10 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ErrShallow means a revision is missing because the clone is shallow.
@@ -191,4 +193,61 @@ func ShowFile(ctx context.Context, repoDir, rev, path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s at %.12s: %w: %s", path, sha, err, stderr.String())
 	}
 	return out, nil
+}
+
+// CommitAndPush commits everything in dir (a worktree of a data branch, such as the results
+// history on coldbench-data) and pushes it to remote's branch. A push rejected because another
+// writer pushed first is rebased onto theirs and tried again, up to attempts times with a growing,
+// jittered pause: two scheduled refreshes racing on the branch both land. Writers must add files
+// under names no other writer uses (the history's are), so the rebase never conflicts; if it does,
+// it is aborted and reported, and nothing is lost locally. pushed is false when there was nothing
+// to commit; tries counts the pushes tried.
+func CommitAndPush(ctx context.Context, dir, remote, branch, message string, attempts int) (pushed bool, tries int, err error) {
+	if out, err := git(ctx, dir, "add", "-A"); err != nil {
+		return false, 0, fmt.Errorf("git add: %w: %s", err, out)
+	}
+	if _, err := git(ctx, dir, "diff", "--cached", "--quiet"); err == nil {
+		return false, 0, nil
+	}
+	ident := []string{"-c", "user.name=coldbench", "-c", "user.email=coldbench@users.noreply.github.com"}
+	if out, err := git(ctx, dir, append(ident, "commit", "-q", "-m", message)...); err != nil {
+		return false, 0, fmt.Errorf("git commit: %w: %s", err, out)
+	}
+	attempts = max(attempts, 1)
+	var last string
+	for tries = 1; tries <= attempts; tries++ {
+		out, err := git(ctx, dir, "push", "-q", remote, "HEAD:refs/heads/"+branch)
+		if err == nil {
+			return true, tries, nil
+		}
+		last = strings.TrimSpace(out)
+		if !rejected(last) || tries == attempts {
+			break
+		}
+		// Someone else pushed first: take theirs and put ours on top.
+		if out, err := git(ctx, dir, "fetch", "-q", remote, branch); err != nil {
+			return false, tries, fmt.Errorf("git fetch %s %s: %w: %s", remote, branch, err, out)
+		}
+		if out, err := git(ctx, dir, append(ident, "rebase", "-q", "FETCH_HEAD")...); err != nil {
+			_, _ = git(ctx, dir, "rebase", "--abort")
+			return false, tries, fmt.Errorf("git rebase onto %s/%s (another writer changed the same files): %w: %s", remote, branch, err, out)
+		}
+		pause := time.Duration(100*tries*tries)*time.Millisecond + time.Duration(rand.Int64N(int64(200*time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return false, tries, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+	return false, tries, fmt.Errorf("git push %s %s: %s", remote, branch, last)
+}
+
+// rejected reports whether push output says the remote moved on (not an auth or network error).
+func rejected(out string) bool {
+	for _, s := range []string{"[rejected]", "non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "stale info"} {
+		if strings.Contains(out, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -120,6 +120,19 @@ type Results struct {
 	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
 	// can post them later from a trusted workflow (the fork-safe pattern).
 	GitHub *GitHubContext `json:"github,omitempty"`
+	// Compacted is set on a stored run whose samples the history dropped to stay under its size
+	// limit: its summaries and comparisons are what remain (the trend needs no more).
+	Compacted *Compaction `json:"compacted,omitempty"`
+}
+
+// Compaction records what compacting a stored run dropped.
+type Compaction struct {
+	At      time.Time `json:"at"`
+	Samples int       `json:"samples_dropped"`
+	Traces  int       `json:"traces_dropped,omitempty"`
+	// Bytes is the file's size before and after.
+	BytesBefore int64 `json:"bytes_before"`
+	BytesAfter  int64 `json:"bytes_after"`
 }
 
 // GitHubContext locates results on GitHub.
