@@ -120,6 +120,7 @@ func commands() map[string]command {
 		"lambda-ratio":     {"run the references locally and on Lambda and print each runtime's ratio", lambdaRatioCmd},
 		"doctor":           {"show which toolchains and limits this machine has", doctorCmd},
 		"history":          {"list the stored runs of a handler (a --store directory)", historyCmd},
+		"store":            {"keep a results history under its size limit and push it to its data branch", storeCmd},
 		"version":          {"print the version", versionCmd},
 		"build-references": {"build the reference handlers once, for the image or the cache (COLDBENCH_REFERENCES_DIR)", buildReferencesCmd},
 	}

@@ -1,5 +1,5 @@
 // Package fakegithub is a stateful stand-in for the parts of GitHub's REST API coldbench uses:
-// issue comments, check runs and commit statuses. It rejects what GitHub would reject (wrong
+// issue comments, check runs, commit statuses and issues (issues.go). It rejects what GitHub would reject (wrong
 // method, missing auth, malformed or incomplete bodies) and fails the test on any route it does not
 // know, so a test passes only when the real go-github client sends what GitHub expects.
 package fakegithub
@@ -54,6 +54,7 @@ type Server struct {
 	mu       sync.Mutex
 	nextID   int64
 	comments map[int][]*Comment // by issue number
+	issues   []*Issue
 	checks   []*CheckRun
 	statuses []Status
 	requests []string // "METHOD path" in order
@@ -150,6 +151,8 @@ var (
 	reComment      = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/comments/(\d+)$`)
 	reCheckRuns    = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs$`)
 	reCheckRun     = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/check-runs/(\d+)$`)
+	reIssues       = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues$`)
+	reIssue        = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/issues/(\d+)$`)
 	reStatuses     = regexp.MustCompile(`^/repos/([^/]+/[^/]+)/statuses/([0-9a-f]{40})$`)
 	validStatus    = map[string]bool{"queued": true, "in_progress": true, "completed": true}
 	validConclude  = map[string]bool{"success": true, "failure": true, "neutral": true, "cancelled": true, "skipped": true, "timed_out": true, "action_required": true}
@@ -218,6 +221,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.updateCheck(w, r, id)
 	case "POST statuses":
 		s.createStatus(w, r, path[strings.LastIndex(path, "/")+1:])
+	default:
+		s.serveIssues(w, r, route, int(id))
 	}
 }
 
@@ -233,6 +238,8 @@ func (s *Server) route(method, path string) (route, repo string, id int64) {
 		{reCheckRuns, "check-runs", []string{"POST"}},
 		{reCheckRun, "check-run", []string{"PATCH"}},
 		{reStatuses, "statuses", []string{"POST"}},
+		{reIssues, "issues", []string{"GET", "POST"}},
+		{reIssue, "issue", []string{"GET", "PATCH"}},
 	} {
 		m := p.re.FindStringSubmatch(path)
 		if m == nil {
