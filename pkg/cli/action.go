@@ -19,6 +19,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/coldbench/coldbench/pkg/build"
+	"github.com/coldbench/coldbench/pkg/baseline"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/publish"
@@ -315,6 +316,9 @@ func (o actionOptions) writeFiles(gha *githubactions.Action, res *results.Result
 		return err
 	}
 	gha.AddStepSummary(report.Markdown(res, report.MarkdownOptions{Title: title(o.handlerInput)}))
+	if ss := storedTrend(o.cfg, o.workspace); len(ss) > 0 {
+		gha.AddStepSummary(historyMarkdown(baseline.Key(storeRel(o.cfg, o.workspace)), ss))
+	}
 	gha.SetOutput("verdict", string(res.Verdict))
 	gha.SetOutput("regression", strconv.FormatBool(res.Verdict == results.Regression))
 	gha.SetOutput("results-json", ".coldbench/results.json")

@@ -176,7 +176,7 @@ func writeOutputs(res *results.Results, cfg config.Config, env Env) error {
 	}); err != nil {
 		return err
 	}
-	return write(cfg.HTML, func(w io.Writer) error { return report.WriteHTML(w, res) })
+	return write(cfg.HTML, func(w io.Writer) error { return report.WriteHTML(w, res, storedTrend(cfg, env.Dir)...) })
 }
 
 func colorOK(env Env) bool {

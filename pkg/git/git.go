@@ -251,3 +251,22 @@ func rejected(out string) bool {
 	}
 	return false
 }
+
+// Tags lists the repository's tags by the commit they point at (annotated tags peeled).
+func Tags(ctx context.Context, root string) (map[string][]string, error) {
+	out, err := git(ctx, root, "for-each-ref", "refs/tags", "--format=%(objectname) %(*objectname) %(refname:short)")
+	if err != nil {
+		return nil, fmt.Errorf("git for-each-ref refs/tags: %w: %s", err, strings.TrimSpace(out))
+	}
+	tags := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		switch len(f) {
+		case 2: // lightweight: the object is the commit
+			tags[f[0]] = append(tags[f[0]], f[1])
+		case 3: // annotated: the peeled object is the commit
+			tags[f[1]] = append(tags[f[1]], f[2])
+		}
+	}
+	return tags, nil
+}

@@ -52,3 +52,20 @@ func TestPreviousTag(t *testing.T) {
 		t.Errorf("PreviousTag(v2.0.0 with two tags on it) = %q, %v; want v1.1.0", got, err)
 	}
 }
+
+func TestTags(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "git")
+	repo := t.TempDir()
+	gitT(t, repo, "init", "-q", "-b", "main")
+	testenv.Write(t, repo, "f", "1")
+	gitT(t, repo, "add", ".")
+	gitT(t, repo, "commit", "-qm", "1")
+	gitT(t, repo, "tag", "v1")
+	gitT(t, repo, "tag", "-a", "-m", "m", "v1-annotated")
+	sha := strings.TrimSpace(gitT(t, repo, "rev-parse", "HEAD"))
+	tags, err := Tags(context.Background(), repo)
+	if err != nil || len(tags) != 1 || len(tags[sha]) != 2 {
+		t.Errorf("Tags() = %v, %v; want both tags on %s", tags, err, sha)
+	}
+}

@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/stats"
+	"github.com/coldbench/coldbench/pkg/trend"
 )
 
 // WriteHTML writes a self-contained page with every variant's distributions drawn as box plots
-// (one chart per metric, a dot per sample), for people who would rather look than read.
-func WriteHTML(w io.Writer, r *results.Results) error {
+// (one chart per metric, a dot per sample), for people who would rather look than read, and the
+// stored history's trend when one is given (HistorySVG).
+func WriteHTML(w io.Writer, r *results.Results, history ...trend.Series) error {
 	type chart struct {
 		Title string
 		SVG   template.HTML
@@ -23,6 +25,11 @@ func WriteHTML(w io.Writer, r *results.Results) error {
 	for _, m := range []results.Metric{results.MetricInit, results.MetricDuration, results.MetricCold, results.MetricMemory} {
 		if svg := boxPlot(r, m); svg != "" {
 			charts = append(charts, chart{Title: metricLabel(m) + " — " + string(m), SVG: template.HTML(svg)})
+		}
+	}
+	for _, m := range trend.Metrics {
+		if svg := HistorySVG(history, m, "history — "+metricLabel(m)); svg != "" {
+			charts = append(charts, chart{Title: "History: " + metricLabel(m) + " per commit, drift-corrected", SVG: template.HTML(svg)})
 		}
 	}
 	return pageTmpl.Execute(w, map[string]any{

@@ -257,3 +257,16 @@ func Confidence(p float64) string {
 	}
 	return fmt.Sprintf("%.4g%%", 100*(1-p))
 }
+
+// RevertedBy is the later change of s that brings the level back to within thresholdPct of where
+// change i started, or nil: the change is over.
+func (s Series) RevertedBy(i int, thresholdPct float64) *Change {
+	c := s.Changes[i]
+	for j := i + 1; j < len(s.Changes); j++ {
+		later := s.Changes[j]
+		if math.Signbit(later.ShiftPct) != math.Signbit(c.ShiftPct) && math.Abs(later.After/c.Before-1)*100 < thresholdPct {
+			return &s.Changes[j]
+		}
+	}
+	return nil
+}
