@@ -18,8 +18,8 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/baseline"
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/publish"
