@@ -172,27 +172,37 @@ func Calibrate(pools map[string][]Round, scenarios []Scenario, cfg CalibrationCo
 						head = drawRounds(rng, pool[half:], cfg.MaxRounds, cfg.BlockLen)
 					}
 					v, wall, rounds := simulate(rng, head, base, sc, med, design == DesignInterleaved, cfg)
-					switch v {
-					case results.Regression:
-						cell.Regression++
-					case results.Improvement:
-						cell.Improvement++
-					case results.Inconclusive:
-						cell.Inconclusive++
-					default:
-						cell.NoChange++
-					}
-					cell.MeanWallS += wall.Seconds()
-					cell.MeanRounds += float64(rounds)
+					cell.tally(v, wall, rounds)
 				}
-				n := float64(cfg.Trials)
-				cell.Regression, cell.Improvement, cell.Inconclusive, cell.NoChange = cell.Regression/n, cell.Improvement/n, cell.Inconclusive/n, cell.NoChange/n
-				cell.MeanWallS, cell.MeanRounds = cell.MeanWallS/n, cell.MeanRounds/n
-				out = append(out, cell)
+				out = append(out, cell.averaged())
 			}
 		}
 	}
 	return out, nil
+}
+
+// tally counts one trial's verdict, sampling time and rounds.
+func (c *CalibrationCell) tally(v results.Verdict, wall time.Duration, rounds int) {
+	switch v {
+	case results.Regression:
+		c.Regression++
+	case results.Improvement:
+		c.Improvement++
+	case results.Inconclusive:
+		c.Inconclusive++
+	default:
+		c.NoChange++
+	}
+	c.MeanWallS += wall.Seconds()
+	c.MeanRounds += float64(rounds)
+}
+
+// averaged turns the tallies of c.Trials trials into shares and means.
+func (c CalibrationCell) averaged() CalibrationCell {
+	n := float64(c.Trials)
+	c.Regression, c.Improvement, c.Inconclusive, c.NoChange = c.Regression/n, c.Improvement/n, c.Inconclusive/n, c.NoChange/n
+	c.MeanWallS, c.MeanRounds = c.MeanWallS/n, c.MeanRounds/n
+	return c
 }
 
 // drawRounds concatenates blocks of blockLen consecutive rounds from random places in pool

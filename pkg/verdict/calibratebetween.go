@@ -98,22 +98,9 @@ func CalibrateBetweenRuns(then, now map[string][]Round, scenarios []Scenario, cf
 						}
 					}
 					Decide(r)
-					switch r.Verdict {
-					case results.Regression:
-						cell.Regression++
-					case results.Improvement:
-						cell.Improvement++
-					case results.Inconclusive:
-						cell.Inconclusive++
-					default:
-						cell.NoChange++
-					}
-					cell.MeanRounds += float64(cfg.Rounds)
+					cell.tally(r.Verdict, 0, cfg.Rounds)
 				}
-				n := float64(cfg.Trials)
-				cell.Regression, cell.Improvement, cell.Inconclusive, cell.NoChange = cell.Regression/n, cell.Improvement/n, cell.Inconclusive/n, cell.NoChange/n
-				cell.MeanRounds /= n
-				out = append(out, cell)
+				out = append(out, cell.averaged())
 			}
 		}
 	}
