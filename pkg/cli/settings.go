@@ -119,6 +119,12 @@ func trustedRevision(ctx context.Context, s loadSpec) (string, error) {
 	if err != nil {
 		return "", nil
 	}
+	if base == config.BasePreviousTag {
+		// A release gate: the judge settings are the previous release's, as its base is.
+		if base, err = git.PreviousTag(ctx, root, "HEAD"); err != nil {
+			return "", fmt.Errorf("%s %q: %w", baseName, config.BasePreviousTag, err)
+		}
+	}
 	switch {
 	case base != "" && base != "none":
 		sha, err := git.ResolveRev(ctx, root, base)

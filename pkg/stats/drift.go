@@ -141,8 +141,33 @@ func CompareCorrected(metric results.Metric, head, base []float64, d Drift, rule
 		return c, err
 	}
 	y, se := logShiftSE(c)
-	est := y - d.LogShift
-	sd := math.Sqrt(se*se + d.SE*d.SE + d.Tau*d.Tau)
+	return corrected(c, y-d.LogShift, math.Sqrt(se*se+d.SE*d.SE+d.Tau*d.Tau), d, rule, len(head), len(base)), nil
+}
+
+// CompareRoundRatios is CompareCorrected on values already divided by their round's references
+// (each run's samples over the level of the references sampled in the same round, so the drift
+// within each run cancels round by round as well as the drift between them): the shift is the
+// Hodges-Lehmann ratio of head's ratios to base's, its variance the comparison's own plus the
+// references' spread tau. head and base are the raw values, for the medians shown.
+func CompareRoundRatios(metric results.Metric, head, base, headRatios, baseRatios []float64, d Drift, rule Rule) (results.Comparison, error) {
+	c, err := Compare(metric, headRatios, baseRatios, rule)
+	if err != nil {
+		return c, err
+	}
+	y, se := logShiftSE(c)
+	c = corrected(c, y, math.Sqrt(se*se+d.Tau*d.Tau), d, rule, len(head), len(base))
+	c.Method = RoundRatioMethod
+	c.Head, c.Base = Quantile(sortedCopy(head), 0.5), Quantile(sortedCopy(base), 0.5)
+	return c, nil
+}
+
+// RoundRatioMethod names the comparison of round-by-round ratios to the references.
+const RoundRatioMethod = "Hodges-Lehmann ratio of each run's values to its references' in the same round (random-effects spread added), normal interval"
+
+// corrected decides a drift-corrected comparison whose log shift is est with standard deviation
+// sd.
+func corrected(c results.Comparison, est, sd float64, d Drift, rule Rule, nh, nb int) results.Comparison {
+	metric := c.Metric
 	c.Method = CorrectedMethod
 	c.ShiftPct = pct(est)
 	c.CILowPct, c.CIHighPct = pct(est-z95*sd), pct(est+z95*sd)
@@ -150,7 +175,7 @@ func CompareCorrected(metric results.Metric, head, base []float64, d Drift, rule
 	c.LowerBoundPct, c.UpperBoundPct = pct(est-zb*sd), pct(est+zb*sd)
 	c.PValue = math.Min(1, 2*distuv.UnitNormal.Survival(math.Abs(est)/sd))
 	// The uncorrected comparison's caveats (an inconclusive shift of the raw ratio) no longer hold.
-	c.Warnings = sampleWarnings(len(head), len(base), rule)
+	c.Warnings = sampleWarnings(nh, nb, rule)
 	c.Verdict = rule.decide(c)
 	if d.Disagree(rule.Threshold) {
 		c.Verdict = Inconclusive
@@ -160,5 +185,5 @@ func CompareCorrected(metric results.Metric, head, base []float64, d Drift, rule
 		c.Warnings = append(c.Warnings, results.Warning{Code: WarnWideCI, Message: fmt.Sprintf(
 			"%s: shift %+.1f%% after the runners' drift of %s (95%% interval %+.1f%%…%+.1f%%) cannot be told from the %.0f%% threshold at %.2g%%: inconclusive", metric, c.ShiftPct, d, c.CILowPct, c.CIHighPct, rule.Threshold*100, rule.Alpha*100)})
 	}
-	return c, nil
+	return c
 }

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/results"
@@ -14,6 +15,56 @@ const WarnDriftCorrected = "drift-corrected"
 
 // minDriftSamples is the fewest values a reference needs in each run to be a control.
 const minDriftSamples = 10
+
+// roundRatios are name's values of m (failures censored, as the gate compares them) each divided
+// by the geometric mean of the references' values in the same round (refs: variant names,
+// their successful samples only); a round without a reference value leaves its values out.
+func roundRatios(r *results.Results, name string, refs []string, m results.Metric) []float64 {
+	level := map[int][]float64{} // round -> log values of every reference sampled in it
+	for _, ref := range refs {
+		for _, s := range r.SamplesOf(ref) {
+			if v, ok := s.Value(m); ok && v > 0 && s.Error == nil {
+				level[s.Index] = append(level[s.Index], math.Log(v))
+			}
+		}
+	}
+	var out []float64
+	for _, s := range r.SamplesOf(name) {
+		v, ok := value(r, s, m)
+		logs := level[s.Index]
+		if !ok || len(logs) == 0 {
+			continue
+		}
+		sum := 0.0
+		for _, l := range logs {
+			sum += l
+		}
+		out = append(out, v/math.Exp(sum/float64(len(logs))))
+	}
+	return out
+}
+
+// correctedComparison is the gate comparison of m against a stored run with references in both
+// runs: round by round against the references where both runs have enough such rounds, else by
+// the drift of the runs' medians; ok is false without references in both.
+func correctedComparison(r *results.Results, m results.Metric, hv, bv []float64, rule stats.Rule) (c results.Comparison, ok bool, err error) {
+	d, ok := runDrift(r, m)
+	if !ok {
+		return c, false, nil
+	}
+	var now, then []string
+	for _, ref := range d.References {
+		now, then = append(now, ref.Name), append(then, results.BaselineReferenceName(ref.Name))
+	}
+	head, base := r.Variant(results.RoleHead), r.Variant(results.RoleBase)
+	hr, br := roundRatios(r, head.Name, now, m), roundRatios(r, base.Name, then, m)
+	if len(hr) >= len(hv)/2 && len(br) >= len(bv)/2 && len(hr) >= minDriftSamples && len(br) >= minDriftSamples {
+		c, err = stats.CompareRoundRatios(m, hv, bv, hr, br, d, rule)
+		return c, true, err
+	}
+	c, err = stats.CompareCorrected(m, hv, bv, d, rule)
+	return c, true, err
+}
 
 // runDrift is the machine's drift of metric m between this run and the stored one it is compared
 // with, from the references measured in both (this run's RoleReference variants and the stored

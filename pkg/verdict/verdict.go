@@ -206,9 +206,8 @@ func compareMetric(r *results.Results, m results.Metric, hs, bs []results.Sample
 		c, err = stats.ComparePaired(m, hv, bv, gateRule, 0.95)
 	case Gates(m):
 		hv, bv = censored(r, hs, m), censored(r, bs, m)
-		if d, ok := runDrift(r, m); ok {
-			c, err = stats.CompareCorrected(m, hv, bv, d, gateRule)
-		} else {
+		var corrected bool
+		if c, corrected, err = correctedComparison(r, m, hv, bv, gateRule); !corrected {
 			c, err = stats.Compare(m, hv, bv, gateRule)
 		}
 	default:
