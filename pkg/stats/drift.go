@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/coldbench/coldbench/pkg/results"
@@ -16,8 +17,11 @@ import (
 // controls: their shifts between the runs estimate the machine's, and a head compared with a
 // stored base is corrected by it. The references are combined as a random-effects meta-analysis
 // (DerSimonian and Laird, 1986): each reference's shift is weighed by its precision, and the
-// spread of the references beyond their own noise (tau) is how far one handler's drift can differ
-// from the others', which the corrected comparison carries as uncertainty of its own.
+// spread of the references (tau, or their plain spread where that is wider) is how far one
+// handler's drift can differ from the others', which the corrected comparison carries as
+// uncertainty of its own. Within each run the handler is also divided by the references of the
+// same round (CompareRoundRatios), so the drift within a run cancels as it does in a pull
+// request's paired rounds.
 
 // DriftInput is one reference measured in both runs.
 type DriftInput struct {
@@ -40,6 +44,9 @@ type Drift struct {
 	LogShift, SE, Tau float64
 	// ShiftPct is LogShift in percent with its 95% interval.
 	ShiftPct, CILowPct, CIHighPct float64
+	// Spread is the references' sample standard deviation of their log shifts (0 with fewer than
+	// two): how far one runtime's drift was from another's, their own noise included.
+	Spread float64
 	// Q is Cochran's heterogeneity statistic and QPValue its chi-square p-value: a small one says
 	// the references moved by different amounts.
 	Q, QPValue float64
@@ -107,6 +114,9 @@ func EstimateDrift(refs []DriftInput) (Drift, error) {
 		rw, rwy = rw+w, rwy+w*ys[i]
 	}
 	d.LogShift, d.SE = rwy/rw, math.Sqrt(1/rw)
+	if len(ys) > 1 {
+		d.Spread = stat.StdDev(ys, nil)
+	}
 	d.ShiftPct, d.CILowPct, d.CIHighPct = pct(d.LogShift), pct(d.LogShift-z95*d.SE), pct(d.LogShift+z95*d.SE)
 	return d, nil
 }
@@ -131,8 +141,9 @@ const WarnRunnersDiffer = "runners-differ"
 
 // CompareCorrected compares head with a base measured in another run, taking the machine's drift
 // d out of the shift: the shift is head/base's Hodges-Lehmann ratio divided by the drift, its
-// variance the comparison's own plus the drift's plus the references' spread (tau: how far this
-// handler's drift may differ from theirs), and the verdict the rule's on the normal interval.
+// variance the comparison's own plus the drift's plus the references' spread (handlerSpread: how
+// far this handler's drift may differ from theirs), and the verdict the rule's on the normal
+// interval.
 // When the references disagree (Drift.Disagree) the verdict is inconclusive: the runners differ,
 // and by how much for this handler cannot be told.
 func CompareCorrected(metric results.Metric, head, base []float64, d Drift, rule Rule) (results.Comparison, error) {
@@ -141,21 +152,29 @@ func CompareCorrected(metric results.Metric, head, base []float64, d Drift, rule
 		return c, err
 	}
 	y, se := logShiftSE(c)
-	return corrected(c, y-d.LogShift, math.Sqrt(se*se+d.SE*d.SE+d.Tau*d.Tau), d, rule, len(head), len(base)), nil
+	h := d.handlerSpread()
+	return corrected(c, y-d.LogShift, math.Sqrt(se*se+d.SE*d.SE+h*h), d, rule, len(head), len(base)), nil
 }
+
+// handlerSpread is how far a handler's own drift may be from the references' combined one: the
+// larger of tau and the references' plain spread. Runtimes feel a busy machine differently (a
+// 3 ms Rust init and a 250 ms Node.js one do not slow alike), and with three references tau is
+// often estimated at 0 when it is not; the plain spread, their noise included, errs wide.
+func (d Drift) handlerSpread() float64 { return math.Max(d.Tau, d.Spread) }
 
 // CompareRoundRatios is CompareCorrected on values already divided by their round's references
 // (each run's samples over the level of the references sampled in the same round, so the drift
 // within each run cancels round by round as well as the drift between them): the shift is the
 // Hodges-Lehmann ratio of head's ratios to base's, its variance the comparison's own plus the
-// references' spread tau. head and base are the raw values, for the medians shown.
+// references' spread (handlerSpread). head and base are the raw values, for the medians shown.
 func CompareRoundRatios(metric results.Metric, head, base, headRatios, baseRatios []float64, d Drift, rule Rule) (results.Comparison, error) {
 	c, err := Compare(metric, headRatios, baseRatios, rule)
 	if err != nil {
 		return c, err
 	}
 	y, se := logShiftSE(c)
-	c = corrected(c, y, math.Sqrt(se*se+d.Tau*d.Tau), d, rule, len(head), len(base))
+	h := d.handlerSpread()
+	c = corrected(c, y, math.Sqrt(se*se+h*h), d, rule, len(head), len(base))
 	c.Method = RoundRatioMethod
 	c.Head, c.Base = Quantile(sortedCopy(head), 0.5), Quantile(sortedCopy(base), 0.5)
 	return c, nil
