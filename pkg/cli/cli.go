@@ -119,7 +119,7 @@ func commands() map[string]command {
 		"calibrate":        {"measure the statistics' false-alarm and detection rates, or the runner's floor", calibrateCmd},
 		"lambda-ratio":     {"run the references locally and on Lambda and print each runtime's ratio", lambdaRatioCmd},
 		"doctor":           {"show which toolchains and limits this machine has", doctorCmd},
-		"history":          {"list the stored runs of a handler (a --store directory)", historyCmd},
+		"history":          {"the stored runs of a handler (a --store directory), their change points, charts and issues", historyCmd},
 		"store":            {"keep a results history under its size limit and push it to its data branch", storeCmd},
 		"version":          {"print the version", versionCmd},
 		"build-references": {"build the reference handlers once, for the image or the cache (COLDBENCH_REFERENCES_DIR)", buildReferencesCmd},

@@ -205,6 +205,24 @@ func (c CalibrationCell) averaged() CalibrationCell {
 	return c
 }
 
+// samples are the round's samples as round i of variant name in a trial, copied (their errors
+// too), with the scenario's change applied when change is set.
+func (rd Round) samples(rng *rand.Rand, name string, i int, sc Scenario, med float64, change bool) []results.Sample {
+	out := make([]results.Sample, 0, 1+len(rd.Init))
+	for _, s := range append([]results.Sample{rd.Full}, rd.Init...) {
+		s.Variant, s.Index = name, i
+		if s.Error != nil {
+			e := *s.Error
+			s.Error = &e
+		}
+		if change && sc.Apply != nil {
+			sc.Apply(rng, &s, med)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // drawRounds concatenates blocks of blockLen consecutive rounds from random places in pool
 // (wrapping around) until it has n rounds.
 func drawRounds(rng *rand.Rand, pool []Round, n, blockLen int) []Round {
@@ -242,15 +260,7 @@ func simulate(rng *rand.Rand, head, base []Round, sc Scenario, med float64, pair
 	}
 	add := func(name string, i int, rd Round, change bool) float64 {
 		wall := 0.0
-		for _, s := range append([]results.Sample{rd.Full}, rd.Init...) {
-			s.Variant, s.Index = name, i
-			if s.Error != nil {
-				e := *s.Error
-				s.Error = &e
-			}
-			if change && sc.Apply != nil {
-				sc.Apply(rng, &s, med)
-			}
+		for _, s := range rd.samples(rng, name, i, sc, med, change) {
 			wall += s.WallMs
 			r.Samples = append(r.Samples, s)
 		}

@@ -76,17 +76,7 @@ func CalibrateBetweenRuns(then, now map[string][]Round, scenarios []Scenario, cf
 					add := func(name string, role results.Role, rounds []Round, idx []int, change bool) {
 						r.Variants = append(r.Variants, results.Variant{Name: name, Role: role})
 						for i, k := range idx {
-							for _, s := range append([]results.Sample{rounds[k].Full}, rounds[k].Init...) {
-								s.Variant, s.Index = name, i
-								if s.Error != nil {
-									e := *s.Error
-									s.Error = &e
-								}
-								if change && sc.Apply != nil {
-									sc.Apply(rng, &s, med)
-								}
-								r.Samples = append(r.Samples, s)
-							}
+							r.Samples = append(r.Samples, rounds[k].samples(rng, name, i, sc, med, change)...)
 						}
 					}
 					add("head", results.RoleHead, now[pool], nowIdx, true)
