@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -41,13 +42,15 @@ type noisySampler struct {
 	initMs map[string]float64
 	rng    *rand.Rand
 	n      int
+	// slower is this runner's speed against another's (1.15: every start 15% slower).
+	slower float64
 }
 
 func (s *noisySampler) Sample(ctx context.Context, v sampling.Variant) results.Sample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	speed := 1 + 0.25*math.Sin(float64(s.n)/40)
+	speed := (1 + 0.25*math.Sin(float64(s.n)/40)) * cmp.Or(s.slower, 1)
 	init := s.initMs[v.Name] * speed * math.Exp(0.06*s.rng.NormFloat64())
 	return results.Sample{InitMs: init, DurationMs: 100 * speed, ColdMs: init + 100*speed, MaxMemoryMB: 20}
 }
@@ -109,5 +112,50 @@ func TestReleaseGateNoPreviousTag(t *testing.T) {
 	_, err := w.p.Execute(context.Background())
 	if err == nil || !IsInput(err) || !strings.Contains(err.Error(), "base previous-tag: no tag reachable") {
 		t.Errorf("Execute = %v, want an input error naming previous-tag", err)
+	}
+}
+
+// A release gate on a stored baseline: the refresh stored main with the references beside it;
+// the candidate runs on a runner 15% slower. Unchanged, the references' drift is taken out and
+// it passes (without references in the stored run it fails: the control); +20% in init is still
+// caught.
+func TestStoredBaselineCorrectedByTheReferences(t *testing.T) {
+	t.Parallel()
+	store := t.TempDir()
+	refs := map[string]float64{"go": 10, "rust": 3.4}
+	withRefs := []string{"go", "rust"}
+	run := func(head, slower float64, base string, seed uint64) *results.Results {
+		w := newWorld(t)
+		ms := map[string]float64{"head": head}
+		for k, v := range refs {
+			ms[k] = v
+		}
+		w.p.Samplers = samplersOfT{&noisySampler{initMs: ms, rng: rand.New(rand.NewPCG(seed, 2)), slower: slower}}
+		w.p.Config.References, w.p.Config.Adaptive, w.p.Config.Samples = withRefs, false, 60
+		if base == "" {
+			w.p.Config.Base, w.p.Config.Store = "none", store
+		} else {
+			w.p.Config.Base, w.p.Config.Baseline = "", base
+		}
+		return w.execute(t)
+	}
+	run(40, 1, "", 1)
+	for _, tc := range []struct {
+		name string
+		head float64
+		want results.Verdict
+	}{{"unchanged", 40, results.NoChange}, {"+20% init", 48, results.Regression}} {
+		res := run(tc.head, 1.15, store, 3)
+		init := res.Comparison(results.MetricInit)
+		warned := slices.ContainsFunc(res.Warnings, func(w results.Warning) bool { return strings.Contains(w.Message, "estimated from the references measured in both") })
+		if res.Verdict != tc.want || init == nil || !warned || res.Variant(results.RoleBaselineReference) == nil {
+			t.Errorf("%s on a 15%% slower runner: verdict %s (init %+v), drift warned %v; want %s, corrected", tc.name, res.Verdict, init, warned, tc.want)
+		}
+	}
+	// The control: the same unchanged candidate against a history stored without references.
+	store, withRefs = t.TempDir(), nil
+	run(40, 1, "", 1)
+	if res := run(40, 1.15, store, 3); res.Verdict != results.Regression {
+		t.Errorf("unchanged, uncorrected: verdict %s, want the runner's 15%% read as a regression", res.Verdict)
 	}
 }
