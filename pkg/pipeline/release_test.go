@@ -147,7 +147,9 @@ func TestStoredBaselineCorrectedByTheReferences(t *testing.T) {
 	}{{"unchanged", 40, results.NoChange}, {"+20% init", 48, results.Regression}} {
 		res := run(tc.head, 1.15, store, 3)
 		init := res.Comparison(results.MetricInit)
-		warned := slices.ContainsFunc(res.Warnings, func(w results.Warning) bool { return strings.Contains(w.Message, "estimated from the references measured in both") })
+		warned := slices.ContainsFunc(res.Warnings, func(w results.Warning) bool {
+			return strings.Contains(w.Message, "estimated from the references measured in both")
+		})
 		if res.Verdict != tc.want || init == nil || !warned || res.Variant(results.RoleBaselineReference) == nil {
 			t.Errorf("%s on a 15%% slower runner: verdict %s (init %+v), drift warned %v; want %s, corrected", tc.name, res.Verdict, init, warned, tc.want)
 		}
