@@ -315,17 +315,7 @@ func zipDelta(r *results.Results) (base, head int64, ok bool) {
 	return b.Deploy.ZipBytes, h.Deploy.ZipBytes, true
 }
 
-func sizeStr(n int64) string {
-	switch {
-	case n <= 0:
-		return "–"
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func sizeStr(n int64) string { return results.FormatBytes(n) }
 
 func p50(s *results.Summary, unit string) string {
 	if s == nil {

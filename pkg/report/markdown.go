@@ -323,6 +323,21 @@ func orDash(s string) string {
 	return s
 }
 
+// mdCauseLine is the sentence under the verdict: the dependency head brings in, named first (its
+// name as code), then what else grew; or the biggest change alone.
+func mdCauseLine(b *results.Breakdown) string {
+	if b.Cause == "" {
+		return ""
+	}
+	if d := b.Dependency; d != nil {
+		stored := d.Sentence(func(s string) string { return "`" + s + "`" })
+		if rest, ok := strings.CutPrefix(b.Cause, stored); ok {
+			return fmt.Sprintf("Why init grew: %s%s.\n\n", d.Sentence(Code), Text(rest))
+		}
+	}
+	return fmt.Sprintf("Biggest init change: %s.\n\n", mdCause(b.Cause))
+}
+
 // mdCause is the breakdown's cause in Markdown: a unit's name (the pull request's package or
 // module, in backticks in the stored sentence) as code, the rest as text.
 func mdCause(cause string) string {
@@ -356,8 +371,8 @@ func mdBreakdown(b *results.Breakdown) string {
 		return ""
 	}
 	var out strings.Builder
-	if b.Cause != "" {
-		fmt.Fprintf(&out, "Biggest init change: %s.\n\n", mdCause(b.Cause))
+	if line := mdCauseLine(b); line != "" {
+		out.WriteString(line)
 	}
 	out.WriteString("<details><summary>Init breakdown: what head's init did differently</summary>\n\n")
 	if len(b.Units) > 0 {
