@@ -160,25 +160,6 @@ func mdReferenceTable(r *results.Results) string {
 	return b.String()
 }
 
-// mdChart draws p50 init and first invoke per variant as a Mermaid bar chart, which GitHub
-// renders inside comments with no image hosting.
-func mdChart(r *results.Results) string {
-	var names, init, dur []string
-	for _, v := range r.Variants {
-		if v.Summary.InitMs == nil || v.Summary.DurationMs == nil {
-			continue
-		}
-		names = append(names, fmt.Sprintf("%q", results.CleanType(v.Name))) // no backtick, quote or newline to leave the chart by
-		init = append(init, fmt.Sprintf("%.1f", v.Summary.InitMs.P50))
-		dur = append(dur, fmt.Sprintf("%.1f", v.Summary.ColdMs.P50))
-	}
-	if len(names) < 2 {
-		return ""
-	}
-	return fmt.Sprintf("```mermaid\nxychart-beta\n  title \"p50 init and cold latency (ms)\"\n  x-axis [%s]\n  y-axis \"ms\"\n  bar [%s]\n  bar [%s]\n```\n\n",
-		strings.Join(names, ", "), strings.Join(dur, ", "), strings.Join(init, ", "))
-}
-
 func mdDistributions(r *results.Results) string {
 	var b strings.Builder
 	b.WriteString("#### Distributions\n\n| variant | metric | n | failed | min | p50 (95% CI) | p90 | p99 | max | mean | sd |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
