@@ -426,6 +426,34 @@ func TestPipelineReferencesPlanned(t *testing.T) {
 	}
 }
 
+// Beside a head and base a reference takes ReferenceFullSamples full cold starts, then an
+// init-only one a round; head and base take a full one every round.
+func TestPipelineReferencesFewFullSamples(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.p.Config.Adaptive = false
+	w.p.Config.Samples = 8
+	w.p.Config.References = []string{"go"}
+	res := w.execute(t)
+	full, initOnly := map[string]int{}, map[string]int{}
+	for _, s := range res.Samples {
+		if s.InitOnly {
+			initOnly[s.Variant]++
+		} else {
+			full[s.Variant]++
+		}
+	}
+	if full["go"] != ReferenceFullSamples || initOnly["go"] != 8-ReferenceFullSamples || full["head"] != 8 || full["base"] != 8 {
+		t.Errorf("full %v, init-only %v; want go %d and %d, head and base 8 full", full, initOnly, ReferenceFullSamples, 8-ReferenceFullSamples)
+	}
+	if res.Config.ReferenceFullSamples != ReferenceFullSamples {
+		t.Errorf("config records %d full reference samples, want %d", res.Config.ReferenceFullSamples, ReferenceFullSamples)
+	}
+	if r := res.Variant(results.RoleReference); r.Summary.InitMs == nil || r.Summary.InitMs.N != 8 || r.Summary.ColdMs == nil || r.Summary.ColdMs.N != ReferenceFullSamples {
+		t.Errorf("reference summaries: init %+v, cold %+v; want init of every round, cold of the full ones", r.Summary.InitMs, r.Summary.ColdMs)
+	}
+}
+
 // The sandbox is acquired before anything runs, sealed, ended and released; what End reports is
 // in the results' limits.
 func TestPipelineSandboxLifecycle(t *testing.T) {

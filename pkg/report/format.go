@@ -379,8 +379,12 @@ func variantLabel(v results.Variant) string {
 
 // samplesStr says how many cold starts each variant got: rounds, and the init-only ones.
 func samplesStr(c results.RunConfig) string {
+	refs := "references: the full one"
+	if c.ReferenceFullSamples > 0 {
+		refs = fmt.Sprintf("references: a full cold start in %d rounds, an init-only one in the others", c.ReferenceFullSamples)
+	}
 	if c.InitSamples > 0 {
-		return fmt.Sprintf("%d rounds (head and base: a full cold start and %d init-only ones each; references: the full one)", c.Samples, c.InitSamples)
+		return fmt.Sprintf("%d rounds (head and base: a full cold start and %d init-only ones each; %s)", c.Samples, c.InitSamples, refs)
 	}
 	return fmt.Sprintf("%d samples a variant", c.Samples)
 }

@@ -199,33 +199,46 @@ func mdFailures(r *results.Results) string {
 }
 
 func mdEnvironment(r *results.Results) string {
-	e := r.Environment
 	var b strings.Builder
 	b.WriteString("#### Environment\n\n")
+	for _, l := range environmentLines(r, Text) {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// environmentLines are the machine (or Lambda and its cost), its limits, the run, its phases'
+// times, the toolchains and each variant's build method; esc makes the pull request's words (and
+// the host's) fit the format.
+func environmentLines(r *results.Results, esc func(string) string) []string {
+	e := r.Environment
+	var out []string
+	line := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if e.Lambda != nil {
-		fmt.Fprintf(&b, "- %s\n", Text(LambdaLine(e.Lambda)))
+		line("%s", esc(LambdaLine(e.Lambda)))
 		if r.Cost != nil {
-			fmt.Fprintf(&b, "- %s\n", Text(CostLine(r.Cost)))
+			line("%s", esc(CostLine(r.Cost)))
 		}
 	} else {
-		fmt.Fprintf(&b, "- machine: %s, %d cores, %s, Linux %s\n", orDash(e.CPU), e.Cores, e.Arch, orDash(e.Kernel))
+		line("machine: %s, %d cores, %s, Linux %s", orDash(e.CPU), e.Cores, e.Arch, orDash(e.Kernel))
 	}
 	l := e.Limits
-	fmt.Fprintf(&b, "- limits: cgroup %s; memory %s at %d MB; CPU %s; page cache eviction %s\n", l.Cgroup,
+	line("limits: cgroup %s; memory %s at %d MB; CPU %s; page cache eviction %s", l.Cgroup,
 		enforced(l.Memory), r.Config.MemoryMB, cpuStr(l), onOff(l.PageCacheEviction))
 	if l.EphemeralMB > 0 {
-		fmt.Fprintf(&b, "- /tmp: %d MB, %s\n", l.EphemeralMB, enforced(l.Ephemeral))
+		line("/tmp: %d MB, %s", l.EphemeralMB, enforced(l.Ephemeral))
 	}
 	if l.Landlock != "" {
-		fmt.Fprintf(&b, "- Landlock: %s\n", Text(l.Landlock))
+		line("Landlock: %s", esc(l.Landlock))
 	}
 	if l.Pids > 0 {
-		fmt.Fprintf(&b, "- processes and threads per sandbox user: at most %d\n", l.Pids)
+		line("processes and threads per sandbox user: at most %d", l.Pids)
 	}
 	if l.Sandbox != "" {
-		fmt.Fprintf(&b, "- sandbox: %s\n", Text(l.Sandbox))
+		line("sandbox: %s", esc(l.Sandbox))
 	}
-	fmt.Fprintf(&b, "- run: %s in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
+	line("run: %s in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms",
 		samplesStr(r.Config), r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
 	if len(r.Phases) > 0 {
 		var parts []string
@@ -234,21 +247,20 @@ func mdEnvironment(r *results.Results) string {
 				parts = append(parts, fmt.Sprintf("%s %.1f s", k, v/1000))
 			}
 		}
-		fmt.Fprintf(&b, "- time: %s (total %.1f s)\n", strings.Join(parts, ", "), r.DurationMs/1000)
+		line("time: %s (total %.1f s)", strings.Join(parts, ", "), r.DurationMs/1000)
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Toolchains)) {
-		fmt.Fprintf(&b, "- %s: %s\n", Text(k), Text(e.Toolchains[k]))
+		line("%s: %s", esc(k), esc(e.Toolchains[k]))
 	}
 	for _, v := range r.Variants {
 		if v.Artifact != nil {
-			fmt.Fprintf(&b, "- %s: %s\n", Text(v.Name), Text(v.Artifact.Method)) // the method names the PR's build command
+			line("%s: %s", esc(v.Name), esc(v.Artifact.Method)) // the method names the PR's build command
 		}
 	}
 	for _, n := range append(append([]string(nil), e.Notes...), l.Notes...) {
-		fmt.Fprintf(&b, "- %s\n", Text(n))
+		line("%s", esc(n))
 	}
-	b.WriteString("\n")
-	return b.String()
+	return out
 }
 
 func mdNotes(r *results.Results) string {

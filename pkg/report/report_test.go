@@ -217,10 +217,13 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "schema.json", js.String())
-	if err := WriteHTML(&html, cases()["regression"]); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"regression", "dependency", "references"} {
+		html.Reset()
+		if err := WriteHTML(&html, cases()[name]); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name+".html", html.String())
 	}
-	golden(t, "regression.html", html.String())
 }
 
 func golden(t *testing.T, name, got string) {
@@ -326,14 +329,55 @@ func TestJSONRoundTripReanalyzes(t *testing.T) {
 	}
 }
 
+// The page leads with the verdict and its cause, then head against base (their table, and their
+// distributions alone, a chart a metric), the init breakdown as tables, and every variant on a log
+// axis apart; it holds no Markdown and draws the history it is given.
 func TestHTMLDrawsDistributions(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteHTML(&b, cases()["regression"]); err != nil {
+	if err := WriteHTMLWith(&b, cases()["dependency"], HTMLOptions{History: `<svg id="history-chart"></svg>`}); err != nil {
 		t.Fatal(err)
 	}
 	html := b.String()
-	if strings.Count(html, "<svg") != 4 || strings.Count(html, `class="box"`) != 16 || !strings.Contains(html, "regression") {
-		t.Errorf("HTML: %d charts, %d boxes; want 4 charts of 4 variants", strings.Count(html, "<svg"), strings.Count(html, `class="box"`))
+	// 4 metrics of head and base (2 boxes each), init and cold of all 4 variants on a log axis.
+	if n, boxes := strings.Count(html, "<svg")-1, strings.Count(html, `class="box"`); n != 6 || boxes != 16 {
+		t.Errorf("HTML: %d charts, %d boxes; want 6 charts, 16 boxes", n, boxes)
+	}
+	order := []string{"badge\">regression", "github.com/aws/aws-sdk-go-v2 came in: 27 of the 37", "<h2>Head vs base</h2>", "<h2>History</h2>",
+		"<h2>Init breakdown", "<th>counter</th>", "Reference runtimes, for context", "(log axis)", "<h2>Environment</h2>"}
+	last := -1
+	for _, want := range order {
+		i := strings.Index(html, want)
+		if i <= last {
+			t.Errorf("HTML: %q missing or out of order", want)
+		}
+		last = max(last, i)
+	}
+	for _, md := range []string{"|---|", "###", "<details>", "```"} {
+		if strings.Contains(html, md) {
+			t.Errorf("HTML holds Markdown %q", md)
+		}
+	}
+	var plain bytes.Buffer
+	if err := WriteHTML(&plain, cases()["references"]); err != nil {
+		t.Fatal(err)
+	}
+	if p := plain.String(); strings.Contains(p, "<h2>Head vs base</h2>") || strings.Contains(p, "<h2>History</h2>") || !strings.Contains(p, "Runtimes, same run") {
+		t.Errorf("references alone: want no head-vs-base or history section, the runtimes' table")
+	}
+}
+
+// Names the pull request chooses reach the page escaped, in tables and charts alike.
+func TestHTMLEscapesNames(t *testing.T) {
+	t.Parallel()
+	res := cases()["dependency"]
+	res.Breakdown.Units[0].Name = `<script>alert(1)</script>`
+	res.Variants[0].Name = `<img src=x onerror=alert(1)>`
+	var b bytes.Buffer
+	if err := WriteHTML(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "<script>alert") || strings.Contains(b.String(), "<img src") {
+		t.Errorf("a name reached the page unescaped")
 	}
 }

@@ -138,10 +138,13 @@ type RunConfig struct {
 	InitTimeoutMs float64 `json:"init_timeout_ms,omitempty"`
 	// InitSamples is how many init-only cold starts each variant got per round beside the full
 	// one; MaxTimeMs the sampling time budget of a run sampled until decided.
-	InitSamples     int     `json:"init_samples,omitempty"`
-	MaxTimeMs       float64 `json:"max_time_ms,omitempty"`
-	OutboundDelayMs float64 `json:"outbound_delay_ms"`
-	Seed            uint64  `json:"seed"`
+	InitSamples int     `json:"init_samples,omitempty"`
+	MaxTimeMs   float64 `json:"max_time_ms,omitempty"`
+	// ReferenceFullSamples, when positive, is how many full cold starts each reference took;
+	// its other rounds took an init-only one (a head-vs-base run: the references are context).
+	ReferenceFullSamples int     `json:"reference_full_samples,omitempty"`
+	OutboundDelayMs      float64 `json:"outbound_delay_ms"`
+	Seed                 uint64  `json:"seed"`
 	// Adaptive runs analyse after every Block samples a side, up to Looks looks, each at
 	// Alpha / Looks (Bonferroni). Alpha stays the run's overall level.
 	Adaptive bool   `json:"adaptive,omitempty"`
