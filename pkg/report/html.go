@@ -33,6 +33,10 @@ func WriteHTMLWith(w io.Writer, r *results.Results, opt HTMLOptions) error {
 	head, base := r.Variant(results.RoleHead), r.Variant(results.RoleBase)
 	page := htmlPage{Headline: Headline(r), Verdict: verdictName(r.Verdict), Env: r.Environment, History: opt.History, Lambda: lambdaHTML(r),
 		Created: r.CreatedAt.Format("2006-01-02 15:04 UTC"), Notes: allWarnings(r), Setup: samplesStr(r.Config)}
+	page.Badge = page.Verdict
+	if head == nil {
+		page.Badge = "reference runtimes"
+	}
 	if b := r.Breakdown; b != nil && b.Cause != "" {
 		page.Cause = strings.ReplaceAll(b.Cause, "`", "")
 	}
@@ -66,13 +70,13 @@ func WriteHTMLWith(w io.Writer, r *results.Results, opt HTMLOptions) error {
 
 // htmlPage is what the page template draws.
 type htmlPage struct {
-	Headline, Verdict, Cause, Created, Setup, Lambda string
-	Comparisons, Variants                    []htmlRow
-	HeadBase, AllRuntimes                    []htmlChart
-	Breakdown                                []htmlTable
-	History                                  template.HTML
-	Notes, Environment                       []string
-	Env                                      results.Environment
+	Headline, Verdict, Badge, Cause, Created, Setup, Lambda string
+	Comparisons, Variants                                   []htmlRow
+	HeadBase, AllRuntimes                                   []htmlChart
+	Breakdown                                               []htmlTable
+	History                                                 template.HTML
+	Notes, Environment                                      []string
+	Env                                                     results.Environment
 }
 
 // htmlRow is a table row: its cells, a class (a verdict, a role) and whether it is a gate row.
@@ -184,7 +188,7 @@ tr.head td:first-child{color:#0969da;font-weight:600} tr.base td:first-child{col
 ol,ul{margin:4px 0;padding-left:22px} li{margin:2px 0}
 </style></head><body><main>
 <header class="{{.Verdict}}">
-<h1><span class="badge">{{if .Verdict}}{{.Verdict}}{{else}}measured{{end}}</span>{{.Headline}}</h1>
+<h1><span class="badge">{{or .Badge "measured"}}</span>{{.Headline}}</h1>
 {{if .Cause}}<p class="cause">{{.Cause}}.</p>{{end}}
 <p class="meta">{{if .Lambda}}{{.Lambda}}{{else}}{{.Env.CPU}}, {{.Env.Cores}} cores, {{.Env.Arch}}; cgroup {{.Env.Limits.Cgroup}}{{end}}; {{.Setup}}; {{.Created}}</p>
 </header>
@@ -246,7 +250,7 @@ func newAxis(rows []plotRow, log bool) axis {
 	}
 	if log {
 		lo = math.Max(lo, 0.01)
-		return axis{lo: math.Pow(10, math.Floor(math.Log10(lo))), hi: math.Pow(10, math.Ceil(math.Log10(math.Max(hi, lo*10)))), log: true}
+		return axis{lo: lo / 1.25, hi: math.Max(hi, lo) * 1.25, log: true}
 	}
 	if hi == lo {
 		hi, lo = hi+1, math.Max(0, lo-1)
@@ -264,16 +268,22 @@ func (a axis) frac(v float64) float64 {
 	return (v - a.lo) / (a.hi - a.lo)
 }
 
-// ticks are the axis's labelled values: 1, 2 and 5 of each decade on a log axis, about five
-// round steps on a linear one.
+// ticks are the axis's labelled values: 1, 2 and 5 of each decade on a log axis (finer steps when
+// the axis spans less than a decade or two), about five round steps on a linear one.
 func (a axis) ticks() []float64 {
 	var out []float64
 	if a.log {
-		for d := a.lo; d < a.hi*1.001; d *= 10 {
-			for _, m := range []float64{1, 2, 5} {
-				if v := d * m; v <= a.hi*1.001 {
-					out = append(out, v)
+		for _, ms := range [][]float64{{1, 2, 5}, {1, 1.5, 2, 3, 5, 7}, {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9}} {
+			out = out[:0]
+			for d := math.Pow(10, math.Floor(math.Log10(a.lo))); d < a.hi; d *= 10 {
+				for _, m := range ms {
+					if v := d * m; v >= a.lo && v <= a.hi {
+						out = append(out, v)
+					}
 				}
+			}
+			if len(out) >= 4 {
+				break
 			}
 		}
 		return out
