@@ -8,17 +8,19 @@ import (
 )
 
 // Dependency is the dependency a traced unit comes from, in its ecosystem's words, or "" for the
-// runtime's own (Go's standard library) and the function's own code: a Go package's module
-// repository (github.com/aws/aws-sdk-go-v2 for github.com/aws/aws-sdk-go-v2/service/dynamodb, whose
-// modules are released together), a Python module's top-level package, a Node.js module's npm
-// package (a scoped package's scope: @aws-sdk, @smithy).
-func Dependency(tracer, unit string) string {
+// runtime's own (Go's standard library) and the function's own code (own is a Go function's main
+// module): a Go package's module repository (github.com/aws/aws-sdk-go-v2 for
+// github.com/aws/aws-sdk-go-v2/service/dynamodb, whose modules are released together), a Node.js
+// module's npm package (a scoped package's scope: @aws-sdk, @smithy). Python's importtime names a
+// module without saying where it was found (the function's own file or a package beside it), so
+// none of its units is said to be a dependency.
+func Dependency(tracer, unit, own string) string {
 	switch tracer {
 	case Go().Name:
+		if own != "" && (unit == own || strings.HasPrefix(unit, own+"/")) {
+			return ""
+		}
 		return goDependency(unit)
-	case Python().Name:
-		top, _, _ := strings.Cut(unit, ".")
-		return top
 	case Node().Name:
 		return npmDependency(unit)
 	}
@@ -69,8 +71,8 @@ func unitWord(tracer string) [2]string {
 // (in none of base's traced starts), with how many units came from it and what
 // they cost; nil when no unit new in head comes from a dependency. base and head are the median
 // traces of each side; bundle is the bundle's modules that changed (their bytes are the
-// dependency's in the bundle).
-func NewDependency(tracer string, base, head []results.TraceUnit, bundle []results.SectionDelta) *results.DependencyChange {
+// dependency's in the bundle); own is a Go function's main module.
+func NewDependency(tracer, own string, base, head []results.TraceUnit, bundle []results.SectionDelta) *results.DependencyChange {
 	inBase := map[string]bool{}
 	for _, u := range base {
 		inBase[u.Name] = true
@@ -82,7 +84,7 @@ func NewDependency(tracer string, base, head []results.TraceUnit, bundle []resul
 			continue
 		}
 		total++
-		dep := Dependency(tracer, u.Name)
+		dep := Dependency(tracer, u.Name, own)
 		if dep == "" {
 			continue
 		}

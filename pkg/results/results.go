@@ -263,6 +263,9 @@ type Artifact struct {
 	// Sections are the bootstrap's ELF sections by size in bytes (.text, .rodata, .data...), when
 	// it is a binary: what the loader maps and the code init runs from.
 	Sections map[string]int64 `json:"elf_sections,omitempty"`
+	// GoMainModule is a Go bootstrap's main module (its build info): the function's own
+	// packages are under it, the rest came from dependencies or the standard library.
+	GoMainModule string `json:"go_main_module,omitempty"`
 	// Modules is a bundle's bytes by module (an npm package, or a file of the function's own),
 	// from the bundler's metafile (esbuild, bun build).
 	Modules map[string]int64 `json:"bundle_modules,omitempty"`

@@ -52,7 +52,7 @@ func Breakdown(r *results.Results) *results.Breakdown {
 		bm, hm := inittrace.Median(bt), inittrace.Median(ht)
 		b.Units = inittrace.Diff(bm, hm, breakdownUnits, breakdownMinMs)
 		b.Cause = inittrace.Cause(b.Units, inittrace.Ranges(bt), inittrace.Ranges(ht), causeMinMs)
-		b.Dependency = inittrace.NewDependency(b.Tracer, bm, hm, b.Modules)
+		b.Dependency = inittrace.NewDependency(b.Tracer, mainModule(head), bm, hm, b.Modules)
 	}
 	b.Cause = causeSentence(b, head, base)
 	// A cause is named only for an init that changed: three traced starts a side can show a
@@ -83,7 +83,7 @@ func causeSentence(b *results.Breakdown, head, base *results.Variant) string {
 		parts = append(parts, d.Sentence(func(s string) string { return "`" + s + "`" }))
 	}
 	unit := b.Cause
-	if d := b.Dependency; d != nil && len(b.Units) > 0 && inittrace.Dependency(b.Tracer, b.Units[0].Name) == d.Name {
+	if d := b.Dependency; d != nil && len(b.Units) > 0 && inittrace.Dependency(b.Tracer, b.Units[0].Name, mainModule(head)) == d.Name {
 		unit = "" // the dependency's sentence says it
 	}
 	switch {
@@ -93,6 +93,16 @@ func causeSentence(b *results.Breakdown, head, base *results.Variant) string {
 		parts = append(parts, counterCause(b.Counters))
 	}
 	return strings.Join(parts, "; then ")
+}
+
+// mainModule is a Go head's main module, from its build info ("" when not recorded).
+func mainModule(v *results.Variant) string {
+	for _, a := range []*results.Artifact{v.Deploy, v.Artifact} {
+		if a != nil && a.GoMainModule != "" {
+			return a.GoMainModule
+		}
+	}
+	return ""
 }
 
 // compareCounters sets each counter of head's samples against base's: medians, ranges, and

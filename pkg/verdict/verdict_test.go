@@ -241,6 +241,13 @@ func TestBreakdownCause(t *testing.T) {
 	if b := slower.Breakdown; b == nil || b.Cause != "`example.com/sdk` came in: 1 package with an init new in head (+21.0 ms, 900 allocations)" || b.Traces != 3 {
 		t.Errorf("slower head: breakdown %+v", b)
 	}
+	own := headBase(40, 60, 40) // the same package, the function's own (its main module's): no dependency came in
+	traces(own, 20)
+	own.Variants[0].Deploy = &results.Artifact{GoMainModule: "example.com/sdk"}
+	Analyze(own)
+	if b := own.Breakdown; b == nil || b.Dependency != nil || b.Cause != "`example.com/sdk` init: +21.0 ms, new in head, 900 more allocations" {
+		t.Errorf("the function's own package: breakdown %+v", b)
+	}
 	same := headBase(40, 40, 40)
 	traces(same, 20) // a unit that looks new, but init did not change: no sentence, the table stays
 	Analyze(same)
