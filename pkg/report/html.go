@@ -145,7 +145,7 @@ func htmlBreakdown(b *results.Breakdown) []htmlTable {
 	return out
 }
 
-// referenceRow is a variant's row of the runtimes' table: name, init p50 and p90, first invoke,
+// referenceRow is a variant's row of the runtimes' table (the Markdown report's and the page's): name, init p50 and p90, first invoke,
 // cold, memory, zip, failed.
 func referenceRow(r *results.Results, v results.Variant) []string {
 	s := v.Summary

@@ -142,19 +142,9 @@ func mdReferenceTable(r *results.Results) string {
 	}
 	fmt.Fprintf(&b, "| %s | init p50 | init p90 | first invoke p50 | cold p50 | max memory | arm64 zip | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|\n", first)
 	for _, v := range r.Variants {
-		s := v.Summary
-		zip := int64(0)
-		if v.Deploy != nil {
-			zip = v.Deploy.ZipBytes
-		}
-		failed := "–"
-		if s.InitMs != nil || s.ColdMs != nil {
-			failed = failedOf(r.SamplesOf(v.Name))
-		} else if v.BuildError != "" {
-			failed = "build failed"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", Text(variantLabel(v)), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"),
-			p50(s.DurationMs, "ms"), p50(s.ColdMs, "ms"), p50(s.MaxMemoryMB, "MB"), sizeStr(zip), failed)
+		cells := referenceRow(r, v)
+		cells[0] = Text(cells[0]) // a variant's name, which a results file names
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 	}
 	b.WriteString("\n")
 	return b.String()
