@@ -12,8 +12,12 @@ import (
 )
 
 // PreviewRounds is how many rounds the first table of a run of the references alone takes, while
-// the slow references build.
-const PreviewRounds = 10
+// the slow references build; one of fewer than previewMinRounds (the slow ones came prebuilt or
+// cached, and were ready at once) is not shown.
+const (
+	PreviewRounds    = 10
+	previewMinRounds = 3
+)
 
 // previewSplit sorts a run of the references alone into the references that build quickly and
 // those whose cold build compiles their dependencies (build.Reference.SlowBuild); nothing is
@@ -107,7 +111,7 @@ func (p *Pipeline) buildWithPreview(ctx context.Context, plan, quick, slow []pla
 }
 
 // preview samples the built references in rounds until PreviewRounds are taken or done is
-// closed, and shows their table; nothing when not a round was taken. A problem here is the real
+// closed, and shows their table; nothing when fewer than previewMinRounds were taken. A problem here is the real
 // sampling's to report: the preview only logs it.
 func (p *Pipeline) preview(ctx context.Context, res *results.Results, built []results.Variant, variants []sampling.Variant, pending []string, workDir string, done <-chan struct{}) {
 	event, err := p.Config.EventJSON()
@@ -124,7 +128,7 @@ func (p *Pipeline) preview(ctx context.Context, res *results.Results, built []re
 	}
 	defer closeSampler()
 	pres.Environment.Limits = s.Limits()
-	p.log.printf("a first table while %s is built: %d references, up to %d rounds", joinNames(pending), len(variants), PreviewRounds)
+	p.log.printf("sampling %d references for a first table while %s is built (up to %d rounds)", len(variants), joinNames(pending), PreviewRounds)
 	sched := sampling.NewScheduler(s, res.Config.Seed)
 	rounds := 0
 rounds:
@@ -141,7 +145,7 @@ rounds:
 		}
 		rounds++
 	}
-	if rounds == 0 {
+	if rounds < previewMinRounds {
 		return
 	}
 	pres.Config.Samples = rounds
