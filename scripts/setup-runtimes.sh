@@ -10,10 +10,15 @@
 #   esbuild/             esbuild (bundles TypeScript Node.js handlers, as SAM and CDK do)
 # Each runtime is for this machine's arch: it is what times the handler here. The arm64 package a
 # function ships holds its code alone, as on Lambda, where the runtime is Lambda's.
+# COLDBENCH_RUNTIMES (nodejs22.x,nodejs24.x,python3.11,bun,esbuild; all when unset) installs only
+# those: setup.sh runs one of these at a time, side by side.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/tools-dir.sh"
 log() { printf 'setup: %s\n' "$*" >&2; }
+only=${COLDBENCH_RUNTIMES:-all}
+# wanted NAME: whether COLDBENCH_RUNTIMES asks for NAME.
+wanted() { [ "$only" = all ] || case ",$only," in *",$1,"*) true ;; *) false ;; esac; }
 
 node_versions=${COLDBENCH_NODE_VERSIONS:-"22.23.5 24.22.3"}
 ric_version=${COLDBENCH_NODE_RIC_VERSION:-4.0.2}
@@ -40,6 +45,7 @@ npm_unpack() {
 for node_version in $node_versions; do
 major=${node_version%%.*}
 node_rt="$tools/runtimes/nodejs$major.x"
+wanted "nodejs$major.x" || continue
 if [ "$(cat "$node_rt/.version" 2>/dev/null)" != "$node_version $ric_version" ]; then
   log "Node.js $node_version (npm node-linux-$npm_arch) + aws-lambda-ric $ric_version"
   rm -rf "$node_rt"
@@ -72,7 +78,7 @@ done
 
 # Python: awslambdaric's wheel for this machine's CPython 3.11.
 py_rt="$tools/runtimes/python3.11"
-if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' &&
+if wanted python3.11 && [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' &&
   [ "$(cat "$py_rt/.version" 2>/dev/null)" != "$pyric_version" ]; then
   log "awslambdaric $pyric_version for $(/usr/bin/python3 --version)"
   rm -rf "$py_rt" && mkdir -p "$py_rt"
@@ -93,23 +99,31 @@ SH
 fi
 
 # Bun for both arches: the host's runs `bun build`; each arch's is the base of its executables.
-for a in x64 aarch64; do
-  if [ "$(cat "$tools/bun/$a/.version" 2>/dev/null)" != "$bun_version" ]; then
-    log "Bun $bun_version ($a)"
-    npm_unpack "@oven/bun-linux-$a@$bun_version" "$tools/bun/$a"
-    chmod +x "$tools/bun/$a/bin/bun"
-    echo "$bun_version" > "$tools/bun/$a/.version"
-  fi
-done
-mkdir -p "$tools/bin"
-ln -sf "$tools/bun/$bun_arch/bin/bun" "$tools/bin/bun"
+if wanted bun; then
+  for a in x64 aarch64; do
+    if [ "$(cat "$tools/bun/$a/.version" 2>/dev/null)" != "$bun_version" ]; then
+      log "Bun $bun_version ($a)"
+      npm_unpack "@oven/bun-linux-$a@$bun_version" "$tools/bun/$a"
+      chmod +x "$tools/bun/$a/bin/bun"
+      echo "$bun_version" > "$tools/bun/$a/.version"
+    fi
+  done
+  mkdir -p "$tools/bin"
+  ln -sf "$tools/bun/$bun_arch/bin/bun" "$tools/bin/bun"
+fi
 
 # esbuild for this machine.
-if [ "$(cat "$tools/esbuild/.version" 2>/dev/null)" != "$esbuild_version" ]; then
-  log "esbuild $esbuild_version"
-  npm_unpack "@esbuild/linux-$npm_arch@$esbuild_version" "$tools/esbuild"
-  chmod +x "$tools/esbuild/bin/esbuild"
-  echo "$esbuild_version" > "$tools/esbuild/.version"
+if wanted esbuild; then
+  if [ "$(cat "$tools/esbuild/.version" 2>/dev/null)" != "$esbuild_version" ]; then
+    log "esbuild $esbuild_version"
+    npm_unpack "@esbuild/linux-$npm_arch@$esbuild_version" "$tools/esbuild"
+    chmod +x "$tools/esbuild/bin/esbuild"
+    echo "$esbuild_version" > "$tools/esbuild/.version"
+  fi
+  ln -sf "$tools/esbuild/bin/esbuild" "$tools/bin/esbuild"
 fi
-ln -sf "$tools/esbuild/bin/esbuild" "$tools/bin/esbuild"
-chmod -R a+rX "$tools/runtimes" "$tools/bun" "$tools/esbuild"
+# Readable by the sandbox users that build and run handlers (setup.sh does it again once every
+# step is done: steps beside this one may still be writing).
+for d in "$tools/runtimes" "$tools/bun" "$tools/esbuild"; do
+  if [ -d "$d" ]; then chmod -R a+rX "$d" 2>/dev/null || true; fi
+done

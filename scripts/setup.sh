@@ -1,111 +1,188 @@
 #!/usr/bin/env bash
-# Installs every toolchain coldbench's builds and tests need on a fresh Debian machine, idempotently.
+# Installs the toolchains coldbench's builds and tests need on a fresh Debian machine, idempotently.
 #
-#   scripts/setup.sh            # everything: Go modules, Deno, Rust deps, aarch64 cross tools, qemu
-#   scripts/setup.sh --minimal  # Go modules only (what the emulator and stats tests need)
+#   scripts/setup.sh                 # everything the tests need (every runtime, Node.js 22 and 24, qemu, valgrind...)
+#   scripts/setup.sh --for go,rust   # what building and running these references needs, and no more
+#   scripts/setup.sh --minimal       # Go modules only (what the emulator and stats tests need)
 #
-# Tools that are not Debian packages go under $COLDBENCH_TOOLS (default /opt/coldbench/tools for
-# root, where the sandbox user that runs builds can reach them, else ~/.cache/coldbench/tools),
-# never into the repository. Prints one line per tool with its version at the end.
+# The steps that download or compile (Debian packages first, then Deno, cargo-lambda, each
+# Node.js with its runtime client, Python's, Bun, esbuild, the Rust crates) run side by side, each
+# logging to a file; each prints how long it took. Tools that are not Debian packages go under
+# $COLDBENCH_TOOLS (default /opt/coldbench/tools for root, where the sandbox user that runs builds
+# can reach them, else ~/.cache/coldbench/tools), never into the repository. Prints one line per
+# tool with its version at the end.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/tools-dir.sh"
 deno_version=${COLDBENCH_DENO_VERSION:-2.9.6}
-minimal=false
-[ "${1:-}" = "--minimal" ] && minimal=true
+all_runtimes=go,rust,deno,node,python,bun
+minimal=false want=all
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minimal) minimal=true ;;
+    --for) want=${2:?--for needs a list of runtimes ($all_runtimes)}; shift ;;
+    --for=*) want=${1#--for=} ;;
+    *) echo "setup.sh: unknown argument $1: valid are --minimal, --for RUNTIMES ($all_runtimes)" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$want" != all ]; then
+  bad=()
+  for r in ${want//,/ }; do
+    case ",$all_runtimes," in *",$r,"*) ;; *) bad+=("$r") ;; esac
+  done
+  [ ${#bad[@]} -eq 0 ] || { echo "setup.sh: --for ${bad[*]}: valid runtimes are $all_runtimes" >&2; exit 2; }
+fi
+# needs RUNTIME: whether the chosen runtimes include it (everything without --for: the tests).
+needs() { [ "$want" = all ] || case ",$want," in *",$1,"*) true ;; *) false ;; esac; }
+everything() { [ "$want" = all ]; }
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+started=$SECONDS
 
 # Go modules: the only thing the pure-Go packages need.
-log "go modules"
+t0=$SECONDS
 (cd "$here" && go mod download)
+log "go modules: $((SECONDS - t0)) s"
 
 $minimal && exit 0
 
 # Debian packages: curl (the custom-runtime tutorial bootstrap), make (SAM's makefile build method),
-# cmake, autotools and g++ (aws-lambda-ric's native client), pip (Python wheels), the aarch64 cross toolchain for C
-# and Rust (rustup here only has the x86_64 std), qemu-user for arm64 smoke checks, and valgrind
-# (--instructions counts init's instructions with its cachegrind).
+# cmake, autotools and g++ (aws-lambda-ric's native client), pip (Python wheels, cargo-lambda), the
+# aarch64 cross toolchain for C and Rust (rustup here only has the x86_64 std), qemu-user for arm64
+# smoke checks, valgrind (--instructions counts init's instructions with its cachegrind), and venv (moto).
+apt_for=()
+everything && apt_for+=(curl make zip unzip musl-tools shellcheck valgrind qemu-user-static python3-pip python3-venv)
+needs node && apt_for+=(make cmake autoconf automake libtool g++)
+{ needs python || needs rust; } && apt_for+=(python3-pip)
+needs rust && apt_for+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross rustc-web cargo-web)
 need_apt=()
-for p in curl make cmake autoconf automake libtool g++ python3-pip python3-venv zip unzip musl-tools shellcheck valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static rustc-web cargo-web; do
+for p in $(printf '%s\n' "${apt_for[@]}" | sort -u); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-  as_root dpkg --add-architecture arm64
-  : # the next apt-get install runs apt-get update first
+if needs rust; then
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    as_root dpkg --add-architecture arm64
+    : # the next apt-get install runs apt-get update first
+  fi
+  dpkg-query -W -f='${Status}' libstd-rust-web-dev:arm64 2>/dev/null | grep -q "install ok installed" || need_apt+=("libstd-rust-web-dev:arm64")
 fi
-dpkg-query -W -f='${Status}' libstd-rust-web-dev:arm64 2>/dev/null | grep -q "install ok installed" || need_apt+=("libstd-rust-web-dev:arm64")
 if [ ${#need_apt[@]} -gt 0 ]; then
+  t0=$SECONDS
   log "apt-get install ${need_apt[*]}"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  log "apt-get: $((SECONDS - t0)) s"
 fi
+mkdir -p "$tools/bin"
+
+# The rest, side by side: each step in the background with its output in a log, waited for below.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+steps=() pids=()
+step() { # step NAME FUNCTION: runs FUNCTION in the background, timed
+  local name=$1
+  shift
+  ( t0=$SECONDS; "$@" >"$logs/$name.log" 2>&1; rc=$?; log "$name: $((SECONDS - t0)) s$([ $rc = 0 ] || echo ", failed (exit $rc)")"; exit $rc ) &
+  steps+=("$name") pids+=($!)
+}
 
 # Deno from npm (deno's own installer downloads from its servers, which are not reachable everywhere).
 # The x64 package runs here; the arm64 one is what goes into arm64 run-packages.
-mkdir -p "$tools"
-if [ ! -x "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" ] && [ ! -x "$tools/deno/node_modules/@deno/linux-arm64-glibc/deno" ]; then
-  log "npm install deno@$deno_version"
-  mkdir -p "$tools/deno"
-  (cd "$tools/deno" && echo '{"private":true}' > package.json &&
-    npm install --no-audit --no-fund --silent "deno@$deno_version" >/dev/null)
-fi
-if [ ! -x "$tools/deno-arm64/deno" ]; then
-  log "npm pack @deno/linux-arm64-glibc@$deno_version"
-  mkdir -p "$tools/deno-arm64"
-  (cd "$tools/deno-arm64" && npm pack --silent "@deno/linux-arm64-glibc@$deno_version" >/dev/null &&
-    tar -xzf deno-linux-arm64-glibc-*.tgz && mv package/deno . && chmod +x deno && rm -rf package ./*.tgz)
-fi
-mkdir -p "$tools/bin"
-for d in "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" "$tools/deno/node_modules/@deno/linux-arm64-glibc/deno"; do
-  [ -x "$d" ] && ln -sf "$d" "$tools/bin/deno"
-done
+install_deno() {
+  if [ ! -x "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" ] && [ ! -x "$tools/deno/node_modules/@deno/linux-arm64-glibc/deno" ]; then
+    log "npm install deno@$deno_version"
+    mkdir -p "$tools/deno"
+    (cd "$tools/deno" && echo '{"private":true}' > package.json &&
+      npm install --no-audit --no-fund --silent "deno@$deno_version" >/dev/null)
+  fi
+  if [ ! -x "$tools/deno-arm64/deno" ]; then
+    log "npm pack @deno/linux-arm64-glibc@$deno_version"
+    mkdir -p "$tools/deno-arm64"
+    (cd "$tools/deno-arm64" && npm pack --silent "@deno/linux-arm64-glibc@$deno_version" >/dev/null &&
+      tar -xzf deno-linux-arm64-glibc-*.tgz && mv package/deno . && chmod +x deno && rm -rf package ./*.tgz)
+  fi
+  for d in "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" "$tools/deno/node_modules/@deno/linux-arm64-glibc/deno"; do
+    if [ -x "$d" ]; then ln -sf "$d" "$tools/bin/deno"; fi
+  done
+}
 
 # cargo-lambda (with zig) from PyPI, into the tools dir: arm64 Rust builds that link against an
 # old glibc, so they start on every Lambda runtime, as most Rust Lambda projects build them. zig
 # is linked beside it so cargo-lambda finds it on PATH without Python.
-cargo_lambda_version=${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}
-if [ ! -x "$tools/bin/cargo-lambda" ] && command -v pip3 >/dev/null; then
-  log "pip install cargo-lambda==$cargo_lambda_version --target $tools/cargo-lambda"
-  rm -rf "$tools/cargo-lambda"
-  if pip3 install --quiet --disable-pip-version-check --target "$tools/cargo-lambda" "cargo-lambda==$cargo_lambda_version" >/dev/null 2>&1; then
-    ln -sf "$tools/cargo-lambda/bin/cargo-lambda" "$tools/bin/cargo-lambda"
-    ln -sf "$tools/cargo-lambda/ziglang/zig" "$tools/bin/zig"
-  else
-    log "cargo-lambda not installed; arm64 Rust builds use aarch64-linux-gnu-gcc"
+install_cargo_lambda() {
+  local version=${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}
+  if [ ! -x "$tools/bin/cargo-lambda" ] && command -v pip3 >/dev/null; then
+    log "pip install cargo-lambda==$version --target $tools/cargo-lambda"
+    rm -rf "$tools/cargo-lambda"
+    if pip3 install --quiet --disable-pip-version-check --target "$tools/cargo-lambda" "cargo-lambda==$version" >/dev/null 2>&1; then
+      ln -sf "$tools/cargo-lambda/bin/cargo-lambda" "$tools/bin/cargo-lambda"
+      ln -sf "$tools/cargo-lambda/ziglang/zig" "$tools/bin/zig"
+    else
+      log "cargo-lambda not installed; arm64 Rust builds use aarch64-linux-gnu-gcc"
+    fi
   fi
-fi
+}
+
 # moto's server (PyPI), in a venv in the tools dir: an independent AWS fake the aws-sdk-go-v2
 # tests of mode aws run against (Lambda's control plane and states, logs, S3, STS); never live AWS.
-moto_version=${COLDBENCH_MOTO_VERSION:-5.2.5}
-if [ ! -x "$tools/moto/bin/moto_server" ] || ! "$tools/moto/bin/pip" show moto 2>/dev/null | grep -qx "Version: $moto_version"; then
-  log "pip install moto[server]==$moto_version into $tools/moto"
-  rm -rf "$tools/moto"
-  python3 -m venv "$tools/moto"
-  "$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version" >/dev/null
-fi
-chmod -R a+rX "$tools"
-
-# The managed runtimes (Node.js, Python) with AWS's runtime interface clients, Bun and esbuild.
-"$here/scripts/setup-runtimes.sh"
+# The tests' alone.
+install_moto() {
+  local version=${COLDBENCH_MOTO_VERSION:-5.2.5}
+  if [ ! -x "$tools/moto/bin/moto_server" ] || ! "$tools/moto/bin/pip" show moto 2>/dev/null | grep -qx "Version: $version"; then
+    log "pip install moto[server]==$version into $tools/moto"
+    rm -rf "$tools/moto"
+    python3 -m venv "$tools/moto"
+    "$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$version" >/dev/null
+  fi
+}
 
 # Rust crates for the reference handler, fetched once so builds can run offline later.
-if command -v cargo >/dev/null; then
-  log "cargo fetch (handlers/rust)"
-  (cd "$here/handlers/rust" && cargo fetch -q) || log "cargo fetch failed; Rust builds will fetch on demand"
-fi
+fetch_crates() {
+  if command -v cargo >/dev/null; then
+    (cd "$here/handlers/rust" && cargo fetch -q) || log "cargo fetch failed; Rust builds will fetch on demand"
+  fi
+}
+
+needs deno && step deno install_deno
+needs rust && step cargo-lambda install_cargo_lambda
+needs rust && step crates fetch_crates
+everything && step moto install_moto
+# The managed runtimes (Node.js, Python) with AWS's runtime interface clients, Bun and esbuild:
+# one step each (scripts/setup-runtimes.sh ONLY), Node.js 22 for the tests alone (the reference
+# runs on nodejs24.x).
+runtime_steps=()
+needs node && runtime_steps+=(nodejs24.x)
+everything && runtime_steps+=(nodejs22.x)
+needs python && runtime_steps+=(python3.11)
+needs bun && runtime_steps+=(bun)
+{ needs node || needs deno || needs bun; } && runtime_steps+=(esbuild)
+for rt in "${runtime_steps[@]}"; do
+  step "$rt" env COLDBENCH_RUNTIMES="$rt" "$here/scripts/setup-runtimes.sh"
+done
+failed=()
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then
+    failed+=("${steps[$i]}")
+    log "${steps[$i]} failed; its output:"
+    tail -20 "$logs/${steps[$i]}.log" >&2
+  fi
+done
+[ ${#failed[@]} -eq 0 ] || { log "failed: ${failed[*]}"; exit 1; }
+chmod -R a+rX "$tools" # the sandbox users that build and run handlers read the tools
+log "done in $((SECONDS - started)) s"
 
 log "versions:"
 go version >&2
 command -v cargo >/dev/null && cargo --version >&2
-[ -x /usr/bin/cargo ] && /usr/bin/rustc --version >&2
-"$tools/bin/deno" --version 2>/dev/null | head -1 >&2 || true
+[ -x /usr/bin/cargo ] && needs rust && /usr/bin/rustc --version >&2
+needs deno && { "$tools/bin/deno" --version 2>/dev/null | head -1 >&2 || true; }
 command -v qemu-aarch64-static >/dev/null && qemu-aarch64-static --version | head -1 >&2
-[ -x "$tools/bin/cargo-lambda" ] && "$tools/bin/cargo-lambda" lambda --version >&2
+[ -x "$tools/bin/cargo-lambda" ] && needs rust && "$tools/bin/cargo-lambda" lambda --version >&2
 [ -x "$tools/moto/bin/moto_server" ] && echo "moto $("$tools/moto/bin/pip" show moto | sed -n 's/^Version: //p')" >&2
-"$tools/runtimes/nodejs24.x/node/bin/node" --version >&2 || true
-"$tools/bin/bun" --version >&2 || true
-command -v aarch64-linux-gnu-gcc >/dev/null && aarch64-linux-gnu-gcc --version | head -1 >&2
+needs node && { "$tools/runtimes/nodejs24.x/node/bin/node" --version >&2 || true; }
+needs bun && { "$tools/bin/bun" --version >&2 || true; }
+command -v aarch64-linux-gnu-gcc >/dev/null && needs rust && aarch64-linux-gnu-gcc --version | head -1 >&2
 echo "export PATH=\"$tools/bin:\$PATH\"  # add to your shell to use this deno"

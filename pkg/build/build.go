@@ -3,6 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -191,6 +192,7 @@ func Build(ctx context.Context, req Request) (*results.Artifact, error) {
 	}
 	for _, p := range []string{filepath.Join(stage, "bootstrap"), filepath.Join(work, "collected", "bootstrap"), filepath.Join(req.Dir, "bootstrap")} {
 		if art.Sections = ELFSections(p); art.Sections != nil {
+			art.GoMainModule = GoMainModule(p)
 			break
 		}
 	}
@@ -490,15 +492,7 @@ func tail(s string, n int) string {
 // openELF opens a regular file as ELF without blocking on a fifo: the path may be in a tree the
 // sandbox wrote.
 func openELF(path string) (*elf.File, func(), error) {
-	// A link is followed (toolchains are links into their packages): what is read of the file is
-	// its architecture and section sizes, never its bytes.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err == nil {
-		if st, serr := f.Stat(); serr != nil || !st.Mode().IsRegular() {
-			f.Close()
-			f, err = nil, fmt.Errorf("%s: not a regular file", path)
-		}
-	}
+	f, err := openFollowed(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -508,6 +502,36 @@ func openELF(path string) (*elf.File, func(), error) {
 		return nil, nil, err
 	}
 	return ef, func() { f.Close() }, nil
+}
+
+// openFollowed opens a regular file for reading, following a link, without blocking on a fifo:
+// the path may be in a tree the sandbox wrote.
+func openFollowed(path string) (*os.File, error) {
+	// A link is followed (toolchains are links into their packages): what is read of the file is
+	// its architecture, section sizes and build info, never run.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err == nil {
+		if st, serr := f.Stat(); serr != nil || !st.Mode().IsRegular() {
+			f.Close()
+			f, err = nil, fmt.Errorf("%s: not a regular file", path)
+		}
+	}
+	return f, err
+}
+
+// GoMainModule is the main module's path in a Go executable's build info (the function's own
+// packages are under it), or "" for anything else.
+func GoMainModule(path string) string {
+	f, err := openFollowed(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	info, err := buildinfo.Read(f)
+	if err != nil {
+		return ""
+	}
+	return info.Main.Path
 }
 
 func copyFile(src, dst string, mode os.FileMode) error {

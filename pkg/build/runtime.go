@@ -103,6 +103,10 @@ func Lookup(name string) (Runtime, error) {
 // handler setting itself.
 type Reference struct {
 	Dir, Module string
+	// SlowBuild says that a cold build compiles the reference's dependencies from source
+	// (minutes on two cores): a run of the references alone builds it while it samples the
+	// others for a first table.
+	SlowBuild bool
 }
 
 // Handler is the handler setting of the reference function fn ("index.work", "hello").

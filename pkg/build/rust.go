@@ -324,4 +324,4 @@ func (Rust) LambdaRuntimes() []string { return nil }
 func (Rust) Tracer() (inittrace.Tracer, bool) { return inittrace.Tracer{}, false }
 
 // Reference is handlers/rust.
-func (Rust) Reference() Reference { return Reference{Dir: "rust"} }
+func (Rust) Reference() Reference { return Reference{Dir: "rust", SlowBuild: true} }

@@ -113,7 +113,11 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 		}
 		return withCode(ExitBadInput, err)
 	}
-	res, err := runPipeline(ctx, newPipeline(cfg, env, env.Stderr))
+	p := newPipeline(cfg, env, env.Stderr)
+	if !cfg.Quiet {
+		p.Preview = func(res *results.Results, pending []string) { writePreview(env.Stderr, res, pending) }
+	}
+	res, err := runPipeline(ctx, p)
 	if err != nil {
 		if res != nil {
 			// Cancelled while sampling: the samples already taken (and paid for, on Lambda) are kept.
@@ -132,6 +136,15 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(env.Stderr, "coldbench: done in %.1fs (build %.1fs, %d samples in %.1fs, report)\n",
 		res.DurationMs/1000, res.Phases["build"]/1000, len(res.Samples), res.Phases["sample"]/1000)
 	return exit(exitCode(res))
+}
+
+// writePreview prints the first table of a run of the references alone, which grows: pending
+// still build, and the full table follows on stdout.
+func writePreview(w io.Writer, res *results.Results, pending []string) {
+	fmt.Fprintf(w, "\ncoldbench: a first table (%d rounds, sampled while %s built; the table grows: the full one, every reference in every round, follows)\n",
+		res.Config.Samples, strings.Join(pending, ", "))
+	report.WriteText(w, res, report.TextOptions{})
+	fmt.Fprintln(w)
 }
 
 // exitCode: 1 on a regression, 3 when the head could not be measured at all.

@@ -22,6 +22,30 @@ const buildTimeout = 20 * time.Minute
 
 // buildAll builds every planned variant and records it in res; it returns the ones to sample.
 func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Results, workDir string) ([]sampling.Variant, error) {
+	timed := p.describeHost(res)
+	var variants []sampling.Variant
+	prog := newBuildProgress(p.log, p.Clock, len(plan))
+	for _, pv := range plan {
+		v, sv, err := p.buildVariant(ctx, pv, res, workDir, timed)
+		if err != nil {
+			return nil, err
+		}
+		recordVariant(res, v)
+		prog.built(pv.name)
+		if v.BuildError != "" && pv.role == results.RoleHead && pv.err == nil {
+			// Nothing can be compared or gated without the head: build and sample nothing else.
+			p.log.printf("the head did not build: not building base or references, nor sampling")
+			return nil, nil
+		}
+		if sv != nil {
+			variants = append(variants, *sv)
+		}
+	}
+	return variants, nil
+}
+
+// describeHost records the machine in res and returns the arch that is timed.
+func (p *Pipeline) describeHost(res *results.Results) string {
 	timed := host.Arch()
 	res.Environment = host.Describe(timed)
 	if p.Config.Mode == config.ModeAWS {
@@ -33,71 +57,69 @@ func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 			"timed on %s: arm64 timings are only taken natively (qemu adds ~90 ms to a Go start), so each handler is also built for %s and that build is what was timed; arm64 zip sizes are of the arm64 build",
 			timed, timed))
 	}
-	var variants []sampling.Variant
-	for _, pv := range plan {
-		v := results.Variant{Name: pv.name, Role: pv.role, Runtime: pv.runtime, Handler: pv.handler, Ref: pv.ref, Arch: timed, DeployArch: build.ArchARM64}
-		if pv.err != nil {
-			v.BuildError = pv.err.Error()
-			res.Variants = append(res.Variants, v)
-			p.log.printf("%s: %v", pv.name, pv.err)
-			continue
-		}
-		deploy, art, err := p.buildBoth(ctx, pv, filepath.Join(workDir, pv.name))
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if deploy != nil {
-			v.Runtime, v.Deploy = deploy.Runtime, deploy
-		}
-		v.Artifact = art
-		if err != nil {
-			v.BuildError = err.Error()
-			p.log.printf("build %s failed: %s", pv.name, firstLine(err.Error()))
-			if pv.role == results.RoleHead {
-				// Nothing can be compared or gated without the head: build and sample nothing else.
-				res.Variants = append(res.Variants, v)
-				p.log.printf("the head did not build: not building base or references, nor sampling")
-				return nil, nil
+	return timed
+}
+
+// recordVariant adds a built (or failed) variant to res, with its toolchains.
+func recordVariant(res *results.Results, v results.Variant) {
+	if v.Artifact != nil && v.BuildError == "" {
+		for k, val := range v.Artifact.Toolchain {
+			if res.Environment.Toolchains == nil {
+				res.Environment.Toolchains = map[string]string{}
 			}
-		} else {
-			for k, val := range art.Toolchain {
-				if res.Environment.Toolchains == nil {
-					res.Environment.Toolchains = map[string]string{}
-				}
-				res.Environment.Toolchains[k] = val
-			}
-			sv := sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler, RuntimeDir: art.RuntimeDir,
-				Identity: p.identity(pv.name, timed)}
-			if deploy != nil {
-				sv.LambdaRuntime = deploy.LambdaRuntime
-			}
-			// Each side's function configuration is its own revision's; the references' the run's.
-			sv.MemoryMB, sv.Timeout, sv.EphemeralMB = pv.fn.MemoryMB, pv.fn.Timeout, pv.fn.EphemeralMB
-			if pv.role != results.RoleReference {
-				if err := p.layers(&sv, &v, pv, filepath.Join(workDir, pv.name), timed, res); err != nil {
-					v.BuildError = err.Error()
-					p.log.printf("%s: %v", pv.name, err)
-					res.Variants = append(res.Variants, v)
-					if pv.role == results.RoleHead {
-						return nil, nil
-					}
-					continue
-				}
-				sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
-				if sv.Handler == "" && art.RuntimeDir != "" {
-					// AWS's runtime clients load _HANDLER: the default the build found the module by
-					r, err := build.Lookup(v.Runtime)
-					if err != nil {
-						return nil, fmt.Errorf("%s: %w", pv.name, err)
-					}
-					sv.Handler = r.DefaultHandler()
-				}
-			}
-			variants = append(variants, sv)
+			res.Environment.Toolchains[k] = val
 		}
-		res.Variants = append(res.Variants, v)
 	}
-	return variants, nil
+	res.Variants = append(res.Variants, v)
+}
+
+// buildVariant builds one planned variant: its result, and what to sample when it built. A
+// reference touches nothing shared (res is read and noted only for head's and base's layers), so
+// references can be built beside sampling (preview).
+func (p *Pipeline) buildVariant(ctx context.Context, pv planned, res *results.Results, workDir, timed string) (results.Variant, *sampling.Variant, error) {
+	v := results.Variant{Name: pv.name, Role: pv.role, Runtime: pv.runtime, Handler: pv.handler, Ref: pv.ref, Arch: timed, DeployArch: build.ArchARM64}
+	if pv.err != nil {
+		v.BuildError = pv.err.Error()
+		p.log.printf("%s: %v", pv.name, pv.err)
+		return v, nil, nil
+	}
+	deploy, art, err := p.buildBoth(ctx, pv, filepath.Join(workDir, pv.name))
+	if ctx.Err() != nil {
+		return v, nil, ctx.Err()
+	}
+	if deploy != nil {
+		v.Runtime, v.Deploy = deploy.Runtime, deploy
+	}
+	v.Artifact = art
+	if err != nil {
+		v.BuildError = err.Error()
+		p.log.printf("build %s failed: %s", pv.name, firstLine(err.Error()))
+		return v, nil, nil
+	}
+	sv := sampling.Variant{Name: pv.name, Artifact: art.Path, Handler: pv.handler, RuntimeDir: art.RuntimeDir,
+		Identity: p.identity(pv.name, timed)}
+	if deploy != nil {
+		sv.LambdaRuntime = deploy.LambdaRuntime
+	}
+	// Each side's function configuration is its own revision's; the references' the run's.
+	sv.MemoryMB, sv.Timeout, sv.EphemeralMB = pv.fn.MemoryMB, pv.fn.Timeout, pv.fn.EphemeralMB
+	if pv.role != results.RoleReference {
+		if err := p.layers(&sv, &v, pv, filepath.Join(workDir, pv.name), timed, res); err != nil {
+			v.BuildError = err.Error()
+			p.log.printf("%s: %v", pv.name, err)
+			return v, nil, nil
+		}
+		sv.Env, sv.Handler = pv.fn.Env, pv.fn.FunctionHandler
+		if sv.Handler == "" && art.RuntimeDir != "" {
+			// AWS's runtime clients load _HANDLER: the default the build found the module by
+			r, err := build.Lookup(v.Runtime)
+			if err != nil {
+				return v, nil, fmt.Errorf("%s: %w", pv.name, err)
+			}
+			sv.Handler = r.DefaultHandler()
+		}
+	}
+	return v, &sv, nil
 }
 
 // buildBoth builds the arm64 artifact that ships and, on another host, the host build that is

@@ -16,6 +16,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/runner"
+	"github.com/coldbench/coldbench/pkg/sampling"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 	"github.com/coldbench/coldbench/pkg/verdict"
 )
@@ -48,6 +49,11 @@ type Pipeline struct {
 	BaseSettings func(ctx context.Context, root, wt, sha, headPath string) (config.Config, error)
 	// ReferenceSources writes the reference handlers of runtimes to a directory and returns it.
 	ReferenceSources func(runtimes []string) (string, error)
+	// Preview, when set, is shown a first table in a run of the references alone whose slow
+	// references (build.Reference.SlowBuild: Rust's crates) still build: the others, built first
+	// and sampled for PreviewRounds rounds beside those builds; pending names what still builds.
+	// Those rounds are a first look, never among the run's samples.
+	Preview func(res *results.Results, pending []string)
 
 	log *logger
 	// sandbox is who builds and handlers run as: its first slot; each variant and arch has a
@@ -156,7 +162,12 @@ func (p *Pipeline) Execute(ctx context.Context) (*results.Results, error) {
 	defer cleanupWork()
 
 	t = p.Clock.Now()
-	variants, err := p.buildAll(ctx, plan, res, workDir)
+	var variants []sampling.Variant
+	if quick, slow := p.previewSplit(plan); len(slow) > 0 && len(quick) > 0 {
+		variants, err = p.buildWithPreview(ctx, plan, quick, slow, res, workDir)
+	} else {
+		variants, err = p.buildAll(ctx, plan, res, workDir)
+	}
 	if err != nil {
 		return nil, err
 	}

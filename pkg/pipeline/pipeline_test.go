@@ -27,9 +27,14 @@ type fakeBuilder struct {
 	built []string // variant-arch, in call order
 	fail  map[string]bool
 	t     *testing.T
+	// hold, when it has the variant's name, is waited on before that variant builds.
+	hold map[string]chan struct{}
 }
 
 func (b *fakeBuilder) Build(ctx context.Context, req build.Request, reference bool) (*results.Artifact, error) {
+	if h, ok := b.hold[strings.TrimSuffix(req.Name, "-"+req.Arch)]; ok {
+		<-h
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if st, err := os.Stat(req.Dir); err != nil || !st.IsDir() {
@@ -423,6 +428,83 @@ func TestPipelineReferencesPlanned(t *testing.T) {
 		if v.Name == "node-hello" && (v.Runtime != build.RuntimeNode || v.Handler != "index.hello") {
 			t.Errorf("node-hello = runtime %q handler %q, want %q index.hello", v.Runtime, v.Handler, build.RuntimeNode)
 		}
+	}
+}
+
+// Beside a head and base a reference takes ReferenceFullSamples full cold starts, then an
+// init-only one a round; head and base take a full one every round.
+func TestPipelineReferencesFewFullSamples(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.p.Config.Adaptive = false
+	w.p.Config.Samples = 8
+	w.p.Config.References = []string{"go"}
+	res := w.execute(t)
+	full, initOnly := map[string]int{}, map[string]int{}
+	for _, s := range res.Samples {
+		if s.InitOnly {
+			initOnly[s.Variant]++
+		} else {
+			full[s.Variant]++
+		}
+	}
+	if full["go"] != ReferenceFullSamples || initOnly["go"] != 8-ReferenceFullSamples || full["head"] != 8 || full["base"] != 8 {
+		t.Errorf("full %v, init-only %v; want go %d and %d, head and base 8 full", full, initOnly, ReferenceFullSamples, 8-ReferenceFullSamples)
+	}
+	if res.Config.ReferenceFullSamples != ReferenceFullSamples {
+		t.Errorf("config records %d full reference samples, want %d", res.Config.ReferenceFullSamples, ReferenceFullSamples)
+	}
+	if r := res.Variant(results.RoleReference); r.Summary.InitMs == nil || r.Summary.InitMs.N != 8 || r.Summary.ColdMs == nil || r.Summary.ColdMs.N != ReferenceFullSamples {
+		t.Errorf("reference summaries: init %+v, cold %+v; want init of every round, cold of the full ones", r.Summary.InitMs, r.Summary.ColdMs)
+	}
+}
+
+// A run of the references alone shows a first table of the quick references while the slow
+// one (Rust) still builds; the run's own samples are all taken after every build, in plan order.
+func TestPipelinePreviewWhileSlowReferenceBuilds(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.p.Config.Handler, w.p.Config.Base = "", ""
+	w.p.Config.Adaptive = false
+	w.p.Config.Samples = 20
+	w.p.Config.References = []string{"go", "rust", "deno"}
+	release := make(chan struct{})
+	w.builder.hold = map[string]chan struct{}{"rust": release}
+	var shown *results.Results
+	var pending []string
+	w.p.Preview = func(res *results.Results, p []string) {
+		shown, pending = res, p
+		close(release) // rust builds once the first table is out: the preview took its rounds
+	}
+	res := w.execute(t)
+	if shown == nil {
+		t.Fatal("no first table")
+	}
+	count := func(r *results.Results) map[string]int {
+		n := map[string]int{}
+		for _, s := range r.Samples {
+			n[s.Variant]++
+		}
+		return n
+	}
+	if got := count(shown); got["go"] != PreviewRounds || got["deno"] != PreviewRounds || got["rust"] != 0 || !slices.Equal(pending, []string{"rust"}) {
+		t.Errorf("first table: samples %v, pending %v; want %d of go and deno, none of rust (pending)", got, pending, PreviewRounds)
+	}
+	if len(shown.Variants) != 2 || shown.Variants[0].Summary.InitMs == nil {
+		t.Errorf("first table's variants %+v, want go and deno summarised", shown.Variants)
+	}
+	if got := count(res); got["go"] != 20 || got["rust"] != 20 || got["deno"] != 20 {
+		t.Errorf("run's samples %v, want 20 of each (the preview's are not among them)", got)
+	}
+	var names []string
+	for _, v := range res.Variants {
+		names = append(names, v.Name)
+	}
+	if !slices.Equal(names, []string{"go", "rust", "deno"}) {
+		t.Errorf("variants %v, want plan order", names)
+	}
+	if !strings.Contains(w.log.String(), "built 3/3 variants (rust") {
+		t.Errorf("log lacks the build progress:\n%s", w.log)
 	}
 }
 

@@ -52,3 +52,35 @@ func (p *progress) done() {
 		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", 80))
 	}
 }
+
+// buildProgress says how far the builds are, a line a variant, with an ETA as sampling's: the
+// time per build so far times the builds left (a cold Rust build is slower than the mean, a
+// prebuilt one faster; the line names what was built and how long it took).
+type buildProgress struct {
+	log         *logger
+	clock       Clock
+	total, done int
+	start, last time.Time
+}
+
+func newBuildProgress(log *logger, clock Clock, total int) *buildProgress {
+	now := clock.Now()
+	return &buildProgress{log: log, clock: clock, total: total, start: now, last: now}
+}
+
+// built records that the variant called name is built (or failed to).
+func (b *buildProgress) built(name string) {
+	b.done++
+	now := b.clock.Now()
+	took := now.Sub(b.last)
+	b.last = now
+	if b.total < 2 {
+		return
+	}
+	line := fmt.Sprintf("built %d/%d variants (%s: %.1fs)", b.done, b.total, name, took.Seconds())
+	if left := b.total - b.done; left > 0 {
+		eta := time.Duration(float64(now.Sub(b.start)) / float64(b.done) * float64(left)).Round(time.Second)
+		line += fmt.Sprintf(", ETA %s", eta)
+	}
+	b.log.printf("%s", line)
+}

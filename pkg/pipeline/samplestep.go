@@ -10,6 +10,12 @@ import (
 	"github.com/coldbench/coldbench/pkg/verdict"
 )
 
+// ReferenceFullSamples is how many full cold starts a reference takes in a head-vs-base run; its
+// other rounds take an init-only one. Its invoke is the same fixed work every time (a checksum
+// and a 50 ms call) and costs seconds at 128 MB, where three references' invokes were ~70% of a
+// check's sampling; its init, which the cross-runtime table is about, keeps every round.
+const ReferenceFullSamples = 3
+
 // sample takes the cold starts in interleaved rounds. With a base to compare and samples: auto
 // (the default) it looks at the verdict every config.AdaptiveBlock rounds and stops as soon as it
 // is settled (a regression, an improvement, or no change within the threshold), when the time
@@ -39,6 +45,9 @@ func (p *Pipeline) sample(ctx context.Context, res *results.Results, variants []
 			// and get one full cold start a round (their tables say how many they had).
 			if !compared || !isReference(res, variants[i].Name) {
 				variants[i].InitSamples = initSamples
+			} else {
+				variants[i].FullSamples = ReferenceFullSamples
+				res.Config.ReferenceFullSamples = ReferenceFullSamples
 			}
 		}
 		res.Config.InitSamples = initSamples

@@ -315,17 +315,7 @@ func zipDelta(r *results.Results) (base, head int64, ok bool) {
 	return b.Deploy.ZipBytes, h.Deploy.ZipBytes, true
 }
 
-func sizeStr(n int64) string {
-	switch {
-	case n <= 0:
-		return "–"
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func sizeStr(n int64) string { return results.FormatBytes(n) }
 
 func p50(s *results.Summary, unit string) string {
 	if s == nil {
@@ -389,8 +379,12 @@ func variantLabel(v results.Variant) string {
 
 // samplesStr says how many cold starts each variant got: rounds, and the init-only ones.
 func samplesStr(c results.RunConfig) string {
+	refs := "references: the full one"
+	if c.ReferenceFullSamples > 0 {
+		refs = fmt.Sprintf("references: a full cold start in %d rounds, an init-only one in the others", c.ReferenceFullSamples)
+	}
 	if c.InitSamples > 0 {
-		return fmt.Sprintf("%d rounds (head and base: a full cold start and %d init-only ones each; references: the full one)", c.Samples, c.InitSamples)
+		return fmt.Sprintf("%d rounds (head and base: a full cold start and %d init-only ones each; %s)", c.Samples, c.InitSamples, refs)
 	}
 	return fmt.Sprintf("%d samples a variant", c.Samples)
 }

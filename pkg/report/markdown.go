@@ -142,41 +142,12 @@ func mdReferenceTable(r *results.Results) string {
 	}
 	fmt.Fprintf(&b, "| %s | init p50 | init p90 | first invoke p50 | cold p50 | max memory | arm64 zip | failed |\n|---|--:|--:|--:|--:|--:|--:|--:|\n", first)
 	for _, v := range r.Variants {
-		s := v.Summary
-		zip := int64(0)
-		if v.Deploy != nil {
-			zip = v.Deploy.ZipBytes
-		}
-		failed := "–"
-		if s.InitMs != nil || s.ColdMs != nil {
-			failed = failedOf(r.SamplesOf(v.Name))
-		} else if v.BuildError != "" {
-			failed = "build failed"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", Text(variantLabel(v)), p50(s.InitMs, "ms"), p90(s.InitMs, "ms"),
-			p50(s.DurationMs, "ms"), p50(s.ColdMs, "ms"), p50(s.MaxMemoryMB, "MB"), sizeStr(zip), failed)
+		cells := referenceRow(r, v)
+		cells[0] = Text(cells[0]) // a variant's name, which a results file names
+		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 	}
 	b.WriteString("\n")
 	return b.String()
-}
-
-// mdChart draws p50 init and first invoke per variant as a Mermaid bar chart, which GitHub
-// renders inside comments with no image hosting.
-func mdChart(r *results.Results) string {
-	var names, init, dur []string
-	for _, v := range r.Variants {
-		if v.Summary.InitMs == nil || v.Summary.DurationMs == nil {
-			continue
-		}
-		names = append(names, fmt.Sprintf("%q", results.CleanType(v.Name))) // no backtick, quote or newline to leave the chart by
-		init = append(init, fmt.Sprintf("%.1f", v.Summary.InitMs.P50))
-		dur = append(dur, fmt.Sprintf("%.1f", v.Summary.ColdMs.P50))
-	}
-	if len(names) < 2 {
-		return ""
-	}
-	return fmt.Sprintf("```mermaid\nxychart-beta\n  title \"p50 init and cold latency (ms)\"\n  x-axis [%s]\n  y-axis \"ms\"\n  bar [%s]\n  bar [%s]\n```\n\n",
-		strings.Join(names, ", "), strings.Join(dur, ", "), strings.Join(init, ", "))
 }
 
 func mdDistributions(r *results.Results) string {
@@ -218,33 +189,46 @@ func mdFailures(r *results.Results) string {
 }
 
 func mdEnvironment(r *results.Results) string {
-	e := r.Environment
 	var b strings.Builder
 	b.WriteString("#### Environment\n\n")
+	for _, l := range environmentLines(r, Text) {
+		fmt.Fprintf(&b, "- %s\n", l)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// environmentLines are the machine (or Lambda and its cost), its limits, the run, its phases'
+// times, the toolchains and each variant's build method; esc makes the pull request's words (and
+// the host's) fit the format.
+func environmentLines(r *results.Results, esc func(string) string) []string {
+	e := r.Environment
+	var out []string
+	line := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if e.Lambda != nil {
-		fmt.Fprintf(&b, "- %s\n", Text(LambdaLine(e.Lambda)))
+		line("%s", esc(LambdaLine(e.Lambda)))
 		if r.Cost != nil {
-			fmt.Fprintf(&b, "- %s\n", Text(CostLine(r.Cost)))
+			line("%s", esc(CostLine(r.Cost)))
 		}
 	} else {
-		fmt.Fprintf(&b, "- machine: %s, %d cores, %s, Linux %s\n", orDash(e.CPU), e.Cores, e.Arch, orDash(e.Kernel))
+		line("machine: %s, %d cores, %s, Linux %s", orDash(e.CPU), e.Cores, e.Arch, orDash(e.Kernel))
 	}
 	l := e.Limits
-	fmt.Fprintf(&b, "- limits: cgroup %s; memory %s at %d MB; CPU %s; page cache eviction %s\n", l.Cgroup,
+	line("limits: cgroup %s; memory %s at %d MB; CPU %s; page cache eviction %s", l.Cgroup,
 		enforced(l.Memory), r.Config.MemoryMB, cpuStr(l), onOff(l.PageCacheEviction))
 	if l.EphemeralMB > 0 {
-		fmt.Fprintf(&b, "- /tmp: %d MB, %s\n", l.EphemeralMB, enforced(l.Ephemeral))
+		line("/tmp: %d MB, %s", l.EphemeralMB, enforced(l.Ephemeral))
 	}
 	if l.Landlock != "" {
-		fmt.Fprintf(&b, "- Landlock: %s\n", Text(l.Landlock))
+		line("Landlock: %s", esc(l.Landlock))
 	}
 	if l.Pids > 0 {
-		fmt.Fprintf(&b, "- processes and threads per sandbox user: at most %d\n", l.Pids)
+		line("processes and threads per sandbox user: at most %d", l.Pids)
 	}
 	if l.Sandbox != "" {
-		fmt.Fprintf(&b, "- sandbox: %s\n", Text(l.Sandbox))
+		line("sandbox: %s", esc(l.Sandbox))
 	}
-	fmt.Fprintf(&b, "- run: %s in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms\n",
+	line("run: %s in randomized rounds (seed %d), threshold %.1f%%, alpha %g, outbound delay %.0f ms",
 		samplesStr(r.Config), r.Config.Seed, r.Config.ThresholdPct, r.Config.Alpha, r.Config.OutboundDelayMs)
 	if len(r.Phases) > 0 {
 		var parts []string
@@ -253,21 +237,20 @@ func mdEnvironment(r *results.Results) string {
 				parts = append(parts, fmt.Sprintf("%s %.1f s", k, v/1000))
 			}
 		}
-		fmt.Fprintf(&b, "- time: %s (total %.1f s)\n", strings.Join(parts, ", "), r.DurationMs/1000)
+		line("time: %s (total %.1f s)", strings.Join(parts, ", "), r.DurationMs/1000)
 	}
 	for _, k := range slices.Sorted(maps.Keys(e.Toolchains)) {
-		fmt.Fprintf(&b, "- %s: %s\n", Text(k), Text(e.Toolchains[k]))
+		line("%s: %s", esc(k), esc(e.Toolchains[k]))
 	}
 	for _, v := range r.Variants {
 		if v.Artifact != nil {
-			fmt.Fprintf(&b, "- %s: %s\n", Text(v.Name), Text(v.Artifact.Method)) // the method names the PR's build command
+			line("%s: %s", esc(v.Name), esc(v.Artifact.Method)) // the method names the PR's build command
 		}
 	}
 	for _, n := range append(append([]string(nil), e.Notes...), l.Notes...) {
-		fmt.Fprintf(&b, "- %s\n", Text(n))
+		line("%s", esc(n))
 	}
-	b.WriteString("\n")
-	return b.String()
+	return out
 }
 
 func mdNotes(r *results.Results) string {
@@ -323,6 +306,21 @@ func orDash(s string) string {
 	return s
 }
 
+// mdCauseLine is the sentence under the verdict: the dependency head brings in, named first (its
+// name as code), then what else grew; or the biggest change alone.
+func mdCauseLine(b *results.Breakdown) string {
+	if b.Cause == "" {
+		return ""
+	}
+	if d := b.Dependency; d != nil {
+		stored := d.Sentence(func(s string) string { return "`" + s + "`" })
+		if rest, ok := strings.CutPrefix(b.Cause, stored); ok {
+			return fmt.Sprintf("Why init grew: %s%s.\n\n", d.Sentence(Code), Text(rest))
+		}
+	}
+	return fmt.Sprintf("Biggest init change: %s.\n\n", mdCause(b.Cause))
+}
+
 // mdCause is the breakdown's cause in Markdown: a unit's name (the pull request's package or
 // module, in backticks in the stored sentence) as code, the rest as text.
 func mdCause(cause string) string {
@@ -356,8 +354,8 @@ func mdBreakdown(b *results.Breakdown) string {
 		return ""
 	}
 	var out strings.Builder
-	if b.Cause != "" {
-		fmt.Fprintf(&out, "Biggest init change: %s.\n\n", mdCause(b.Cause))
+	if line := mdCauseLine(b); line != "" {
+		out.WriteString(line)
 	}
 	out.WriteString("<details><summary>Init breakdown: what head's init did differently</summary>\n\n")
 	if len(b.Units) > 0 {

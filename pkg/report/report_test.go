@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,8 @@ func cases() map[string]*results.Results {
 			r.InitInstructions = append(r.InitInstructions, results.InstructionCount{Variant: "head",
 				Lost: "the runtime did not exit within 30s of SIGTERM, so valgrind wrote no count"})
 		}),
+		// The head brings in aws-sdk-go-v2 (many small package inits, none standing out alone).
+		"dependency": fixture(headBase(16.9, 10.8), 40, withNewDependency),
 		"storedbaseline": fixture([]variantSpec{
 			{name: "head", role: results.RoleHead, runtime: "go", initMs: 46.3, durMs: 160},
 			{name: "baseline", role: results.RoleBase, runtime: "go", initMs: 41.2, durMs: 160},
@@ -152,6 +155,40 @@ func cases() map[string]*results.Results {
 			r.Config.Baseline = "/work/store"
 			r.Config.BaselineRun = "20261101T000000.000Z-2222222222222222.json (2026-11-01 00:00, Test CPU @ 3.0GHz, 2 cores)"
 		}),
+	}
+}
+
+// withNewDependency gives head 27 packages of github.com/aws/aws-sdk-go-v2 and 10 others new in
+// its traced inits, a larger zip, and more CPU and bytes read at init in every sample.
+func withNewDependency(r *results.Results) {
+	own := []results.TraceUnit{{Name: "runtime", Ms: 0.08}, {Name: "net/http", Ms: 0.31, Allocs: 40, Bytes: 9000}}
+	added := slices.Clone(own)
+	for i := range 27 {
+		added = append(added, results.TraceUnit{Name: fmt.Sprintf("github.com/aws/aws-sdk-go-v2/service/dynamodb/p%02d", i), Ms: 0.12, Allocs: 11, Bytes: 2100})
+	}
+	for i := range 10 {
+		added = append(added, results.TraceUnit{Name: fmt.Sprintf("github.com/aws/smithy-go/p%d", i), Ms: 0.04, Allocs: 2, Bytes: 300})
+	}
+	for range 3 {
+		r.InitTraces = append(r.InitTraces, results.InitTrace{Variant: "base", Tracer: "GODEBUG=inittrace=1", Units: own},
+			results.InitTrace{Variant: "head", Tracer: "GODEBUG=inittrace=1", Units: added})
+	}
+	for i := range r.Variants {
+		if v := &r.Variants[i]; v.Role == results.RoleHead {
+			v.Deploy.ZipBytes += 2_600_000
+			v.Deploy.Sections = map[string]int64{".text": 6_100_000, ".rodata": 2_900_000}
+		} else if v.Role == results.RoleBase {
+			v.Deploy.Sections = map[string]int64{".text": 2_400_000, ".rodata": 1_100_000}
+		}
+	}
+	for i := range r.Samples {
+		s := &r.Samples[i]
+		switch r.Variant(results.RoleHead).Name {
+		case s.Variant:
+			s.Counters = &results.Counters{CPUMs: 16.9 + float64(i%5)*0.1, MinorFaults: 1900 + int64(i%7), ReadBytes: 8_400_000}
+		default:
+			s.Counters = &results.Counters{CPUMs: 10.8 + float64(i%5)*0.1, MinorFaults: 1100 + int64(i%7), ReadBytes: 3_100_000}
+		}
 	}
 }
 
@@ -180,10 +217,13 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "schema.json", js.String())
-	if err := WriteHTML(&html, cases()["regression"]); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"regression", "dependency", "references"} {
+		html.Reset()
+		if err := WriteHTML(&html, cases()[name]); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name+".html", html.String())
 	}
-	golden(t, "regression.html", html.String())
 }
 
 func golden(t *testing.T, name, got string) {
@@ -230,7 +270,7 @@ func TestVerdicts(t *testing.T) {
 	t.Parallel()
 	want := map[string]results.Verdict{"regression": results.Regression, "improvement": results.Improvement, "nochange": results.NoChange,
 		"basefailed": results.NotCompared, "failedsamples": results.Regression, "references": results.Unavailable,
-		"inconclusive": results.Inconclusive, "budget": results.Regression, "adaptive": results.NoChange, "storedbaseline": results.Regression, "instructions": results.Regression}
+		"inconclusive": results.Inconclusive, "budget": results.Regression, "adaptive": results.NoChange, "storedbaseline": results.Regression, "instructions": results.Regression, "dependency": results.Regression}
 	for name, res := range cases() {
 		if res.Verdict != want[name] {
 			t.Errorf("case %s: verdict %s, want %s (comparisons %+v)", name, res.Verdict, want[name], res.Comparisons)
@@ -289,14 +329,55 @@ func TestJSONRoundTripReanalyzes(t *testing.T) {
 	}
 }
 
+// The page leads with the verdict and its cause, then head against base (their table, and their
+// distributions alone, a chart a metric), the init breakdown as tables, and every variant on a log
+// axis apart; it holds no Markdown and draws the history it is given.
 func TestHTMLDrawsDistributions(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	if err := WriteHTML(&b, cases()["regression"]); err != nil {
+	if err := WriteHTMLWith(&b, cases()["dependency"], HTMLOptions{History: `<svg id="history-chart"></svg>`}); err != nil {
 		t.Fatal(err)
 	}
 	html := b.String()
-	if strings.Count(html, "<svg") != 4 || strings.Count(html, `class="box"`) != 16 || !strings.Contains(html, "regression") {
-		t.Errorf("HTML: %d charts, %d boxes; want 4 charts of 4 variants", strings.Count(html, "<svg"), strings.Count(html, `class="box"`))
+	// 4 metrics of head and base (2 boxes each), init and cold of all 4 variants on a log axis.
+	if n, boxes := strings.Count(html, "<svg")-1, strings.Count(html, `class="box"`); n != 6 || boxes != 16 {
+		t.Errorf("HTML: %d charts, %d boxes; want 6 charts, 16 boxes", n, boxes)
+	}
+	order := []string{"badge\">regression", "github.com/aws/aws-sdk-go-v2 came in: 27 of the 37", "<h2>Head vs base</h2>", "<h2>History</h2>",
+		"<h2>Init breakdown", "<th>counter</th>", "Reference runtimes, for context", "(log axis)", "<h2>Environment</h2>"}
+	last := -1
+	for _, want := range order {
+		i := strings.Index(html, want)
+		if i <= last {
+			t.Errorf("HTML: %q missing or out of order", want)
+		}
+		last = max(last, i)
+	}
+	for _, md := range []string{"|---|", "###", "<details>", "```"} {
+		if strings.Contains(html, md) {
+			t.Errorf("HTML holds Markdown %q", md)
+		}
+	}
+	var plain bytes.Buffer
+	if err := WriteHTML(&plain, cases()["references"]); err != nil {
+		t.Fatal(err)
+	}
+	if p := plain.String(); strings.Contains(p, "<h2>Head vs base</h2>") || strings.Contains(p, "<h2>History</h2>") || !strings.Contains(p, "Runtimes, same run") {
+		t.Errorf("references alone: want no head-vs-base or history section, the runtimes' table")
+	}
+}
+
+// Names the pull request chooses reach the page escaped, in tables and charts alike.
+func TestHTMLEscapesNames(t *testing.T) {
+	t.Parallel()
+	res := cases()["dependency"]
+	res.Breakdown.Units[0].Name = `<script>alert(1)</script>`
+	res.Variants[0].Name = `<img src=x onerror=alert(1)>`
+	var b bytes.Buffer
+	if err := WriteHTML(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "<script>alert") || strings.Contains(b.String(), "<img src") {
+		t.Errorf("a name reached the page unescaped")
 	}
 }

@@ -141,7 +141,11 @@ func textBreakdown(w io.Writer, b *results.Breakdown) {
 		fmt.Fprintln(w, "\ninit breakdown:")
 	}
 	if b.Cause != "" {
-		fmt.Fprintf(w, "  biggest change: %s\n", strings.ReplaceAll(b.Cause, "`", ""))
+		label := "biggest change"
+		if b.Dependency != nil {
+			label = "why init grew"
+		}
+		fmt.Fprintf(w, "  %s: %s\n", label, strings.ReplaceAll(b.Cause, "`", ""))
 	}
 	for _, u := range b.Units {
 		fmt.Fprintf(w, "  %-40s %s → %s (%+.2f ms)\n", u.Name, unitMs(u.BaseMs, u.New), unitMs(u.HeadMs, u.Gone), u.DeltaMs)

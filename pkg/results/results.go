@@ -158,10 +158,13 @@ type RunConfig struct {
 	InitTimeoutMs float64 `json:"init_timeout_ms,omitempty"`
 	// InitSamples is how many init-only cold starts each variant got per round beside the full
 	// one; MaxTimeMs the sampling time budget of a run sampled until decided.
-	InitSamples     int     `json:"init_samples,omitempty"`
-	MaxTimeMs       float64 `json:"max_time_ms,omitempty"`
-	OutboundDelayMs float64 `json:"outbound_delay_ms"`
-	Seed            uint64  `json:"seed"`
+	InitSamples int     `json:"init_samples,omitempty"`
+	MaxTimeMs   float64 `json:"max_time_ms,omitempty"`
+	// ReferenceFullSamples, when positive, is how many full cold starts each reference took;
+	// its other rounds took an init-only one (a head-vs-base run: the references are context).
+	ReferenceFullSamples int     `json:"reference_full_samples,omitempty"`
+	OutboundDelayMs      float64 `json:"outbound_delay_ms"`
+	Seed                 uint64  `json:"seed"`
 	// Adaptive runs analyse after every Block samples a side, up to Looks looks, each at
 	// Alpha / Looks (Bonferroni). Alpha stays the run's overall level.
 	Adaptive bool   `json:"adaptive,omitempty"`
@@ -280,6 +283,9 @@ type Artifact struct {
 	// Sections are the bootstrap's ELF sections by size in bytes (.text, .rodata, .data...), when
 	// it is a binary: what the loader maps and the code init runs from.
 	Sections map[string]int64 `json:"elf_sections,omitempty"`
+	// GoMainModule is a Go bootstrap's main module (its build info): the function's own
+	// packages are under it, the rest came from dependencies or the standard library.
+	GoMainModule string `json:"go_main_module,omitempty"`
 	// Modules is a bundle's bytes by module (an npm package, or a file of the function's own),
 	// from the bundler's metafile (esbuild, bun build).
 	Modules map[string]int64 `json:"bundle_modules,omitempty"`

@@ -39,6 +39,11 @@ type Variant struct {
 	// full one: start, time the first /next, kill. Init needs many samples; the invoke (the
 	// handler's work) is what makes a sample expensive.
 	InitSamples int
+	// FullSamples, when positive, is how many full cold starts the variant takes in all (over
+	// every Run of a scheduler); its later rounds take an init-only one in place of the full one.
+	// A reference in a head-vs-base run is context, not the verdict: its init (cheap) keeps
+	// every round, its invoke (at 128 MB, seconds of throttled CPU) a few.
+	FullSamples int
 	// KeepOutput keeps what the handler wrote even when the sample succeeds (a traced init).
 	KeepOutput bool
 	// InitOnly is set by the scheduler on the copy it hands a sampler for an init-only sample.
@@ -73,8 +78,9 @@ type Sampler interface {
 type Scheduler struct {
 	sampler Sampler
 	rng     *rand.Rand
-	rounds  int // rounds completed so far: the next round's Index
-	seqs    int // samples taken so far: the next sample's Seq
+	rounds  int            // rounds completed so far: the next round's Index
+	seqs    int            // samples taken so far: the next sample's Seq
+	full    map[string]int // full samples taken so far, by variant
 	// Progress, when set, is called after every sample with the samples taken so far in this
 	// Run and the Run's total.
 	Progress func(done, total int, s results.Sample)
@@ -131,7 +137,7 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 	total := n * len(tasks)
 	out := make([]results.Sample, 0, total)
 	if sc.Stopped == nil {
-		sc.Stopped, sc.first, sc.settled = map[string]string{}, map[string][]results.Sample{}, map[string]bool{}
+		sc.Stopped, sc.first, sc.settled, sc.full = map[string]string{}, map[string][]results.Sample{}, map[string]bool{}, map[string]int{}
 	}
 	if ws, ok := sc.sampler.(WaveSampler); ok && ws.Copies() > 1 {
 		return sc.runWaves(ctx, ws, variants, tasks, n, out)
@@ -144,11 +150,18 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 			if _, stopped := sc.Stopped[tasks[i].Name]; stopped {
 				continue
 			}
+			task := tasks[i]
+			if !task.InitOnly && task.FullSamples > 0 && sc.full[task.Name] >= task.FullSamples {
+				task.InitOnly = true
+			}
+			if !task.InitOnly {
+				sc.full[task.Name]++
+			}
 			started := time.Now()
-			s := sc.sampler.Sample(ctx, tasks[i])
+			s := sc.sampler.Sample(ctx, task)
 			s.Clean() // the handler's error type and message are pull-request text
 			s.WallMs = float64(time.Since(started).Microseconds()) / 1000
-			s.Variant, s.InitOnly, s.Index, s.Seq = tasks[i].Name, tasks[i].InitOnly, sc.rounds, sc.seqs
+			s.Variant, s.InitOnly, s.Index, s.Seq = task.Name, task.InitOnly, sc.rounds, sc.seqs
 			sc.seqs++
 			sc.failFast(s)
 			out = append(out, s)

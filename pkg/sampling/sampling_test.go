@@ -197,3 +197,46 @@ func TestRunCleansHandlerStrings(t *testing.T) {
 		t.Errorf("Stopped = %q, want one line", why)
 	}
 }
+
+// initOnlyRecorder records whether each sample it was asked for was init-only.
+type initOnlyRecorder struct{ full, initOnly map[string]int }
+
+func (r *initOnlyRecorder) Sample(_ context.Context, v Variant) results.Sample {
+	if v.InitOnly {
+		r.initOnly[v.Name]++
+	} else {
+		r.full[v.Name]++
+	}
+	return results.Sample{InitMs: 1}
+}
+
+func (r *initOnlyRecorder) Limits() results.Limits { return results.Limits{Cgroup: "none"} }
+
+// A variant with FullSamples takes that many full cold starts over all of a scheduler's Runs,
+// then an init-only one each round in their place; the others are unchanged.
+func TestFullSamplesThenInitOnly(t *testing.T) {
+	t.Parallel()
+	rec := &initOnlyRecorder{full: map[string]int{}, initOnly: map[string]int{}}
+	sc := NewScheduler(rec, 3)
+	vs := []Variant{{Name: "head", InitSamples: 2}, {Name: "ref", FullSamples: 3}}
+	var got []results.Sample
+	for range 2 { // two blocks of 4 rounds
+		s, err := sc.Run(context.Background(), vs, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s...)
+	}
+	if rec.full["head"] != 8 || rec.initOnly["head"] != 16 || rec.full["ref"] != 3 || rec.initOnly["ref"] != 5 {
+		t.Errorf("full %v, init-only %v; want head 8 and 16, ref 3 and 5", rec.full, rec.initOnly)
+	}
+	refInitOnly := 0
+	for _, s := range got {
+		if s.Variant == "ref" && s.InitOnly {
+			refInitOnly++
+		}
+	}
+	if refInitOnly != 5 {
+		t.Errorf("%d of ref's samples are marked init-only, want 5", refInitOnly)
+	}
+}

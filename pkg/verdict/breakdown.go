@@ -43,27 +43,66 @@ func Breakdown(r *results.Results) *results.Breakdown {
 			bt = append(bt, t.Units)
 		}
 	}
-	if len(ht) > 0 && len(bt) > 0 {
-		b.Traces = min(len(ht), len(bt))
-		b.Units = inittrace.Diff(inittrace.Median(bt), inittrace.Median(ht), breakdownUnits, breakdownMinMs)
-		b.Cause = inittrace.Cause(b.Units, inittrace.Ranges(bt), inittrace.Ranges(ht), causeMinMs)
-	}
 	if head.Deploy != nil && base.Deploy != nil {
 		b.Sections = compareSections(base.Deploy.Sections, head.Deploy.Sections)
 		b.Modules = compareSections(base.Deploy.Modules, head.Deploy.Modules)
 	}
-	if b.Cause == "" {
-		b.Cause = counterCause(b.Counters)
+	if len(ht) > 0 && len(bt) > 0 {
+		b.Traces = min(len(ht), len(bt))
+		bm, hm := inittrace.Median(bt), inittrace.Median(ht)
+		b.Units = inittrace.Diff(bm, hm, breakdownUnits, breakdownMinMs)
+		b.Cause = inittrace.Cause(b.Units, inittrace.Ranges(bt), inittrace.Ranges(ht), causeMinMs)
+		b.Dependency = inittrace.NewDependency(b.Tracer, mainModule(head), bm, hm, b.Modules)
 	}
+	b.Cause = causeSentence(b, head, base)
 	// A cause is named only for an init that changed: three traced starts a side can show a
 	// millisecond of jitter in a large module (aws-lambda-ric's, twice in CI) as a shift.
 	if c := r.Comparison(results.MetricInit); c == nil || c.Verdict != results.Regression && c.Verdict != results.Improvement {
-		b.Cause = ""
+		b.Cause, b.Dependency = "", nil
 	}
 	if len(b.Counters) == 0 && len(b.Units) == 0 && len(b.Sections) == 0 && len(b.Modules) == 0 {
 		return nil
 	}
 	return b
+}
+
+// causeSentence is what a reviewer acts on first: the dependency head brings in (its name, how
+// many of init's new units are its, the bytes), then the traced unit that grew most when it is
+// not one of the dependency's, else the counter that moved most.
+func causeSentence(b *results.Breakdown, head, base *results.Variant) string {
+	var parts []string
+	if d := b.Dependency; d != nil {
+		if head.Deploy != nil && base.Deploy != nil {
+			d.ZipDelta = head.Deploy.ZipBytes - base.Deploy.ZipBytes
+		}
+		for _, c := range b.Counters {
+			if c.Name == "read_bytes" && c.Changed {
+				d.ReadDelta = c.Head - c.Base
+			}
+		}
+		parts = append(parts, d.Sentence(func(s string) string { return "`" + s + "`" }))
+	}
+	unit := b.Cause
+	if d := b.Dependency; d != nil && len(b.Units) > 0 && inittrace.Dependency(b.Tracer, b.Units[0].Name, mainModule(head)) == d.Name {
+		unit = "" // the dependency's sentence says it
+	}
+	switch {
+	case unit != "":
+		parts = append(parts, unit)
+	case counterCause(b.Counters) != "":
+		parts = append(parts, counterCause(b.Counters))
+	}
+	return strings.Join(parts, "; then ")
+}
+
+// mainModule is a Go head's main module, from its build info ("" when not recorded).
+func mainModule(v *results.Variant) string {
+	for _, a := range []*results.Artifact{v.Deploy, v.Artifact} {
+		if a != nil && a.GoMainModule != "" {
+			return a.GoMainModule
+		}
+	}
+	return ""
 }
 
 // compareCounters sets each counter of head's samples against base's: medians, ranges, and

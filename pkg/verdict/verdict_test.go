@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -237,14 +238,62 @@ func TestBreakdownCause(t *testing.T) {
 	slower := headBase(40, 60, 40)
 	traces(slower, 20)
 	Analyze(slower)
-	if b := slower.Breakdown; b == nil || b.Cause != "`example.com/sdk` init: +21.0 ms, new in head, 900 more allocations" || b.Traces != 3 {
+	if b := slower.Breakdown; b == nil || b.Cause != "`example.com/sdk` came in: 1 package with an init new in head (+21.0 ms, 900 allocations)" || b.Traces != 3 {
 		t.Errorf("slower head: breakdown %+v", b)
+	}
+	own := headBase(40, 60, 40) // the same package, the function's own (its main module's): no dependency came in
+	traces(own, 20)
+	own.Variants[0].Deploy = &results.Artifact{GoMainModule: "example.com/sdk"}
+	Analyze(own)
+	if b := own.Breakdown; b == nil || b.Dependency != nil || b.Cause != "`example.com/sdk` init: +21.0 ms, new in head, 900 more allocations" {
+		t.Errorf("the function's own package: breakdown %+v", b)
 	}
 	same := headBase(40, 40, 40)
 	traces(same, 20) // a unit that looks new, but init did not change: no sentence, the table stays
 	Analyze(same)
 	if b := same.Breakdown; b == nil || b.Cause != "" || len(b.Units) != 1 {
 		t.Errorf("unchanged init: breakdown %+v, want the unit listed and no cause named", b)
+	}
+}
+
+// A dependency that brings many small package inits (none of which stands out alone) is named
+// with how many of the new packages are its and the bytes that came with it, before any counter.
+func TestBreakdownNamesTheNewDependency(t *testing.T) {
+	t.Parallel()
+	r := headBase(40, 16, 10.8)
+	own := []results.TraceUnit{{Name: "runtime", Ms: 0.1}, {Name: "net/http", Ms: 0.3}}
+	var sdk []results.TraceUnit
+	for i := range 27 {
+		sdk = append(sdk, results.TraceUnit{Name: fmt.Sprintf("github.com/aws/aws-sdk-go-v2/service/dynamodb/p%02d", i), Ms: 0.1, Allocs: 10, Bytes: 2048})
+	}
+	for i := range 10 { // the rest of what came in: the standard library's and smithy's packages
+		name := fmt.Sprintf("crypto/p%d", i)
+		if i%2 == 0 {
+			name = fmt.Sprintf("github.com/aws/smithy-go/p%d", i)
+		}
+		sdk = append(sdk, results.TraceUnit{Name: name, Ms: 0.05})
+	}
+	for range 3 {
+		r.InitTraces = append(r.InitTraces, results.InitTrace{Variant: "base", Tracer: "GODEBUG=inittrace=1", Units: own},
+			results.InitTrace{Variant: "head", Tracer: "GODEBUG=inittrace=1", Units: append(slices.Clone(own), sdk...)})
+	}
+	r.Variants[0].Deploy = &results.Artifact{ZipBytes: 5 << 20}
+	r.Variants[1].Deploy = &results.Artifact{ZipBytes: 5<<20 - 5<<19}
+	for i := range r.Samples {
+		s := &r.Samples[i]
+		s.Counters = &results.Counters{CPUMs: 10.8 + float64(i%3)*0.1, ReadBytes: 3 << 20}
+		if s.Variant == "head" {
+			s.Counters = &results.Counters{CPUMs: 17 + float64(i%3)*0.1, ReadBytes: 8 << 20}
+		}
+	}
+	Analyze(r)
+	want := "`github.com/aws/aws-sdk-go-v2` came in: 27 of the 37 packages with an init new in head (+2.7 ms, 270 allocations, 54 KB); " +
+		"zip +2.5 MB; 5.0 MB more read at init; then init cpu_ms 10.9 → 17.1 (+57%), beyond both sides' ranges"
+	if b := r.Breakdown; b == nil || b.Cause != want {
+		t.Fatalf("cause %q, want %q", b.Cause, want)
+	}
+	if d := r.Breakdown.Dependency; d.Units != 27 || d.NewUnits != 37 || d.ZipDelta != 5<<19 {
+		t.Errorf("dependency %+v", d)
 	}
 }
 
