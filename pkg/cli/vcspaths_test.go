@@ -2,6 +2,7 @@ package cli
 
 import (
 	"archive/zip"
+	"encoding/base64"
 	"io"
 	"os"
 	"path/filepath"
@@ -95,4 +96,36 @@ func zipFile(t *testing.T, path, name string) string {
 		}
 	}
 	return ""
+}
+
+// The same attack end to end, as the hostile suite runs its attacks: the head's coldbench.yml
+// names .git as a layer, and its handler answers with $COLDBENCH_OPT/config, the checkout's
+// config with actions/checkout's token. Protected, the head's setting is refused (the run does
+// not pass) and the token is nowhere in the results; the control (vcspaths off) reads it.
+func TestHostileLayerOfTheCheckoutsGit(t *testing.T) {
+	t.Parallel() // a range of sandbox users each (hostileUID)
+	plain, hooked := hostileBinaries(t)
+	b64 := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + token))
+	head := side{sleep: "0.3", prelude: `R=$(cat "$COLDBENCH_OPT/config" 2>&1 | base64 -w0)`,
+		files: map[string]string{"coldbench.yml": "layers: .git\n"}}
+	for _, run := range []struct {
+		name, bin, off string
+		leak           bool
+	}{{"protected", plain, "", false}, {"control", hooked, "vcspaths", true}} {
+		t.Run(run.name, func(t *testing.T) {
+			dir, event := hostileRepo(t, fastBase, head)
+			r := actionHostile(t, run.bin, run.off, dir, event, quickControl(nil), "")
+			leaked := strings.Contains(r.stdout+r.stderr, b64)
+			for _, resp := range headResponses(r) {
+				leaked = leaked || strings.Contains(resp, b64)
+			}
+			if leaked != run.leak {
+				t.Errorf("%s: token read through the layer: %v, want %v; responses %q\n%s", run.name, leaked, run.leak, headResponses(r), tail(r.stderr, 2000))
+			}
+			if !run.leak && (r.code == 0 || !strings.Contains(r.stdout+r.stderr, "leads into the repository's .git directory")) {
+				t.Errorf("protected: exit %d, want the head's layer refused by name and the run not passed\n%s", r.code, tail(r.stdout+r.stderr, 3000))
+			}
+			sandboxProcesses(t, r)
+		})
+	}
 }
