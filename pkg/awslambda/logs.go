@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/coldbench/coldbench/pkg/results"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // Report is what a Lambda REPORT line says.
@@ -98,6 +99,12 @@ func word(re *regexp.Regexp, line string) string {
 // REPORT without Init Duration.
 const ErrTypeWarm = "Coldbench.WarmStart"
 
+// ErrTypeUnexplainedInit is a sample whose log tail has an invoke-phase INIT_REPORT (an init
+// retried inside the invoke) without the failed or timed-out init-phase one that Lambda retries
+// after: the handler writes to the same stream as Lambda and may have printed the line itself (a
+// warm environment passed off as a 1 ms init), or pushed the first attempt's out of the 4 KB tail.
+const ErrTypeUnexplainedInit = "Coldbench.UnexplainedInit"
+
 // Classify reads one cold invoke as Lambda reports it: the FunctionError header and payload
 // first, then the INIT_REPORT lines (a failed or timed-out init, a suppressed init retried in the
 // invoke phase), then REPORT's status (a timeout, an error of the runtime); a missing Init
@@ -135,7 +142,12 @@ func Classify(logs, functionError string, payload []byte) results.Sample {
 		if invokeInit != nil {
 			s.DurationMs = max(r.DurationMs-invokeInit.DurationMs, 0)
 		}
-	case invokeInit != nil:
+	case invokeInit != nil && !sandbox.Off("initreport"):
+		s.Error = &results.SampleError{Type: ErrTypeUnexplainedInit, Phase: results.PhaseInit,
+			Reason: "an INIT_REPORT of the invoke phase without the failed init-phase one before it in the log tail: Lambda retries an init only after one failed or timed out, and a handler can print that line itself; counted as a failed init"}
+		s.Output = tail(logs, 4096)
+		return s
+	case invokeInit != nil: // the hostile test's control: the line taken as Lambda's
 		// Suppressed: the init ran inside the invoke, whose Duration includes it.
 		s.InitMs = invokeInit.DurationMs
 		s.DurationMs = max(r.DurationMs-invokeInit.DurationMs, 0)

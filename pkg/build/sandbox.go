@@ -149,7 +149,10 @@ func prepareSlot(id sandbox.Identity, dir string) error {
 }
 
 // ownForeign gives the sandbox user whatever under dir it does not own yet, without following
-// links.
+// links. A file of someone else's with more than one name is left as it is: its other name may be
+// anywhere on the file system (a hard link the user planted to /etc/shadow, where the kernel lets
+// it: fs.protected_hardlinks off, no Landlock), and chowning the inode would give the user that
+// file.
 func ownForeign(id sandbox.Identity, dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -159,7 +162,11 @@ func ownForeign(id sandbox.Identity, dir string) error {
 		if err != nil {
 			return err
 		}
-		if st, ok := info.Sys().(*syscall.Stat_t); ok && (int(st.Uid) != id.UID || int(st.Gid) != id.GID) {
+		st, ok := info.Sys().(*syscall.Stat_t)
+		switch {
+		case !ok || int(st.Uid) == id.UID && int(st.Gid) == id.GID:
+		case !info.IsDir() && st.Nlink > 1 && !sandbox.Off("hardlinks"):
+		default:
 			return os.Lchown(p, id.UID, id.GID)
 		}
 		return nil

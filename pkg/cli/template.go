@@ -16,6 +16,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/definition"
 	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/sam"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // settleFunction completes the function's settings from the repository: paths it gave are
@@ -213,10 +214,28 @@ func confine(cfg *config.Config, workDir string) error {
 			if err != nil {
 				real = filepath.Clean(p) // not there (yet): where it would be
 			}
-			if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			rel, err := filepath.Rel(realRoot, real)
+			switch {
+			case err != nil || rel == ".." || strings.HasPrefix(rel, "../"):
 				problems = append(problems, fmt.Sprintf("%s %q (from coldbench.yml or the template) leads outside the repository %s: paths the repository gives must stay inside it", key, val, root))
+			case vcsDir(rel) != "" && !sandbox.Off("vcspaths"):
+				problems = append(problems, fmt.Sprintf("%s %q (from coldbench.yml or the template) leads into the repository's %s directory (its history, and the token actions/checkout keeps in its config): paths the repository gives must stay out of it", key, val, vcsDir(rel)))
 			}
 		}
 	}
 	return problems.Err()
+}
+
+// vcsDir is the version-control directory (.git, .hg, .svn) that the repository-relative path rel
+// is or lies in, "" for none. Such a directory is coldbench's checkout, not the pull request's
+// tree: actions/checkout persists the job's token in .git/config, and a layer of `.git` would lay
+// that file out in the handler's /opt.
+func vcsDir(rel string) string {
+	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
+		switch part {
+		case ".git", ".hg", ".svn":
+			return part
+		}
+	}
+	return ""
 }

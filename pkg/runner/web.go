@@ -48,6 +48,9 @@ func (cs *coldStart) prepareWeb(v sampling.Variant) (net.Listener, *results.Samp
 	}
 	cs.cleanups = append(cs.cleanups, n.close)
 	cs.net = n
+	if _, err := netnsAddr(net.JoinHostPort(o.Host, "0")); err != nil && !sandbox.Off("netnsdial") {
+		return nil, &results.SampleError{Type: results.ErrTypeInvalidEntrypoint, Phase: results.PhaseInit, Reason: err.Error()}
+	}
 	var ln net.Listener
 	if err := n.do(func() { ln, err = net.Listen("tcp", lambdaAPIAddr) }); err != nil {
 		return nil, setupError("network namespace", err)
@@ -85,18 +88,50 @@ func (cs *coldStart) adapterWrapped(v sampling.Variant) (string, *results.Sample
 	return filepath.Join(cs.taskRoot, rel), nil
 }
 
-// dial reaches the sample's network: its namespace's, or this machine's.
+// dial reaches the sample's network: its namespace's, or this machine's. In the namespace the
+// socket must be made on the namespace's thread, so no name is looked up there: Go resolves a
+// name and races its IPv4 and IPv6 addresses (Happy Eyeballs) in goroutines of their own, on
+// other threads, in this machine's network, where AWS_LWA_HOST=localhost (127.0.0.1 and ::1, as
+// Docker's /etc/hosts has it) would have the adapter, as root, talk to the machine's loopback
+// instead of the sample's server. An address is dialed as it is, localhost as 127.0.0.1.
 func (cs *coldStart) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	if cs.net == nil {
 		var d net.Dialer
 		return d.DialContext(ctx, network, addr)
 	}
+	d := net.Dialer{FallbackDelay: -1} // one address, dialed on the calling goroutine
+	if sandbox.Off("netnsdial") {      // the hostile test's control: the name resolved and raced
+		d = net.Dialer{}
+	} else {
+		a, err := netnsAddr(addr)
+		if err != nil {
+			return nil, err
+		}
+		addr = a
+	}
 	var c net.Conn
 	var err error
-	if nerr := cs.net.do(func() { var d net.Dialer; c, err = d.DialContext(ctx, network, addr) }); nerr != nil {
+	if nerr := cs.net.do(func() { c, err = d.DialContext(ctx, network, addr) }); nerr != nil {
 		return nil, nerr
 	}
 	return c, err
+}
+
+// netnsAddr is addr with its host as an IP address, which the sample's own network (loopback
+// only) can reach without a lookup: an address as it is, localhost (and *.localhost, RFC 6761)
+// as 127.0.0.1; any other name is an error naming it.
+func netnsAddr(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	switch h := strings.ToLower(strings.TrimSuffix(host, ".")); {
+	case net.ParseIP(host) != nil:
+		return addr, nil
+	case h == "localhost" || strings.HasSuffix(h, ".localhost"):
+		return net.JoinHostPort("127.0.0.1", port), nil
+	}
+	return "", fmt.Errorf("AWS_LWA_HOST %q: a name, which the sample's own network (loopback only) does not resolve: valid values are an address (127.0.0.1, the adapter's default) or localhost", host)
 }
 
 // startAdapter plays the Web Adapter for the sample's server: the readiness check, then the
