@@ -50,12 +50,8 @@ func seedGoCache(ctx context.Context, req Request, env []string, goarch string, 
 		return err
 	}
 	rootEnv := stdEnv(env, goarch)
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%d %d\n%q\n%q\n", req.Tools.Go, st.Size(), st.ModTime().UnixNano(), std, rootEnv)
-	key := hex.EncodeToString(h.Sum(nil)[:8]) + "-" + goarch
-	// The slot is <cache>/sandbox/u<uid>: the shared copies live beside sandbox/, in coldbench's part.
-	seeds := filepath.Join(filepath.Dir(filepath.Dir(req.Tools.CacheDir)), "go-std")
-	seed := filepath.Join(seeds, key)
+	key := seedKey(req.Tools.Go, st, std, rootEnv, goarch)
+	seed := filepath.Join(SeedDir(req.Tools), key)
 	dst := filepath.Join(req.Tools.CacheDir, "go-build")
 	marker := ".coldbench-std-" + key
 	if _, err := os.Lstat(filepath.Join(dst, marker)); err == nil {
@@ -65,6 +61,24 @@ func seedGoCache(ctx context.Context, req Request, env []string, goarch string, 
 		return err
 	}
 	return copySeed(seed, dst, marker, req.Sandbox)
+}
+
+// SeedDir is where the compiled standard libraries are kept: $COLDBENCH_GO_STD_DIR (the
+// runner's setting: a directory kept between runs, or an image's own), else go-std in the cache
+// directory, beside sandbox/ (a slot is <cache>/sandbox/u<uid>).
+func SeedDir(t Tools) string {
+	if d := t.getenv("COLDBENCH_GO_STD_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(filepath.Dir(t.CacheDir)), "go-std")
+}
+
+// seedKey names one compiled standard library: the toolchain binary, the flags, the environment
+// and the arch.
+func seedKey(gobin string, st os.FileInfo, std, env []string, goarch string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d %d\n%q\n%q\n", gobin, st.Size(), st.ModTime().UnixNano(), std, env)
+	return hex.EncodeToString(h.Sum(nil)[:8]) + "-" + goarch
 }
 
 // tagsRe is what -tags may hold for the standard library to be compiled as root with it.

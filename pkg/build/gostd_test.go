@@ -87,15 +87,25 @@ func TestGoBuildIsSeededWithTheStandardLibrary(t *testing.T) {
 	}
 
 	// A seed directory anyone can write (a cache restored with loose modes) is not used.
-	seeds, _ := filepath.Glob(filepath.Join(cache, "go-std", "*-arm64"))
-	if len(seeds) != 1 {
-		t.Fatalf("seeds %v, want one", seeds)
+	loose := t.TempDir()
+	st, err := os.Stat(req.Tools.Go)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := os.Chmod(seeds[0], 0o777); err != nil {
+	std, _ := stdFlags(ReferenceGoFlags)
+	planted := filepath.Join(loose, seedKey(req.Tools.Go, st, std, stdEnv(env, "arm64"), "arm64"))
+	testenv.Write(t, planted, "ab/planted-a", "poisoned index entry")
+	if err := os.Chmod(planted, 0o777); err != nil {
 		t.Fatal(err)
 	}
 	other := id.Slot(1)
 	req.Sandbox, req.Tools.CacheDir = other, SlotDir(filepath.Join(cache, "sandbox"), other)
+	req.Tools.Getenv = func(k string) string {
+		if k == "COLDBENCH_GO_STD_DIR" {
+			return loose
+		}
+		return os.Getenv(k)
+	}
 	if err := prepareSlot(other, req.Tools.CacheDir); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +161,13 @@ func TestGoStdSeedRunsNoFlagOfThePullRequests(t *testing.T) {
 	}
 	_ = os.Remove(proof)
 	id := sandbox.Identity{UID: 64999, GID: 64999, Separate: true}
-	req := Request{Sandbox: id, Tools: Tools{Go: gobin, CacheDir: filepath.Join(dir, "cache", "sandbox", "u64999")}}
+	req := Request{Sandbox: id, Tools: Tools{Go: gobin, CacheDir: filepath.Join(dir, "cache", "sandbox", "u64999"),
+		Getenv: func(k string) string {
+			if k == "COLDBENCH_GO_STD_DIR" {
+				return ""
+			}
+			return os.Getenv(k)
+		}}}
 	if err := seedGoCache(ctx, req, env, "arm64", flags); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
@@ -11,5 +12,6 @@ import (
 // the tests re-execute it, as they re-execute coldbench in production.
 func TestMain(m *testing.M) {
 	sandbox.Init()
+	testenv.ShareGoStd()
 	os.Exit(m.Run())
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -90,4 +91,20 @@ func ZipBomb(t testing.TB, size, claimed uint64) string {
 	_ = zw.Close()
 	f.Close()
 	return p
+}
+
+// ShareGoStd points COLDBENCH_GO_STD_DIR at one directory for every test binary of a run (in the
+// machine's temp dir, keyed by nothing but the user), unless the environment names one: each
+// Go standard library the tests' builds need is then compiled once for the whole test command
+// instead of once per test's fresh cache directory. Seeds are keyed by the toolchain, so a stale
+// one is never used. For TestMain, before m.Run.
+func ShareGoStd() {
+	if os.Getenv("COLDBENCH_GO_STD_DIR") != "" {
+		return
+	}
+	dir := filepath.Join(os.TempDir(), "coldbench-test-go-std-"+strconv.Itoa(os.Geteuid()))
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.Chmod(dir, 0o755)
+		_ = os.Setenv("COLDBENCH_GO_STD_DIR", dir)
+	}
 }
