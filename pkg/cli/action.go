@@ -107,6 +107,10 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 	} else if o.handlerInput == "" && cfg.Handler != "" {
 		o.handlerInput = cfg.Function // titles and the comment's marker name the function
 	}
+	defaultFunctions(&cfg, o.pr.number > 0)
+	if o.handlerInput == "" && cfg.SeveralFunctions() {
+		o.handlerInput = relTo(o.workspace, cfg.Template) // one comment for the whole app
+	}
 	for _, v := range cfg.SecretLooking() {
 		gha.AddMask(v) // the function's own secrets (the template's too) stay out of the log
 	}
@@ -187,14 +191,19 @@ func placeCacheDir(ctx context.Context, cfg *config.Config, workspace string, en
 // out (the PR head, or GitHub's merge commit whose first parent is the base) and the pull
 // request's base: exactly the change the PR brings. A push or a schedule has no base.
 func (o *actionOptions) pickBase(ctx context.Context, gha *githubactions.Action, cfg *config.Config) error {
-	if cfg.Handler == "" || cfg.Base != "" || cfg.Baseline != "" {
+	app := cfg.Handler == "" && cfg.SeveralFunctions()
+	if cfg.Handler == "" && !app || cfg.Base != "" || cfg.Baseline != "" {
 		return nil
 	}
 	if o.pr.baseSHA == "" {
 		cfg.Base = "none" // no base unless base-ref names one
 		return nil
 	}
-	root, err := git.RepoRoot(ctx, dirOf(cfg.Handler))
+	at := cfg.Handler
+	if app {
+		at = cfg.Template
+	}
+	root, err := git.RepoRoot(ctx, dirOf(at))
 	if err != nil {
 		return badInput(fmt.Errorf("input handler %q: %w", o.handlerInput, err))
 	}
@@ -231,7 +240,11 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	defer logw.resume()
 	penv := env
 	penv.Stdout, penv.Stderr = logw, logw
-	res, err := runPipeline(ctx, newPipeline(o.cfg, penv, logw))
+	p, err := withApp(newPipeline(o.cfg, penv, logw), o.cfg, o.workspace)
+	var res *results.Results
+	if err == nil {
+		res, err = runPipeline(ctx, p)
+	}
 	logw.resume()
 	if err != nil {
 		if res != nil {
@@ -408,6 +421,9 @@ var runURL = regexp.MustCompile(`^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._-
 
 // conclusionOf maps the verdict to a check conclusion.
 func conclusionOf(res *results.Results, failOnRegression bool) publish.Conclusion {
+	if len(res.Functions) > 0 {
+		return worstConclusion(res, failOnRegression)
+	}
 	if exitCode(res) == ExitFailure {
 		return publish.ConclusionFailure
 	}

@@ -89,6 +89,7 @@ func parseRun(ctx context.Context, args []string, env Env) (config.Config, error
 	cfg.HandlersDir = *handlersDir
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
 	problems = append(problems, settleFunction(&cfg, env.Dir, "")...)
+	defaultFunctions(&cfg, false)
 	if _, err := os.Stat(resolve(env.Dir, cfg.Event)); err == nil {
 		cfg.Event = resolve(env.Dir, cfg.Event) // a file; presets and inline JSON stay as they are
 	}
@@ -113,7 +114,10 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 		}
 		return withCode(ExitBadInput, err)
 	}
-	p := newPipeline(cfg, env, env.Stderr)
+	p, err := withApp(newPipeline(cfg, env, env.Stderr), cfg, env.Dir)
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
 	if !cfg.Quiet {
 		p.Preview = func(res *results.Results, pending []string) { writePreview(env.Stderr, res, pending) }
 	}
@@ -149,6 +153,9 @@ func writePreview(w io.Writer, res *results.Results, pending []string) {
 
 // exitCode: 1 on a regression, 3 when the head could not be measured at all.
 func exitCode(res *results.Results) int {
+	if len(res.Functions) > 0 {
+		return worstExit(res)
+	}
 	if head := res.Variant(results.RoleHead); head != nil {
 		if head.BuildError != "" {
 			return ExitFailure

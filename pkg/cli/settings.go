@@ -231,6 +231,12 @@ func asProblems(err error) config.Problems {
 // A base that names no handler of its own (the head's coldbench.yml or template is what adds
 // one) is measured at the head's handler path in its own tree, with its own settings.
 func baseSide(ctx context.Context, cfg config.Config, root, wt, sha, headPath string) (config.Config, error) {
+	return baseSideOf(ctx, cfg, root, wt, sha, headPath, "")
+}
+
+// baseSideOf is baseSide for the function called function of a run of several ("" for a run of
+// one): the template's function base measures.
+func baseSideOf(ctx context.Context, cfg config.Config, root, wt, sha, headPath, function string) (config.Config, error) {
 	side := cfg.SideFile() // a coldbench.yml outside the repository is the caller's, for both sides
 	if cfg.ConfigFile != "" {
 		if rel, ok := lexicallyInside(root, cfg.ConfigFile); ok {
@@ -244,6 +250,9 @@ func baseSide(ctx context.Context, cfg config.Config, root, wt, sha, headPath st
 	bcfg, err := cfg.ForSide(side)
 	if err != nil {
 		return bcfg, err
+	}
+	if function != "" {
+		bcfg = bcfg.ForFunction(function)
 	}
 	// The work directory's place in base's tree: relative paths are resolved from it.
 	dir := wt

@@ -126,6 +126,9 @@ func applyTemplateFile(cfg *config.Config, workDir string, explicit map[string]s
 	if err != nil {
 		return err
 	}
+	if cfg.SeveralFunctions() || cfg.Function == "" && len(fns) > 1 {
+		return nil // a run of several functions: the pipeline takes each one from the template (newApp)
+	}
 	rel := path
 	if r, err := filepath.Rel(workDir, path); err == nil {
 		rel = r

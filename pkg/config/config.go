@@ -216,7 +216,7 @@ var (
 // SettleReferences applies CompareReferences when a handler is measured and the references were
 // not set.
 func (c *Config) SettleReferences() {
-	if c.Handler != "" && !c.IsSet("references") {
+	if (c.Handler != "" || c.SeveralFunctions()) && !c.IsSet("references") {
 		c.References = CompareReferences
 	}
 }
@@ -322,6 +322,7 @@ func (c *Config) Validate(names func(field string) string, v Vocabulary) error {
 	if c.Artifact != "" && c.Build == "" {
 		p.add("%s %q: an artifact is what %s produces; give the build command too", names("artifact"), c.Artifact, names("build"))
 	}
+	c.checkFunctions(&p, names)
 	if c.Function != "" && (c.Template == "" || c.Template == "none") {
 		p.add("%s %q: no template to find it in; give %s (a SAM or CloudFormation template)", names("function"), c.Function, names("template"))
 	}
@@ -331,7 +332,7 @@ func (c *Config) Validate(names func(field string) string, v Vocabulary) error {
 	if c.Baseline != "" && c.Handler == "" {
 		p.add("%s: a baseline is compared with a handler; give %s", names("baseline"), names("handler"))
 	}
-	if len(c.Budgets) > 0 && c.Handler == "" {
+	if len(c.Budgets) > 0 && c.Handler == "" && !c.SeveralFunctions() {
 		p.add("%s: budgets apply to a handler; give %s", names("budgets"), names("handler"))
 	}
 	if c.Handler == "" && len(c.References) == 0 && (c.Template == "" || c.Template == "none") {

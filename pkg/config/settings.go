@@ -204,8 +204,10 @@ var Settings = []Setting{
 	{Name: "template", Input: "template", Kind: KindFunction, Path: true,
 		Usage: "SAM/CloudFormation template, CDK cloud assembly (cdk.out), serverless.yml or Terraform module to take the function from (default: the first of those at the repository root when no --handler; none to skip)",
 		parse: str(func(c *Config) *string { return &c.Template }), get: func(c *Config) string { return c.Template }},
-	{Name: "function", Input: "function", Kind: KindFunction,
-		Usage: "the function's logical ID in --template (default: the only one)",
+	// Which functions are measured decides which regressions can be seen at all: a pull request
+	// that chose it could leave out the function it slows down. So it is the judge's.
+	{Name: "function", Input: "function", Kind: KindJudge,
+		Usage: "the functions of --template to measure: all, changed (those the diff can change), or logical IDs A,B (default: the only one; changed on a pull request, all otherwise)",
 		parse: str(func(c *Config) *string { return &c.Function })},
 	{Name: "build", Input: "build", Kind: KindFunction,
 		Usage: "your own build command, run in the handler dir with ARTIFACTS_DIR, GOOS, GOARCH and COLDBENCH_ARCH set (default: coldbench builds it)",

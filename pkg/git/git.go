@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -269,4 +270,31 @@ func Tags(ctx context.Context, root string) (map[string][]string, error) {
 		}
 	}
 	return tags, nil
+}
+
+// Changed lists the files (relative to root) that differ between rev and the work tree:
+// committed, staged and unstaged changes (a rename as both of its names) and untracked files
+// that are not ignored.
+func Changed(ctx context.Context, root, rev string) ([]string, error) {
+	var out []string
+	for _, args := range [][]string{
+		{"diff", "--name-only", "--no-renames", "-z", rev, "--"},
+		{"ls-files", "--others", "--exclude-standard", "-z"},
+	} {
+		cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "safe.directory=*", "-c", "core.quotepath=off"}, args...)...)
+		cmd.Dir = root
+		cmd.Env = Env(os.Getenv)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		b, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("git %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
+		}
+		for _, f := range strings.Split(string(b), "\x00") {
+			if f != "" && !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
 }

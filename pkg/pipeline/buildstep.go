@@ -25,13 +25,23 @@ func (p *Pipeline) buildAll(ctx context.Context, plan []planned, res *results.Re
 	timed := p.describeHost(res)
 	var variants []sampling.Variant
 	prog := newBuildProgress(p.log, p.Clock, len(plan))
+	headFailed := map[string]bool{} // in a run of several functions, by function
 	for _, pv := range plan {
+		if pv.function != "" && headFailed[pv.function] {
+			recordVariant(res, results.Variant{Name: pv.name, Role: pv.role, Function: pv.function, Runtime: pv.runtime,
+				BuildError: "not built: the function's head did not build"})
+			continue
+		}
 		v, sv, err := p.buildVariant(ctx, pv, res, workDir, timed)
 		if err != nil {
 			return nil, err
 		}
 		recordVariant(res, v)
 		prog.built(pv.name)
+		if v.BuildError != "" && pv.role == results.RoleHead && pv.function != "" {
+			headFailed[pv.function] = true // the other functions go on
+			continue
+		}
 		if v.BuildError != "" && pv.role == results.RoleHead && pv.err == nil {
 			// Nothing can be compared or gated without the head: build and sample nothing else.
 			p.log.printf("the head did not build: not building base or references, nor sampling")
@@ -77,7 +87,7 @@ func recordVariant(res *results.Results, v results.Variant) {
 // reference touches nothing shared (res is read and noted only for head's and base's layers), so
 // references can be built beside sampling (preview).
 func (p *Pipeline) buildVariant(ctx context.Context, pv planned, res *results.Results, workDir, timed string) (results.Variant, *sampling.Variant, error) {
-	v := results.Variant{Name: pv.name, Role: pv.role, Runtime: pv.runtime, Handler: pv.handler, Ref: pv.ref, Arch: timed, DeployArch: build.ArchARM64}
+	v := results.Variant{Name: pv.name, Role: pv.role, Function: pv.function, Runtime: pv.runtime, Handler: pv.handler, Ref: pv.ref, Arch: timed, DeployArch: build.ArchARM64}
 	if pv.err != nil {
 		v.BuildError = pv.err.Error()
 		p.log.printf("%s: %v", pv.name, pv.err)
@@ -190,7 +200,10 @@ func (p *Pipeline) CacheDir() string {
 // reach another's processes, files or caches.
 func (p *Pipeline) identity(name, arch string) sandbox.Identity {
 	slot := 0
+	own, app := p.slots[name]
 	switch i := slices.Index(build.ReferenceNames(), name); {
+	case app:
+		slot = own // a function's head or base in a run of several
 	case name == "base":
 		slot = 1
 	case i >= 0:

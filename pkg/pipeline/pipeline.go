@@ -47,6 +47,8 @@ type Pipeline struct {
 	// from git's objects, its template in its worktree wt), confined to wt: the caller's trusted
 	// loading. headPath is head's handler, the default when base names none.
 	BaseSettings func(ctx context.Context, root, wt, sha, headPath string) (config.Config, error)
+	// App, when set, makes the run one of several functions of a template (app.go).
+	App *App
 	// ReferenceSources writes the reference handlers of runtimes to a directory and returns it.
 	ReferenceSources func(runtimes []string) (string, error)
 	// Preview, when set, is shown a first table in a run of the references alone whose slow
@@ -61,6 +63,10 @@ type Pipeline struct {
 	sandbox sandbox.Identity
 	// sandboxNotes say what the sandbox could not do as it usually does, for the results' limits.
 	sandboxNotes []string
+	// slots are the sandbox slots of a run of several functions' variants, by name.
+	slots map[string]int
+	// inputCache is what each function of a run of several is built from (select.go).
+	inputCache map[string][]build.Input
 }
 
 // runnerDirs are the directories of the runner's that sandboxed code must not read: the

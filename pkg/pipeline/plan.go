@@ -21,6 +21,8 @@ type planned struct {
 	// a Makefile above the handler), or dir.
 	root string
 	role results.Role
+	// function is the function's logical ID in a run of several (App), "" otherwise.
+	function string
 	// fn is the function as this side's own revision defines it (its coldbench.yml's function
 	// keys and its template, the flags and inputs on top); the references' is the run's.
 	fn  config.Function
@@ -30,6 +32,9 @@ type planned struct {
 // plan decides the variants: head (the handler as it is in the work tree), base (the same path
 // at the base revision, from a temporary worktree) and the references.
 func (p *Pipeline) plan(ctx context.Context, res *results.Results) ([]planned, func(), error) {
+	if p.App != nil {
+		return p.planApp(ctx, res)
+	}
 	var cleanups []func()
 	cleanup := func() {
 		for _, c := range cleanups {
@@ -50,24 +55,35 @@ func (p *Pipeline) plan(ctx context.Context, res *results.Results) ([]planned, f
 			out = append(out, *base)
 		}
 	}
-	if len(p.Config.References) > 0 {
-		var runtimes []string
-		for _, ref := range p.Config.References {
-			dir, _, _ := strings.Cut(ref, "-")
-			runtimes = append(runtimes, dir)
-		}
-		hdir, err := p.ReferenceSources(runtimes)
-		if err != nil {
-			return nil, cleanup, err
-		}
-		run := p.runFunction()
-		for _, ref := range p.Config.References {
-			rp := referencePlan(ref, hdir)
-			rp.fn = config.Function{MemoryMB: run.MemoryMB, Timeout: run.Timeout, EphemeralMB: run.EphemeralMB}
-			out = append(out, rp)
-		}
+	refs, err := p.planReferences()
+	if err != nil {
+		return nil, cleanup, err
 	}
-	return out, cleanup, nil
+	return append(out, refs...), cleanup, nil
+}
+
+// planReferences plans the reference handlers, with the run's own function configuration.
+func (p *Pipeline) planReferences() ([]planned, error) {
+	if len(p.Config.References) == 0 {
+		return nil, nil
+	}
+	var runtimes []string
+	for _, ref := range p.Config.References {
+		dir, _, _ := strings.Cut(ref, "-")
+		runtimes = append(runtimes, dir)
+	}
+	hdir, err := p.ReferenceSources(runtimes)
+	if err != nil {
+		return nil, err
+	}
+	var out []planned
+	run := p.runFunction()
+	for _, ref := range p.Config.References {
+		rp := referencePlan(ref, hdir)
+		rp.fn = config.Function{MemoryMB: run.MemoryMB, Timeout: run.Timeout, EphemeralMB: run.EphemeralMB}
+		out = append(out, rp)
+	}
+	return out, nil
 }
 
 // referencePlan plans a reference ("node", "python-hello"): its directory under hdir, its
@@ -127,23 +143,9 @@ func (p *Pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 		p.log.printf("no base: %s is not in a git repository (use --base none to silence this)", cfg.Handler)
 		return head, nil, nil, nil
 	}
-	rev, err := p.baseRevision(ctx, root, cfg.Base)
+	sha, err := p.resolveBase(ctx, root)
 	if err != nil {
-		return head, nil, nil, badInput(err)
-	}
-	if rev == "" {
-		def, err := p.Repo.DefaultBranch(ctx, root)
-		if err != nil {
-			return head, nil, nil, badInput(fmt.Errorf("no base given and %v; pass --base REV (or --base none)", err))
-		}
-		if rev, err = p.Repo.MergeBase(ctx, root, "HEAD", def); err != nil {
-			return head, nil, nil, badInput(err)
-		}
-		p.log.printf("base: merge-base of HEAD and %s is %.12s", def, rev)
-	}
-	sha, err := p.Repo.Resolve(ctx, root, rev)
-	if err != nil {
-		return head, nil, nil, badInput(fmt.Errorf("base: %w", err))
+		return head, nil, nil, err
 	}
 	res.Config.BaseRef = sha
 	wt, done, err := p.Repo.Checkout(ctx, root, sha)

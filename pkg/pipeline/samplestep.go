@@ -25,6 +25,9 @@ func (p *Pipeline) sample(ctx context.Context, res *results.Results, variants []
 	if len(variants) == 0 {
 		return nil
 	}
+	if p.App != nil {
+		return p.sampleApp(ctx, res, variants, workDir)
+	}
 	event, err := cfg.EventJSON()
 	if err != nil {
 		return badInput(fmt.Errorf("event %q: %w", cfg.Event, err))

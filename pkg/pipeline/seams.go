@@ -140,6 +140,13 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 	return art, nil
 }
 
+// Inputs lists what a function's build reads (build.Inputs), in the sandbox as its build runs.
+func (t Toolchains) Inputs(ctx context.Context, req build.Request) ([]build.Input, error) {
+	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
+	defer cancel()
+	return build.Inputs(ctx, req)
+}
+
 // Backends is the real Samplers: the local runner, or in mode aws the Lambda runner with every
 // variant deployed.
 type Backends struct {
@@ -185,6 +192,9 @@ func (Git) DefaultBranch(ctx context.Context, root string) (string, error) {
 }
 func (Git) MergeBase(ctx context.Context, root, a, b string) (string, error) {
 	return git.MergeBase(ctx, root, a, b)
+}
+func (Git) Changed(ctx context.Context, root, rev string) ([]string, error) {
+	return git.Changed(ctx, root, rev)
 }
 func (Git) Checkout(ctx context.Context, root, rev string) (string, func(), error) {
 	return git.Checkout(ctx, root, rev)

@@ -20,14 +20,18 @@ func budgetTable(cs []results.BudgetCheck, md bool) string {
 	}
 	for _, c := range cs {
 		u := budgetUnit(c.Metric)
+		metric := c.Metric
+		if c.Function != "" {
+			metric = Text(c.Function) + " " + metric // a run of several functions: whose head
+		}
 		ci := ""
 		if c.CIHigh > 0 {
 			ci = strings.TrimSuffix(num(c.CILow, u), " "+u) + "…" + num(c.CIHigh, u)
 		}
 		if md {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Metric, num(c.Budget, u), num(c.Value, u), ci, c.Verdict)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", metric, num(c.Budget, u), num(c.Value, u), ci, c.Verdict)
 		} else {
-			fmt.Fprintf(&b, "  %-16s limit %-10s head %-10s %-16s %s\n", c.Metric, num(c.Budget, u), num(c.Value, u), ci, c.Verdict)
+			fmt.Fprintf(&b, "  %-16s limit %-10s head %-10s %-16s %s\n", metric, num(c.Budget, u), num(c.Value, u), ci, c.Verdict)
 		}
 	}
 	b.WriteString("\n")

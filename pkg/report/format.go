@@ -132,6 +132,9 @@ func Headline(r *results.Results) string { return headline(r, func(s string) str
 
 // headline is Headline with quote applied to the pull request's words in it.
 func headline(r *results.Results, quote func(string) string) string {
+	if len(r.Functions) > 0 {
+		return functionsHeadline(r)
+	}
 	if r.Verdict == results.NotCompared {
 		return notCompared(r, quote)
 	}

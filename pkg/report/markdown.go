@@ -32,6 +32,9 @@ func Markdown(r *results.Results, opt MarkdownOptions) string {
 	if title == "" {
 		title = "coldbench"
 	}
+	if len(r.Functions) > 0 {
+		return markdownFunctions(r, opt, limit, title) // a run of several functions (functions.go)
+	}
 	var head strings.Builder
 	fmt.Fprintf(&head, "### %s %s\n\n", verdictEmoji(r.Verdict), Text(title))
 	fmt.Fprintf(&head, "**%s**\n\n", headline(r, Code))

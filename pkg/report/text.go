@@ -26,13 +26,17 @@ func WriteText(w io.Writer, r *results.Results, opt TextOptions) {
 // writeText writes the terminal report's sections in order.
 func writeText(w io.Writer, r *results.Results, opt TextOptions) {
 	fmt.Fprintf(w, "%s\n\n", textHeadline(r, opt))
-	_, _ = io.WriteString(w, budgetTable(r.Budgets, false))
-	textComparisons(w, r)
-	textVariants(w, r)
-	textFailures(w, r)
-	textBreakdown(w, r.Breakdown)
-	textExtensions(w, r)
-	textNotes(w, r)
+	if len(r.Functions) > 0 {
+		textFunctions(w, r) // a run of several functions (functions.go)
+	} else {
+		_, _ = io.WriteString(w, budgetTable(r.Budgets, false))
+		textComparisons(w, r)
+		textVariants(w, r)
+		textFailures(w, r)
+		textBreakdown(w, r.Breakdown)
+		textExtensions(w, r)
+		textNotes(w, r)
+	}
 	e := r.Environment
 	if e.Lambda != nil {
 		fmt.Fprintf(w, "\n%s; %s\n", LambdaLine(e.Lambda), samplesStr(r.Config))

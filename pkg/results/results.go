@@ -117,6 +117,9 @@ type Results struct {
 	// (--instructions), head's and base's.
 	InitInstructions []InstructionCount `json:"init_instructions,omitempty"`
 	Breakdown        *Breakdown         `json:"init_breakdown,omitempty"`
+	// Functions are the functions of a run of several (an app's template), each with its own
+	// analysis; Verdict and Budgets are then all of theirs: the worst verdict, every budget.
+	Functions []FunctionResult `json:"functions,omitempty"`
 	// GitHub is where the results belong, recorded by the action so that `coldbench publish`
 	// can post them later from a trusted workflow (the fork-safe pattern).
 	GitHub *GitHubContext `json:"github,omitempty"`
@@ -246,9 +249,11 @@ type Variant struct {
 	Name    string `json:"name"`
 	Runtime string `json:"runtime"`
 	// Arch is the architecture that was timed; DeployArch the one of the artifact that ships.
-	Arch       string    `json:"arch"`
-	DeployArch string    `json:"deploy_arch"`
-	Role       Role      `json:"role"`
+	Arch       string `json:"arch"`
+	DeployArch string `json:"deploy_arch"`
+	Role       Role   `json:"role"`
+	// Function is the function's logical ID, for a head or base of a run of several.
+	Function   string    `json:"function,omitempty"`
 	Handler    string    `json:"handler,omitempty"`
 	Ref        string    `json:"ref,omitempty"`
 	Artifact   *Artifact `json:"artifact,omitempty"`

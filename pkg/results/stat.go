@@ -66,6 +66,8 @@ type BudgetCheck struct {
 	CILow   float64 `json:"ci_low,omitempty"`
 	CIHigh  float64 `json:"ci_high,omitempty"`
 	Verdict string  `json:"verdict"`
+	// Function is whose head was checked, in a run of several functions.
+	Function string `json:"function,omitempty"`
 }
 
 // BudgetsExceeded reports whether any budget is exceeded.

@@ -170,7 +170,13 @@ func (sc *Scheduler) Run(ctx context.Context, variants []Variant, n int) ([]resu
 			}
 		}
 		sc.rounds++
-		if len(sc.Stopped) == len(variants) {
+		stopped := 0
+		for _, v := range variants { // of these variants: a run of several functions samples some
+			if _, ok := sc.Stopped[v.Name]; ok {
+				stopped++
+			}
+		}
+		if stopped == len(variants) {
 			break // every variant stopped: nothing left to sample
 		}
 	}

@@ -85,6 +85,10 @@ func Settled(r *results.Results) bool {
 // Analyze fills in every variant's summaries, the head-vs-base comparisons, the overall verdict,
 // the budget checks and the warnings, from the samples and the facts recorded in r alone.
 func Analyze(r *results.Results) {
+	if len(r.Functions) > 0 {
+		analyzeFunctions(r) // a run of several functions: each one's own, as if alone
+		return
+	}
 	r.Warnings = nil
 	summarize(r)
 	r.Comparisons = nil
