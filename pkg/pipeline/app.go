@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
 	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sam"
@@ -93,9 +92,10 @@ func (p *Pipeline) planApp(ctx context.Context, res *results.Results) ([]planned
 	if err != nil {
 		return nil, cleanup, err
 	}
+	// Every function's head is the pull request's code, every base the base revision's: the heads
+	// share head's sandbox user (and so its build caches: a second function's build is
+	// incremental), the bases base's, and no head shares anything with a base or a reference.
 	p.slots = map[string]int{}
-	free := p.freeSlots()
-	most := len(free) / 2
 	var out []planned
 	for _, f := range chosen {
 		fr := results.FunctionResult{Name: f.name, Status: f.status, Reason: f.reason}
@@ -104,19 +104,16 @@ func (p *Pipeline) planApp(ctx context.Context, res *results.Results) ([]planned
 			res.Functions = append(res.Functions, fr)
 			continue
 		}
-		if len(free) < 2 {
-			return nil, cleanup, badInput(fmt.Errorf("function %s: at most %d functions can be measured in one run (each side of each one runs as a sandbox user of its own); name fewer with function A,B", p.Config.Function, most))
-		}
 		head, base, notes, err := p.planFunction(ctx, res, root, sha, wt, f)
 		if err != nil {
 			return nil, cleanup, err
 		}
 		fr.Head, fr.Notes = head.name, notes
-		p.slots[head.name], free = free[0], free[1:]
+		p.slots[head.name] = 0
 		out = append(out, head)
 		if base != nil {
 			fr.Base = base.name
-			p.slots[base.name], free = free[0], free[1:]
+			p.slots[base.name] = 1
 			out = append(out, *base)
 		}
 		res.Functions = append(res.Functions, fr)
@@ -198,22 +195,6 @@ func (p *Pipeline) resolveBase(ctx context.Context, root string) (string, error)
 		return "", badInput(fmt.Errorf("base: %w", err))
 	}
 	return sha, nil
-}
-
-// freeSlots are the sandbox slots a run of several functions gives its functions' heads and
-// bases: every slot pair but the references' of this run (each variant and arch a user of its own).
-func (p *Pipeline) freeSlots() []int {
-	used := map[int]bool{}
-	for _, ref := range p.Config.References {
-		used[2+slices.Index(build.ReferenceNames(), ref)] = true
-	}
-	var out []int
-	for n := 0; n < 32; n++ { // sandbox.Slots uids: two arches a slot
-		if !used[n] {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // sampleApp samples a run of several functions: every open function's head and base and the

@@ -180,14 +180,18 @@ func TestAppAllInOneRun(t *testing.T) {
 	if c := res.FunctionByName("C"); c.Base != "" || len(res.SamplesOf("C:head")) == 0 || c.Verdict != results.Unavailable {
 		t.Errorf("new function C: base %q, %d head samples, verdict %s; want its head measured alone", c.Base, len(res.SamplesOf("C:head")), c.Verdict)
 	}
-	// Every variant and arch ran as a sandbox user of its own.
-	uids := map[int]string{}
+	// The heads run as head's sandbox user, the bases as base's, the references as their own:
+	// no head shares a user with a base or a reference.
+	uids := map[int]results.Role{}
 	for _, v := range res.Variants {
 		id := w.p.identity(v.Name, build.ArchARM64)
-		if other, ok := uids[id.UID]; ok {
-			t.Errorf("%s and %s share sandbox uid %d", v.Name, other, id.UID)
+		if other, ok := uids[id.UID]; ok && (other != v.Role || v.Role == results.RoleReference) {
+			t.Errorf("%s (%s) shares sandbox uid %d with a %s", v.Name, v.Role, id.UID, other)
 		}
-		uids[id.UID] = v.Name
+		uids[id.UID] = v.Role
+		if want := w.p.identity(string(v.Role), build.ArchARM64); v.Role != results.RoleReference && id != want {
+			t.Errorf("%s runs as uid %d, want %s's %d", v.Name, id.UID, v.Role, want.UID)
+		}
 	}
 	// The view of one function is a run of it alone.
 	v := res.Function("A")
