@@ -108,6 +108,9 @@ func parseAction(ctx context.Context, gha *githubactions.Action, env Env) (actio
 		o.handlerInput = cfg.Function // titles and the comment's marker name the function
 	}
 	defaultFunctions(&cfg, o.pr.number > 0)
+	if o.handlerInput == "" && cfg.Handler == "" {
+		wholeHandler(&cfg, o.workspace)
+	}
 	if o.handlerInput == "" && cfg.SeveralFunctions() {
 		o.handlerInput = relTo(o.workspace, cfg.Template) // one comment for the whole app
 	}

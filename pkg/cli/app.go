@@ -26,6 +26,22 @@ func defaultFunctions(cfg *config.Config, pullRequest bool) {
 	cfg.SettleReferences()
 }
 
+// wholeHandler measures the work directory as it is when nothing says what to measure (no
+// handler, no template found, no references chosen) and it is one handler: a repository whose
+// root is its function (a Cargo package with a binary, a Go main package).
+func wholeHandler(cfg *config.Config, workDir string) {
+	if cfg.Handler != "" || cfg.Template != "" || cfg.IsSet("references") || cfg.IsSet("function") {
+		return
+	}
+	rt, ok := build.WholeHandler(workDir)
+	if !ok {
+		return
+	}
+	cfg.Handler = workDir
+	cfg.Notes = append(cfg.Notes, fmt.Sprintf("no handler given: the work directory is one %s handler, measured as it is", rt))
+	cfg.SettleReferences()
+}
+
 // newApp is the run of several functions cfg chooses: the template's functions, each one's head
 // settings taken from the template as a run of it alone takes them (workDir's), and base's from
 // the base revision (baseSideOf).

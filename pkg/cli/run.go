@@ -90,6 +90,7 @@ func parseRun(ctx context.Context, args []string, env Env) (config.Config, error
 	cfg.Handler = resolve(env.Dir, cfg.Handler)
 	problems = append(problems, settleFunction(&cfg, env.Dir, "")...)
 	defaultFunctions(&cfg, false)
+	wholeHandler(&cfg, env.Dir)
 	if _, err := os.Stat(resolve(env.Dir, cfg.Event)); err == nil {
 		cfg.Event = resolve(env.Dir, cfg.Event) // a file; presets and inline JSON stay as they are
 	}

@@ -123,6 +123,11 @@ func (p *Pipeline) planHandler(ctx context.Context, res *results.Results) (head 
 	head = planned{name: "head", role: results.RoleHead, runtime: cfg.Runtime, dir: dir, cacheKey: dir, fn: cfg.FunctionSpec()}
 	root, rootErr := p.Repo.Root(ctx, dirOf(dir))
 	rel := ""
+	if rootErr != nil {
+		// No repository (an unpacked tarball, a CI cache): the build reads the package root
+		// above the handler (its go.mod, package.json, Cargo workspace), inside the work directory.
+		head.root = build.PackageRoot(dirOf(dir), p.Dir)
+	}
 	if rootErr == nil {
 		rel, _ = filepath.Rel(root, dir)
 		head.cacheKey, head.root = rel, root
