@@ -81,9 +81,9 @@ func TestSAMGoProject(t *testing.T) {
 	testenv.Tool(t, "make")
 	dir := fixtureRepo(t, "sam-go")
 
-	code, res, log := runIn(t, dir, "--base", "none", "--samples", "3")
-	if code != ExitBadInput || !strings.Contains(log, "template template.yaml has 2 functions: choose one with function (--function); they are GetItemsFunction (provided.al2023, functions/get-items), MakeFunction") {
-		t.Fatalf("no --function: exit %d, want 2 and the functions listed\n%s", code, log)
+	code, res, log := runIn(t, dir, "--function", "Nope", "--base", "none", "--samples", "3")
+	if code != ExitBadInput || !strings.Contains(log, `function "Nope": not in template template.yaml; valid values are GetItemsFunction (provided.al2023, functions/get-items), MakeFunction`) {
+		t.Fatalf("--function Nope: exit %d, want 2 and the functions listed\n%s", code, log)
 	}
 
 	code, res, log = runIn(t, dir, "--function", "GetItemsFunction", "--event", "apigw-v2", "--base", "none", "--samples", "3")

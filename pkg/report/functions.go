@@ -25,7 +25,7 @@ func functionsHeadline(r *results.Results) string {
 	for _, f := range r.Functions {
 		switch f.Status {
 		case results.FunctionMeasured:
-			add(verdictName(f.Verdict))
+			add(functionVerdict(f.Verdict))
 		default:
 			add(string(f.Status))
 		}
@@ -61,24 +61,33 @@ func functionRow(r *results.Results, f results.FunctionResult) []string {
 	if c := v.Comparison(results.MetricInit); c != nil {
 		row[3] = pctStr(c.ShiftPct) + " (" + ciStr(*c) + ")"
 	}
-	row[4] = verdictMark(f.Verdict) + " " + verdictName(f.Verdict)
+	row[4] = functionVerdict(f.Verdict)
 	if f.Status == results.FunctionNew {
 		row[4] = "new: measured alone"
 	}
 	return row
 }
 
+// functionVerdict is a function's verdict in its row and the headline's count.
+func functionVerdict(v results.Verdict) string {
+	switch v {
+	case results.NoChange:
+		return "~ no change"
+	case results.NotCompared:
+		return "not compared"
+	}
+	return verdictName(v)
+}
+
 // markdownFunctions is Markdown for a run of several functions.
-func markdownFunctions(r *results.Results, opt MarkdownOptions, limit int, title string) string {
+func markdownFunctions(r *results.Results, limit int, title string) string {
 	var top strings.Builder
 	fmt.Fprintf(&top, "### %s %s\n\n", verdictEmoji(r.Verdict), Text(title))
 	fmt.Fprintf(&top, "**%s**\n\n", Text(functionsHeadline(r)))
 	top.WriteString("| function | status | init p50 base → head | delta (95% CI) | verdict |\n|---|---|--:|--:|:-:|\n")
 	for _, f := range r.Functions {
 		cells := functionRow(r, f)
-		for i := range cells {
-			cells[i] = Cell(Text(cells[i]))
-		}
+		cells[0] = Cell(Text(cells[0])) // a logical ID, which a results file names
 		fmt.Fprintf(&top, "| %s |\n", strings.Join(cells, " | "))
 	}
 	top.WriteString("\n")

@@ -33,7 +33,7 @@ func Markdown(r *results.Results, opt MarkdownOptions) string {
 		title = "coldbench"
 	}
 	if len(r.Functions) > 0 {
-		return markdownFunctions(r, opt, limit, title) // a run of several functions (functions.go)
+		return markdownFunctions(r, limit, title) // a run of several functions (functions.go)
 	}
 	var head strings.Builder
 	fmt.Fprintf(&head, "### %s %s\n\n", verdictEmoji(r.Verdict), Text(title))

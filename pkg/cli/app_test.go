@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/internal/testenv"
+	"github.com/coldbench/coldbench/pkg/publish"
+	"github.com/coldbench/coldbench/pkg/results"
+)
+
+// The check's conclusion and the exit code of a run of several functions are the worst of its
+// functions'; a function new in head has nothing to compare and does not make the run neutral.
+func TestWorstOfFunctions(t *testing.T) {
+	t.Parallel()
+	fn := func(name string, status results.FunctionStatus, v results.Verdict, base bool) results.FunctionResult {
+		f := results.FunctionResult{Name: name, Status: status, Verdict: v, Head: name + ":head"}
+		if base {
+			f.Base = name + ":base"
+		}
+		return f
+	}
+	run := func(fns ...results.FunctionResult) *results.Results {
+		r := &results.Results{Functions: fns}
+		for _, f := range fns {
+			if f.Head == "" || !f.Sampled() {
+				continue
+			}
+			sum := results.Summaries{InitMs: &results.Summary{N: 10}, ColdMs: &results.Summary{N: 10}}
+			r.Variants = append(r.Variants, results.Variant{Name: f.Head, Role: results.RoleHead, Function: f.Name, Summary: sum})
+			if f.Base != "" {
+				r.Variants = append(r.Variants, results.Variant{Name: f.Base, Role: results.RoleBase, Function: f.Name, Summary: sum})
+			}
+		}
+		return r
+	}
+	tests := []struct {
+		name string
+		r    *results.Results
+		exit int
+		want publish.Conclusion
+	}{
+		{"all unchanged", run(fn("A", results.FunctionMeasured, results.NoChange, true), fn("B", results.FunctionMeasured, results.Improvement, true)), ExitOK, publish.ConclusionSuccess},
+		{"one regression", run(fn("A", results.FunctionMeasured, results.NoChange, true), fn("B", results.FunctionMeasured, results.Regression, true)), ExitRegression, publish.ConclusionFailure},
+		{"one not compared", run(fn("A", results.FunctionMeasured, results.NoChange, true), fn("B", results.FunctionMeasured, results.NotCompared, true)), ExitOK, publish.ConclusionNeutral},
+		{"a new function", run(fn("A", results.FunctionMeasured, results.NoChange, true), fn("N", results.FunctionNew, results.Unavailable, false)), ExitOK, publish.ConclusionSuccess},
+		{"skipped and gone", run(fn("A", results.FunctionMeasured, results.NoChange, true), fn("S", results.FunctionSkipped, "", false), fn("G", results.FunctionGone, "", false)), ExitOK, publish.ConclusionSuccess},
+	}
+	for _, tc := range tests {
+		if got := exitCode(tc.r); got != tc.exit {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.exit)
+		}
+		if got := conclusionOf(tc.r, true); got != tc.want {
+			t.Errorf("%s: conclusion %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	// A head that failed to build fails the run, even a new function's.
+	r := run(fn("A", results.FunctionMeasured, results.NoChange, true), fn("N", results.FunctionNew, results.Unavailable, false))
+	r.Variants[2].BuildError = "exit status 1"
+	if exitCode(r) != ExitFailure || conclusionOf(r, true) != publish.ConclusionFailure {
+		t.Errorf("a head that failed to build: exit %d, conclusion %s; want a failure", exitCode(r), conclusionOf(r, true))
+	}
+}
+
+// Which functions are measured is the judge's: the pull request's coldbench.yml cannot leave
+// out the function it slows down.
+func TestFunctionIsAJudgeSetting(t *testing.T) {
+	t.Parallel()
+	s, _ := config.Lookup("function")
+	if s.Kind != config.KindJudge {
+		t.Fatalf("function is a %s setting, want judge", s.Kind)
+	}
+	base, _ := config.ParseFile("base", []byte("function: all\n"))
+	head, _ := config.ParseFile("head", []byte("function: GetProduct\n"))
+	cfg, err := config.Load(config.Layers{Judge: base, Side: head})
+	if err != nil || cfg.Function != "all" || len(config.JudgeChanges(base, head)) != 1 {
+		t.Errorf("function %q (error %v), changes %v; want base's all, head's change reported", cfg.Function, err, config.JudgeChanges(base, head))
+	}
+}
+
+// One real run of several functions (a copy of the products fixture, the layout of
+// aws-samples/serverless-go-demo): a pull request that changes one function's code and another's
+// template settings measures those two in one run with one comment's report, skips the rest
+// with its reason, and builds from a go.mod above the functions.
+func TestAppChangedEndToEnd(t *testing.T) {
+	testenv.Tool(t, "go")
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "apps", "products"))); err != nil {
+		t.Fatal(err)
+	}
+	git := gitIn(t, dir)
+	git("init", "-q", "-b", "main")
+	git("add", ".")
+	git("commit", "-qm", "products")
+	git("checkout", "-qb", "pr")
+	testenv.Write(t, filepath.Join(dir, "functions", "get-product"), "extra.go", "package main\n\nvar _ = len(\"more init\")\n")
+	tmpl, _ := os.ReadFile(filepath.Join(dir, "template.yaml"))
+	testenv.Write(t, dir, "template.yaml", strings.Replace(string(tmpl), "      MemorySize: 256\n", "      MemorySize: 512\n", 1))
+	git("add", ".")
+	git("commit", "-qm", "pr")
+
+	code, res, log := runIn(t, dir, "--function", "changed", "--base", "main", "--samples", "3", "--init-samples", "0", "--markdown", "r.md")
+	if code == ExitFailure || code == ExitBadInput || res == nil {
+		t.Fatalf("exit %d\n%s", code, log)
+	}
+	status := map[string]results.FunctionStatus{}
+	for _, f := range res.Functions {
+		status[f.Name] = f.Status
+	}
+	if status["GetProductFunction"] != results.FunctionMeasured || status["StreamFunction"] != results.FunctionMeasured ||
+		status["ListProductsFunction"] != results.FunctionSkipped || len(res.Functions) != 5 {
+		t.Fatalf("functions %v, want GetProduct (its code) and Stream (its MemorySize) measured, the rest skipped\n%s", status, log)
+	}
+	if f := res.FunctionByName("ListProductsFunction"); !strings.Contains(f.Reason, "package domain of the module") {
+		t.Errorf("ListProducts skipped because %q; want the packages go list found", f.Reason)
+	}
+	for _, fn := range []string{"GetProductFunction", "StreamFunction"} {
+		v := res.Function(fn)
+		if len(v.SamplesOf("head")) != 3 || len(v.SamplesOf("base")) != 3 {
+			t.Errorf("%s: %d head and %d base samples, want 3 each in the same run\n%s", fn, len(v.SamplesOf("head")), len(v.SamplesOf("base")), log)
+		}
+	}
+	if v := res.Function("StreamFunction"); v.Variant(results.RoleHead).Summary.InitMs == nil {
+		t.Errorf("StreamFunction's head has no init: its samples %+v", v.SamplesOf("head"))
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "r.md"))
+	if err != nil || !strings.Contains(string(md), "| GetProductFunction | measured |") || !strings.Contains(string(md), "| ListProductsFunction | skipped |") {
+		t.Errorf("report (error %v):\n%s", err, md)
+	}
+}
