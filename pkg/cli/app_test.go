@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/internal/fakegithub"
 	"github.com/coldbench/coldbench/pkg/internal/testenv"
 	"github.com/coldbench/coldbench/pkg/publish"
 	"github.com/coldbench/coldbench/pkg/results"
@@ -16,27 +19,7 @@ import (
 // functions'; a function new in head has nothing to compare and does not make the run neutral.
 func TestWorstOfFunctions(t *testing.T) {
 	t.Parallel()
-	fn := func(name string, status results.FunctionStatus, v results.Verdict, base bool) results.FunctionResult {
-		f := results.FunctionResult{Name: name, Status: status, Verdict: v, Head: name + ":head"}
-		if base {
-			f.Base = name + ":base"
-		}
-		return f
-	}
-	run := func(fns ...results.FunctionResult) *results.Results {
-		r := &results.Results{Functions: fns}
-		for _, f := range fns {
-			if f.Head == "" || !f.Sampled() {
-				continue
-			}
-			sum := results.Summaries{InitMs: &results.Summary{N: 10}, ColdMs: &results.Summary{N: 10}}
-			r.Variants = append(r.Variants, results.Variant{Name: f.Head, Role: results.RoleHead, Function: f.Name, Summary: sum})
-			if f.Base != "" {
-				r.Variants = append(r.Variants, results.Variant{Name: f.Base, Role: results.RoleBase, Function: f.Name, Summary: sum})
-			}
-		}
-		return r
-	}
+	fn, run := appFunction, appResults
 	tests := []struct {
 		name string
 		r    *results.Results
@@ -129,5 +112,57 @@ func TestAppChangedEndToEnd(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(dir, "r.md"))
 	if err != nil || !strings.Contains(string(md), "| GetProductFunction | measured |") || !strings.Contains(string(md), "| ListProductsFunction | skipped |") {
 		t.Errorf("report (error %v):\n%s", err, md)
+	}
+}
+
+// appFunction is a function of a run of several, with its head (and base) variants' names.
+func appFunction(name string, status results.FunctionStatus, v results.Verdict, base bool) results.FunctionResult {
+	f := results.FunctionResult{Name: name, Status: status, Verdict: v, Head: name + ":head"}
+	if base {
+		f.Base = name + ":base"
+	}
+	return f
+}
+
+// appResults is a run of the functions fns, each sampled one's variants measured.
+func appResults(fns ...results.FunctionResult) *results.Results {
+	r := &results.Results{SchemaVersion: 1, Functions: fns}
+	for _, f := range fns {
+		if f.Head == "" || !f.Sampled() {
+			continue
+		}
+		sum := results.Summaries{InitMs: &results.Summary{N: 10, P50: 40}, ColdMs: &results.Summary{N: 10, P50: 45}}
+		r.Variants = append(r.Variants, results.Variant{Name: f.Head, Role: results.RoleHead, Function: f.Name, Summary: sum})
+		if f.Base != "" {
+			r.Variants = append(r.Variants, results.Variant{Name: f.Base, Role: results.RoleBase, Function: f.Name, Summary: sum})
+		}
+	}
+	r.Verdict = r.WorstVerdict()
+	return r
+}
+
+// A run of several functions posts one comment and one check run, whose conclusion is the worst
+// function's and whose summary has a row per function.
+func TestPublishApp(t *testing.T) {
+	t.Parallel()
+	gh := fakegithub.New(t, repository, token)
+	pub, err := publish.New(http.DefaultClient, gh.APIURL(), token, repository)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := appResults(appFunction("GetProduct", results.FunctionMeasured, results.NoChange, true),
+		appFunction("PutProduct", results.FunctionMeasured, results.Regression, true),
+		appFunction("ListProducts", results.FunctionSkipped, "", false))
+	r.GitHub = &results.GitHubContext{Repository: repository, PullRequest: 2, HeadSHA: headSHA, Handler: "template.yaml"}
+	if w := publishResults(context.Background(), pub, r, publishOptions{comment: "always", checkName: "coldbench", failOnRegression: true}, 0, true); len(w) > 0 {
+		t.Fatalf("warnings %v", w)
+	}
+	if len(gh.Comments(2)) != 1 || len(gh.Checks()) != 1 || gh.Checks()[0].Conclusion != "failure" {
+		t.Fatalf("%d comments, checks %+v; want one comment and one failed check", len(gh.Comments(2)), gh.Checks())
+	}
+	for _, row := range []string{"| GetProduct | measured |", "| PutProduct | measured |", "| ListProducts | skipped |"} {
+		if !strings.Contains(gh.Comments(2)[0].Body, row) {
+			t.Errorf("the comment has no row %q:\n%s", row, gh.Comments(2)[0].Body)
+		}
 	}
 }

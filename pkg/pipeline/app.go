@@ -212,25 +212,23 @@ func (p *Pipeline) sampleApp(ctx context.Context, res *results.Results, variants
 	if initSamples == config.InitSamplesAuto {
 		initSamples = 4
 	}
-	for _, v := range variants {
+	for i, v := range variants {
 		fn := functionOf(res, v.Name)
 		if fn == "" {
 			refs = append(refs, v)
 			continue
 		}
 		if f := res.FunctionByName(fn); f.Base != "" && cfg.Mode != config.ModeAWS {
-			v.InitSamples = initSamples // they serve the head-vs-base verdicts alone
+			variants[i].InitSamples = initSamples // they serve the head-vs-base verdicts alone
 		}
-		byFunction[fn] = append(byFunction[fn], v)
+		byFunction[fn] = append(byFunction[fn], variants[i])
 	}
 	res.Config.InitSamples = initSamples
-	s, closeSampler, err := p.Samplers.New(ctx, SamplerSpec{Config: cfg, Function: p.runFunction(), Event: event,
-		WorkDir: workDir, Sandbox: p.sandbox, Variants: variants})
+	s, closeSampler, err := p.startSampler(ctx, res, variants, workDir, event)
 	if err != nil {
 		return err
 	}
 	defer closeSampler()
-	res.Environment.Limits = s.Limits()
 	rounds := cfg.Samples
 	rule := verdict.Sequential{Block: cfg.Samples, MaxRounds: cfg.Samples, MaxTime: time.Duration(1<<63 - 1)}
 	if cfg.Adaptive {

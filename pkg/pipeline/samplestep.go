@@ -58,13 +58,11 @@ func (p *Pipeline) sample(ctx context.Context, res *results.Results, variants []
 	if cfg.Adaptive && !sequential {
 		p.log.printf("samples auto: nothing to compare, so a fixed %d rounds", cfg.Samples)
 	}
-	s, closeSampler, err := p.Samplers.New(ctx, SamplerSpec{Config: cfg, Function: p.runFunction(), Event: event,
-		WorkDir: workDir, Sandbox: p.sandbox, Variants: variants})
+	s, closeSampler, err := p.startSampler(ctx, res, variants, workDir, event)
 	if err != nil {
 		return err
 	}
 	defer closeSampler()
-	res.Environment.Limits = s.Limits()
 	perRound := 0
 	for _, v := range variants {
 		perRound += 1 + v.InitSamples
@@ -101,6 +99,17 @@ func (p *Pipeline) sample(ctx context.Context, res *results.Results, variants []
 		}
 	}
 	return err
+}
+
+// startSampler starts the sampler of the run's variants and records what it enforces.
+func (p *Pipeline) startSampler(ctx context.Context, res *results.Results, variants []sampling.Variant, workDir string, event []byte) (sampling.Sampler, func(), error) {
+	s, closeSampler, err := p.Samplers.New(ctx, SamplerSpec{Config: p.Config, Function: p.runFunction(), Event: event,
+		WorkDir: workDir, Sandbox: p.sandbox, Variants: variants})
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Environment.Limits = s.Limits()
+	return s, closeSampler, nil
 }
 
 // markStopped says which variants failed the same way every time and were stopped early.
