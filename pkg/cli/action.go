@@ -351,12 +351,21 @@ func (o actionOptions) writeFiles(gha *githubactions.Action, res *results.Result
 	for _, w := range res.Warnings {
 		gha.Warningf("%s", w.Message)
 	}
+	for _, f := range res.Functions { // a run of several functions: each one's own
+		for _, w := range f.Warnings {
+			gha.Warningf("%s: %s", results.CleanLine(f.Name, 100), w.Message)
+		}
+	}
 	for _, b := range res.Budgets {
+		metric := b.Metric
+		if b.Function != "" {
+			metric = results.CleanLine(b.Function, 100) + " " + metric
+		}
 		switch b.Verdict {
 		case results.BudgetExceeded:
-			gha.Errorf("budget %s exceeded: head %.1f, limit %.1f", b.Metric, b.Value, b.Budget)
+			gha.Errorf("budget %s exceeded: head %.1f, limit %.1f", metric, b.Value, b.Budget)
 		case results.BudgetUncertain:
-			gha.Warningf("budget %s: head %.1f is over the limit %.1f, but within the noise (95%% interval %.1f…%.1f)", b.Metric, b.Value, b.Budget, b.CILow, b.CIHigh)
+			gha.Warningf("budget %s: head %.1f is over the limit %.1f, but within the noise (95%% interval %.1f…%.1f)", metric, b.Value, b.Budget, b.CILow, b.CIHigh)
 		}
 	}
 	return nil
