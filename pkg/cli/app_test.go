@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,18 +50,31 @@ func TestWorstOfFunctions(t *testing.T) {
 }
 
 // Which functions are measured is the judge's: the pull request's coldbench.yml cannot leave
-// out the function it slows down.
+// out the function it slows down. With function a function setting (the protection off), the
+// pull request's file picks the one function it did not touch, and its regression goes unseen.
+// (Not parallel: the control changes the settings table for a moment.)
 func TestFunctionIsAJudgeSetting(t *testing.T) {
-	t.Parallel()
-	s, _ := config.Lookup("function")
-	if s.Kind != config.KindJudge {
-		t.Fatalf("function is a %s setting, want judge", s.Kind)
-	}
 	base, _ := config.ParseFile("base", []byte("function: all\n"))
-	head, _ := config.ParseFile("head", []byte("function: GetProduct\n"))
-	cfg, err := config.Load(config.Layers{Judge: base, Side: head})
-	if err != nil || cfg.Function != "all" || len(config.JudgeChanges(base, head)) != 1 {
-		t.Errorf("function %q (error %v), changes %v; want base's all, head's change reported", cfg.Function, err, config.JudgeChanges(base, head))
+	head, _ := config.ParseFile("head", []byte("function: GetProduct\n")) // PutProduct is the one it slowed
+	load := func() string {
+		cfg, err := config.Load(config.Layers{Judge: base, Side: head})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Function
+	}
+	i := slices.IndexFunc(config.Settings, func(s config.Setting) bool { return s.Name == "function" })
+	if config.Settings[i].Kind != config.KindJudge {
+		t.Fatalf("function is a %s setting, want judge", config.Settings[i].Kind)
+	}
+	if got := load(); got != "all" || len(config.JudgeChanges(base, head)) != 1 {
+		t.Errorf("function %q, changes %v; want base's all, head's change reported", got, config.JudgeChanges(base, head))
+	}
+	config.Settings[i].Kind = config.KindFunction
+	got := load()
+	config.Settings[i].Kind = config.KindJudge
+	if got != "GetProduct" {
+		t.Errorf("control: with function a function setting the pull request's file gives %q; the attack should have chosen GetProduct", got)
 	}
 }
 

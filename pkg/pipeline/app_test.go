@@ -223,6 +223,14 @@ func TestAppChangedPicksByDiff(t *testing.T) {
 	if !slices.Contains(lb.listed, "inputs-B") {
 		t.Errorf("inputs listed for %v, want B's", lb.listed)
 	}
+	// Control: picked by CodeUri alone (no toolchain asked what the build reads), a regression
+	// the pull request puts in a shared package goes unmeasured.
+	wc, repoc, _ := newAppWorld(t, config.FunctionsChanged)
+	repoc.changed = repo.changed
+	wc.p.Builder = wc.builder // a Builder that cannot list inputs
+	if b := wc.execute(t).FunctionByName("B"); b.Status != results.FunctionSkipped {
+		t.Errorf("control: B %s by CodeUri alone; the shared package's change should have gone unseen", b.Status)
+	}
 
 	// A file under A's CodeUri picks A; a change to its template definition does too.
 	w2, repo2, _ := newAppWorld(t, config.FunctionsChanged)
