@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -78,30 +79,43 @@ func TestFunctionIsAJudgeSetting(t *testing.T) {
 	}
 }
 
-// One real run of several functions (a copy of the products fixture, the layout of
-// aws-samples/serverless-go-demo): a pull request that changes one function's code and another's
-// template settings measures those two in one run with one comment's report, skips the rest
-// with its reason, and builds from a go.mod above the functions.
-func TestAppChangedEndToEnd(t *testing.T) {
+// One real run of several functions, as the action runs it on a pull request (a copy of the
+// products fixture, the layout of aws-samples/serverless-go-demo, and no handler input): the
+// pull request changes one function's code and another's template settings, so function's
+// default on a pull request (changed) measures those two in one run, skips the rest with the
+// reason, and posts one comment and one check whose summary, like the job summary, has a row
+// per function.
+func TestAppActionEndToEnd(t *testing.T) {
 	testenv.Tool(t, "go")
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "apps", "products"))); err != nil {
 		t.Fatal(err)
 	}
 	git := gitIn(t, dir)
-	git("init", "-q", "-b", "main")
+	git("init", "-q", "-b", "master")
 	git("add", ".")
 	git("commit", "-qm", "products")
+	base := revParse(t, dir)
 	git("checkout", "-qb", "pr")
 	testenv.Write(t, filepath.Join(dir, "functions", "get-product"), "extra.go", "package main\n\nvar _ = len(\"more init\")\n")
 	tmpl, _ := os.ReadFile(filepath.Join(dir, "template.yaml"))
 	testenv.Write(t, dir, "template.yaml", strings.Replace(string(tmpl), "      MemorySize: 256\n", "      MemorySize: 512\n", 1))
 	git("add", ".")
 	git("commit", "-qm", "pr")
+	head := revParse(t, dir)
+	ev, err := os.ReadFile("testdata/pull_request.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	event := filepath.Join(t.TempDir(), "event.json")
+	evs := strings.ReplaceAll(strings.ReplaceAll(string(ev), "ec26c3e57ca3a959ca5aad62de7213c562f8c821", head), "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", base)
+	testenv.Write(t, filepath.Dir(event), "event.json", evs)
 
-	code, res, log := runIn(t, dir, "--function", "changed", "--base", "main", "--samples", "3", "--init-samples", "0", "--markdown", "r.md")
-	if code == ExitFailure || code == ExitBadInput || res == nil {
-		t.Fatalf("exit %d\n%s", code, log)
+	gh := fakegithub.New(t, repository, token)
+	run := runActionT(t, gh, dir, event, map[string]string{"handler": "", "samples": "3", "init-samples": "0", "references": "go"})
+	res, err := results.ReadFile(filepath.Join(dir, ".coldbench", "results.json"))
+	if run.code == ExitFailure || run.code == ExitBadInput || err != nil {
+		t.Fatalf("exit %d (%v)\n%s%s", run.code, err, run.stdout, run.stderr)
 	}
 	status := map[string]results.FunctionStatus{}
 	for _, f := range res.Functions {
@@ -109,23 +123,27 @@ func TestAppChangedEndToEnd(t *testing.T) {
 	}
 	if status["GetProductFunction"] != results.FunctionMeasured || status["StreamFunction"] != results.FunctionMeasured ||
 		status["ListProductsFunction"] != results.FunctionSkipped || len(res.Functions) != 5 {
-		t.Fatalf("functions %v, want GetProduct (its code) and Stream (its MemorySize) measured, the rest skipped\n%s", status, log)
+		t.Fatalf("functions %v, want GetProduct (its code) and Stream (its MemorySize) measured, the rest skipped\n%s", status, run.stdout)
 	}
 	if f := res.FunctionByName("ListProductsFunction"); !strings.Contains(f.Reason, "package domain of the module") {
 		t.Errorf("ListProducts skipped because %q; want the packages go list found", f.Reason)
 	}
 	for _, fn := range []string{"GetProductFunction", "StreamFunction"} {
 		v := res.Function(fn)
-		if len(v.SamplesOf("head")) != 3 || len(v.SamplesOf("base")) != 3 {
-			t.Errorf("%s: %d head and %d base samples, want 3 each in the same run\n%s", fn, len(v.SamplesOf("head")), len(v.SamplesOf("base")), log)
+		if len(v.SamplesOf("head")) != 3 || len(v.SamplesOf("base")) != 3 || v.Variant(results.RoleHead).Summary.InitMs == nil {
+			t.Errorf("%s: %d head and %d base samples, want 3 each, measured\n%s", fn, len(v.SamplesOf("head")), len(v.SamplesOf("base")), run.stdout)
 		}
 	}
-	if v := res.Function("StreamFunction"); v.Variant(results.RoleHead).Summary.InitMs == nil {
-		t.Errorf("StreamFunction's head has no init: its samples %+v", v.SamplesOf("head"))
+	if n := len(res.SamplesOf("go")); n != 3 {
+		t.Errorf("the reference has %d samples, want 3: once a round for both functions", n)
 	}
-	md, err := os.ReadFile(filepath.Join(dir, "r.md"))
-	if err != nil || !strings.Contains(string(md), "| GetProductFunction | measured |") || !strings.Contains(string(md), "| ListProductsFunction | skipped |") {
-		t.Errorf("report (error %v):\n%s", err, md)
+	if len(gh.Comments(2)) != 1 || len(gh.Checks()) != 1 {
+		t.Fatalf("%d comments and %d checks, want one of each for the whole app", len(gh.Comments(2)), len(gh.Checks()))
+	}
+	for _, body := range []string{gh.Comments(2)[0].Body, run.summary} {
+		if !strings.Contains(body, "| GetProductFunction | measured |") || !strings.Contains(body, "| ListProductsFunction | skipped |") || !strings.Contains(body, "coldbench · template.yaml") {
+			t.Errorf("comment or job summary without the app's rows:\n%s", body)
+		}
 	}
 }
 
@@ -179,4 +197,15 @@ func TestPublishApp(t *testing.T) {
 			t.Errorf("the comment has no row %q:\n%s", row, gh.Comments(2)[0].Body)
 		}
 	}
+}
+
+func revParse(t *testing.T, dir string) string {
+	t.Helper()
+	cmd := exec.Command("git", "rev-parse", "HEAD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
 }

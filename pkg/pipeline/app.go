@@ -118,6 +118,10 @@ func (p *Pipeline) planApp(ctx context.Context, res *results.Results) ([]planned
 		}
 		res.Functions = append(res.Functions, fr)
 	}
+	if len(out) == 0 {
+		p.log.printf("no function to measure: the references are not sampled either")
+		return nil, cleanup, nil
+	}
 	refs, err := p.planReferences()
 	if err != nil {
 		return nil, cleanup, err

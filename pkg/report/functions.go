@@ -34,6 +34,9 @@ func functionsHeadline(r *results.Results) string {
 	for _, k := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 	}
+	if len(r.PerFunction()) == 0 {
+		return fmt.Sprintf("%d functions: %s — nothing to measure", len(r.Functions), strings.Join(parts, ", "))
+	}
 	return fmt.Sprintf("%d functions: %s — %s", len(r.Functions), strings.Join(parts, ", "), headlineWord(r.Verdict))
 }
 
