@@ -39,8 +39,15 @@ one=$(echo "$t1 - $t0" | bc)
 sep=$(echo "$t2 - $t1" | bc)
 reports_one=$(ls "$work"/all.md | wc -l)
 reports_sep=$(ls "$work"/*.md | grep -vc '/all.md$')
-samples() { python3 -c 'import json,sys; print(sum(len(json.load(open(p))["samples"]) for p in sys.argv[1:]))' "$@"; }
+# samples and the build and sample phases, summed over the results files given
+figures() {
+	python3 -c '
+import json, sys
+rs = [json.load(open(p)) for p in sys.argv[1:]]
+ph = lambda k: sum(r.get("phases_ms", {}).get(k, 0) for r in rs) / 1000
+print("%d samples (build %.1f s, sample %.1f s)" % (sum(len(r["samples"]) for r in rs), ph("build"), ph("sample")))' "$@"
+}
 printf '%d functions, %d rounds each, references go,rust,deno\n' "$n" "$rounds"
-printf 'one run of all:    %6.1f s, %d comment, %s samples\n' "$one" "$reports_one" "$(samples "$work/all.json")"
-printf '%d separate runs:   %6.1f s, %d comments, %s samples\n' "$n" "$sep" "$reports_sep" "$(samples $(ls "$work"/*.json | grep -v -e /all.json -e /warm.json))"
+printf 'one run of all:    %6.1f s, %d comment, %s\n' "$one" "$reports_one" "$(figures "$work/all.json")"
+printf '%d separate runs:   %6.1f s, %d comments, %s\n' "$n" "$sep" "$reports_sep" "$(figures $(ls "$work"/*.json | grep -v -e /all.json -e /warm.json))"
 printf 'one run / separate: %.2f of the wall time\n' "$(echo "$one / $sep" | bc -l)"

@@ -273,3 +273,42 @@ func TestAppUnknownFunction(t *testing.T) {
 		t.Fatalf("Execute() error %v, want bad input naming the valid functions", err)
 	}
 }
+
+// rootBuilder records the tree each build may read.
+type rootBuilder struct {
+	*fakeBuilder
+	roots map[string]string
+}
+
+func (b *rootBuilder) Build(ctx context.Context, req build.Request, reference bool) (*results.Artifact, error) {
+	b.mu.Lock()
+	b.roots[req.Name] = req.Root
+	b.mu.Unlock()
+	return b.fakeBuilder.Build(ctx, req, reference)
+}
+
+// Outside a git repository (an unpacked tarball) a handler below its go.mod is built with the
+// package root as the tree its build reads.
+func TestPlainDirectoryPackageRoot(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	dir := t.TempDir()
+	testFile := func(p, c string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testFile("go.mod", "module example.com/x\n")
+	testFile("functions/get/main.go", "package main\n")
+	w.repo.root = "" // not a git repository
+	rb := &rootBuilder{fakeBuilder: w.builder, roots: map[string]string{}}
+	w.p.Builder, w.p.Dir = rb, dir
+	w.p.Config.Handler, w.p.Config.Base = filepath.Join(dir, "functions", "get"), ""
+	w.execute(t)
+	if got := rb.roots["head-"+build.ArchARM64]; got != dir {
+		t.Errorf("head's build reads %q, want the package root %s (its go.mod)", got, dir)
+	}
+}
