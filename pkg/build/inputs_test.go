@@ -24,6 +24,22 @@ func TestInputs(t *testing.T) {
 		{RuntimeGo, "products", "functions/list-products", []string{"store", "domain", "handlers", "go.mod"}, nil},
 		{RuntimeNode, "monorepo", "src/node/jsonProcess", []string{"src/common/jsonProcess.ts", "src/node/package.json", "package.json"}, []string{"src/common/arrayOps.ts"}},
 	}
+	// A Cargo workspace whose function crate has a path dependency, which has one of its own.
+	cargo := t.TempDir()
+	writeFiles(t, cargo, map[string]string{
+		"Cargo.toml":           "[workspace]\nmembers = [\"fn\", \"shared\", \"util\"]\nresolver = \"2\"\n",
+		"fn/Cargo.toml":        "[package]\nname = \"fn\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nshared = { path = \"../shared\" }\n",
+		"fn/src/main.rs":       "fn main() { shared::f() }\n",
+		"shared/Cargo.toml":    "[package]\nname = \"shared\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nutil = { path = \"../util\" }\n",
+		"shared/src/lib.rs":    "pub fn f() { util::g() }\n",
+		"util/Cargo.toml":      "[package]\nname = \"util\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+		"util/src/lib.rs":      "pub fn g() {}\n",
+		"unrelated/Cargo.toml": "[package]\nname = \"unrelated\"\nversion = \"0.1.0\"\n",
+	})
+	tests = append(tests, struct {
+		runtime, root, dir string
+		want, not          []string
+	}{RuntimeRust, cargo, "fn", []string{"shared", "util", "Cargo.toml"}, []string{"unrelated"}})
 	for _, tc := range tests {
 		t.Run(tc.dir, func(t *testing.T) {
 			t.Parallel()
@@ -31,7 +47,10 @@ func TestInputs(t *testing.T) {
 				testenv.Missing(t, "esbuild not installed (scripts/setup.sh)")
 			}
 			needToolchain(t, tc.runtime)
-			root := filepath.Join(appsDir, tc.root)
+			root := tc.root
+			if !filepath.IsAbs(root) {
+				root = filepath.Join(appsDir, tc.root)
+			}
 			ins, err := Inputs(context.Background(), Request{Dir: filepath.Join(root, tc.dir), Root: root, Runtime: "auto", Arch: ArchX8664,
 				Tools: Tools{CacheDir: t.TempDir()}})
 			if err != nil {

@@ -140,3 +140,19 @@ func (Node) isHandler(dir string) bool {
 func (Python) isHandler(dir string) bool {
 	return fileExists(filepath.Join(dir, "lambda_function.py"))
 }
+
+// nearestAbove is the nearest directory above dir, up to root, that has a file called name;
+// "" when none has.
+func nearestAbove(dir, root, name string) string {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if rel, err := filepath.Rel(root, d); err != nil || strings.HasPrefix(rel, "..") {
+			return ""
+		}
+		if fileExists(filepath.Join(d, name)) {
+			return d
+		}
+		if d == root || d == filepath.Dir(d) {
+			return ""
+		}
+	}
+}

@@ -59,6 +59,9 @@ func TestPackageRoot(t *testing.T) {
 	if got, want := nodeInstallDir(filepath.Join(root, "ws/packages/api/fn"), root), filepath.Join(root, "ws"); got != want {
 		t.Errorf("nodeInstallDir(ws/packages/api/fn) = %s, want the workspace root %s", got, want)
 	}
+	if got, want := nearestAbove(filepath.Join(root, "py/functions/hello"), root, "pyproject.toml"), filepath.Join(root, "py"); got != want {
+		t.Errorf("nearestAbove(py/functions/hello, pyproject.toml) = %s, want %s", got, want)
+	}
 	for dir, want := range map[string]string{"src/go/fn": RuntimeGo, "cargo/crates/fn": RuntimeRust, "ws/packages/api/fn": "", "src/node": "", "cargo": "", ".": ""} {
 		got, ok := WholeHandler(filepath.Join(root, dir))
 		if got != want || ok != (want != "") {

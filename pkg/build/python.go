@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"github.com/coldbench/coldbench/pkg/inittrace"
 	"path/filepath"
@@ -25,12 +26,21 @@ func buildPython(ctx context.Context, req Request, stage string) (*results.Artif
 	}
 	tool := map[string]string{"python": req.Tools.version(ctx, req.Tools.Python, "--version")}
 	method := "the function's code as it is"
-	if hasRequirements(req.Dir) {
+	reqDir := req.Dir
+	var notes []string
+	if d := nearestAbove(req.Dir, cmp.Or(req.Root, req.Dir), "requirements.txt"); !hasRequirements(req.Dir) && d != "" && hasRequirements(d) {
+		// The package's requirements.txt is above the function (a project root's): its packages
+		// are the function's, as a deployment that installs it installs them.
+		reqDir = d
+		rel, _ := filepath.Rel(cmp.Or(req.Root, req.Dir), d)
+		notes = append(notes, "requirements installed from "+filepath.Join(rel, "requirements.txt")+", above the function")
+	}
+	if hasRequirements(reqDir) {
 		platform, err := pipPlatform.of(req.Arch)
 		if err != nil {
 			return nil, &Error{Runtime: RuntimePython, Step: "pip install -r requirements.txt", Err: err}
 		}
-		if _, err := run(ctx, req, RuntimePython, "pip install -r requirements.txt", req.Dir, BuildEnv(req.Tools.getenv, "PIP_DISABLE_PIP_VERSION_CHECK=1"),
+		if _, err := run(ctx, req, RuntimePython, "pip install -r requirements.txt", reqDir, BuildEnv(req.Tools.getenv, "PIP_DISABLE_PIP_VERSION_CHECK=1"),
 			req.Tools.Python, "-m", "pip", "install", "--quiet", "--no-compile", "--break-system-packages", "-r", "requirements.txt",
 			"--platform", platform, "--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
 			"--target", stage); err != nil {
@@ -38,7 +48,7 @@ func buildPython(ctx context.Context, req Request, stage string) (*results.Artif
 		}
 		method += " + requirements.txt (pip install --platform " + platform + " --only-binary=:all: --target)"
 	}
-	return managedArtifact(method, LambdaPython, rtDir, tool, nil), nil
+	return managedArtifact(method, LambdaPython, rtDir, tool, notes), nil
 }
 
 // pythonFor is the interpreter the python3.11 runtime runs: the one its bootstrap names.
