@@ -1,6 +1,7 @@
 package report
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -60,4 +61,31 @@ func TestMarkdownFunctions(t *testing.T) {
 	var text strings.Builder
 	WriteText(&text, r, TextOptions{})
 	golden(t, "functions.txt", text.String())
+}
+
+// A run of several functions quotes the pull request's words (its logical IDs, the changed files
+// that picked a function) as it quotes them in a run of one: no mention, tag, link or command.
+func TestMarkdownFunctionsIsInert(t *testing.T) {
+	t.Parallel()
+	attack := cmdAttack + "\n" + tickAttack
+	r := appFixture()
+	for i := range r.Functions {
+		r.Functions[i].Reason = attack
+	}
+	r.Functions[3].Name = attack // a gone function's name is the template's key, nothing else
+	r.Budgets = append(r.Budgets, results.BudgetCheck{Metric: "init_ms", Function: attack, Budget: 1, Value: 2, Verdict: results.BudgetExceeded})
+	md := Markdown(r, MarkdownOptions{})
+	if m := regexp.MustCompile(mentionOrHTML).FindAllString(withoutOurHTML(md), -1); len(m) > 0 {
+		t.Errorf("report has mentions or tags %q:\n%s", m, md)
+	}
+	for _, l := range strings.Split(outsideCode(md), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "::") || strings.Contains(l, "](") && !strings.Contains(l, `\](`) {
+			t.Errorf("outside code, line %q starts a command or links", l)
+		}
+	}
+	var text strings.Builder
+	WriteText(&text, r, TextOptions{})
+	if cl := commandLines(text.String()); len(cl) > 0 {
+		t.Errorf("the terminal report holds commands the runner would run: %q", cl)
+	}
 }
