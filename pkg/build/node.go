@@ -43,13 +43,14 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 			return nil, missing(RuntimeNode, "esbuild", "run scripts/setup.sh (npm @esbuild/linux-x64), or put esbuild on PATH")
 		}
 		if dir := nodeInstallDir(req.Dir, cmp.Or(req.Root, req.Dir)); dir != "" && dir != req.Dir {
-			// Its package.json is above it (a monorepo's src/node, a workspace's root): the
-			// dependencies the bundler resolves are installed there, as the user's own install does.
-			if err := npmInstall(ctx, req, RuntimeNode, dir, false, &notes); err != nil {
+			// Its package.json or lock file is above it (a monorepo's root, a workspace's): the
+			// dependencies the bundler resolves are installed there, as the project's own install
+			// does; a project root's devDependencies (its tooling) are not the bundle's.
+			if err := npmInstall(ctx, req, RuntimeNode, dir, true, &notes); err != nil {
 				return nil, err
 			}
 			rel, _ := filepath.Rel(cmp.Or(req.Root, req.Dir), dir)
-			notes = append(notes, "dependencies installed from the package.json at "+rel+", above the function, for esbuild to bundle")
+			notes = append(notes, "dependencies installed from the package.json at "+rel+" (npm, production dependencies), above the function, for esbuild to bundle")
 			for _, lock := range []string{"pnpm-lock.yaml", "yarn.lock"} {
 				if fileExists(filepath.Join(dir, lock)) && !fileExists(filepath.Join(dir, "package-lock.json")) {
 					notes = append(notes, lock+" is not read: npm installed the dependencies (pnpm and yarn are not coldbench's), so their versions may differ from the lock's")

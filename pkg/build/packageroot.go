@@ -1,6 +1,7 @@
 package build
 
 import (
+	"cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -74,26 +75,39 @@ func isWorkspace(d string) bool {
 	return false
 }
 
-// nodeInstallDir is where a Node.js function's dependencies are installed from: dir when its
-// own package.json is there, else the nearest package.json above it up to root, and that
-// package's workspace root when one holds it (npm, yarn and pnpm install a workspace's members
-// from its root, into its node_modules, which resolution walks up to). "" when there is none.
+// nodeLocks are the lock files that mark where a Node.js project's dependencies are installed.
+var nodeLocks = []string{"package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock"}
+
+// nodeInstallDir is where a Node.js function's dependencies are installed from: the workspace
+// root that holds it (package.json workspaces, pnpm-workspace.yaml), else the nearest directory
+// above it with a package.json and a lock file (where the project installs, as CDK's
+// depsLockFilePath and npm ci do), else the nearest package.json, from dir up to root. Resolution
+// walks up to that directory's node_modules from the function and from code it shares. "" when
+// there is no package.json.
 func nodeInstallDir(dir, root string) string {
-	pkg := ""
+	pkg, lock, ws := "", "", ""
 	for d := dir; ; d = filepath.Dir(d) {
 		if rel, err := filepath.Rel(root, d); err != nil || strings.HasPrefix(rel, "..") {
 			break
 		}
-		if pkg == "" && fileExists(filepath.Join(d, "package.json")) {
-			pkg = d
-		} else if pkg != "" && isWorkspace(d) {
-			pkg = d
+		if fileExists(filepath.Join(d, "package.json")) {
+			if pkg == "" {
+				pkg = d
+			}
+			for _, l := range nodeLocks {
+				if lock == "" && fileExists(filepath.Join(d, l)) {
+					lock = d
+				}
+			}
+		}
+		if ws == "" && d != dir && isWorkspace(d) {
+			ws = d
 		}
 		if d == root || d == filepath.Dir(d) {
 			break
 		}
 	}
-	return pkg
+	return cmp.Or(ws, lock, pkg)
 }
 
 // wholeHandler is a runtime that can tell a directory that is one deployable handler as it

@@ -59,6 +59,14 @@ func TestPackageRoot(t *testing.T) {
 	if got, want := nodeInstallDir(filepath.Join(root, "ws/packages/api/fn"), root), filepath.Join(root, "ws"); got != want {
 		t.Errorf("nodeInstallDir(ws/packages/api/fn) = %s, want the workspace root %s", got, want)
 	}
+	// A lock file above decides where the project installs (otsu81's root package-lock.json,
+	// whose dependencies the shared src/common imports too).
+	locked := t.TempDir()
+	writeFiles(t, locked, map[string]string{"package.json": `{"dependencies":{"zod":"^3"}}`, "package-lock.json": "{}",
+		"src/node/package.json": `{"dependencies":{"zod":"^3"}}`, "src/node/fn/index.ts": "export const handler = 1\n"})
+	if got := nodeInstallDir(filepath.Join(locked, "src/node/fn"), locked); got != locked {
+		t.Errorf("nodeInstallDir(src/node/fn) = %s, want the lock file's %s", got, locked)
+	}
 	if got, want := nearestAbove(filepath.Join(root, "py/functions/hello"), root, "pyproject.toml"), filepath.Join(root, "py"); got != want {
 		t.Errorf("nearestAbove(py/functions/hello, pyproject.toml) = %s, want %s", got, want)
 	}
