@@ -265,7 +265,7 @@ func (p *Pipeline) sampleApp(ctx context.Context, res *results.Results, variants
 	res.Config.Samples = o.Rounds
 	for _, f := range res.Functions {
 		if fo, ok := o.Functions[f.Name]; ok {
-			p.log.printf("%s: %s after %d rounds (%s)", f.Name, orNone(f.Verdict), fo.Rounds, fo.Stop)
+			p.log.printf("%s: sampled %d rounds (%s)", f.Name, fo.Rounds, fo.Stop)
 		}
 	}
 	p.markStopped(res, sched)
@@ -314,11 +314,4 @@ func functionOf(res *results.Results, name string) string {
 		}
 	}
 	return ""
-}
-
-func orNone(v results.Verdict) string {
-	if v == "" {
-		return "no verdict"
-	}
-	return string(v)
 }

@@ -37,7 +37,11 @@ func functionsHeadline(r *results.Results) string {
 	if len(r.PerFunction()) == 0 {
 		return fmt.Sprintf("%d functions: %s — nothing to measure", len(r.Functions), strings.Join(parts, ", "))
 	}
-	return fmt.Sprintf("%d functions: %s — %s", len(r.Functions), strings.Join(parts, ", "), headlineWord(r.Verdict))
+	word := headlineWord(r.Verdict)
+	if r.Verdict == results.Unavailable {
+		word = "nothing compared"
+	}
+	return fmt.Sprintf("%d functions: %s — %s", len(r.Functions), strings.Join(parts, ", "), word)
 }
 
 // functionRow is a function's cells: name, status, init p50 base → head, delta, verdict.
@@ -78,6 +82,8 @@ func functionVerdict(v results.Verdict) string {
 		return "~ no change"
 	case results.NotCompared:
 		return "not compared"
+	case results.Unavailable:
+		return "not compared (no base)"
 	}
 	return verdictName(v)
 }
