@@ -244,6 +244,8 @@ func (p *Pipeline) sampleApp(ctx context.Context, res *results.Results, variants
 	for _, v := range variants {
 		perRound += 1 + v.InitSamples
 	}
+	lambda := p.describeLambda(res, s, variants, rounds) // mode aws: what Lambda runs and costs
+	defer p.countLambda(res, lambda)
 	prog := newProgress(p.Progress, p.Terminal, p.Clock, cfg.Quiet, perRound*rounds)
 	sched := sampling.NewScheduler(s, res.Config.Seed)
 	offset := 0
