@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/definition"
 	"github.com/coldbench/coldbench/pkg/pipeline"
 	"github.com/coldbench/coldbench/pkg/publish"
 	"github.com/coldbench/coldbench/pkg/results"
@@ -46,13 +48,24 @@ func wholeHandler(cfg *config.Config, workDir string) {
 // settings taken from the template as a run of it alone takes them (workDir's), and base's from
 // the base revision (baseSideOf).
 func newApp(cfg config.Config, workDir string) (*pipeline.App, error) {
-	fns, err := sam.Read(cfg.Template)
+	read := func(path string) ([]sam.Function, error) {
+		env := map[string]string{} // what a serverless.yml's ${env:NAME} reads: the user's
+		if cfg.EnvFile != "" {
+			if file, err := readEnvFile(resolve(workDir, cfg.EnvFile), ""); err == nil {
+				env = file
+			}
+		}
+		maps.Copy(env, cfg.Env)
+		return definition.Read(path, env)
+	}
+	fns, err := read(cfg.Template)
 	if err != nil {
 		return nil, err
 	}
 	return &pipeline.App{
 		Template:  cfg.Template,
 		Functions: fns,
+		Read:      read,
 		Head: func(name string) (config.Config, error) {
 			c := cfg.ForFunction(name)
 			if ps := settleFunction(&c, workDir, "template: "); len(ps) > 0 {

@@ -21,8 +21,11 @@ import (
 type App struct {
 	// Template is head's template (an absolute path, already confined to the repository).
 	Template string
-	// Functions are the head template's functions.
+	// Functions are the head template's functions; Read reads a definition's (base's, in its
+	// worktree) as the caller reads head's (a SAM template, a CDK cloud assembly, a serverless.yml,
+	// a Terraform module).
 	Functions []sam.Function
+	Read      func(path string) ([]sam.Function, error)
 	// Head is head's settings of the function called name: its template's, the flags on top.
 	Head func(name string) (config.Config, error)
 	// Base is base's settings of the function called name as revision sha has them (its worktree
@@ -82,7 +85,7 @@ func (p *Pipeline) planApp(ctx context.Context, res *results.Results) ([]planned
 		}
 		wt = dir
 		cleanups = append(cleanups, done)
-		if fns, err := sam.Read(filepath.Join(wt, tmplRel)); err == nil {
+		if fns, err := p.App.Read(filepath.Join(wt, tmplRel)); err == nil {
 			baseFns = fns
 		} else {
 			p.log.printf("base %.12s: %s: %v: every function is new", sha, tmplRel, err)

@@ -108,7 +108,7 @@ func newAppWorld(t *testing.T, choice string) (*world, *appRepo, *listingBuilder
 	w.p.Repo, w.p.Builder = repo, lb
 	w.p.Config.Handler, w.p.Config.Function = "", choice
 	w.p.Config.References = []string{"go"}
-	w.p.App = &App{Template: tmpl, Functions: fns,
+	w.p.App = &App{Template: tmpl, Functions: fns, Read: func(path string) ([]sam.Function, error) { return sam.Read(path) },
 		Head: func(name string) (config.Config, error) {
 			c := w.p.Config.ForFunction(name)
 			c.Handler = filepath.Join(root, "functions", strings.ToLower(name))
