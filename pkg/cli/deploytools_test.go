@@ -36,9 +36,9 @@ func TestCDKProject(t *testing.T) {
 		t.Fatalf("bundling: %v\n%s", err, out)
 	}
 
-	code, _, log := runIn(t, dir, "--base", "none", "--samples", "2")
-	if code != ExitBadInput || !strings.Contains(log, "template cdk.out has 2 functions: choose one with function (--function); they are HttpapiLambdaStack/Singleton (python3.12, lambda), HttpapiLambdaStack/myGoHandler (provided.al2023, lambda-handler)") {
-		t.Fatalf("no --function: exit %d, want 2 and the app's functions by construct path\n%s", code, log)
+	code, _, log := runIn(t, dir, "--function", "Nope", "--base", "none", "--samples", "2")
+	if code != ExitBadInput || !strings.Contains(log, `function "Nope": not in template cdk.out; valid values are HttpapiLambdaStack/Singleton (python3.12, lambda), HttpapiLambdaStack/myGoHandler (provided.al2023, lambda-handler)`) {
+		t.Fatalf("--function Nope: exit %d, want 2 and the app's functions by construct path\n%s", code, log)
 	}
 
 	code, res, log := runIn(t, dir, "--function", "HttpapiLambdaStack/myGoHandler", "--event", "apigw-v2", "--base", "master", "--samples", "2", "--init-samples", "0")

@@ -15,8 +15,10 @@ const (
 	FunctionsChanged = "changed"
 )
 
-// logicalID is what CloudFormation allows as a resource's logical ID.
-var logicalID = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+// functionName is what names a function of a definition: a logical ID, a CDK construct path
+// (Stack/Handler), a serverless.yml key, a Terraform address; never a comma (the list's
+// separator) or a space.
+var functionName = regexp.MustCompile(`^[^,\s]+$`)
 
 // FunctionNames is the function setting as the logical IDs it lists ("A,B" or "A"); nil for
 // all, changed or none.
@@ -44,8 +46,8 @@ func (c *Config) SeveralFunctions() bool {
 // checkFunctions lists the problems of the function setting's names.
 func (c *Config) checkFunctions(p *Problems, names func(string) string) {
 	for _, n := range c.FunctionNames() {
-		if !logicalID.MatchString(n) {
-			p.add("%s %q: %q is not a logical ID (letters and digits); valid values are %s, %s or logical IDs A,B", names("function"), c.Function, n, FunctionsAll, FunctionsChanged)
+		if !functionName.MatchString(n) {
+			p.add("%s %q: %q is not a function's name (a logical ID, a construct path); valid values are %s, %s or names A,B", names("function"), c.Function, n, FunctionsAll, FunctionsChanged)
 		}
 	}
 	if c.SeveralFunctions() {

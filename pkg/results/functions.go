@@ -1,5 +1,7 @@
 package results
 
+import "strings"
+
 // A run of several functions (an app's template: `function: all`, `changed` or a list) is one
 // Results: every chosen function's head and base are variants of it, named FunctionVariant(name,
 // role) and marked with their Function, sampled in the same rounds as the references, which all
@@ -53,8 +55,18 @@ func (f FunctionResult) Sampled() bool {
 	return f.Status == FunctionMeasured || f.Status == FunctionNew
 }
 
-// FunctionVariant is the name of function's variant of role in a run of several ("GetProducts:head").
-func FunctionVariant(function string, role Role) string { return function + ":" + string(role) }
+// FunctionVariant is the name of function's variant of role in a run of several ("GetProducts:head";
+// a CDK construct path's separators and any other character a file name should not hold become
+// "_": the name names the variant's build and task directories too).
+func FunctionVariant(function string, role Role) string {
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '_'
+	}, function)
+	return safe + ":" + string(role)
+}
 
 // FunctionByName returns the function called name, or nil.
 func (r *Results) FunctionByName(name string) *FunctionResult {
