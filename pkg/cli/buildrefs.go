@@ -12,6 +12,7 @@ import (
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/host"
 	"github.com/coldbench/coldbench/pkg/pipeline"
+	"github.com/coldbench/coldbench/pkg/results"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
@@ -71,7 +72,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, r), art); err != nil {
 				return failure(err)
 			}
-			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, bytesHuman(art.ZipBytes), art.Method)
+			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, results.FormatBytes(art.ZipBytes), art.Method)
 		}
 	}
 	fmt.Fprintf(env.Stdout, "prebuilt references in %s: set COLDBENCH_REFERENCES_DIR=%s\n", dir, dir)

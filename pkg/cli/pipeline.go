@@ -58,16 +58,6 @@ func dirOf(p string) string {
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 
-func bytesHuman(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 // logger writes plain progress lines unless quiet.
 type logger struct {
 	w     io.Writer

@@ -331,17 +331,6 @@ func dirOf(p string) string {
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 
-// bytesHuman is n as B, KB or MB.
-func bytesHuman(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 // logger is where the steps say what they did.
 type logger struct {
 	f func(format string, args ...any)

@@ -115,7 +115,7 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 		toolchain = build.ToolchainKey(ctx, req, r)
 		for _, dir := range []string{t.ReferencesDir, filepath.Join(t.CacheDir, "references")} {
 			if art, ok := (build.Prebuilt{Dir: dir}).Lookup(req.Runtime, req.Arch, hash, toolchain); ok {
-				t.Log("prebuilt %s for %s: %s zip (%s)", name, req.Arch, bytesHuman(art.ZipBytes), dir)
+				t.Log("prebuilt %s for %s: %s zip (%s)", name, req.Arch, results.FormatBytes(art.ZipBytes), dir)
 				return art, nil
 			}
 		}
@@ -128,7 +128,7 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 	if err != nil {
 		return nil, err
 	}
-	t.Log("built %s for %s: %s zip, %s unzipped, %.1fs (%s)", name, req.Arch, bytesHuman(art.ZipBytes), bytesHuman(art.UnzippedBytes), time.Since(start).Seconds(), art.Method)
+	t.Log("built %s for %s: %s zip, %s unzipped, %.1fs (%s)", name, req.Arch, results.FormatBytes(art.ZipBytes), results.FormatBytes(art.UnzippedBytes), time.Since(start).Seconds(), art.Method)
 	for _, n := range art.Notes {
 		t.Log("  note: %s", n)
 	}
