@@ -116,7 +116,7 @@ func TestRuntimeSettings(t *testing.T) {
 		ref                   Reference
 	}{
 		{RuntimeGo, "GODEBUG=inittrace=1", "", Reference{Dir: "go"}},
-		{RuntimeRust, "", "", Reference{Dir: "rust"}},
+		{RuntimeRust, "", "", Reference{Dir: "rust", SlowBuild: true}}, // built beside the first table
 		{RuntimeDeno, "", "", Reference{Dir: "deno"}},
 		{RuntimeNode, "node module evaluation (coldbench's module hook)", "index.handler", Reference{Dir: "node", Module: "index"}},
 		{RuntimePython, "python -X importtime", "lambda_function.lambda_handler", Reference{Dir: "python", Module: "lambda_function"}},
