@@ -207,7 +207,8 @@ func TestStoreBaselineAndHistory(t *testing.T) {
 	if code := Main(context.Background(), []string{"history", "--handler", "fn", "store"}, env); code != ExitOK {
 		t.Fatalf("history: exit %d\n%s", code, herr)
 	}
-	lines := strings.Split(strings.TrimSpace(hout.String()), "\n")
+	table, _, _ := strings.Cut(hout.String(), "\n\n") // then each metric's change points
+	lines := strings.Split(strings.TrimSpace(table), "\n")
 	if len(lines) != 4 || !strings.Contains(lines[2], "regression") || !strings.Contains(lines[3], "baseline") {
 		t.Errorf("history:\n%s", hout)
 	}
