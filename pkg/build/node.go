@@ -84,11 +84,19 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 	}
 	method := "the function's JavaScript as it is"
 	if deps {
-		manager, err := nodeInstall(ctx, req, RuntimeNode, stage, true, &notes)
-		if err != nil {
-			return nil, err
+		if ws := pnpmWorkspaceMember(req.Dir, cmp.Or(req.Root, req.Dir)); ws != "" {
+			// A pnpm workspace's member: its dependencies from the workspace's lock file.
+			if err := pnpmDeploy(ctx, req, RuntimeNode, ws, req.Dir, stage); err != nil {
+				return nil, err
+			}
+			method += " + production dependencies (pnpm deploy --prod --frozen-lockfile --ignore-scripts, node-linker=hoisted)"
+		} else {
+			manager, err := nodeInstall(ctx, req, RuntimeNode, stage, true, &notes)
+			if err != nil {
+				return nil, err
+			}
+			method += " + production dependencies (" + installMethod(manager, stage) + ")"
 		}
-		method += " + production dependencies (" + installMethod(manager, stage) + ")"
 	}
 	return managedArtifact(method, lambdaRuntime, rtDir, tool, notes), nil
 }

@@ -122,3 +122,51 @@ var (
 		field: func(t *Tools) *string { return &t.Yarn },
 		find:  func(t Tools, _ string) []string { return []string{filepath.Join(t.ToolsDir, "bin", "yarn"), "yarn"} }}
 )
+
+// pnpmWorkspaceMember is the pnpm workspace root above dir whose pnpm-lock.yaml installs dir's
+// dependencies, when dir has no lock file of its own; "" otherwise.
+func pnpmWorkspaceMember(dir, root string) string {
+	ws := nodeInstallDir(dir, root)
+	if ws == "" || ws == dir || !fileExists(filepath.Join(ws, "pnpm-workspace.yaml")) || !fileExists(filepath.Join(ws, "pnpm-lock.yaml")) {
+		return ""
+	}
+	for _, l := range nodeLocks {
+		if fileExists(filepath.Join(dir, l)) {
+			return ""
+		}
+	}
+	return ws
+}
+
+// pnpmDeploy puts into stage/node_modules the production dependencies of the workspace member
+// dir, from the lock file of the pnpm workspace at ws, as pnpm deploy makes a member's
+// deployable directory (flat, injected workspace packages, scripts ignored). The function's own
+// files in stage are copySource's, not pnpm's.
+func pnpmDeploy(ctx context.Context, req Request, rt, ws, dir, stage string) error {
+	if req.Tools.Pnpm == "" {
+		return missing(rt, managerPnpm, "run scripts/setup.sh (pnpm into the tools dir), or put pnpm on PATH")
+	}
+	rel, err := filepath.Rel(ws, dir)
+	if err != nil {
+		return &Error{Runtime: rt, Step: "pnpm deploy", Err: err}
+	}
+	out := stage + "-deploy" // beside the stage: pnpm deploy wants a directory of its own
+	defer os.RemoveAll(out)
+	if err := os.Mkdir(out, 0o755); err != nil {
+		return &Error{Runtime: rt, Step: "pnpm deploy", Err: err}
+	}
+	if err := req.Sandbox.Own(out); err != nil {
+		return &Error{Runtime: rt, Step: "pnpm deploy", Err: err}
+	}
+	env := BuildEnv(req.Tools.getenv, "npm_config_node_linker=hoisted", "npm_config_inject_workspace_packages=true",
+		"npm_config_manage_package_manager_versions=false", "npm_config_update_notifier=false", "CI=true")
+	if _, err := run(ctx, req, rt, "pnpm deploy", ws, env, req.Tools.Pnpm, "--filter", "./"+filepath.ToSlash(rel),
+		"deploy", "--prod", "--frozen-lockfile", "--ignore-scripts", out); err != nil {
+		return err
+	}
+	// Renaming moves a link as a link: nothing the step left in out is followed.
+	if err := os.Rename(filepath.Join(out, "node_modules"), filepath.Join(stage, "node_modules")); err != nil && !os.IsNotExist(err) {
+		return &Error{Runtime: rt, Step: "pnpm deploy", Err: err}
+	}
+	return nil
+}

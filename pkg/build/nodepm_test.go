@@ -63,8 +63,9 @@ func TestPnpmAndYarnInstalls(t *testing.T) {
 		{managerPnpm, "pnpm-workspace", "lambdas/greet-lambda", "src/index.handler", "src/index.js"},
 		{managerYarn, "yarn-classic", ".", "index.handler", "node_modules/ms/package.json"},
 		{managerPnpm, "", ".", "index.handler", "node_modules/ms/package.json"}, // as it is: yarn-classic's, with pnpm-lock.yaml
+		{managerPnpm, "pnpm-workspace", "lambdas/orders-lambda", "index.handler", "node_modules/ms/package.json"}, // as it is: pnpm deploy
 	} {
-		t.Run(tc.manager+"/"+tc.root, func(t *testing.T) {
+		t.Run(tc.manager+"/"+tc.root+"/"+tc.dir, func(t *testing.T) {
 			t.Parallel()
 			if (tc.manager == managerPnpm && (tools.Pnpm == "" || tools.Esbuild == "")) || (tc.manager == managerYarn && tools.Yarn == "") {
 				testenv.Missing(t, tc.manager+" or esbuild not installed (scripts/setup.sh)")
