@@ -67,7 +67,7 @@ func nodeInstall(ctx context.Context, req Request, rt, dir string, prod bool, no
 		return managerNpm, npmInstall(ctx, req, rt, dir, prod, notes)
 	case managerPnpm:
 		tool, how = req.Tools.Pnpm, "run scripts/setup.sh (pnpm into the tools dir), or put pnpm on PATH"
-		args = []string{"install", "--frozen-lockfile", "--ignore-scripts"}
+		args = []string{"install", "--frozen-lockfile", "--ignore-scripts", "--ignore-pnpmfile"}
 		if prod {
 			args = append(args, "--prod")
 		}
@@ -76,7 +76,8 @@ func nodeInstall(ctx context.Context, req Request, rt, dir string, prod bool, no
 			*notes = append(*notes, "no pnpm-lock.yaml: dependencies resolved afresh by pnpm install, so they may differ from what you deploy")
 		}
 		// A flat node_modules, as Lambda zips of pnpm projects are; the pnpm coldbench pinned,
-		// not one package.json's packageManager field would download.
+		// not one package.json's packageManager field would download; no .pnpmfile.cjs hooks
+		// (the project's code, as install scripts are).
 		env = []string{"npm_config_node_linker=hoisted", "npm_config_manage_package_manager_versions=false",
 			"npm_config_update_notifier=false", "CI=true"}
 	case managerYarn:
@@ -150,18 +151,20 @@ func pnpmDeploy(ctx context.Context, req Request, rt, ws, dir, stage string) err
 	if err != nil {
 		return &Error{Runtime: rt, Step: "pnpm deploy", Err: err}
 	}
-	out := stage + "-deploy" // beside the stage: pnpm deploy wants a directory of its own
-	defer os.RemoveAll(out)
-	if err := os.Mkdir(out, 0o755); err != nil {
+	// Beside the stage, in a directory the sandbox user owns: pnpm deploy makes its target anew.
+	parent := stage + "-deploy"
+	defer os.RemoveAll(parent)
+	if err := os.Mkdir(parent, 0o755); err != nil {
 		return &Error{Runtime: rt, Step: "pnpm deploy", Err: err}
 	}
-	if err := req.Sandbox.Own(out); err != nil {
+	if err := req.Sandbox.Own(parent); err != nil {
 		return &Error{Runtime: rt, Step: "pnpm deploy", Err: err}
 	}
+	out := filepath.Join(parent, "package")
 	env := BuildEnv(req.Tools.getenv, "npm_config_node_linker=hoisted", "npm_config_inject_workspace_packages=true",
 		"npm_config_manage_package_manager_versions=false", "npm_config_update_notifier=false", "CI=true")
 	if _, err := run(ctx, req, rt, "pnpm deploy", ws, env, req.Tools.Pnpm, "--filter", "./"+filepath.ToSlash(rel),
-		"deploy", "--prod", "--frozen-lockfile", "--ignore-scripts", out); err != nil {
+		"deploy", "--prod", "--frozen-lockfile", "--ignore-scripts", "--ignore-pnpmfile", out); err != nil {
 		return err
 	}
 	// Renaming moves a link as a link: nothing the step left in out is followed.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/internal/testenv"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // The package manager is the one whose lock file is there; a Berry lock file is refused naming
@@ -53,18 +54,30 @@ func TestNodeManager(t *testing.T) {
 // Real installs with pnpm (a pnpm workspace, as mini-monorepo-node-ts-aws-starter lays it out:
 // a TypeScript function under lambdas/, bundled after the install at the workspace root) and Yarn
 // classic (JavaScript packaged as it is): each puts the lock file's version of ms in the package,
-// not the later one its range resolves to afresh, and pnpm's node_modules is flat.
+// not the later one its range resolves to afresh, and pnpm's node_modules is flat; none runs the
+// project's install scripts, pnpm hooks or yarn-path.
 func TestPnpmAndYarnInstalls(t *testing.T) {
 	t.Parallel()
 	tools := Tools{}.Resolve()
-	for _, tc := range []struct {
+	// As a run builds: each install a sandbox user's (one slot each), when there is root.
+	id, release, err := sandbox.Acquire(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	cache := testenv.SharedTempDir(t)
+	if err := os.Chmod(cache, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range []struct {
 		manager, root, dir, handler, file string
 	}{
 		{managerPnpm, "pnpm-workspace", "lambdas/greet-lambda", "src/index.handler", "src/index.js"},
 		{managerYarn, "yarn-classic", ".", "index.handler", "node_modules/ms/package.json"},
-		{managerPnpm, "", ".", "index.handler", "node_modules/ms/package.json"}, // as it is: yarn-classic's, with pnpm-lock.yaml
+		{managerPnpm, "", ".", "index.handler", "node_modules/ms/package.json"},                                   // as it is: yarn-classic's, with pnpm-lock.yaml
 		{managerPnpm, "pnpm-workspace", "lambdas/orders-lambda", "index.handler", "node_modules/ms/package.json"}, // as it is: pnpm deploy
 	} {
+		slot := id.Slot(i)
 		t.Run(tc.manager+"/"+tc.root+"/"+tc.dir, func(t *testing.T) {
 			t.Parallel()
 			if (tc.manager == managerPnpm && (tools.Pnpm == "" || tools.Esbuild == "")) || (tc.manager == managerYarn && tools.Yarn == "") {
@@ -72,16 +85,25 @@ func TestPnpmAndYarnInstalls(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
-			root := filepath.Join(appsDir, tc.root)
-			if tc.root == "" {
-				root = t.TempDir()
+			root := t.TempDir()
+			if tc.root != "" {
+				if err := os.CopyFS(root, os.DirFS(filepath.Join(appsDir, tc.root))); err != nil {
+					t.Fatal(err)
+				}
+			} else {
 				writeFiles(t, root, map[string]string{"index.js": readFile(t, filepath.Join(appsDir, "yarn-classic", "index.js")),
 					"package.json": readFile(t, filepath.Join(appsDir, "yarn-classic", "package.json")),
 					"pnpm-lock.yaml": strings.Replace(readFile(t, filepath.Join(appsDir, "pnpm-workspace", "pnpm-lock.yaml")),
 						"  .: {}\n\n  lambdas/greet-lambda:\n", "  .:\n", 1)})
 			}
+			// The project's code that an install could run: its install scripts, pnpm's hooks, a
+			// yarn-path. Each fails the install if it runs.
+			writeFiles(t, root, map[string]string{".pnpmfile.cjs": "throw new Error('.pnpmfile.cjs ran')\n",
+				".yarnrc": "yarn-path \"./hijack.js\"\n", "hijack.js": "console.error('yarn-path ran'); process.exit(3)\n",
+				"package.json": strings.Replace(readFile(t, filepath.Join(root, "package.json")), `"private": true`,
+					`"private": true, "scripts": {"preinstall": "echo preinstall ran; exit 3"}`, 1)})
 			art, err := Build(ctx, Request{Dir: filepath.Join(root, tc.dir), Root: root, Runtime: RuntimeNode, Handler: tc.handler,
-				Arch: ArchARM64, OutDir: t.TempDir(), Tools: Tools{CacheDir: testenv.SharedTempDir(t)}})
+				Arch: ArchARM64, OutDir: testenv.SharedTempDir(t), Sandbox: slot, Tools: Tools{CacheDir: SlotDir(filepath.Join(cache, "sandbox"), slot)}})
 			if errors.Is(err, ErrToolMissing) {
 				testenv.Missing(t, err.Error())
 			}
