@@ -51,12 +51,15 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 			if err != nil {
 				return nil, err
 			}
+			recordManager(ctx, req.Tools, tool, manager)
 			rel, _ := filepath.Rel(cmp.Or(req.Root, req.Dir), dir)
 			notes = append(notes, "dependencies installed from the package.json at "+rel+" ("+manager+", production dependencies), above the function, for esbuild to bundle")
 		} else if deps || pkg != nil && len(pkg.DevDependencies) > 0 {
-			if _, err := nodeInstall(ctx, req, RuntimeNode, req.Dir, false, &notes); err != nil {
+			manager, err := nodeInstall(ctx, req, RuntimeNode, req.Dir, false, &notes)
+			if err != nil {
 				return nil, err
 			}
+			recordManager(ctx, req.Tools, tool, manager)
 		}
 		rel, _ := filepath.Rel(req.Dir, module)
 		out := strings.TrimSuffix(rel, ext) + outExt
@@ -89,12 +92,14 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 			if err := pnpmDeploy(ctx, req, RuntimeNode, ws, req.Dir, stage); err != nil {
 				return nil, err
 			}
+			recordManager(ctx, req.Tools, tool, managerPnpm)
 			method += " + production dependencies (pnpm deploy --prod --frozen-lockfile --ignore-scripts, node-linker=hoisted)"
 		} else {
 			manager, err := nodeInstall(ctx, req, RuntimeNode, stage, true, &notes)
 			if err != nil {
 				return nil, err
 			}
+			recordManager(ctx, req.Tools, tool, manager)
 			method += " + production dependencies (" + installMethod(manager, stage) + ")"
 		}
 	}

@@ -99,6 +99,17 @@ func nodeInstall(ctx context.Context, req Request, rt, dir string, prod bool, no
 	return manager, err
 }
 
+// recordManager adds pnpm's or Yarn's version to a build's toolchain when manager is one of them
+// (npm's is the system's, as before).
+func recordManager(ctx context.Context, t Tools, tool map[string]string, manager string) {
+	switch manager {
+	case managerPnpm:
+		tool[managerPnpm] = t.version(ctx, t.Pnpm, "--version")
+	case managerYarn:
+		tool[managerYarn] = t.version(ctx, t.Yarn, "--version")
+	}
+}
+
 // installMethod is how nodeInstall installed with manager, for the artifact's method line.
 func installMethod(manager, dir string) string {
 	switch manager {

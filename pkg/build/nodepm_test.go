@@ -110,8 +110,8 @@ func TestPnpmAndYarnInstalls(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Build: %v", err)
 			}
-			if !strings.Contains(art.Method+strings.Join(art.Notes, "; "), tc.manager) {
-				t.Errorf("method %q, notes %q: want %s's install named", art.Method, art.Notes, tc.manager)
+			if !strings.Contains(art.Method+strings.Join(art.Notes, "; "), tc.manager) || art.Toolchain[tc.manager] == "" {
+				t.Errorf("method %q, notes %q, toolchain %v: want %s's install named, with its version", art.Method, art.Notes, art.Toolchain, tc.manager)
 			}
 			body, links := zipFile(t, art.Path, tc.file)
 			if len(links) > 0 {
