@@ -95,6 +95,9 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 			recordManager(ctx, req.Tools, tool, managerPnpm)
 			method += " + production dependencies (pnpm deploy --prod --frozen-lockfile --ignore-scripts, node-linker=hoisted)"
 		} else {
+			if lock := lockAbove(req.Dir, cmp.Or(req.Root, req.Dir)); lock != "" {
+				notes = append(notes, lock+" (above the function) is not read: its JavaScript is packaged with the dependencies of its own package.json, resolved afresh")
+			}
 			manager, err := nodeInstall(ctx, req, RuntimeNode, stage, true, &notes)
 			if err != nil {
 				return nil, err

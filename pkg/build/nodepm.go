@@ -139,15 +139,36 @@ var (
 // dependencies, when dir has no lock file of its own; "" otherwise.
 func pnpmWorkspaceMember(dir, root string) string {
 	ws := nodeInstallDir(dir, root)
-	if ws == "" || ws == dir || !fileExists(filepath.Join(ws, "pnpm-workspace.yaml")) || !fileExists(filepath.Join(ws, "pnpm-lock.yaml")) {
+	if ws == "" || ws == dir || !fileExists(filepath.Join(ws, "pnpm-workspace.yaml")) || !fileExists(filepath.Join(ws, "pnpm-lock.yaml")) || hasNodeLock(dir) {
+		return ""
+	}
+	return ws
+}
+
+// lockAbove is the lock file (its path from root) of the install directory above dir that
+// nodeInstallDir finds, when dir has no lock file of its own; "" otherwise.
+func lockAbove(dir, root string) string {
+	ws := nodeInstallDir(dir, root)
+	if ws == "" || ws == dir || hasNodeLock(dir) {
 		return ""
 	}
 	for _, l := range nodeLocks {
-		if fileExists(filepath.Join(dir, l)) {
-			return ""
+		if fileExists(filepath.Join(ws, l)) {
+			rel, _ := filepath.Rel(root, filepath.Join(ws, l))
+			return rel
 		}
 	}
-	return ws
+	return ""
+}
+
+// hasNodeLock reports whether dir has a Node.js lock file.
+func hasNodeLock(dir string) bool {
+	for _, l := range nodeLocks {
+		if fileExists(filepath.Join(dir, l)) {
+			return true
+		}
+	}
+	return false
 }
 
 // pnpmDeploy puts into stage/node_modules the production dependencies of the workspace member

@@ -51,6 +51,32 @@ func TestNodeManager(t *testing.T) {
 	}
 }
 
+// A JavaScript workspace member with no lock file of its own: pnpm's is deployed from the
+// workspace's lock file; another manager's lock above it is named in a note (not read).
+func TestWorkspaceMemberLocks(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"pnpm/pnpm-workspace.yaml": "packages:\n  - lambdas/*\n", "pnpm/pnpm-lock.yaml": "lockfileVersion: '9.0'\n", "pnpm/package.json": "{}",
+		"pnpm/lambdas/a/package.json": "{}",
+		"yarn/package.json":           `{"workspaces":["packages/*"]}`, "yarn/yarn.lock": "# yarn lockfile v1\n",
+		"yarn/packages/a/package.json": "{}", "yarn/packages/b/package.json": "{}", "yarn/packages/b/yarn.lock": "# yarn lockfile v1\n",
+	})
+	at := func(p string) string { return filepath.Join(root, p) }
+	if got := pnpmWorkspaceMember(at("pnpm/lambdas/a"), root); got != at("pnpm") {
+		t.Errorf("pnpmWorkspaceMember(pnpm/lambdas/a) = %q, want the workspace root", got)
+	}
+	if got := pnpmWorkspaceMember(at("yarn/packages/a"), root); got != "" {
+		t.Errorf("pnpmWorkspaceMember(yarn/packages/a) = %q, want none", got)
+	}
+	if got := lockAbove(at("yarn/packages/a"), root); got != "yarn/yarn.lock" {
+		t.Errorf("lockAbove(yarn/packages/a) = %q, want yarn/yarn.lock", got)
+	}
+	if got := lockAbove(at("yarn/packages/b"), root); got != "" {
+		t.Errorf("lockAbove(yarn/packages/b) = %q, want none: it has its own", got)
+	}
+}
+
 // Real installs with pnpm (a pnpm workspace, as mini-monorepo-node-ts-aws-starter lays it out:
 // a TypeScript function under lambdas/, bundled after the install at the workspace root) and Yarn
 // classic (JavaScript packaged as it is): each puts the lock file's version of ms in the package,
