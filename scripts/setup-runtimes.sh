@@ -8,9 +8,11 @@
 #                        CPython 3.11 (Debian's: Lambda's python3.11), and a bootstrap
 #   bun/                 Bun for both arches (bun build --compile of Bun handlers)
 #   esbuild/             esbuild (bundles TypeScript Node.js handlers, as SAM and CDK do)
+#   pnpm/, yarn/         pnpm and Yarn classic (v1), JavaScript run by Node.js: the installs of
+#                        functions whose lock file is pnpm-lock.yaml or yarn.lock
 # Each runtime is for this machine's arch: it is what times the handler here. The arm64 package a
 # function ships holds its code alone, as on Lambda, where the runtime is Lambda's.
-# COLDBENCH_RUNTIMES (nodejs22.x,nodejs24.x,python3.11,bun,esbuild; all when unset) installs only
+# COLDBENCH_RUNTIMES (nodejs22.x,nodejs24.x,python3.11,bun,esbuild,pnpm,yarn; all when unset) installs only
 # those: setup.sh runs one of these at a time, side by side.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +27,8 @@ ric_version=${COLDBENCH_NODE_RIC_VERSION:-4.0.2}
 pyric_version=${COLDBENCH_PYTHON_RIC_VERSION:-4.2.2}
 bun_version=${COLDBENCH_BUN_VERSION:-1.4.4}
 esbuild_version=${COLDBENCH_ESBUILD_VERSION:-0.28.2}
+pnpm_version=${COLDBENCH_PNPM_VERSION:-10.34.9}
+yarn_version=${COLDBENCH_YARN_VERSION:-1.22.22}
 case "$(uname -m)" in
   x86_64) npm_arch=x64 bun_arch=x64 ;;
   aarch64|arm64) npm_arch=arm64 bun_arch=aarch64 ;;
@@ -122,8 +126,21 @@ if wanted esbuild; then
   fi
   ln -sf "$tools/esbuild/bin/esbuild" "$tools/bin/esbuild"
 fi
+# pnpm and Yarn classic: each npm package's files as they are (their bin scripts run on Node.js).
+for spec in "pnpm $pnpm_version bin/pnpm.cjs" "yarn $yarn_version bin/yarn.js"; do
+  read -r pm version bin <<<"$spec"
+  wanted "$pm" || continue
+  if [ "$(cat "$tools/$pm/.version" 2>/dev/null)" != "$version" ]; then
+    log "$pm $version"
+    npm_unpack "$pm@$version" "$tools/$pm"
+    echo "$version" > "$tools/$pm/.version"
+  fi
+  mkdir -p "$tools/bin"
+  chmod +x "$tools/$pm/$bin"
+  ln -sf "$tools/$pm/$bin" "$tools/bin/$pm"
+done
 # Readable by the sandbox users that build and run handlers (setup.sh does it again once every
 # step is done: steps beside this one may still be writing).
-for d in "$tools/runtimes" "$tools/bun" "$tools/esbuild"; do
+for d in "$tools/runtimes" "$tools/bun" "$tools/esbuild" "$tools/pnpm" "$tools/yarn"; do
   if [ -d "$d" ]; then chmod -R a+rX "$d" 2>/dev/null || true; fi
 done

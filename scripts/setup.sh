@@ -159,6 +159,7 @@ everything && runtime_steps+=(nodejs22.x)
 needs python && runtime_steps+=(python3.11)
 needs bun && runtime_steps+=(bun)
 { needs node || needs deno || needs bun; } && runtime_steps+=(esbuild)
+needs node && runtime_steps+=(pnpm yarn) # functions whose lock file is pnpm's or Yarn's
 for rt in "${runtime_steps[@]}"; do
   step "$rt" env COLDBENCH_RUNTIMES="$rt" "$here/scripts/setup-runtimes.sh"
 done
@@ -184,5 +185,6 @@ command -v qemu-aarch64-static >/dev/null && qemu-aarch64-static --version | hea
 [ -x "$tools/moto/bin/moto_server" ] && echo "moto $("$tools/moto/bin/pip" show moto | sed -n 's/^Version: //p')" >&2
 needs node && { "$tools/runtimes/nodejs24.x/node/bin/node" --version >&2 || true; }
 needs bun && { "$tools/bin/bun" --version >&2 || true; }
+needs node && { echo "pnpm $("$tools/bin/pnpm" --version 2>/dev/null), yarn $("$tools/bin/yarn" --version 2>/dev/null)" >&2 || true; }
 command -v aarch64-linux-gnu-gcc >/dev/null && needs rust && aarch64-linux-gnu-gcc --version | head -1 >&2
 echo "export PATH=\"$tools/bin:\$PATH\"  # add to your shell to use this deno"

@@ -224,6 +224,7 @@ type Tools struct {
 	CrossLinker            string // aarch64-linux-gnu-gcc
 	CargoLambda            string // cargo-lambda (arm64 builds linked by zig)
 	Npm, Esbuild, Python   string // Node.js packages, TypeScript bundles, Python wheels
+	Pnpm, Yarn             string // Node.js packages whose lock file is pnpm's or Yarn classic's
 	// Bun runs bun build; BunX64 and BunARM64 are each arch's executable, the base of the
 	// executables bun build --compile makes (no download at build time).
 	Bun, BunX64, BunARM64 string

@@ -13,7 +13,8 @@ import (
 )
 
 // buildNode packages a Node.js function for Lambda's nodejs runtime. JavaScript is packaged as it
-// is with its production dependencies (npm ci --omit=dev --ignore-scripts, for the target arch);
+// is with its production dependencies, installed by the package manager its lock file names
+// (npm ci --omit=dev --ignore-scripts for the target arch, pnpm or Yarn classic: nodeInstall);
 // TypeScript is bundled with esbuild into one minified file as SAM's esbuild build method does it
 // (CommonJS, no source map), after its dependencies are installed for the bundler to read.
 func buildNode(ctx context.Context, req Request, stage string) (art *results.Artifact, err error) {
@@ -46,20 +47,19 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 			// Its package.json or lock file is above it (a monorepo's root, a workspace's): the
 			// dependencies the bundler resolves are installed there, as the project's own install
 			// does; a project root's devDependencies (its tooling) are not the bundle's.
-			if err := npmInstall(ctx, req, RuntimeNode, dir, true, &notes); err != nil {
+			manager, err := nodeInstall(ctx, req, RuntimeNode, dir, true, &notes)
+			if err != nil {
 				return nil, err
 			}
+			recordManager(ctx, req.Tools, tool, manager)
 			rel, _ := filepath.Rel(cmp.Or(req.Root, req.Dir), dir)
-			notes = append(notes, "dependencies installed from the package.json at "+rel+" (npm, production dependencies), above the function, for esbuild to bundle")
-			for _, lock := range []string{"pnpm-lock.yaml", "yarn.lock"} {
-				if fileExists(filepath.Join(dir, lock)) && !fileExists(filepath.Join(dir, "package-lock.json")) {
-					notes = append(notes, lock+" is not read: npm installed the dependencies (pnpm and yarn are not coldbench's), so their versions may differ from the lock's")
-				}
-			}
+			notes = append(notes, "dependencies installed from the package.json at "+rel+" ("+manager+", production dependencies), above the function, for esbuild to bundle")
 		} else if deps || pkg != nil && len(pkg.DevDependencies) > 0 {
-			if err := npmInstall(ctx, req, RuntimeNode, req.Dir, false, &notes); err != nil {
+			manager, err := nodeInstall(ctx, req, RuntimeNode, req.Dir, false, &notes)
+			if err != nil {
 				return nil, err
 			}
+			recordManager(ctx, req.Tools, tool, manager)
 		}
 		rel, _ := filepath.Rel(req.Dir, module)
 		out := strings.TrimSuffix(rel, ext) + outExt
@@ -87,14 +87,24 @@ func buildNode(ctx context.Context, req Request, stage string) (art *results.Art
 	}
 	method := "the function's JavaScript as it is"
 	if deps {
-		if err := npmInstall(ctx, req, RuntimeNode, stage, true, &notes); err != nil {
-			return nil, err
+		if ws := pnpmWorkspaceMember(req.Dir, cmp.Or(req.Root, req.Dir)); ws != "" {
+			// A pnpm workspace's member: its dependencies from the workspace's lock file.
+			if err := pnpmDeploy(ctx, req, RuntimeNode, ws, req.Dir, stage); err != nil {
+				return nil, err
+			}
+			recordManager(ctx, req.Tools, tool, managerPnpm)
+			method += " + production dependencies (pnpm deploy --prod --frozen-lockfile --ignore-scripts, node-linker=hoisted)"
+		} else {
+			if lock := lockAbove(req.Dir, cmp.Or(req.Root, req.Dir)); lock != "" {
+				notes = append(notes, lock+" (above the function) is not read: its JavaScript is packaged with the dependencies of its own package.json, resolved afresh")
+			}
+			manager, err := nodeInstall(ctx, req, RuntimeNode, stage, true, &notes)
+			if err != nil {
+				return nil, err
+			}
+			recordManager(ctx, req.Tools, tool, manager)
+			method += " + production dependencies (" + installMethod(manager, stage) + ")"
 		}
-		verb := "install"
-		if fileExists(filepath.Join(stage, "package-lock.json")) {
-			verb = "ci"
-		}
-		method += " + production dependencies (npm " + verb + " --omit=dev --ignore-scripts)"
 	}
 	return managedArtifact(method, lambdaRuntime, rtDir, tool, notes), nil
 }
@@ -135,13 +145,13 @@ func (Node) Detect(dir string) Detection {
 	return Detection{}
 }
 
-// Tools are the managed runtime of each version, npm and esbuild.
+// Tools are the managed runtime of each version, npm, pnpm, Yarn and esbuild.
 func (n Node) Tools() []Tool {
 	var out []Tool
 	for _, v := range n.LambdaRuntimes() {
 		out = append(out, managedRuntimeTool(v))
 	}
-	return append(out, npmTool,
+	return append(out, npmTool, pnpmTool, yarnTool,
 		Tool{Name: "esbuild", How: "scripts/setup.sh (npm install esbuild)", VersionArgs: []string{"--version"},
 			field: func(t *Tools) *string { return &t.Esbuild },
 			find: func(t Tools, _ string) []string {
