@@ -165,10 +165,11 @@ func compareInstructions(counts []results.InstructionCount, head, base string) (
 	// A few counts a side: apart is not enough (3 against 3 draws of one spread are apart one
 	// time in ten); the gap must also exceed three times each side's median absolute deviation
 	// (1.6% of A/A runs of 3 a side then show a change, simulated), which one wild count does
-	// not move (a Go init under valgrind once counted 2.8 G beside 270 M twice). And it must be
-	// over a tenth of the count unless the counts are exact (a deterministic bootstrap): one Go bootstrap's init counts in two modes ~5% apart (1.63–1.66 M
-	// and 1.72–1.75 M, each tight), so three starts a side that fall in different modes are apart
-	// by far more than their deviation (CI saw it: an unchanged head named a change).
+	// not move (a Go init under valgrind once counted 2.8 G beside 270 M twice). And unless the
+	// counts are exact (a deterministic bootstrap), the gap must be over a tenth of the count:
+	// a Go init counts in two modes ~5% apart (1.63–1.66 M and 1.72–1.75 M, each tight), so
+	// three starts a side in different modes are apart by far more than their deviation (CI
+	// saw it: an unchanged head named a change).
 	d := counterDelta("instructions", "", hv, bv)
 	gap := max(d.HeadMin-d.BaseMax, d.BaseMin-d.HeadMax)
 	d.Changed = d.Changed && gap > 3*max(mad(hv), mad(bv)) && (d.Exact || gap > 0.1*min(d.Base, d.Head))
