@@ -131,7 +131,9 @@ install_cargo_lambda() {
 # The tests' alone.
 install_moto() {
   local version=${COLDBENCH_MOTO_VERSION:-5.2.5}
-  if [ ! -x "$tools/moto/bin/moto_server" ] || ! "$tools/moto/bin/pip" show moto 2>/dev/null | grep -qx "Version: $version"; then
+  # grep reads all of pip's output (-q would exit at the match, pip then dies of SIGPIPE, and
+  # pipefail made every run reinstall moto: 52 s of each test command).
+  if [ ! -x "$tools/moto/bin/moto_server" ] || ! "$tools/moto/bin/pip" show moto 2>/dev/null | grep -x "Version: $version" >/dev/null; then
     log "pip install moto[server]==$version into $tools/moto"
     rm -rf "$tools/moto"
     python3 -m venv "$tools/moto"
