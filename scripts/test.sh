@@ -10,11 +10,7 @@ go vet ./...
 # One package at a time (-p 1): on 2 cores the timing-sensitive end-to-end tests of pkg/cli
 # otherwise share the machine with pkg/build's first Rust builds (a fresh machine's CI left the
 # CPU-bound +10% test undecided that way); each package's own tests still run in parallel.
-# pkg/cli's parallel tests (the hostile suite, the action runs) are shell handlers whose sleeps
-# decide their verdicts: CPU-light, they run four at a time, after its CPU-bound tests, alone.
-mapfile -t pkgs < <(go list ./... | grep -vx 'github.com/coldbench/coldbench/pkg/cli')
-go test -count=1 -p 1 -timeout 30m "$@" "${pkgs[@]}"
-go test -count=1 -parallel 4 -timeout 30m "$@" ./pkg/cli
+go test -count=1 -p 1 -timeout 30m "$@" ./...
 # The reference handlers' own tests (the shared checksum vectors); the Go one is a package of
 # this module, tested by go test ./... above.
 (cd handlers/rust && cargo test --quiet)

@@ -150,7 +150,6 @@ func runActionT(t *testing.T, gh *fakegithub.Server, workspace, event string, in
 }
 
 func TestActionEndToEnd(t *testing.T) {
-	t.Parallel() // shell handlers whose sleeps decide the verdict: beside the hostile suite, not the CPU-bound tests
 	dir, event := repoWithPR(t)
 	gh := fakegithub.New(t, repository, token)
 
@@ -223,7 +222,6 @@ func TestActionEndToEnd(t *testing.T) {
 }
 
 func TestActionReadOnlyToken(t *testing.T) {
-	t.Parallel() // shell handlers whose sleeps decide the verdict: beside the hostile suite, not the CPU-bound tests
 	dir, event := repoWithPR(t)
 	gh := fakegithub.New(t, repository, token)
 	gh.Forbid = true
@@ -240,7 +238,6 @@ func TestActionReadOnlyToken(t *testing.T) {
 }
 
 func TestActionRetriesA502Once(t *testing.T) {
-	t.Parallel() // shell handlers whose sleeps decide the verdict: beside the hostile suite, not the CPU-bound tests
 	dir, event := repoWithPR(t)
 	gh := fakegithub.New(t, repository, token)
 	gh.FailNext("POST comments", 502)
@@ -251,7 +248,6 @@ func TestActionRetriesA502Once(t *testing.T) {
 }
 
 func TestActionForkPostsNothing(t *testing.T) {
-	t.Parallel() // shell handlers whose sleeps decide the verdict: beside the hostile suite, not the CPU-bound tests
 	dir, event := repoWithPR(t)
 	b, _ := os.ReadFile(event)
 	// The head repository of a fork is another owner's.

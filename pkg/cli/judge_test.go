@@ -48,7 +48,6 @@ func stickyComment(t *testing.T, gh *fakegithub.Server) string {
 // own word) and passes: so the file's threshold would have let the regression through had it
 // been applied.
 func TestActionHeadCannotRaiseItsOwnThreshold(t *testing.T) {
-	t.Parallel() // shell handlers whose sleeps decide the verdict: beside the hostile suite, not the CPU-bound tests
 	dir, event := repoWithPRSleeps(t, baseSleep, headSleep, map[string]string{"coldbench.yml": "threshold: 999\n"})
 	gh := fakegithub.New(t, repository, token)
 
@@ -78,7 +77,6 @@ func TestActionHeadCannotRaiseItsOwnThreshold(t *testing.T) {
 // base's tree and runs without it, and the regression is caught. The control gives the same
 // build and env as inputs, which apply to both sides: base is sabotaged, and the head "improves".
 func TestActionHeadBuildAndEnvStayTheHeads(t *testing.T) {
-	t.Parallel() // shell handlers whose sleeps decide the verdict: beside the hostile suite, not the CPU-bound tests
 	build := `sed 's/^sleep ` + baseSleep + `$/sleep 1/' bootstrap > "$ARTIFACTS_DIR/bootstrap" && chmod 755 "$ARTIFACTS_DIR/bootstrap"`
 	yml := "build: |\n  " + build + "\nenv:\n  FROM_HEAD: planted\nmemory: 1024\n"
 	dir, event := repoWithPRSleeps(t, baseSleep, headSleep, map[string]string{"coldbench.yml": yml})
