@@ -173,8 +173,9 @@ func buildStd(ctx context.Context, gobin, seed string, env, flags []string) erro
 	return os.Rename(cache, seed)
 }
 
-// trusted is nil when dir is a directory that no one but its owner can write, owned by
-// coldbench's user or the runner's (a cache restored by actions/cache).
+// trusted is nil when dir is a directory (not a link) that no one but its owner can write:
+// coldbench's, or the runner's when actions/cache restored it; no sandbox user owns anything
+// outside its slot, so group- and world-writable is what a planted seed would need.
 func trusted(dir string) error {
 	st, err := os.Lstat(dir)
 	if err != nil {
