@@ -18,6 +18,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/tools-dir.sh"
 log() { printf 'setup: %s\n' "$*" >&2; }
+# installing WHAT: called before anything is installed; with COLDBENCH_SETUP_CHECK set (setup.sh
+# --check) it says what is missing and exits 1 instead.
+installing() { log "$*"; [ -z "${COLDBENCH_SETUP_CHECK:-}" ] || exit 1; }
 only=${COLDBENCH_RUNTIMES:-all}
 # wanted NAME: whether COLDBENCH_RUNTIMES asks for NAME.
 wanted() { [ "$only" = all ] || case ",$only," in *",$1,"*) true ;; *) false ;; esac; }
@@ -44,17 +47,26 @@ npm_unpack() {
   rm -rf "$tmp"
 }
 
-# Node.js: the binary and headers, then the runtime interface client built against them, for
-# each of Lambda's Node.js runtimes the registry has.
+# Node.js: the binary and headers for each of Lambda's Node.js runtimes the registry has, then
+# AWS's runtime interface client. Its native client is a Node-API addon (node-addon-api): one
+# build, against the first Node.js asked for, loads in every Node.js since Node-API 8, so the
+# other runtimes copy it rather than compile curl and aws-lambda-cpp again (about 40 s of CPU).
+ric_built=
 for node_version in $node_versions; do
 major=${node_version%%.*}
 node_rt="$tools/runtimes/nodejs$major.x"
 wanted "nodejs$major.x" || continue
-if [ "$(cat "$node_rt/.version" 2>/dev/null)" != "$node_version $ric_version" ]; then
-  log "Node.js $node_version (npm node-linux-$npm_arch) + aws-lambda-ric $ric_version"
-  rm -rf "$node_rt"
-  npm_unpack "node-linux-$npm_arch@$node_version" "$node_rt/node"
-  chmod +x "$node_rt/node/bin/node"
+if [ "$(cat "$node_rt/.version" 2>/dev/null)" = "$node_version $ric_version" ]; then
+  ric_built=${ric_built:-$node_rt/ric}
+  continue
+fi
+installing "Node.js $node_version (npm node-linux-$npm_arch) + aws-lambda-ric $ric_version"
+rm -rf "$node_rt"
+npm_unpack "node-linux-$npm_arch@$node_version" "$node_rt/node"
+chmod +x "$node_rt/node/bin/node"
+if [ -n "$ric_built" ]; then
+  cp -a "$ric_built" "$node_rt/ric"
+else
   mkdir -p "$node_rt/ric"
   echo '{"private":true}' > "$node_rt/ric/package.json"
   # aws-lambda-ric's install scripts build curl and aws-lambda-cpp from the sources it ships and
@@ -62,7 +74,12 @@ if [ "$(cat "$node_rt/.version" 2>/dev/null)" != "$node_version $ric_version" ];
   (cd "$node_rt/ric" && PATH="$node_rt/node/bin:$PATH" npm_config_nodedir="$node_rt/node" \
     npm install --no-audit --no-fund --silent "aws-lambda-ric@$ric_version" >/dev/null 2>"$node_rt/ric/install.log") ||
     { log "aws-lambda-ric did not build (needs cmake, autoconf, automake, libtool, g++): $(tail -5 "$node_rt/ric/install.log")"; exit 1; }
-  sed "s/@MAJOR@/$major/g" > "$node_rt/bootstrap" <<'SH'
+fi
+# The addon must load in this Node.js (a Node-API it lacks would fail here, not in a sample).
+"$node_rt/node/bin/node" -e 'require(process.argv[1])' "$node_rt/ric/node_modules/aws-lambda-ric/rapid-client.node" ||
+  { log "aws-lambda-ric's native client does not load in Node.js $node_version"; exit 1; }
+ric_built=${ric_built:-$node_rt/ric}
+sed "s/@MAJOR@/$major/g" > "$node_rt/bootstrap" <<'SH'
 #!/bin/sh
 # coldbench's nodejs@MAJOR@.x runtime, as Lambda's /var/runtime/bootstrap starts it: Node with its
 # heap sized from the function's memory, AWS's runtime interface client loading $_HANDLER.
@@ -75,16 +92,15 @@ exec "$here/node/bin/node" --expose-gc --max-http-header-size 81920 \
   --max-semi-space-size=$semi --max-old-space-size=$old \
   "$here/ric/node_modules/aws-lambda-ric/index.mjs" "$_HANDLER"
 SH
-  chmod +x "$node_rt/bootstrap"
-  echo "$node_version $ric_version" > "$node_rt/.version"
-fi
+chmod +x "$node_rt/bootstrap"
+echo "$node_version $ric_version" > "$node_rt/.version"
 done
 
 # Python: awslambdaric's wheel for this machine's CPython 3.11.
 py_rt="$tools/runtimes/python3.11"
 if wanted python3.11 && [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' &&
   [ "$(cat "$py_rt/.version" 2>/dev/null)" != "$pyric_version" ]; then
-  log "awslambdaric $pyric_version for $(/usr/bin/python3 --version)"
+  installing "awslambdaric $pyric_version for $(/usr/bin/python3 --version)"
   rm -rf "$py_rt" && mkdir -p "$py_rt"
   /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location --break-system-packages \
     --only-binary=:all: --target "$py_rt/site-packages" "awslambdaric==$pyric_version" >/dev/null
@@ -106,7 +122,7 @@ fi
 if wanted bun; then
   for a in x64 aarch64; do
     if [ "$(cat "$tools/bun/$a/.version" 2>/dev/null)" != "$bun_version" ]; then
-      log "Bun $bun_version ($a)"
+      installing "Bun $bun_version ($a)"
       npm_unpack "@oven/bun-linux-$a@$bun_version" "$tools/bun/$a"
       chmod +x "$tools/bun/$a/bin/bun"
       echo "$bun_version" > "$tools/bun/$a/.version"
@@ -119,7 +135,7 @@ fi
 # esbuild for this machine.
 if wanted esbuild; then
   if [ "$(cat "$tools/esbuild/.version" 2>/dev/null)" != "$esbuild_version" ]; then
-    log "esbuild $esbuild_version"
+    installing "esbuild $esbuild_version"
     npm_unpack "@esbuild/linux-$npm_arch@$esbuild_version" "$tools/esbuild"
     chmod +x "$tools/esbuild/bin/esbuild"
     echo "$esbuild_version" > "$tools/esbuild/.version"
@@ -131,7 +147,7 @@ for spec in "pnpm $pnpm_version bin/pnpm.cjs" "yarn $yarn_version bin/yarn.js"; 
   read -r pm version bin <<<"$spec"
   wanted "$pm" || continue
   if [ "$(cat "$tools/$pm/.version" 2>/dev/null)" != "$version" ]; then
-    log "$pm $version"
+    installing "$pm $version"
     npm_unpack "$pm@$version" "$tools/$pm"
     echo "$version" > "$tools/$pm/.version"
   fi

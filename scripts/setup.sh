@@ -4,6 +4,7 @@
 #   scripts/setup.sh                 # everything the tests need (every runtime, Node.js 22 and 24, qemu, valgrind...)
 #   scripts/setup.sh --for go,rust   # what building and running these references needs, and no more
 #   scripts/setup.sh --minimal       # Go modules only (what the emulator and stats tests need)
+#   scripts/setup.sh --for go,rust --check   # installs nothing: exit 0 when all of it is there
 #
 # The steps that download or compile (Debian packages first, then Deno, cargo-lambda, each
 # Node.js with its runtime client, Python's, Bun, esbuild, the Rust crates) run side by side, each
@@ -17,13 +18,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/scripts/tools-dir.sh"
 deno_version=${COLDBENCH_DENO_VERSION:-2.9.6}
 all_runtimes=go,rust,deno,node,python,bun
-minimal=false want=all
+minimal=false want=all check=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --minimal) minimal=true ;;
+    --check) check=true ;;
     --for) want=${2:?--for needs a list of runtimes ($all_runtimes)}; shift ;;
     --for=*) want=${1#--for=} ;;
-    *) echo "setup.sh: unknown argument $1: valid are --minimal, --for RUNTIMES ($all_runtimes)" >&2; exit 2 ;;
+    *) echo "setup.sh: unknown argument $1: valid are --minimal, --check, --for RUNTIMES ($all_runtimes)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -39,13 +41,16 @@ needs() { [ "$want" = all ] || case ",$want," in *",$1,"*) true ;; *) false ;; e
 everything() { [ "$want" = all ]; }
 
 log() { printf 'setup: %s\n' "$*" >&2; }
+# installing WHAT: called before anything is installed; with --check it says what is missing and
+# fails the step instead.
+installing() { log "$*"; if $check; then exit 1; fi; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 started=$SECONDS
 
 # Go modules: the only thing the pure-Go packages need.
 t0=$SECONDS
-(cd "$here" && go mod download)
-log "go modules: $((SECONDS - t0)) s"
+$check || (cd "$here" && go mod download)
+$check || log "go modules: $((SECONDS - t0)) s"
 
 $minimal && exit 0
 
@@ -64,19 +69,21 @@ for p in $(printf '%s\n' "${apt_for[@]}" | sort -u); do
 done
 if needs rust; then
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    $check && { log "missing: dpkg architecture arm64"; exit 1; }
     as_root dpkg --add-architecture arm64
     : # the next apt-get install runs apt-get update first
   fi
   dpkg-query -W -f='${Status}' libstd-rust-web-dev:arm64 2>/dev/null | grep -q "install ok installed" || need_apt+=("libstd-rust-web-dev:arm64")
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
+  $check && { log "missing: ${need_apt[*]}"; exit 1; }
   t0=$SECONDS
   log "apt-get install ${need_apt[*]}"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   log "apt-get: $((SECONDS - t0)) s"
 fi
-mkdir -p "$tools/bin"
+$check || mkdir -p "$tools/bin"
 
 # The rest, side by side: each step in the background with its output in a log, waited for below.
 logs=$(mktemp -d)
@@ -85,6 +92,10 @@ steps=() pids=()
 step() { # step NAME FUNCTION: runs FUNCTION in the background, timed
   local name=$1
   shift
+  if $check; then # one at a time, quietly: whether it would install anything
+    ( COLDBENCH_SETUP_CHECK=1 "$@" >/dev/null ) || { log "missing: $name"; exit 1; }
+    return
+  fi
   ( t0=$SECONDS; "$@" >"$logs/$name.log" 2>&1; rc=$?; log "$name: $((SECONDS - t0)) s$([ $rc = 0 ] || echo ", failed (exit $rc)")"; exit $rc ) &
   steps+=("$name") pids+=($!)
 }
@@ -93,13 +104,13 @@ step() { # step NAME FUNCTION: runs FUNCTION in the background, timed
 # The x64 package runs here; the arm64 one is what goes into arm64 run-packages.
 install_deno() {
   if [ ! -x "$tools/deno/node_modules/@deno/linux-x64-glibc/deno" ] && [ ! -x "$tools/deno/node_modules/@deno/linux-arm64-glibc/deno" ]; then
-    log "npm install deno@$deno_version"
+    installing "npm install deno@$deno_version"
     mkdir -p "$tools/deno"
     (cd "$tools/deno" && echo '{"private":true}' > package.json &&
       npm install --no-audit --no-fund --silent "deno@$deno_version" >/dev/null)
   fi
   if [ ! -x "$tools/deno-arm64/deno" ]; then
-    log "npm pack @deno/linux-arm64-glibc@$deno_version"
+    installing "npm pack @deno/linux-arm64-glibc@$deno_version"
     mkdir -p "$tools/deno-arm64"
     (cd "$tools/deno-arm64" && npm pack --silent "@deno/linux-arm64-glibc@$deno_version" >/dev/null &&
       tar -xzf deno-linux-arm64-glibc-*.tgz && mv package/deno . && chmod +x deno && rm -rf package ./*.tgz)
@@ -115,7 +126,7 @@ install_deno() {
 install_cargo_lambda() {
   local version=${COLDBENCH_CARGO_LAMBDA_VERSION:-1.9.2}
   if [ ! -x "$tools/bin/cargo-lambda" ] && command -v pip3 >/dev/null; then
-    log "pip install cargo-lambda==$version --target $tools/cargo-lambda"
+    installing "pip install cargo-lambda==$version --target $tools/cargo-lambda"
     rm -rf "$tools/cargo-lambda"
     if pip3 install --quiet --disable-pip-version-check --target "$tools/cargo-lambda" "cargo-lambda==$version" >/dev/null 2>&1; then
       ln -sf "$tools/cargo-lambda/bin/cargo-lambda" "$tools/bin/cargo-lambda"
@@ -134,7 +145,7 @@ install_moto() {
   # grep reads all of pip's output (-q would exit at the match, pip then dies of SIGPIPE, and
   # pipefail made every run reinstall moto: 52 s of each test command).
   if [ ! -x "$tools/moto/bin/moto_server" ] || ! "$tools/moto/bin/pip" show moto 2>/dev/null | grep -x "Version: $version" >/dev/null; then
-    log "pip install moto[server]==$version into $tools/moto"
+    installing "pip install moto[server]==$version into $tools/moto"
     rm -rf "$tools/moto"
     python3 -m venv "$tools/moto"
     "$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$version" >/dev/null
@@ -143,7 +154,7 @@ install_moto() {
 
 # Rust crates for the reference handler, fetched once so builds can run offline later.
 fetch_crates() {
-  if command -v cargo >/dev/null; then
+  if ! $check && command -v cargo >/dev/null; then
     (cd "$here/handlers/rust" && cargo fetch -q) || log "cargo fetch failed; Rust builds will fetch on demand"
   fi
 }
@@ -155,9 +166,9 @@ everything && step moto install_moto
 # The managed runtimes (Node.js, Python) with AWS's runtime interface clients, Bun and esbuild:
 # one step each (scripts/setup-runtimes.sh ONLY), Node.js 22 for the tests alone (the reference
 # runs on nodejs24.x).
+# Both Node.js runtimes are one step: they share one build of aws-lambda-ric's native client.
 runtime_steps=()
-needs node && runtime_steps+=(nodejs24.x)
-everything && runtime_steps+=(nodejs22.x)
+if everything; then runtime_steps+=("nodejs22.x,nodejs24.x"); elif needs node; then runtime_steps+=(nodejs24.x); fi
 needs python && runtime_steps+=(python3.11)
 needs bun && runtime_steps+=(bun)
 { needs node || needs deno || needs bun; } && runtime_steps+=(esbuild)
@@ -165,6 +176,7 @@ needs node && runtime_steps+=(pnpm yarn) # functions whose lock file is pnpm's o
 for rt in "${runtime_steps[@]}"; do
   step "$rt" env COLDBENCH_RUNTIMES="$rt" "$here/scripts/setup-runtimes.sh"
 done
+if $check; then exit 0; fi # every step found its tools
 failed=()
 for i in "${!pids[@]}"; do
   if ! wait "${pids[$i]}"; then

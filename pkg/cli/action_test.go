@@ -150,6 +150,7 @@ func runActionT(t *testing.T, gh *fakegithub.Server, workspace, event string, in
 }
 
 func TestActionEndToEnd(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithPR(t)
 	gh := fakegithub.New(t, repository, token)
 
@@ -222,6 +223,7 @@ func TestActionEndToEnd(t *testing.T) {
 }
 
 func TestActionReadOnlyToken(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithPR(t)
 	gh := fakegithub.New(t, repository, token)
 	gh.Forbid = true
@@ -238,6 +240,7 @@ func TestActionReadOnlyToken(t *testing.T) {
 }
 
 func TestActionRetriesA502Once(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithPR(t)
 	gh := fakegithub.New(t, repository, token)
 	gh.FailNext("POST comments", 502)
@@ -248,6 +251,7 @@ func TestActionRetriesA502Once(t *testing.T) {
 }
 
 func TestActionForkPostsNothing(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithPR(t)
 	b, _ := os.ReadFile(event)
 	// The head repository of a fork is another owner's.
@@ -262,6 +266,7 @@ func TestActionForkPostsNothing(t *testing.T) {
 }
 
 func TestActionShallowCloneSaysFetchDepth(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithPR(t)
 	shallow := filepath.Join(t.TempDir(), "shallow")
 	if out, err := exec.Command("git", "clone", "-q", "--depth", "1", "--branch", "changes", "file://"+dir, shallow).CombinedOutput(); err != nil {
@@ -275,6 +280,7 @@ func TestActionShallowCloneSaysFetchDepth(t *testing.T) {
 }
 
 func TestActionBadInputsAllAtOnce(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithPR(t)
 	gh := fakegithub.New(t, repository, token)
 	run := runActionT(t, gh, dir, event, map[string]string{"samples": "1", "memory": "64", "comment": "sometimes", "fail-on-regression": "maybe"})

@@ -55,6 +55,7 @@ func TestWorstOfFunctions(t *testing.T) {
 // pull request's file picks the one function it did not touch, and its regression goes unseen.
 // (Not parallel: the control changes the settings table for a moment.)
 func TestFunctionIsAJudgeSetting(t *testing.T) {
+	t.Parallel()
 	base, _ := config.ParseFile("base", []byte("function: all\n"))
 	head, _ := config.ParseFile("head", []byte("function: GetProduct\n")) // PutProduct is the one it slowed
 	load := func() string {
@@ -86,6 +87,7 @@ func TestFunctionIsAJudgeSetting(t *testing.T) {
 // reason, and posts one comment and one check whose summary, like the job summary, has a row
 // per function.
 func TestAppActionEndToEnd(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "go")
 	dir := t.TempDir()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join("testdata", "apps", "products"))); err != nil {

@@ -168,6 +168,7 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 // A run cancelled while sampling (SIGINT, SIGTERM: main's context) writes what it measured, in
 // local mode as in mode aws.
 func TestCancelledRunWritesPartialResults(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithPR(t)
 	env, _, errb := testEnv(dir)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -21,6 +21,7 @@ import (
 // by coldbench with the template's memory and environment, and base is built from its own
 // source although its revision has no cdk.out.
 func TestCDKProject(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "go")
 	dir := fixtureRepo(t, "cdk-go")
 	git := gitIn(t, dir)
@@ -63,6 +64,7 @@ func TestCDKProject(t *testing.T) {
 // resolved, ${ssm:} named, each function's Go source found from the Makefile's build of its
 // binary.
 func TestServerlessProject(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "go")
 	dir := fixtureRepo(t, "sls-go")
 	code, res, log := runIn(t, dir, "--function", "hello", "--event", "apigw-v2", "--env", "SHOUT=yes", "--base", "none", "--samples", "2")
@@ -83,6 +85,7 @@ func TestServerlessProject(t *testing.T) {
 // terraform_data's go build writes is traced to the main package; memory from a variable's
 // default; the table's name, known once applied, is a placeholder the user can override.
 func TestTerraformProject(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "go")
 	dir := fixtureRepo(t, "tf-go")
 	code, res, log := runIn(t, dir, "--base", "none", "--samples", "2", "--env", "TABLE=items")
@@ -101,6 +104,7 @@ func TestTerraformProject(t *testing.T) {
 // Paths a repository's serverless.yml, Terraform module or cloud assembly gives lead nowhere
 // outside it: the code directory each reader found is confined as a template's CodeUri is.
 func TestDefinitionPathsStayInside(t *testing.T) {
+	t.Parallel()
 	outside := t.TempDir()
 	testenv.Write(t, outside, "main.go", "package main\n\nfunc main() {}\n")
 	cases := map[string][2]string{

@@ -32,6 +32,7 @@ var ours = map[string]bool{"add-mask": true, "error": true, "warning": true, "no
 // act on them), the verdict output is the real one, and the Markdown mentions nobody and has no
 // tag of the handler's.
 func TestActionHandlerStringsAreInert(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithHandlers(t, strings.Replace(bootstrap, "SLEEP", "0", 1), injector)
 	gh := fakegithub.New(t, repository, token)
 	run := runActionT(t, gh, dir, event, nil)
@@ -114,6 +115,7 @@ exit 2
 // A base that fails every sample is not compared: the check is neutral (never a pass), the
 // comment and the verdict output say so, a warning annotation says why, and the exit is 0.
 func TestActionBaseFailedEverySampleIsNotCompared(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithHandlers(t, brokenBase, strings.Replace(bootstrap, "SLEEP", "0", 1))
 	gh := fakegithub.New(t, repository, token)
 	run := runActionT(t, gh, dir, event, nil)

@@ -48,6 +48,7 @@ func stickyComment(t *testing.T, gh *fakegithub.Server) string {
 // own word) and passes: so the file's threshold would have let the regression through had it
 // been applied.
 func TestActionHeadCannotRaiseItsOwnThreshold(t *testing.T) {
+	t.Parallel()
 	dir, event := repoWithPRSleeps(t, baseSleep, headSleep, map[string]string{"coldbench.yml": "threshold: 999\n"})
 	gh := fakegithub.New(t, repository, token)
 
@@ -77,6 +78,7 @@ func TestActionHeadCannotRaiseItsOwnThreshold(t *testing.T) {
 // base's tree and runs without it, and the regression is caught. The control gives the same
 // build and env as inputs, which apply to both sides: base is sabotaged, and the head "improves".
 func TestActionHeadBuildAndEnvStayTheHeads(t *testing.T) {
+	t.Parallel()
 	build := `sed 's/^sleep ` + baseSleep + `$/sleep 1/' bootstrap > "$ARTIFACTS_DIR/bootstrap" && chmod 755 "$ARTIFACTS_DIR/bootstrap"`
 	yml := "build: |\n  " + build + "\nenv:\n  FROM_HEAD: planted\nmemory: 1024\n"
 	dir, event := repoWithPRSleeps(t, baseSleep, headSleep, map[string]string{"coldbench.yml": yml})
@@ -173,6 +175,7 @@ func TestHeadCannotChooseTheAWSEndpointOrOutputs(t *testing.T) {
 // Without a base revision the work tree's coldbench.yml is the only one, and its judge settings
 // apply (a developer's own file); with one, they are the base's.
 func TestRunJudgeSettingsWithAndWithoutABase(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithPRSleeps(t, "0", "0", map[string]string{"coldbench.yml": "threshold: 30\nalpha: 0.05\n"})
 	for _, tt := range []struct {
 		base      string
@@ -194,6 +197,7 @@ func TestRunJudgeSettingsWithAndWithoutABase(t *testing.T) {
 // its judge settings are the base's. (Deciding on the link's target would make the head's file
 // the trusted one.)
 func TestHeadsConfigLinkedOutIsStillTheHeads(t *testing.T) {
+	t.Parallel()
 	outside := filepath.Join(t.TempDir(), "evil.yml")
 	testenv.Write(t, filepath.Dir(outside), "evil.yml", "threshold: 30\n")
 	dir, _ := repoWithPRSleeps(t, "0", "0.01", nil)
@@ -251,6 +255,7 @@ func TestEventFileIsTheTrustedRevisions(t *testing.T) {
 // A pull request that deletes coldbench.yml is still judged by base's, and the change is noted;
 // a bad judge value in the head's file is reported now, though it applies only once merged.
 func TestHeadDeletingOrBreakingTheJudgeSettings(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithPRSleeps(t, "0", "0.01", nil)
 	git := gitIn(t, dir)
 	git("checkout", "-q", "master")
@@ -276,6 +281,7 @@ func TestHeadDeletingOrBreakingTheJudgeSettings(t *testing.T) {
 // coldbench.yml gives that leads out of base's worktree (through a link committed there) is
 // refused for base, and nothing is read through it.
 func TestBaseSidePathsStayInsideBasesTree(t *testing.T) {
+	t.Parallel()
 	secret := filepath.Join(t.TempDir(), "credentials")
 	testenv.Write(t, filepath.Dir(secret), "credentials", "DB_PASSWORD=leaked\n")
 	dir, _ := repoWithPRSleeps(t, "0", "0.01", nil)

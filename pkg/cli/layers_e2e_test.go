@@ -15,6 +15,7 @@ import (
 // Extensions API before the runtime starts, and the report gives its part of init in head and
 // base, where head's extension loads 500 ms before it registers and base's 100 ms.
 func TestSAMLayerExtension(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "bash")
 	testenv.Tool(t, "curl")
 	dir := fixtureRepo(t, "sam-extension")
@@ -63,6 +64,7 @@ func TestSAMLayerExtension(t *testing.T) {
 // adapter, waits for the readiness check on AWS_LWA_READINESS_CHECK_PATH, and the HTTP API event
 // reaches the server as a GET.
 func TestSAMWebAdapterFunction(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "python3")
 	dir := fixtureRepo(t, "sam-web")
 	code, res, log := runIn(t, dir, "--base", "none", "--samples", "2", "--init-samples", "0", "--event", "apigw-v2")

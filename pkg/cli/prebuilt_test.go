@@ -15,6 +15,7 @@ import (
 // to its source builds it again. The cache dir is the one given, and nothing of it lands in the
 // work tree.
 func TestReferencesComePrebuiltFromTheCache(t *testing.T) {
+	t.Parallel()
 	built := regexp.MustCompile(`(?m)^built go for`)
 	testenv.Tool(t, "go")
 	work := t.TempDir()
@@ -64,6 +65,7 @@ func TestReferencesComePrebuiltFromTheCache(t *testing.T) {
 // A coldbench with no checkout beside it (go install) measures the references from the sources
 // built into it; an explicit handlers dir that is not one is an error, not a silent fallback.
 func TestReferencesFromTheBinary(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "go")
 	work := t.TempDir()
 	env, out, errb := testEnv(work)

@@ -56,6 +56,7 @@ func TestRunBadInput(t *testing.T) {
 // `coldbench run` on a handler in a git repository builds head and base and compares them; the
 // results re-render with `coldbench report`.
 func TestRunHeadAgainstBase(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithPR(t)
 	env, out, errb := testEnv(dir)
 	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "master", "--samples", "8", "--references", "none",
@@ -115,6 +116,7 @@ func exec_(name, dir string, args ...string) (string, error) {
 
 // --samples auto stops at the first look when the verdict is already clear.
 func TestRunAdaptiveStopsEarly(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithPR(t)
 	env, out, errb := testEnv(dir)
 	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "master", "--samples", "auto", "--max-samples", "60",
@@ -154,6 +156,7 @@ func TestRunAdaptiveStopsEarly(t *testing.T) {
 
 // --budgets is a release gate: exit 1 when the head's median is confidently over a limit.
 func TestRunBudgets(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithPR(t)
 	for _, tt := range []struct {
 		budgets string
@@ -180,6 +183,7 @@ func TestRunBudgets(t *testing.T) {
 // --store keeps the history; a later --baseline run compares with the latest stored run;
 // history lists them.
 func TestStoreBaselineAndHistory(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithPR(t)
 	run := func(args ...string) (int, string, string) {
 		env, out, errb := testEnv(dir)
@@ -225,6 +229,7 @@ func TestStoreBaselineAndHistory(t *testing.T) {
 // once base is stopped (more of head's samples cannot make a comparison); `coldbench report`
 // re-derives the same verdict from the file, exit 0.
 func TestRunBaseFailingEverySampleIsNotCompared(t *testing.T) {
+	t.Parallel()
 	dir, _ := repoWithHandlers(t, brokenBase, strings.Replace(bootstrap, "SLEEP", "0", 1))
 	env, out, errb := testEnv(dir)
 	code := Main(context.Background(), []string{"run", "--handler", "fn", "--base", "master", "--samples", "auto", "--max-samples", "30",

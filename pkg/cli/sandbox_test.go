@@ -38,8 +38,20 @@ func runHostile(t *testing.T, bin, handler string) ([]results.Sample, string) {
 		t.Fatal(err)
 	}
 	resultsPath := filepath.Join(out, "results.json")
-	cmd := exec.Command(bin, "run", "--handler", handler, "--base", "none", "--references", "none",
+	// In a repository of its own: coldbench seals the directory it runs in for the run, and this
+	// package's directory is every other test's too. Copied with its files' times and committed, so
+	// that the build's caches (keyed by the path in the repository) stay warm from run to run.
+	work := testenv.SharedTempDir(t)
+	for _, args := range [][]string{{"cp", "-a", handler, filepath.Join(work, "fn")}, {"chmod", "-R", "a+rX", work},
+		{"git", "-C", work, "init", "-q"}, {"git", "-C", work, "add", "."},
+		{"git", "-C", work, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "handler"}} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	cmd := exec.Command(bin, "run", "--handler", "fn", "--base", "none", "--references", "none",
 		"--samples", "3", "--init-samples", "0", "--json", resultsPath, "--quiet")
+	cmd.Dir = work
 	cmd.Env = append(os.Environ(), secrets...)
 	combined, err := cmd.CombinedOutput()
 	if err != nil {
@@ -63,6 +75,7 @@ func runHostile(t *testing.T, bin, handler string) ([]results.Sample, string) {
 // fails, and the same code run with coldbench's privileges (the control) succeeds, so the test
 // is not passing because the attacker was polite.
 func TestSandboxHoldsAgainstAHostileHandler(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("the sandbox's separate user needs coldbench to run as root (as in the action's container)")
 	}
@@ -116,6 +129,7 @@ func TestSandboxHoldsAgainstAHostileHandler(t *testing.T) {
 // tries to signal and overwrite the outputs of every ancestor, coldbench included; it bakes what
 // it found into the handler, which reports it.
 func TestSandboxHoldsAgainstAHostileBuildScript(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("the sandbox's separate user needs coldbench to run as root (as in the action's container)")
 	}
@@ -147,6 +161,7 @@ func TestSandboxHoldsAgainstAHostileBuildScript(t *testing.T) {
 // Paths that coldbench.yml or a template give are the pull request's words: they must not lead
 // coldbench (which reads them as its own user) out of the repository, directly or through links.
 func TestRepositoryPathsStayInside(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	git := gitIn(t, dir)
 	git("init", "-q", "-b", "master")
@@ -184,6 +199,7 @@ func TestRepositoryPathsStayInside(t *testing.T) {
 // the sandboxed build: the copy would be the sandbox's to read (here, a user build command that
 // would print it), so it must not be made.
 func TestSandboxCopiesOnlyWhatItMayRead(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("the sandbox's separate user needs coldbench to run as root (as in the action's container)")
 	}

@@ -33,6 +33,7 @@ done
 // A handler that needs its environment, its handler setting and a real event is measured
 // cleanly from flags alone, and from coldbench.yml alone.
 func TestUserHandlerConfiguration(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "bash")
 	testenv.Tool(t, "curl")
 	dir := t.TempDir()
@@ -73,6 +74,7 @@ func TestUserHandlerConfiguration(t *testing.T) {
 
 // A head that does not build stops the run: no base, no references built or sampled, exit 3.
 func TestHeadBuildFailureStopsEverything(t *testing.T) {
+	t.Parallel()
 	testenv.Tool(t, "go")
 	dir := t.TempDir()
 	testenv.Write(t, filepath.Join(dir, "fn"), "go.mod", "module fn\n\ngo 1.22\n")

@@ -21,6 +21,7 @@ import (
 // layer as the runner would if the path were taken: the token is in the zip. With the protection,
 // both paths are refused before anything is read through them.
 func TestRepositoryPathsStayOutOfGit(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	gitIn(t, dir)("init", "-q", "-b", "master")
 	const token = "AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hzX2xlYWtlZA=="
