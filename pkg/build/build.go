@@ -46,6 +46,10 @@ type Request struct {
 	// Sandbox is who the build's commands run as: pull-request code (build.rs, toolchain lines,
 	// bundler plugins) never runs as coldbench's user where a separate one can be had.
 	Sandbox sandbox.Identity
+	// SlotOwner names whose untrusted code the build runs (a pull request of a repository, a
+	// checkout): a sandbox slot whose caches another owner's code wrote last is emptied before
+	// the build (slotowner.go). "" for trusted code (base, the references): the caches are kept.
+	SlotOwner string
 	// Root is the tree the build may read: Dir or a parent of it (the repository, so a go.mod
 	// above a Go main package, a Rust path dependency or a Makefile above are found). Dir when empty.
 	Root string

@@ -59,8 +59,17 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 	if _, err := id.KillAll(); err != nil {
 		return req, nil, err
 	}
+	claimed, err := claimSlot(id, req.Tools.CacheDir, req.SlotOwner)
+	if err != nil {
+		return req, nil, fmt.Errorf("prepare the sandbox's cache: %w", err)
+	}
 	if err := prepareSlot(id, req.Tools.CacheDir); err != nil {
 		return req, nil, fmt.Errorf("prepare the sandbox's cache: %w", err)
+	}
+	if claimed {
+		if err := writeOwner(req.Tools.CacheDir, req.SlotOwner); err != nil {
+			return req, nil, fmt.Errorf("prepare the sandbox's cache: %w", err)
+		}
 	}
 	// The copy lives at a stable path per handler and build (head-arm64, base-x86_64...) with the
 	// source's modification times, so cargo and go find their caches still valid for unchanged code.
