@@ -246,6 +246,7 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	p, err := withApp(newPipeline(o.cfg, penv, logw), o.cfg, o.workspace)
 	var res *results.Results
 	if err == nil {
+		p.SlotOwner = o.slotOwner()
 		res, err = runPipeline(ctx, p)
 	}
 	logw.resume()
@@ -291,6 +292,22 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 		code = ExitOK
 	}
 	return exit(code)
+}
+
+// slotOwner is whose code the head builds run, for the sandbox's caches
+// (pipeline.Pipeline.SlotOwner): the repository and pull request, so that a push to the pull
+// request keeps its warm caches and no other pull request reads them; for a push, a schedule or a
+// dispatch, the repository and the ref (a branch's own pushes share caches, another branch's do
+// not).
+func (o actionOptions) slotOwner() string {
+	if o.pr.number > 0 {
+		return fmt.Sprintf("pull request %s#%d", o.repository, o.pr.number)
+	}
+	ref := ""
+	if o.gh != nil {
+		ref = o.gh.Ref
+	}
+	return fmt.Sprintf("%s %s", o.repository, cmp.Or(ref, o.headSHA))
 }
 
 // actionFiles is the configuration with the action's output files, in the workspace.

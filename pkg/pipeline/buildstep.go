@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -170,6 +171,9 @@ func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 	id := p.identity(pv.name, arch)
 	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: id,
 		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build"), Getenv: p.Getenv}}
+	if pv.role == results.RoleHead {
+		req.SlotOwner = p.slotOwner(cmp.Or(pv.root, pv.dir))
+	}
 	if pv.role == results.RoleReference {
 		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
 	} else { // the user's function: its handler setting and build as its own revision says
@@ -193,6 +197,21 @@ func (p *Pipeline) CacheDir() string {
 	}
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".cache", "coldbench")
+}
+
+// slotOwner is whose untrusted code a head build (or its input listing) in the checkout root
+// runs: p.SlotOwner, else the checkout. A CLI user re-running coldbench on one checkout keeps its
+// warm caches, whatever branch it has out (the user's own code, as trusted as the last run's); a
+// run on another checkout (someone else's project, a pull request cloned for review) starts
+// from empty ones.
+func (p *Pipeline) slotOwner(root string) string {
+	if p.SlotOwner != "" {
+		return p.SlotOwner
+	}
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
+	return "checkout " + root
 }
 
 // identity is the sandbox user that the variant called name builds for arch and runs as: one of

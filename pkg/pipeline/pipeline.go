@@ -56,6 +56,10 @@ type Pipeline struct {
 	// and sampled for PreviewRounds rounds beside those builds; pending names what still builds.
 	// Those rounds are a first look, never among the run's samples.
 	Preview func(res *results.Results, pending []string)
+	// SlotOwner names whose untrusted code the head builds run, for the sandbox's caches: a
+	// head slot that another owner's code wrote last starts empty (build.Request.SlotOwner). The
+	// action's is the repository and pull request; "" is the head's checkout (slotOwner).
+	SlotOwner string
 
 	log *logger
 	// sandbox is who builds and handlers run as: its first slot; each variant and arch has a

@@ -149,7 +149,7 @@ func (p *Pipeline) inputs(ctx context.Context, root string, f sam.Function) []bu
 	if lister, ok := p.Builder.(InputLister); ok {
 		cfg, err := p.App.Head(f.LogicalID)
 		req := build.Request{Dir: f.CodeURI, Root: root, Runtime: "auto", Arch: host.Arch(), Sandbox: p.sandbox.Slot(0),
-			Name: "inputs-" + f.LogicalID, CacheKey: rel(f.CodeURI),
+			Name: "inputs-" + f.LogicalID, CacheKey: rel(f.CodeURI), SlotOwner: p.slotOwner(root),
 			Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build"), Getenv: p.Getenv}}
 		if err == nil {
 			req.Runtime, req.Handler = cfg.Runtime, cfg.FunctionHandler
