@@ -216,6 +216,15 @@ func actionHostile(t *testing.T, bin, off, workspace, event string, inputs map[s
 // actionHostileIn is actionHostile with the runner's file-command files in files.
 func actionHostileIn(t *testing.T, files, bin, off, workspace, event string, inputs map[string]string, extraPath string) hostileRun {
 	t.Helper()
+	uid, releaseUID := hostileUID()
+	defer releaseUID()
+	return actionHostileAs(t, uid, files, bin, off, workspace, event, inputs, extraPath)
+}
+
+// actionHostileAs is actionHostileIn with the sandbox's first uid given (COLDBENCH_SANDBOX_UID;
+// "" for coldbench's own choice).
+func actionHostileAs(t *testing.T, uid, files, bin, off, workspace, event string, inputs map[string]string, extraPath string) hostileRun {
+	t.Helper()
 	gh := fakegithub.New(t, repository, token)
 	home := filepath.Join(t.TempDir(), "github-home")
 	for _, d := range []string{files, home} {
@@ -244,8 +253,6 @@ func actionHostileIn(t *testing.T, files, bin, off, workspace, event string, inp
 	for k, v := range inputs {
 		vars["INPUT_"+strings.ToUpper(k)] = v
 	}
-	uid, releaseUID := hostileUID()
-	defer releaseUID()
 	if uid != "" {
 		vars["COLDBENCH_SANDBOX_UID"] = uid
 	}

@@ -3,6 +3,8 @@ package cli
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/sethvargo/go-githubactions"
 )
 
 // The pull request is read with go-github's event type: number, both SHAs, and whether the head
@@ -29,6 +31,27 @@ func TestPullRequestOf(t *testing.T) {
 		}
 		if got := pullRequestOf(ev); got != tc.want {
 			t.Errorf("pullRequestOf(%s) = %+v, want %+v", tc.event, got, tc.want)
+		}
+	}
+}
+
+// A head slot's owner is the repository and pull request (a push to it keeps its caches, another
+// pull request, of this repository or another, gets empty ones), else the repository and ref.
+func TestActionSlotOwner(t *testing.T) {
+	t.Parallel()
+	owner := func(repo string, pr int, ref string) string {
+		return actionOptions{repository: repo, pr: pullRequest{number: pr, headSHA: "h" + ref}, gh: &githubactions.GitHubContext{Ref: ref}}.slotOwner()
+	}
+	if a, b := owner("org/repo", 7, "refs/pull/7/merge"), owner("org/repo", 7, "refs/pull/7/head"); a != b {
+		t.Errorf("one pull request, two owners: %q, %q", a, b)
+	}
+	all := []string{owner("org/repo", 7, ""), owner("org/repo", 8, ""), owner("me/fork", 7, ""),
+		owner("org/repo", 0, "refs/heads/main"), owner("org/repo", 0, "refs/heads/dev"), owner("org/other", 0, "refs/heads/main")}
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			if a == b {
+				t.Errorf("two runs' heads share the owner %q: %q", a, all)
+			}
 		}
 	}
 }
