@@ -50,6 +50,9 @@ type Request struct {
 	// checkout): a sandbox slot whose caches another owner's code wrote last is emptied before
 	// the build (slotowner.go). "" for trusted code (base, the references): the caches are kept.
 	SlotOwner string
+	// SlotTrusted says the owner's code is the repository's own (a push's commit), not a pull
+	// request's: another owner's build may take over a slot only such code wrote, caches and all.
+	SlotTrusted bool
 	// Root is the tree the build may read: Dir or a parent of it (the repository, so a go.mod
 	// above a Go main package, a Rust path dependency or a Makefile above are found). Dir when empty.
 	Root string

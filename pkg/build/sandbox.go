@@ -59,15 +59,15 @@ func sandboxed(req Request, stage string) (Request, func(), error) {
 	if _, err := id.KillAll(); err != nil {
 		return req, nil, err
 	}
-	claimed, err := claimSlot(id, req.Tools.CacheDir, req.SlotOwner)
+	mark, err := claimSlot(id, req.Tools.CacheDir, req)
 	if err != nil {
 		return req, nil, fmt.Errorf("prepare the sandbox's cache: %w", err)
 	}
 	if err := prepareSlot(id, req.Tools.CacheDir); err != nil {
 		return req, nil, fmt.Errorf("prepare the sandbox's cache: %w", err)
 	}
-	if claimed {
-		if err := writeOwner(req.Tools.CacheDir, req.SlotOwner); err != nil {
+	if mark != nil {
+		if err := writeSlotMark(req.Tools.CacheDir, *mark); err != nil {
 			return req, nil, fmt.Errorf("prepare the sandbox's cache: %w", err)
 		}
 	}

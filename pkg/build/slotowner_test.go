@@ -32,13 +32,13 @@ func TestSlotOwnerWipesAnotherOwnersCache(t *testing.T) {
 	}
 	cache := testenv.SharedTempDir(t)
 	slot := SlotDir(filepath.Join(cache, "sandbox"), id)
-	ready := func(t *testing.T, owner string) {
+	ready := func(t *testing.T, owner string, trusted bool) {
 		t.Helper()
 		stage := filepath.Join(t.TempDir(), "stage")
 		if err := os.Mkdir(stage, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		req := Request{Dir: src, Name: "fn", Sandbox: id, Tools: Tools{CacheDir: slot}, SlotOwner: owner}
+		req := Request{Dir: src, Name: "fn", Sandbox: id, Tools: Tools{CacheDir: slot}, SlotOwner: owner, SlotTrusted: trusted}
 		sreq, unlock, err := sandboxed(req, stage)
 		if err != nil {
 			t.Fatalf("sandboxed for %q: %v", owner, err)
@@ -66,30 +66,50 @@ func TestSlotOwnerWipesAnotherOwnersCache(t *testing.T) {
 
 	t.Run("protected", func(t *testing.T) {
 		t.Setenv("COLDBENCH_TESTHOOK_OFF", "")
-		ready(t, "pull request octo/app#1")
+		ready(t, "pull request octo/app#1", false)
 		plant(t)
-		ready(t, "pull request octo/app#1") // a push to the same pull request: its warm caches
+		ready(t, "pull request octo/app#1", false) // a push to the same pull request: its warm caches
 		if !exists(planted) {
 			t.Fatal("the same owner's next build lost its cache")
 		}
-		ready(t, "") // trusted code (base, a reference) in a slot keeps its caches
+		ready(t, "", false) // trusted code (base, a reference) in a slot keeps its caches
 		if !exists(planted) {
 			t.Fatal("a build of trusted code emptied the slot")
 		}
-		ready(t, "pull request octo/app#2")
+		ready(t, "pull request octo/app#2", false)
 		if exists(planted) || exists(filepath.Join(slot, "go-build", "aa")) {
 			t.Errorf("another pull request's build finds the first one's files: %s %v, link %v", planted, exists(planted), exists(filepath.Join(slot, "go-build", "aa")))
 		}
 		if b, err := os.ReadFile(target); err != nil || string(b) != "root's\n" {
 			t.Errorf("the wipe followed the planted link: %s: %q, %v", target, b, err)
 		}
-		if got, err := slotOwner(id, slot); err != nil || got != "pull request octo/app#2" {
-			t.Errorf("marker: %q, %v; want the second pull request", got, err)
+		if got, err := readSlotMark(id, slot); err != nil || got != (slotMark{owner: "pull request octo/app#2"}) {
+			t.Errorf("marker: %+v, %v; want the second pull request's", got, err)
 		}
 		for _, d := range sandboxDirs { // prepareSlot made them again, the user's
 			if st, err := os.Lstat(filepath.Join(slot, d.dir)); err != nil || !st.IsDir() {
 				t.Errorf("%s after the wipe: %v", d.dir, err)
 			}
+		}
+	})
+	// What only the repository's own code (a push's run) wrote, a pull request's build takes
+	// over; from then on the slot is that pull request's.
+	t.Run("trusted", func(t *testing.T) {
+		t.Setenv("COLDBENCH_TESTHOOK_OFF", "")
+		ready(t, "octo/app refs/heads/main", true)
+		_ = os.Remove(filepath.Join(slot, "go-build", "aa"))
+		plant(t)
+		ready(t, "octo/app refs/heads/main", true)
+		ready(t, "pull request octo/app#5", false)
+		if !exists(planted) {
+			t.Fatal("a pull request's first build lost the caches the default branch's build left")
+		}
+		if got, err := readSlotMark(id, slot); err != nil || got != (slotMark{owner: "pull request octo/app#5"}) {
+			t.Errorf("marker: %+v, %v; want the pull request's, untrusted", got, err)
+		}
+		ready(t, "octo/app refs/heads/main", true)
+		if exists(planted) {
+			t.Error("the default branch's build finds what a pull request's left")
 		}
 	})
 	t.Run("control", func(t *testing.T) {
@@ -99,7 +119,7 @@ func TestSlotOwnerWipesAnotherOwnersCache(t *testing.T) {
 		}
 		_ = os.Remove(filepath.Join(slot, "go-build", "aa"))
 		plant(t)
-		ready(t, "pull request octo/app#3")
+		ready(t, "pull request octo/app#3", false)
 		if !exists(planted) {
 			t.Error("control: the planted file is gone with the protection off: the test proves nothing")
 		}

@@ -246,7 +246,7 @@ func runAction(ctx context.Context, gha *githubactions.Action, o actionOptions, 
 	p, err := withApp(newPipeline(o.cfg, penv, logw), o.cfg, o.workspace)
 	var res *results.Results
 	if err == nil {
-		p.SlotOwner = o.slotOwner()
+		p.SlotOwner, p.TrustedHead = o.slotOwner(), o.trustedHead()
 		res, err = runPipeline(ctx, p)
 	}
 	logw.resume()
@@ -308,6 +308,16 @@ func (o actionOptions) slotOwner() string {
 		ref = o.gh.Ref
 	}
 	return fmt.Sprintf("%s %s", o.repository, cmp.Or(ref, o.headSHA))
+}
+
+// trustedHead is the commit a push or a schedule runs on (GITHUB_SHA): the repository's own code,
+// as trusted as base (pipeline.Pipeline.TrustedHead). Nothing for any other event: a pull
+// request's, and a comment's or a dispatch's, whose workflow may check out anyone's code.
+func (o actionOptions) trustedHead() string {
+	if o.gh == nil || o.pr.number > 0 || o.gh.EventName != "push" && o.gh.EventName != "schedule" {
+		return ""
+	}
+	return o.gh.SHA
 }
 
 // actionFiles is the configuration with the action's output files, in the workspace.

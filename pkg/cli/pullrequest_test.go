@@ -55,3 +55,18 @@ func TestActionSlotOwner(t *testing.T) {
 		}
 	}
 }
+
+// Only a push's or a schedule's commit is vouched for as the repository's own code.
+func TestActionTrustedHead(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		event string
+		pr    int
+		want  string
+	}{{"push", 0, "c1"}, {"schedule", 0, "c1"}, {"pull_request", 7, ""}, {"pull_request_target", 7, ""}, {"workflow_dispatch", 0, ""}, {"issue_comment", 0, ""}} {
+		o := actionOptions{pr: pullRequest{number: tc.pr}, gh: &githubactions.GitHubContext{EventName: tc.event, SHA: "c1"}}
+		if got := o.trustedHead(); got != tc.want {
+			t.Errorf("%s: trusted head %q, want %q", tc.event, got, tc.want)
+		}
+	}
+}

@@ -173,6 +173,7 @@ func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build"), Getenv: p.Getenv}}
 	if pv.role == results.RoleHead {
 		req.SlotOwner = p.slotOwner(cmp.Or(pv.root, pv.dir))
+		req.SlotTrusted = p.headTrusted(ctx, cmp.Or(pv.root, pv.dir))
 	}
 	if pv.role == results.RoleReference {
 		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
@@ -212,6 +213,19 @@ func (p *Pipeline) slotOwner(root string) string {
 		root = abs
 	}
 	return "checkout " + root
+}
+
+// headTrusted says whether the head in the checkout root is p.TrustedHead, unmodified.
+func (p *Pipeline) headTrusted(ctx context.Context, root string) bool {
+	if p.TrustedHead == "" {
+		return false
+	}
+	sha, err := p.Repo.Resolve(ctx, root, "HEAD")
+	if err != nil || sha != p.TrustedHead {
+		return false
+	}
+	dirty, err := p.Repo.Dirty(ctx, root, "")
+	return err == nil && !dirty
 }
 
 // identity is the sandbox user that the variant called name builds for arch and runs as: one of

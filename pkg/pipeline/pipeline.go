@@ -60,6 +60,10 @@ type Pipeline struct {
 	// head slot that another owner's code wrote last starts empty (build.Request.SlotOwner). The
 	// action's is the repository and pull request; "" is the head's checkout (slotOwner).
 	SlotOwner string
+	// TrustedHead is the commit the run's event vouches for as the repository's own (a push's,
+	// a schedule's GITHUB_SHA), "" for none: a head checked out at it, unmodified, is trusted
+	// code, whose slot a later run's head (a pull request's first) takes over warm.
+	TrustedHead string
 
 	log *logger
 	// sandbox is who builds and handlers run as: its first slot; each variant and arch has a

@@ -157,6 +157,7 @@ func (p *Pipeline) inputs(ctx context.Context, root string, f sam.Function) []bu
 		if req.Sandbox.Separate {
 			req.Tools.CacheDir = build.SlotDir(filepath.Join(p.CacheDir(), "sandbox"), req.Sandbox)
 		}
+		req.SlotTrusted = p.headTrusted(ctx, root)
 		more, err := lister.Inputs(ctx, req)
 		if err != nil {
 			// What its build reads is unknown: every change in the repository may reach it.
