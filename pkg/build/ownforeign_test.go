@@ -16,14 +16,7 @@ import (
 // control chowns the root-only file itself through the link; protected, a file of someone else's
 // with another name is left as it is.
 func TestHostileHardLinkInTheSlotIsNotChowned(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("a separate sandbox user needs root")
-	}
-	id, release, err := sandbox.Acquire(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
+	id := separateUser(t)
 	owner := func(t *testing.T, off string) int {
 		t.Setenv("COLDBENCH_TESTHOOK_OFF", off)
 		cache := testenv.SharedTempDir(t)

@@ -15,14 +15,7 @@ import (
 // owner's build finds the slot empty, and the wipe removes the link, never what it points at;
 // the control (slotkeep off) keeps the planted file for anyone.
 func TestSlotOwnerWipesAnotherOwnersCache(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("a separate sandbox user needs root")
-	}
-	id, release, err := sandbox.Acquire(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
+	id := separateUser(t)
 	src := testenv.SharedTempDir(t)
 	testenv.Write(t, src, "bootstrap", "#!/bin/sh\n")
 	for _, p := range []string{src, filepath.Join(src, "bootstrap")} {
@@ -135,4 +128,19 @@ func rootOnlyDir(t *testing.T) string {
 	}
 	testenv.Write(t, d, "kept", "root's\n")
 	return d
+}
+
+// separateUser is a sandbox user of the test's own (a range acquired until it ends); the test is
+// skipped where there is none to be had (not root).
+func separateUser(t *testing.T) sandbox.Identity {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a separate sandbox user needs root")
+	}
+	id, release, err := sandbox.Acquire(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return id
 }
