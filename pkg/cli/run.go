@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/git"
 	"github.com/coldbench/coldbench/pkg/report"
 	"github.com/coldbench/coldbench/pkg/sandbox"
 )
@@ -119,6 +120,7 @@ func runCmd(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return withCode(ExitBadInput, err)
 	}
+	p.SlotOwner = runSlotOwner(ctx, cfg, env)
 	if !cfg.Quiet {
 		p.Preview = func(res *results.Results, pending []string) { writePreview(env.Stderr, res, pending) }
 	}
@@ -302,4 +304,33 @@ func writeNew(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+// runSlotOwner is whose code a run's head builds run, for the sandbox's caches
+// (pipeline.Pipeline.SlotOwner): $COLDBENCH_SLOT_OWNER where the CI names it (a merge request's
+// project and number, so that its pushes keep their caches), else the checkout and its branch,
+// or the commit of a detached HEAD. A CI runner that checks every merge request out in one
+// workspace gives each branch caches of its own, and a developer who checks a pull request out
+// (gh pr checkout) builds it in clean ones; "" (no repository) leaves it to the pipeline: the
+// head's directory.
+func runSlotOwner(ctx context.Context, cfg config.Config, env Env) string {
+	if v := env.Getenv("COLDBENCH_SLOT_OWNER"); v != "" {
+		return v
+	}
+	at := cmp.Or(cfg.Handler, cfg.Template)
+	if at == "" {
+		return ""
+	}
+	root, err := git.RepoRoot(ctx, dirOf(at))
+	if err != nil {
+		return ""
+	}
+	if b := git.Branch(ctx, root); b != "" {
+		return "checkout " + root + " branch " + b
+	}
+	sha, err := git.ResolveRev(ctx, root, "HEAD")
+	if err != nil {
+		return ""
+	}
+	return "checkout " + root + " at " + sha
 }

@@ -78,6 +78,15 @@ func RepoRoot(ctx context.Context, dir string) (string, error) {
 	return strings.TrimSpace(out), nil
 }
 
+// Branch is the branch checked out at root: "" for a detached HEAD (or no repository).
+func Branch(ctx context.Context, root string) string {
+	out, err := git(ctx, root, "symbolic-ref", "--short", "-q", "HEAD")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(out)
+}
+
 // Tracked lists the files under path (relative to root, or absolute inside it) that the
 // repository at root tracks.
 func Tracked(ctx context.Context, root, path string) ([]string, error) {

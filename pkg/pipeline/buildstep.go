@@ -201,10 +201,9 @@ func (p *Pipeline) CacheDir() string {
 }
 
 // slotOwner is whose untrusted code a head build (or its input listing) in the checkout root
-// runs: p.SlotOwner, else the checkout. A CLI user re-running coldbench on one checkout keeps its
-// warm caches, whatever branch it has out (the user's own code, as trusted as the last run's); a
-// run on another checkout (someone else's project, a pull request cloned for review) starts
-// from empty ones.
+// runs: p.SlotOwner (the action's pull request, the CLI's checkout and branch), else, for a
+// caller that names none, the checkout: a run on another checkout (someone else's project, a
+// tarball unpacked elsewhere) starts from empty caches.
 func (p *Pipeline) slotOwner(root string) string {
 	if p.SlotOwner != "" {
 		return p.SlotOwner

@@ -58,7 +58,8 @@ type Pipeline struct {
 	Preview func(res *results.Results, pending []string)
 	// SlotOwner names whose untrusted code the head builds run, for the sandbox's caches: a
 	// head slot that another owner's code wrote last starts empty (build.Request.SlotOwner). The
-	// action's is the repository and pull request; "" is the head's checkout (slotOwner).
+	// action's is the repository and pull request, the CLI's the checkout and branch; "" is the
+	// head's checkout (slotOwner).
 	SlotOwner string
 	// TrustedHead is the commit the run's event vouches for as the repository's own (a push's,
 	// a schedule's GITHUB_SHA), "" for none: a head checked out at it, unmodified, is trusted
