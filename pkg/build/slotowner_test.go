@@ -49,10 +49,19 @@ func TestSlotOwnerWipesAnotherOwnersCache(t *testing.T) {
 		if err := os.Symlink(filepath.Dir(target), filepath.Join(slot, "go-build", "aa")); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range []string{filepath.Join(slot, "home", ".config"), filepath.Dir(planted), planted, filepath.Join(slot, "go-build", "aa")} {
+		// Go's module cache, read-only as Go leaves it: root removes it all the same.
+		mod := filepath.Join(slot, "gomodcache", "example.com", "m@v1.0.0")
+		testenv.Write(t, mod, "m.go", "package m\n")
+		for _, p := range []string{filepath.Join(slot, "home", ".config"), filepath.Dir(planted), planted, filepath.Join(slot, "go-build", "aa"), filepath.Dir(mod), mod, filepath.Join(mod, "m.go")} {
 			if err := os.Lchown(p, id.UID, id.GID); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if err := os.Chmod(filepath.Join(mod, "m.go"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(mod, 0o555); err != nil {
+			t.Fatal(err)
 		}
 	}
 	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
@@ -70,8 +79,9 @@ func TestSlotOwnerWipesAnotherOwnersCache(t *testing.T) {
 			t.Fatal("a build of trusted code emptied the slot")
 		}
 		ready(t, "pull request octo/app#2", false)
-		if exists(planted) || exists(filepath.Join(slot, "go-build", "aa")) {
-			t.Errorf("another pull request's build finds the first one's files: %s %v, link %v", planted, exists(planted), exists(filepath.Join(slot, "go-build", "aa")))
+		mod := filepath.Join(slot, "gomodcache", "example.com")
+		if exists(planted) || exists(filepath.Join(slot, "go-build", "aa")) || exists(mod) {
+			t.Errorf("another pull request's build finds the first one's files: %s %v, link %v, module cache %v", planted, exists(planted), exists(filepath.Join(slot, "go-build", "aa")), exists(mod))
 		}
 		if b, err := os.ReadFile(target); err != nil || string(b) != "root's\n" {
 			t.Errorf("the wipe followed the planted link: %s: %q, %v", target, b, err)
