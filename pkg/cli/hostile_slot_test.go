@@ -51,7 +51,7 @@ func TestHostileCachePoisonsTheNextPullRequest(t *testing.T) {
 		t.Run(run.name, func(t *testing.T) {
 			cache := testenv.SharedTempDir(t)
 			dir, event := pr(t, 1, first)
-			r := actionHostileAs(t, uid, filepath.Join(t.TempDir(), "file_commands"), run.bin, run.off, dir, event, quickControl(map[string]string{"cache-dir": cache}), "")
+			r := actionHostileAs(t, uid, true, filepath.Join(t.TempDir(), "file_commands"), run.bin, run.off, dir, event, quickControl(map[string]string{"cache-dir": cache}), "")
 			sandboxProcesses(t, r)
 			if r.res == nil || r.res.Variant(results.RoleHead) == nil || r.res.Variant(results.RoleHead).BuildError != "" {
 				t.Fatalf("pull request #1's run did not build its head (so planted nothing): exit %d\n%s", r.code, tail(r.stderr, 2000))
@@ -61,7 +61,7 @@ func TestHostileCachePoisonsTheNextPullRequest(t *testing.T) {
 				inputs = quickControl(inputs)
 			}
 			dir, event = pr(t, 2, second)
-			r = actionHostileAs(t, uid, filepath.Join(t.TempDir(), "file_commands"), run.bin, run.off, dir, event, inputs, "")
+			r = actionHostileAs(t, uid, true, filepath.Join(t.TempDir(), "file_commands"), run.bin, run.off, dir, event, inputs, "")
 			poisoned := slices.Contains(headResponses(r), "poisoned-by-1")
 			t.Logf("%s: pull request #2: exit %d, poisoned %v, head's responses %q", run.name, r.code, poisoned, headResponses(r))
 			switch {

@@ -218,12 +218,13 @@ func actionHostileIn(t *testing.T, files, bin, off, workspace, event string, inp
 	t.Helper()
 	uid, releaseUID := hostileUID()
 	defer releaseUID()
-	return actionHostileAs(t, uid, files, bin, off, workspace, event, inputs, extraPath)
+	return actionHostileAs(t, uid, false, files, bin, off, workspace, event, inputs, extraPath)
 }
 
 // actionHostileAs is actionHostileIn with the sandbox's first uid given (COLDBENCH_SANDBOX_UID;
-// "" for coldbench's own choice).
-func actionHostileAs(t *testing.T, uid, files, bin, off, workspace, event string, inputs map[string]string, extraPath string) hostileRun {
+// "" for coldbench's own choice); prOwner leaves the head slot's owner to the event's pull
+// request rather than to the tests' COLDBENCH_SLOT_OWNER (main_test.go).
+func actionHostileAs(t *testing.T, uid string, prOwner bool, files, bin, off, workspace, event string, inputs map[string]string, extraPath string) hostileRun {
 	t.Helper()
 	gh := fakegithub.New(t, repository, token)
 	home := filepath.Join(t.TempDir(), "github-home")
@@ -259,7 +260,7 @@ func actionHostileAs(t *testing.T, uid, files, bin, off, workspace, event string
 	var env []string
 	for _, kv := range os.Environ() {
 		k, v, _ := strings.Cut(kv, "=")
-		if _, ok := vars[k]; ok || strings.HasPrefix(k, "INPUT_") || k == "COLDBENCH_SANDBOX_UID" {
+		if _, ok := vars[k]; ok || strings.HasPrefix(k, "INPUT_") || k == "COLDBENCH_SANDBOX_UID" || prOwner && k == "COLDBENCH_SLOT_OWNER" {
 			continue
 		}
 		if k == "PATH" && extraPath != "" {

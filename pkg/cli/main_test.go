@@ -13,5 +13,11 @@ import (
 func TestMain(m *testing.M) {
 	sandbox.Init()
 	testenv.ShareGoStd()
+	// One owner for every head slot the tests use: each test's repository would otherwise be
+	// another owner's, and every head build would start from empty caches. The tests of the
+	// owner rule set their own (TestRunSlotOwner, TestHostileCachePoisonsTheNextPullRequest).
+	if os.Getenv("COLDBENCH_SLOT_OWNER") == "" {
+		_ = os.Setenv("COLDBENCH_SLOT_OWNER", "coldbench's tests")
+	}
 	os.Exit(m.Run())
 }
