@@ -34,7 +34,7 @@ else
     go build -o .coldbench/coldbench ./cmd/coldbench
     # The first table: the Go reference alone, on stderr (stdout is the full run's). It was sampled
     # beside the set-up, so its figures are a first look, not the measurement.
-    echo "run.sh: a first table (Go, sampled while the other runtimes install; the full table follows):" >&2
+    echo "run.sh: Go first, sampled while the other runtimes install (a first look; the full table follows)" >&2
     .coldbench/coldbench run --handlers-dir handlers --references go --samples 20 --quiet >&2 ||
       echo "run.sh: the first table failed; the full run follows" >&2
     if ! wait "$setup_pid"; then

@@ -9,11 +9,16 @@ export PATH="$tools/bin:$PATH"
 go vet ./...
 # One package at a time (-p 1): on 2 cores the timing-sensitive end-to-end tests of pkg/cli
 # otherwise share the machine with pkg/build's first Rust builds (a fresh machine's CI left the
-# CPU-bound +10% test undecided that way); each package's own tests still run in parallel.
+# CPU-bound +10% test undecided that way). Each package's own parallel tests run four at a time:
+# pkg/cli's end-to-end runs mostly wait (on sleeps, sandboxed starts, downloads); those that need
+# the machine to themselves (CPU-bound verdicts, a daemon posting to every loopback port, t.Setenv)
+# are not parallel, so they run first, alone.
 go test -count=1 -p 1 -parallel 4 -timeout 30m "$@" ./...
 # The reference handlers' own tests (the shared checksum vectors); the Go one is a package of
 # this module, tested by go test ./... above.
-(cd handlers/rust && cargo test --quiet)
+# Its debug build in a target dir that outlives the checkout (CI tests a fresh clone each time:
+# in the clone's own target/ every run would compile tokio and reqwest again, ~30 s).
+(cd handlers/rust && CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/coldbench/handlers-rust-test-target" cargo test --quiet)
 (cd handlers/deno && NO_COLOR=1 deno test --quiet)
 (cd handlers/node && "$tools/runtimes/nodejs24.x/node/bin/node" --test)
 (cd handlers/python && /usr/bin/python3 -m unittest -q)
