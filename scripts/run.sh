@@ -29,7 +29,9 @@ else
   if [ "$runtimes" != go ] && [[ ",$runtimes," == *,go,* ]] && ! scripts/setup.sh --for "$runtimes" --check 2>/dev/null; then
     scripts/setup.sh --for go
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
-    scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1 &
+    # At the lowest CPU priority: its downloads take the network, aws-lambda-ric's native build
+    # takes what CPU the first table leaves.
+    nice -n 19 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1 &
     setup_pid=$!
     go build -o .coldbench/coldbench ./cmd/coldbench
     # The first table: the Go reference alone, on stderr (stdout is the full run's). It was sampled

@@ -75,8 +75,9 @@ else
     npm install --no-audit --no-fund --silent "aws-lambda-ric@$ric_version" >/dev/null 2>"$node_rt/ric/install.log") ||
     { log "aws-lambda-ric did not build (needs cmake, autoconf, automake, libtool, g++): $(tail -5 "$node_rt/ric/install.log")"; exit 1; }
 fi
-# The addon must load in this Node.js (a Node-API it lacks would fail here, not in a sample).
-"$node_rt/node/bin/node" -e 'require(process.argv[1])' "$node_rt/ric/node_modules/aws-lambda-ric/rapid-client.node" ||
+# The addon must load in this Node.js (a Node-API it lacks would fail here, not in a sample); it
+# reads the Runtime API's address as it loads (nothing is dialled).
+AWS_LAMBDA_RUNTIME_API=127.0.0.1:9 "$node_rt/node/bin/node" -e 'require(process.argv[1])' "$node_rt/ric/node_modules/aws-lambda-ric/rapid-client.node" ||
   { log "aws-lambda-ric's native client does not load in Node.js $node_version"; exit 1; }
 ric_built=${ric_built:-$node_rt/ric}
 sed "s/@MAJOR@/$major/g" > "$node_rt/bootstrap" <<'SH'

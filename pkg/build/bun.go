@@ -43,11 +43,13 @@ func buildBun(ctx context.Context, req Request, stage string) (*results.Artifact
 		}
 	}
 	entry, how := module, ""
-	if src, _ := os.ReadFile(module); !denoExportsHandler.Match(src) {
+	if src, _ := os.ReadFile(module); !jsNamedExport.Match(src) {
 		// A script that is its own program (a web server behind the Web Adapter, Bun.serve, or
-		// its own Runtime API loop): compiled as it is.
+		// its own Runtime API loop): compiled as it is. A module with named exports is one to be
+		// imported: wrapped, so a handler it lacks is Runtime.HandlerNotFound, not a program that
+		// exits at once (the reference exports work and hello, not handler).
 		rel, _ := filepath.Rel(req.Dir, module)
-		how = rel + " as it is: it exports no handler"
+		how = rel + " as it is: it has no named exports"
 	} else {
 		entry = filepath.Join(filepath.Dir(stage), filepath.Base(stage)+"-runtime.ts")
 		if err := os.WriteFile(entry, jsRuntimeFor(module, "handler"), 0o644); err != nil {
@@ -133,7 +135,9 @@ func (Bun) Build(ctx context.Context, req Request, stage string) (*results.Artif
 // ToolchainKey is bun --version and coldbench's Runtime API loop, compiled into the executable.
 func (Bun) ToolchainKey(ctx context.Context, req Request, t Tools) string {
 	sum := sha256.Sum256([]byte(jsRuntime))
-	return t.version(ctx, t.Bun, "--version") + "; runtime loop " + hex.EncodeToString(sum[:6])
+	// "exports wrapped": artifacts from before a module exporting other names than handler was
+	// wrapped (such a build exits before its first /next) are not taken from a cache.
+	return t.version(ctx, t.Bun, "--version") + "; runtime loop " + hex.EncodeToString(sum[:6]) + "; exports wrapped"
 }
 
 // DefaultHandler is index.handler.

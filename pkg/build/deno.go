@@ -161,6 +161,10 @@ func denoModule(dir, handler string) string {
 	return module
 }
 
+// jsNamedExport matches a JavaScript or TypeScript module with a named export: a module of
+// handlers, where a program (Bun.serve(...), or Bun's `export default { fetch }` server) has none.
+var jsNamedExport = regexp.MustCompile(`(?m)^\s*export\s+(?:async\s+function|function|const|let|var|class|\{)`)
+
 // denoExportsHandler matches a module that exports a function named handler.
 var denoExportsHandler = regexp.MustCompile(`(?m)^\s*export\s+(?:(?:async\s+)?function\s*\*?\s*handler\b|(?:const|let|var)\s+handler\b|\{[^}]*\bhandler\b[^}]*\})`)
 

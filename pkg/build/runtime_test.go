@@ -246,3 +246,23 @@ func TestResolveReadsTheGivenEnvironment(t *testing.T) {
 		t.Errorf("BuildEnv(the given environment) = %q, want HOME=%s", env, dir)
 	}
 }
+
+// A Bun module with named exports is a module of handlers, wrapped in coldbench's Runtime API
+// loop; a program (Bun.serve, Bun's default-export server, its own loop) is compiled as it is.
+func TestJSNamedExport(t *testing.T) {
+	t.Parallel()
+	for src, want := range map[string]bool{
+		"export const handler = async () => 1;\n":             true,
+		"export const work = async () => 1;\n":                true, // the reference: work and hello
+		"  export async function hello() {}\n":                true,
+		"function h() {}\nexport { h as handler };\n":         true,
+		"export class Api {}\n":                               true,
+		"Bun.serve({ port: 8080, fetch() {} });\n":            false,
+		"export default { port: 8080, fetch() {} };\n":        false,
+		"// export const handler = 1 in a comment\nloop();\n": false,
+	} {
+		if got := jsNamedExport.MatchString(src); got != want {
+			t.Errorf("%q: named export %v, want %v", src, got, want)
+		}
+	}
+}
