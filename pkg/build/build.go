@@ -53,6 +53,10 @@ type Request struct {
 	// SlotTrusted says the owner's code is the repository's own (a push's commit), not a pull
 	// request's: another owner's build may take over a slot only such code wrote, caches and all.
 	SlotTrusted bool
+	// StdSeedIfBuilt takes the compiled Go standard library (gostd.go) only where one is already
+	// built, never compiling one: for the references, built once per machine and for one slot,
+	// where all of std (55 s of CPU an arch here) costs more than the packages the build needs.
+	StdSeedIfBuilt bool
 	// Root is the tree the build may read: Dir or a parent of it (the repository, so a go.mod
 	// above a Go main package, a Rust path dependency or a Makefile above are found). Dir when empty.
 	Root string

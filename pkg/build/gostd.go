@@ -57,6 +57,9 @@ func seedGoCache(ctx context.Context, req Request, env []string, goarch string, 
 	if _, err := os.Lstat(filepath.Join(dst, marker)); err == nil {
 		return nil
 	}
+	if err := trusted(seed); req.StdSeedIfBuilt && err != nil {
+		return nil // none yet: the build compiles the packages it needs itself
+	}
 	if err := buildStd(ctx, req.Tools.Go, seed, rootEnv, std); err != nil {
 		return err
 	}

@@ -178,3 +178,41 @@ func TestGoStdSeedRunsNoFlagOfThePullRequests(t *testing.T) {
 		t.Error("a seed was made for flags that are not the standard library's")
 	}
 }
+
+// A reference build takes a compiled standard library where one is built, and compiles none: for
+// the one slot that builds the Go reference, all of std costs more than what the build needs.
+func TestReferenceBuildsCompileNoSeed(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("a separate sandbox user needs root")
+	}
+	needToolchain(t, RuntimeGo)
+	id, release, err := sandbox.Acquire(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	seeds := t.TempDir()
+	getenv := func(k string) string {
+		if k == "COLDBENCH_GO_STD_DIR" {
+			return seeds
+		}
+		return os.Getenv(k)
+	}
+	cache := testenv.SharedTempDir(t)
+	req := Request{Arch: ArchARM64, Sandbox: id, GoFlags: ReferenceGoFlags, StdSeedIfBuilt: true,
+		Tools: Tools{CacheDir: SlotDir(filepath.Join(cache, "sandbox"), id), Getenv: getenv}.Resolve()}
+	if err := prepareSlot(id, req.Tools.CacheDir); err != nil {
+		t.Fatal(err)
+	}
+	env := BuildEnv(req.Tools.getenv, "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if err := seedGoCache(context.Background(), req, env, "arm64", ReferenceGoFlags); err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	if built, _ := os.ReadDir(seeds); len(built) != 0 {
+		t.Errorf("a reference build compiled a seed: %v", built)
+	}
+	if files := cacheFiles(t, filepath.Join(req.Tools.CacheDir, "go-build"), id.UID); len(files) != 0 {
+		t.Errorf("%d files copied into the reference's cache from no seed", len(files))
+	}
+}

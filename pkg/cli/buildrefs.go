@@ -63,7 +63,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 		}
 		for _, arch := range arches {
 			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
-				CacheKey: ref.CacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler,
+				CacheKey: ref.CacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler, StdSeedIfBuilt: true,
 				Tools: build.Tools{Getenv: env.Getenv}}
 			art, err := build.Build(ctx, req)
 			if err != nil {

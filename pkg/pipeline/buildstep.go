@@ -176,7 +176,7 @@ func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 		req.SlotTrusted = p.headTrusted(ctx, cmp.Or(pv.root, pv.dir))
 	}
 	if pv.role == results.RoleReference {
-		req.GoFlags, req.Handler = build.ReferenceGoFlags, pv.handler
+		req.GoFlags, req.Handler, req.StdSeedIfBuilt = build.ReferenceGoFlags, pv.handler, true
 	} else { // the user's function: its handler setting and build as its own revision says
 		req.Handler, req.GoFlags, req.Binary = pv.fn.FunctionHandler, pv.fn.GoFlags, pv.fn.Binary
 		req.Command, req.Artifact = pv.fn.Build, pv.fn.Artifact
