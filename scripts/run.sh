@@ -20,14 +20,14 @@ done
 export PATH="$tools/bin:$PATH"
 mkdir -p .coldbench
 if [ "$runtimes" = all ]; then
-  scripts/setup.sh
+  scripts/setup.sh >&2
 else
   runtimes=${runtimes//-hello/}
   # Go needs nothing but its modules. On a machine that lacks the other runtimes' tools, their
   # set-up (minutes on a fresh machine) runs in the background while the Go reference is built and
   # sampled: a first table within a minute or two, then the full one once everything is installed.
   if [ "$runtimes" != go ] && [[ ",$runtimes," == *,go,* ]] && ! scripts/setup.sh --for "$runtimes" --check 2>/dev/null; then
-    scripts/setup.sh --for go
+    scripts/setup.sh --for go >&2
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
     # At the lowest CPU priority: its downloads take the network, aws-lambda-ric's native build
     # takes what CPU the first table leaves.
@@ -46,7 +46,7 @@ else
     fi
     grep '^setup: .*: [0-9]* s' .coldbench/setup.log >&2 || true
   else
-    scripts/setup.sh --for "$runtimes"
+    scripts/setup.sh --for "$runtimes" >&2
   fi
 fi
 go build -o .coldbench/coldbench ./cmd/coldbench
