@@ -41,15 +41,7 @@ func TestStdFlags(t *testing.T) {
 // root is copied in as the user's own files, and the build compiles only the handler's packages.
 // A seed another user could write is not used.
 func TestGoBuildIsSeededWithTheStandardLibrary(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("a separate sandbox user needs root")
-	}
-	needToolchain(t, RuntimeGo)
-	id, release, err := sandbox.Acquire(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
+	id := seedTestUser(t)
 	cache := testenv.SharedTempDir(t)
 	if err := os.Chmod(cache, 0o755); err != nil {
 		t.Fatal(err)
@@ -183,15 +175,7 @@ func TestGoStdSeedRunsNoFlagOfThePullRequests(t *testing.T) {
 // the one slot that builds the Go reference, all of std costs more than what the build needs.
 func TestReferenceBuildsCompileNoSeed(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		t.Skip("a separate sandbox user needs root")
-	}
-	needToolchain(t, RuntimeGo)
-	id, release, err := sandbox.Acquire(os.Getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
+	id := seedTestUser(t)
 	seeds := t.TempDir()
 	getenv := func(k string) string {
 		if k == "COLDBENCH_GO_STD_DIR" {
@@ -215,4 +199,19 @@ func TestReferenceBuildsCompileNoSeed(t *testing.T) {
 	if files := cacheFiles(t, filepath.Join(req.Tools.CacheDir, "go-build"), id.UID); len(files) != 0 {
 		t.Errorf("%d files copied into the reference's cache from no seed", len(files))
 	}
+}
+
+// seedTestUser skips t without root or Go, and is a range of sandbox users of t's own.
+func seedTestUser(t *testing.T) sandbox.Identity {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("a separate sandbox user needs root")
+	}
+	needToolchain(t, RuntimeGo)
+	id, release, err := sandbox.Acquire(os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(release)
+	return id
 }
