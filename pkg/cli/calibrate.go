@@ -59,7 +59,7 @@ func calibrateCmd(ctx context.Context, args []string, env Env) error {
 		return badInput(err)
 	}
 	if *between {
-		return calibrateBetween(env, res, *from, *later, verdict.BetweenRunsConfig{ThresholdPct: *threshold, Alpha: *alpha,
+		return calibrateBetween(ctx, env, res, *from, *later, verdict.BetweenRunsConfig{ThresholdPct: *threshold, Alpha: *alpha,
 			Rounds: *rounds, BlockLen: *blockLen, Trials: *trials, Seed: *seed}, splitList(*variants))
 	}
 	pools := verdict.Rounds(res)
@@ -74,12 +74,21 @@ func calibrateCmd(ctx context.Context, args []string, env Env) error {
 	}
 	cfg := verdict.CalibrationConfig{ThresholdPct: *threshold, Alpha: *alpha, MaxTime: *maxTime, Block: config.AdaptiveBlock,
 		MaxRounds: *maxRounds, Trials: *trials, BlockLen: *blockLen, Seed: *seed}
-	cells, err := verdict.Calibrate(pools, verdict.Scenarios, cfg)
-	if err != nil {
+	cells, err := verdict.Calibrate(ctx, pools, verdict.Scenarios, cfg)
+	if err != nil && ctx.Err() == nil {
 		return badInput(err)
 	}
 	writeCalibration(env.Stdout, cells, cfg, res)
-	return nil
+	return interrupted(ctx, env, len(cells))
+}
+
+// interrupted is a cancelled calibration's error, once the rows it finished are printed.
+func interrupted(ctx context.Context, env Env, rows int) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	fmt.Fprintf(env.Stderr, "coldbench: calibrate interrupted; the %d rows above are the ones it finished\n", rows)
+	return withCode(ExitFailure, ctx.Err())
 }
 
 func writeCalibration(w io.Writer, cells []verdict.CalibrationCell, cfg verdict.CalibrationConfig, res *results.Results) {
@@ -109,7 +118,7 @@ func splitList(s string) []string {
 
 // calibrateBetween prints the between-run table: each variant of the recordings in turn the
 // handler of a release gate on a stored baseline (the earlier run), the others its references.
-func calibrateBetween(env Env, res *results.Results, from, later string, cfg verdict.BetweenRunsConfig, want []string) error {
+func calibrateBetween(ctx context.Context, env Env, res *results.Results, from, later string, cfg verdict.BetweenRunsConfig, want []string) error {
 	then, now := verdict.SplitRounds(verdict.Rounds(res))
 	what := fmt.Sprintf("the two halves of %s's recording", res.CreatedAt.Format("2006-01-02 15:04"))
 	if later != "" {
@@ -127,8 +136,8 @@ func calibrateBetween(env Env, res *results.Results, from, later string, cfg ver
 			}
 		}
 	}
-	cells, err := verdict.CalibrateBetweenRuns(then, now, verdict.BetweenScenarios, cfg)
-	if err != nil {
+	cells, err := verdict.CalibrateBetweenRuns(ctx, then, now, verdict.BetweenScenarios, cfg)
+	if err != nil && ctx.Err() == nil {
 		return badInput(err)
 	}
 	w := env.Stdout
@@ -144,5 +153,5 @@ func calibrateBetween(env Env, res *results.Results, from, later string, cfg ver
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nregression is the false-alarm rate in A/A rows and the detection rate elsewhere; corrected rows take the drift of the other variants (measured in both runs) out of the shift.")
-	return nil
+	return interrupted(ctx, env, len(cells))
 }

@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -138,7 +139,8 @@ const (
 
 // Calibrate simulates the rule on every pool for every scenario, interleaved, and the A/A and
 // +10% init scenarios between runs (base from the recording's first half, head from its second).
-func Calibrate(pools map[string][]Round, scenarios []Scenario, cfg CalibrationConfig) ([]CalibrationCell, error) {
+// Cancelled, it returns the rows it finished and ctx's error.
+func Calibrate(ctx context.Context, pools map[string][]Round, scenarios []Scenario, cfg CalibrationConfig) ([]CalibrationCell, error) {
 	var out []CalibrationCell
 	names := make([]string, 0, len(pools))
 	for n, p := range pools {
@@ -160,6 +162,9 @@ func Calibrate(pools map[string][]Round, scenarios []Scenario, cfg CalibrationCo
 				rng := rand.New(rand.NewPCG(cfg.Seed, uint64(pi)<<32|uint64(si)<<8|uint64(di)))
 				cell := CalibrationCell{Pool: name, Scenario: sc.Name, Design: design, Trials: cfg.Trials}
 				for t := 0; t < cfg.Trials; t++ {
+					if err := ctx.Err(); err != nil {
+						return out, err
+					}
 					var head, base []Round
 					if design == DesignInterleaved {
 						seq := drawRounds(rng, pool, 2*cfg.MaxRounds, cfg.BlockLen)

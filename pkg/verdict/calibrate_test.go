@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestDefaultRuleMeetsCalibrationTargets(t *testing.T) {
 			scenarios = append(scenarios, sc)
 		}
 	}
-	cells, err := Calibrate(Rounds(rec), scenarios, CalibrationConfig{ThresholdPct: 5, Alpha: 0.01, MaxTime: time.Minute,
+	cells, err := Calibrate(context.Background(), Rounds(rec), scenarios, CalibrationConfig{ThresholdPct: 5, Alpha: 0.01, MaxTime: time.Minute,
 		Block: 10, MaxRounds: 500, Trials: 150, BlockLen: 10, Seed: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -36,7 +37,8 @@ type BetweenRunsConfig struct {
 
 // CalibrateBetweenRuns simulates release gates of each variant of then (the stored run) against
 // now (the later run) for every scenario, without and with the other variants as references.
-func CalibrateBetweenRuns(then, now map[string][]Round, scenarios []Scenario, cfg BetweenRunsConfig) ([]CalibrationCell, error) {
+// Cancelled, it returns the rows it finished and ctx's error.
+func CalibrateBetweenRuns(ctx context.Context, then, now map[string][]Round, scenarios []Scenario, cfg BetweenRunsConfig) ([]CalibrationCell, error) {
 	var names []string
 	for n := range then {
 		if _, ok := now[n]; ok {
@@ -69,6 +71,9 @@ func CalibrateBetweenRuns(then, now map[string][]Round, scenarios []Scenario, cf
 				rng := rand.New(rand.NewPCG(cfg.Seed, uint64(pi)<<32|uint64(si)<<8|uint64(di)|1<<20))
 				cell := CalibrationCell{Pool: pool, Scenario: sc.Name, Design: design, Trials: cfg.Trials}
 				for t := 0; t < cfg.Trials; t++ {
+					if err := ctx.Err(); err != nil {
+						return out, err
+					}
 					thenIdx := drawIndices(rng, nThen, cfg.Rounds, cfg.BlockLen)
 					nowIdx := drawIndices(rng, nNow, cfg.Rounds, cfg.BlockLen)
 					r := &results.Results{Config: results.RunConfig{ThresholdPct: cfg.ThresholdPct, Alpha: cfg.Alpha,

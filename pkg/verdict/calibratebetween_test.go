@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"context"
 	"testing"
 
 	"github.com/coldbench/coldbench/pkg/results"
@@ -20,7 +21,7 @@ func TestBetweenRunsCorrectionMeetsItsTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	then, now := SplitRounds(Rounds(rec))
-	cells, err := CalibrateBetweenRuns(then, now, BetweenScenarios[:2], BetweenRunsConfig{ThresholdPct: 5, Alpha: 0.01,
+	cells, err := CalibrateBetweenRuns(context.Background(), then, now, BetweenScenarios[:2], BetweenRunsConfig{ThresholdPct: 5, Alpha: 0.01,
 		Rounds: 100, BlockLen: 10, Trials: 40, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestBetweenRunsCorrectionMeetsItsTargets(t *testing.T) {
 			t.Errorf("%s, %s, %s: regression %.0f%%, inconclusive %.0f%%: misses its target", c.Pool, c.Scenario, c.Design, 100*c.Regression, 100*c.Inconclusive)
 		}
 	}
-	if _, err := CalibrateBetweenRuns(map[string][]Round{"go": then["go"]}, now, BetweenScenarios, BetweenRunsConfig{Rounds: 10, BlockLen: 10, Trials: 1}); err == nil {
+	if _, err := CalibrateBetweenRuns(context.Background(), map[string][]Round{"go": then["go"]}, now, BetweenScenarios, BetweenRunsConfig{Rounds: 10, BlockLen: 10, Trials: 1}); err == nil {
 		t.Error("CalibrateBetweenRuns with one variant: no error, want one (no reference to correct with)")
 	}
 }
