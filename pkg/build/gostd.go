@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/coldbench/coldbench/pkg/sandbox"
@@ -166,6 +167,9 @@ func buildStd(ctx context.Context, gobin, seed string, env, flags []string) erro
 	cache := filepath.Join(tmp, "go-build")
 	cmd := exec.CommandContext(ctx, gobin, append(append([]string{"build"}, flags...), "std")...)
 	cmd.Dir = "/" // no go.mod, go.work or toolchain line of anyone's
+	// Killed with coldbench, even by SIGKILL (the context cannot be cancelled then): its compiles
+	// finish their package and exit.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(env, "GOCACHE="+cache, "HOME="+home, "TMPDIR="+home, "GOPATH="+filepath.Join(home, "go"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build std: %v\n%s", err, out)
