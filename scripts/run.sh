@@ -27,8 +27,7 @@ else
   # set-up (minutes on a fresh machine) runs in the background while the Go reference is built and
   # sampled: a first table within a minute or two, then the full one once everything is installed.
   if [ "$runtimes" != go ] && [[ ",$runtimes," == *,go,* ]] && ! scripts/setup.sh --for "$runtimes" --check 2>/dev/null; then
-    # (go build fetches the modules it needs itself; the set-up's go mod download waits on the
-    # same module cache's locks.)
+    scripts/setup.sh --for go >&2
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
     # At the lowest CPU priority: its downloads take the network, aws-lambda-ric's native build
     # takes what CPU the first table leaves.
