@@ -389,7 +389,7 @@ func init() {
 			dir := fixtureRepo(t, tc.fixture)
 			git := gitIn(t, dir)
 			git("checkout", "-q", "-b", "change")
-			args := []string{"--base", "master", "--samples", "10", "--init-samples", "0", "--markdown", "r.md"}
+			args := []string{"--base", "master", "--samples", "20", "--init-samples", "2", "--markdown", "r.md"}
 			if tc.handler != "" {
 				args = append(args, "--handler", ".", "--function-handler", tc.handler)
 			} else {
