@@ -13,7 +13,10 @@ import (
 // happen there: listening, dialing, and starting the sample's processes (a child inherits its
 // forking thread's namespace, and Pdeathsig is tied to that thread, so the thread lives until
 // the sample is over). Creating it needs CAP_SYS_ADMIN, which coldbench has when it has sandbox
-// users.
+// users. At the end the thread goes back to coldbench's namespace and lives on: the thread may
+// have forked other goroutines' children before it was locked (a build's sandbox helper), and a
+// thread that ends sends their parent-death signal — a build killed mid-compile ("signal:
+// killed"), seen when builds and web samples ran at once. Only if it cannot go back does it end.
 type sampleNet struct {
 	work chan func()
 	ack  chan struct{}
@@ -23,11 +26,25 @@ func newSampleNet() (*sampleNet, error) {
 	n := &sampleNet{work: make(chan func()), ack: make(chan struct{})}
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine, out of the namespace
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare: %w", err)
+		runtime.LockOSThread() // unlocked only once the thread is back in coldbench's namespace
+		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- fmt.Errorf("open this thread's network namespace: %w", err)
+			runtime.UnlockOSThread()
 			return
 		}
+		defer unix.Close(home)
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("unshare: %w", err)
+			runtime.UnlockOSThread()
+			return
+		}
+		// Back home, or never unlocked: a thread left in the namespace ends with this goroutine.
+		defer func() {
+			if unix.Setns(home, unix.CLONE_NEWNET) == nil {
+				runtime.UnlockOSThread()
+			}
+		}()
 		if err := loopbackUp(); err != nil {
 			errc <- err
 			return

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -130,5 +131,43 @@ func TestWebHostNameIsRefusedInTheSampleNetwork(t *testing.T) {
 	s := r.Sample(context.Background(), sampling.Variant{Name: "web", Artifact: webZip(t, web), Web: true, Env: map[string]string{"AWS_LWA_HOST": "db.internal"}})
 	if s.Error == nil || s.Error.Type != results.ErrTypeInvalidEntrypoint || !strings.Contains(s.Error.Reason, `AWS_LWA_HOST "db.internal"`) {
 		t.Fatalf("Sample() error = %+v, want the host refused by name", s.Error)
+	}
+}
+
+// The namespace's thread goes back to coldbench's network namespace when the sample is over and
+// lives on. A thread that ended sent the parent-death signal to every child forked from it, also
+// those other goroutines forked there before the sample locked it: a build's sandbox helper,
+// SIGKILLed mid-compile when a web sample ended beside the build.
+func TestSampleNetThreadOutlivesTheSample(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a network namespace needs CAP_SYS_ADMIN")
+	}
+	home, err := os.Readlink("/proc/thread-self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := newSampleNet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tid int
+	var inside string
+	if err := n.do(func() { tid = unix.Gettid(); inside, _ = os.Readlink("/proc/thread-self/ns/net") }); err != nil {
+		t.Fatal(err)
+	}
+	n.close()
+	if inside == home {
+		t.Fatalf("the sample's thread was in coldbench's namespace %s", home)
+	}
+	task := "/proc/self/task/" + strconv.Itoa(tid)
+	var now string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		// the goroutine goes home after close returns
+		if now, err = os.Readlink(task + "/ns/net"); err != nil || now == home {
+			break
+		}
+	}
+	if err != nil || now != home {
+		t.Errorf("after the sample, thread %d: namespace %q (%v), want it alive in coldbench's %s", tid, now, err, home)
 	}
 }
