@@ -42,13 +42,15 @@ func runHostile(t *testing.T, bin, handler string) ([]results.Sample, string) {
 	// package's directory is every other test's too. Copied with its files' times and committed, so
 	// that the build's caches (keyed by the path in the repository) stay warm from run to run.
 	work := testenv.SharedTempDir(t)
-	for _, args := range [][]string{{"cp", "-a", handler, filepath.Join(work, "fn")}, {"chmod", "-R", "a+rX", work},
-		{"git", "-C", work, "init", "-q"}, {"git", "-C", work, "add", "."},
-		{"git", "-C", work, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "handler"}} {
+	for _, args := range [][]string{{"cp", "-a", handler, filepath.Join(work, "fn")}, {"chmod", "-R", "a+rX", work}} {
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 			t.Fatalf("%v: %v\n%s", args, err, out)
 		}
 	}
+	git := gitIn(t, work)
+	git("init", "-q")
+	git("add", ".")
+	git("commit", "-qm", "handler")
 	cmd := exec.Command(bin, "run", "--handler", "fn", "--base", "none", "--references", "none",
 		"--samples", "3", "--init-samples", "0", "--json", resultsPath, "--quiet")
 	cmd.Dir = work
