@@ -23,6 +23,11 @@ rc=0
 unshare -m bash -c '
   set -euo pipefail
   mkdir -p /var/cache/coldbench && mount -t tmpfs -o mode=755 coldbench-fresh /var/cache/coldbench
+  # A fresh machine'"'"'s rustup has the x86_64 std only (rustup cannot add targets here: its
+  # servers are not reachable), so arm64 builds take Debian'"'"'s rustc; hide one added by hand.
+  if sysroot=$(cd / && rustc --print sysroot 2>/dev/null) && [ -d "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu" ]; then
+    mount -t tmpfs -o mode=755,ro coldbench-fresh "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu"
+  fi
   export COLDBENCH_TOOLS="$1/tools" GOCACHE="$1/gocache" GOMODCACHE="$1/gomodcache" CARGO_HOME="$1/cargo" \
     npm_config_cache="$1/npm" PIP_CACHE_DIR="$1/pip"
   shift

@@ -26,14 +26,38 @@ else
   # Go needs nothing but its modules. On a machine that lacks the other runtimes' tools, their
   # set-up (minutes on a fresh machine) runs in the background while the Go reference is built and
   # sampled: a first table within a minute or two, then the full one once everything is installed.
+  # Rust's reference is the long pole (two cold builds of its crates, one an arm64 cross build):
+  # it is built in the background as soon as its tools are in, beside the rest of set-up and the
+  # first table, into the cache where the full run finds it (or waits for it).
   if [ "$runtimes" != go ] && [[ ",$runtimes," == *,go,* ]] && ! scripts/setup.sh --for "$runtimes" --check 2>/dev/null; then
     scripts/setup.sh --for go >&2
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
+    # What runs in the background runs in sessions of its own, ended with all their processes
+    # when this script ends, however it ends (a script's background jobs ignore Ctrl-C).
+    background=()
+    stop_background() { for pid in "${background[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done; }
+    trap stop_background EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
     # At the lowest CPU priority: its downloads take the network, aws-lambda-ric's native build
-    # takes what CPU the first table leaves.
-    nice -n 19 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1 &
+    # takes what CPU the first table and Rust's build leave.
+    setsid nice -n 19 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1 &
     setup_pid=$!
+    background+=("$setup_pid")
     go build -o .coldbench/coldbench ./cmd/coldbench
+    if [[ ",$runtimes," == *,rust,* ]]; then
+      echo "run.sh: Rust's reference builds in the background once its tools are in (log: .coldbench/build-rust.log)" >&2
+      # shellcheck disable=SC2016 # expanded by the inner shell
+      setsid bash -c '
+        until scripts/setup.sh --for rust --check 2>/dev/null; do
+          kill -0 "$1" 2>/dev/null || exit 0 # set-up ended without them: the full run says why
+          sleep 2
+        done
+        # Below the first table'"'"'s priority, above the rest of set-up'"'"'s.
+        exec nice -n 10 .coldbench/coldbench build-references --handlers-dir handlers --references rust
+      ' build-rust "$setup_pid" > .coldbench/build-rust.log 2>&1 &
+      background+=("$!")
+    fi
     # The first table: the Go reference alone, on stderr (stdout is the full run's). It was sampled
     # beside the set-up, so its figures are a first look, not the measurement.
     echo "run.sh: Go first, sampled while the other runtimes install (a first look; the full table follows)" >&2
@@ -50,5 +74,6 @@ else
   fi
 fi
 go build -o .coldbench/coldbench ./cmd/coldbench
-exec .coldbench/coldbench run --handlers-dir handlers \
+# Not exec'd: the EXIT trap above must outlive it (a background Rust build it waits for).
+.coldbench/coldbench run --handlers-dir handlers \
   --json .coldbench/results.json --markdown .coldbench/report.md --html .coldbench/report.html "$@"

@@ -137,6 +137,38 @@ install_cargo_lambda() {
   fi
 }
 
+# rustup's toolchain, where the sandbox user that builds can run it. rustup keeps toolchains in
+# the installing user's home, and root's is closed to others, so the sandbox's builds fell back to
+# Debian's rustc: built without PGO, it took 1.7x the CPU for the Rust reference here (96 s against
+# rustup's 58 s, x86_64, `cargo build --release` in an empty target dir). Hard links when the tools
+# dir is on the same filesystem (no space; rustup replaces files when it updates, so the links keep
+# the old toolchain whole), else a copy. Only the compiler's parts: bin, lib, libexec, not the docs.
+dir_reachable() { # whether every directory from / to $1 may be searched by others
+  local p=$1
+  while [ "$p" != / ]; do
+    [ $((8#$(stat -c %a "$p") & 1)) -ne 0 ] || return 1
+    p=$(dirname "$p")
+  done
+}
+link_rust_toolchain() {
+  command -v rustc >/dev/null || return 0
+  local sysroot version
+  sysroot=$(cd / && rustc --print sysroot 2>/dev/null) || return 0
+  [ -x "$sysroot/bin/cargo" ] && [ "$sysroot" != "$tools/rust" ] || return 0
+  dir_reachable "$sysroot" && return 0 # the sandbox runs it where it is (the action's image)
+  version=$(cd / && rustc --version)
+  [ "$("$tools/rust/bin/rustc" --version 2>/dev/null)" = "$version" ] && return 0
+  installing "rustup's toolchain ($version) into $tools/rust"
+  rm -rf "$tools/rust.new"
+  mkdir -p "$tools/rust.new"
+  for d in bin lib libexec; do
+    [ -d "$sysroot/$d" ] || continue
+    cp -al "$sysroot/$d" "$tools/rust.new/" 2>/dev/null || { rm -rf "${tools:?}/rust.new/$d"; cp -a "$sysroot/$d" "$tools/rust.new/"; }
+  done
+  rm -rf "$tools/rust"
+  mv "$tools/rust.new" "$tools/rust"
+}
+
 # moto's server (PyPI), in a venv in the tools dir: an independent AWS fake the aws-sdk-go-v2
 # tests of mode aws run against (Lambda's control plane and states, logs, S3, STS); never live AWS.
 # The tests' alone.
@@ -162,6 +194,7 @@ fetch_crates() {
 needs deno && step deno install_deno
 needs rust && step cargo-lambda install_cargo_lambda
 needs rust && step crates fetch_crates
+needs rust && step rust-toolchain link_rust_toolchain
 everything && step moto install_moto
 # The managed runtimes (Node.js, Python) with AWS's runtime interface clients, Bun and esbuild:
 # one step each (scripts/setup-runtimes.sh ONLY), Node.js 22 for the tests alone (the reference

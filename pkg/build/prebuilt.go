@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
+	"time"
 
 	"github.com/coldbench/coldbench/pkg/results"
 )
@@ -120,6 +122,42 @@ func (p Prebuilt) Store(runtime, arch, sourceHash, toolchain string, art *result
 		return err
 	}
 	return os.Rename(filepath.Join(p.Dir, ".manifest.json"), filepath.Join(p.Dir, "manifest.json"))
+}
+
+// Claim takes the directory's turn to build runtime for arch, waiting while another process (a
+// `coldbench build-references` started beside set-up, another run on the machine) has it, so
+// that two builds of one reference never run at once: the one that waited finds the other's
+// artifact with Lookup. waiting is called once if it has to wait. The claim ends with ctx or
+// when release runs.
+func (p Prebuilt) Claim(ctx context.Context, runtime, arch string, waiting func()) (release func(), err error) {
+	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(p.Dir, ".building-"+runtime+"-"+arch), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for said := false; ; said = true {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		if !said && waiting != nil {
+			waiting()
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // SourceHash is the SHA-256 of a handler's source tree: every file's path, mode and content, in

@@ -60,7 +60,13 @@ func buildRust(ctx context.Context, req Request, stage string) (*results.Artifac
 		if fileExists(filepath.Join(req.Dir, "Cargo.lock")) {
 			args = append(args, "--locked") // the versions the author tested, not newer ones
 		}
-		if _, err := run(ctx, req, RuntimeRust, "cargo build", req.Dir, env, cargo, args...); err != nil {
+		hostEnv := env
+		if rustc := rustcBeside(cargo); filepath.IsAbs(rustc) {
+			// The compiler beside this cargo, not the first rustc on the sandbox's PATH (Debian's,
+			// when cargo is the tools directory's copy of rustup's toolchain).
+			hostEnv = append(without(env, "RUSTC"), "RUSTC="+rustc)
+		}
+		if _, err := run(ctx, req, RuntimeRust, "cargo build", req.Dir, hostEnv, cargo, args...); err != nil {
 			return nil, err
 		}
 		bin = filepath.Join(targetDir, "release", binName)
@@ -274,8 +280,10 @@ func (Rust) Tools() []Tool {
 	return []Tool{
 		{Name: "cargo", How: "install Rust (rustup)", VersionArgs: []string{"--version"},
 			field: func(t *Tools) *string { return &t.Cargo },
-			find: func(_ Tools, home string) []string {
-				return []string{"cargo", filepath.Join(home, ".cargo", "bin", "cargo")}
+			find: func(t Tools, home string) []string {
+				// Last, rustup's toolchain as scripts/setup.sh links it into the tools directory,
+				// for the sandbox user, who cannot reach root's ~/.rustup (runnableBy).
+				return []string{"cargo", filepath.Join(home, ".cargo", "bin", "cargo"), filepath.Join(t.ToolsDir, "rust", "bin", "cargo")}
 			}},
 		{Name: "aarch64 cargo", How: "apt-get install rustc-web cargo-web (scripts/setup.sh)", VersionArgs: []string{"--version"},
 			field: func(t *Tools) *string { return &t.CrossCargo }, find: func(Tools, string) []string { return []string{"/usr/bin/cargo"} }},

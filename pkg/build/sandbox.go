@@ -227,14 +227,28 @@ func lockFile(path string) (func(), error) {
 	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
-// runnableBy keeps the toolchains the sandbox user can run.
+// runnableBy keeps the toolchains the sandbox user can run: a tool it cannot run is replaced by
+// the next of that tool's places that it can (rustup's cargo in root's home, then the copy that
+// scripts/setup.sh links into the tools directory), or dropped.
 func (t Tools) runnableBy(id sandbox.Identity) Tools {
+	home := t.getenv("HOME")
 	for _, tool := range AllTools() {
 		if tool.field == nil || tool.notRun {
 			continue
 		}
-		if p := tool.field(&t); *p != "" && !id.CanExec(*p) {
-			*p = ""
+		p := tool.field(&t)
+		if *p == "" || id.CanExec(*p) {
+			continue
+		}
+		*p = ""
+		if tool.find == nil {
+			continue
+		}
+		for _, name := range tool.find(t, home) {
+			if c := look("", name); c != "" && id.CanExec(c) {
+				*p = c
+				break
+			}
 		}
 	}
 	return t

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/host"
@@ -19,21 +23,28 @@ import (
 // buildReferencesCmd builds the reference handlers once, for the arm64 deploy artifact and the
 // host's timed one, into a directory that runs then use instead of building them: the action's
 // image does this at image build time (COLDBENCH_REFERENCES_DIR), so a pull request's check
-// builds only its own handler.
+// builds only its own handler. Without --out they go into the cache dir's store, where `run`
+// looks (run.sh starts Rust's this way beside the set-up of the other runtimes). A reference
+// already there, from the same source and toolchain, is not built again; one another coldbench
+// is building is waited for (pipeline.Toolchains).
 func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("build-references", flag.ContinueOnError)
-	out := fs.String("out", "", "directory to write the artifacts and their manifest.json to (required)")
+	out := fs.String("out", "", "directory to write the artifacts and their manifest.json to (default: the cache dir's references, where `run` finds them)")
+	cacheDir := fs.String("cache-dir", "", "the build caches, as `run --cache-dir` (default /var/cache/coldbench for root, else ~/.cache/coldbench)")
 	handlersDir := fs.String("handlers-dir", "", "where the reference handlers are (default: found as `run` finds them)")
+	refs := fs.String("references", strings.Join(build.ReferenceDirs(), ","), "the references to build, comma-separated: "+strings.Join(build.ReferenceDirs(), ", "))
 	if done, err := parseFlags(fs, args, env, ""); err != nil {
 		return withCode(ExitBadInput, err)
 	} else if done {
 		return nil
 	}
-	if *out == "" {
-		return badInput(errors.New("--out: give the directory to write the prebuilt references to"))
+	names, err := referenceList(*refs)
+	if err != nil {
+		return badInput(err)
 	}
-	hdir, err := referenceSources(env, *handlersDir, filepath.Join(os.TempDir(), "coldbench-build-references"),
-		build.ReferenceDirs())
+	cache := pipeline.CacheDir(resolve(env.Dir, *cacheDir))
+	dir := cmp.Or(resolve(env.Dir, *out), filepath.Join(cache, "references"))
+	hdir, err := referenceSources(env, *handlersDir, filepath.Join(os.TempDir(), "coldbench-build-references"), names)
 	if err != nil {
 		return badInput(err)
 	}
@@ -42,7 +53,6 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 		return badInput(err)
 	}
 	defer release()
-	dir := resolve(env.Dir, *out)
 	work, cleanup, err := pipeline.WorkDir()
 	if err != nil {
 		return failure(err)
@@ -52,29 +62,67 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 	if h := host.Arch(); !slices.Contains(arches, h) {
 		arches = append(arches, h)
 	}
-	store := build.Prebuilt{Dir: dir}
-	for _, name := range build.ReferenceDirs() {
+	var logMu sync.Mutex // both arches' builds log
+	logf := (&logger{w: env.Stderr}).printf
+	tc := pipeline.Toolchains{StoreDir: dir, CacheDir: cache, Log: func(format string, args ...any) {
+		logMu.Lock()
+		defer logMu.Unlock()
+		logf(format, args...)
+	}}
+	for _, name := range names {
 		ref := pipeline.ReferencePlan(name, hdir)
-		r, src := ref.Runtime, ref.Dir
-		rt := r.Name()
-		hash, err := build.SourceHash(src)
-		if err != nil {
-			return failure(fmt.Errorf("hash %s: %w", src, err))
+		rt := ref.Runtime.Name()
+		// Both arches at once, each as the sandbox user a run gives it.
+		arts := make([]*results.Artifact, len(arches))
+		errs := make([]error, len(arches))
+		var wg sync.WaitGroup
+		for i, arch := range arches {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				uid := pipeline.ReferenceIdentity(id, name, arch)
+				req := build.Request{Dir: ref.Dir, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt, arch), Name: rt + "-" + arch,
+					CacheKey: ref.CacheKey, Sandbox: uid, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler, StdSeedIfBuilt: true,
+					Tools: build.Tools{CacheDir: filepath.Join(cache, "build"), Getenv: env.Getenv}}
+				if uid.Separate {
+					req.Tools.CacheDir = build.SlotDir(filepath.Join(cache, "sandbox"), uid)
+				}
+				arts[i], errs[i] = tc.Build(ctx, req, true)
+			}()
 		}
-		for _, arch := range arches {
-			req := build.Request{Dir: src, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt), Name: rt + "-" + arch,
-				CacheKey: ref.CacheKey, Sandbox: id, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler, StdSeedIfBuilt: true,
-				Tools: build.Tools{Getenv: env.Getenv}}
-			art, err := build.Build(ctx, req)
-			if err != nil {
-				return failure(err)
-			}
-			if err := store.Store(rt, arch, hash, build.ToolchainKey(ctx, req, r), art); err != nil {
-				return failure(err)
-			}
-			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, results.FormatBytes(art.ZipBytes), art.Method)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return failure(err)
+		}
+		for i, arch := range arches {
+			fmt.Fprintf(env.Stdout, "%s %s: %s zip (%s)\n", rt, arch, results.FormatBytes(arts[i].ZipBytes), arts[i].Method)
 		}
 	}
 	fmt.Fprintf(env.Stdout, "prebuilt references in %s: set COLDBENCH_REFERENCES_DIR=%s\n", dir, dir)
 	return nil
+}
+
+// referenceList parses --references: each name a reference handler's directory; every bad name
+// at once.
+func referenceList(s string) ([]string, error) {
+	var names, bad []string
+	for _, n := range strings.Split(s, ",") {
+		switch n = strings.TrimSpace(n); {
+		case n == "":
+		case slices.Contains(build.ReferenceDirs(), n):
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		default:
+			bad = append(bad, strconv.Quote(n))
+		}
+	}
+	valid := strings.Join(build.ReferenceDirs(), ", ")
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("--references %s: valid values are %s", strings.Join(bad, ", "), valid)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("--references: none given; valid values are %s", valid)
+	}
+	return names, nil
 }

@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coldbench/coldbench/pkg/build"
 	"github.com/coldbench/coldbench/pkg/internal/testenv"
 )
 
@@ -92,5 +94,63 @@ func TestReferencesFromTheBinary(t *testing.T) {
 	if code := Main(context.Background(), []string{"run", "--references", "go", "--handlers-dir", work, "--cache-dir", cache}, env); code != ExitFailure ||
 		!strings.Contains(errb.String(), "reference handlers not found") {
 		t.Errorf("--handlers-dir without handlers: exit %d\n%s\n%s", code, out, errb)
+	}
+}
+
+// `build-references` without --out fills the cache dir's store that runs look in (run.sh builds
+// Rust's this way beside set-up); while another process is building a reference it waits for
+// that artifact rather than building a second one beside it; once stored, neither it nor a run
+// builds the reference again.
+func TestBuildReferencesIntoTheCache(t *testing.T) {
+	t.Parallel()
+	testenv.Tool(t, "go")
+	work := t.TempDir()
+	handlers := filepath.Join(work, "handlers")
+	for _, f := range []string{"go.sum", "main.go"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "handlers", "go", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testenv.Write(t, filepath.Join(handlers, "go"), f, string(b))
+	}
+	testenv.Write(t, filepath.Join(handlers, "rust"), "Cargo.toml", "") // findHandlersDir's marker
+	cache := testenv.SharedTempDir(t)
+	cmd := func(ctx context.Context, args ...string) (int, string, string) {
+		env, out, errb := testEnv(work)
+		env.Getenv = func(k string) string {
+			if k == "COLDBENCH_REFERENCES_DIR" {
+				return "" // not the image's
+			}
+			return os.Getenv(k)
+		}
+		code := Main(ctx, args, env)
+		return code, out.String(), errb.String()
+	}
+	buildRefs := []string{"build-references", "--handlers-dir", handlers, "--references", "go", "--cache-dir", cache}
+
+	// Another process's build of the arm64 Go reference is under way.
+	release, err := build.Prebuilt{Dir: filepath.Join(cache, "references")}.Claim(context.Background(), "go", build.ArchARM64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	code, out, errb := cmd(ctx, buildRefs...)
+	cancel()
+	if code != ExitFailure || !strings.Contains(errb, "go for arm64: another coldbench is building it; waiting for its artifact") || strings.Contains(out, "go arm64:") {
+		t.Fatalf("while another build holds the claim: exit %d, want %d and a wait\n%s\n%s", code, ExitFailure, out, errb)
+	}
+	release()
+
+	code, out, errb = cmd(context.Background(), buildRefs...)
+	if code != ExitOK || !strings.Contains(out, "go arm64: ") || !strings.Contains(out, "prebuilt references in "+filepath.Join(cache, "references")) {
+		t.Fatalf("build-references: exit %d\n%s\n%s", code, out, errb)
+	}
+	code, _, errb = cmd(context.Background(), "run", "--handlers-dir", handlers, "--references", "go", "--samples", "2", "--cache-dir", cache)
+	if code != ExitOK || !strings.Contains(errb, "prebuilt go for arm64") || regexp.MustCompile(`(?m)^built go for`).MatchString(errb) {
+		t.Fatalf("a run after build-references: exit %d, want the references prebuilt, none built\n%s", code, errb)
+	}
+	code, _, errb = cmd(context.Background(), buildRefs...)
+	if code != ExitOK || !strings.Contains(errb, "prebuilt go for arm64") || regexp.MustCompile(`(?m)^built go for`).MatchString(errb) {
+		t.Fatalf("build-references again: exit %d, want nothing built\n%s", code, errb)
 	}
 }

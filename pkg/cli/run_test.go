@@ -36,6 +36,7 @@ func TestRunBadInput(t *testing.T) {
 		{"flags problems all at once", []string{"run", "--config", "/dev/null", "--handler", "nope", "--samples", "1", "--references", "go,java", "--runtime", "cobol"},
 			[]string{"--handler \"" + filepath.Join(dir, "nope") + "\": no such file or directory", "--samples 1: need at least 2", `unknown reference "java"; valid values are go, rust, deno`, `--runtime "cobol": valid values are auto, go, rust, deno, nodejs, python, bun, provided`}},
 		{"unknown command", []string{"bench"}, []string{`unknown command "bench"; valid commands: action, build-references, calibrate, doctor, history, lambda-ratio, publish, report, run, store, version`}},
+		{"build-references' list", []string{"build-references", "--references", "cobol,go,java"}, []string{`--references "cobol", "java": valid values are go, rust, deno, node, python, bun`}},
 		{"newer results", []string{"report", newer}, []string{"schema_version 7, this coldbench reads up to 1; upgrade coldbench"}},
 		{"missing results", []string{"report", filepath.Join(dir, "none.json")}, []string{"no such file"}},
 		{"report format", []string{"report", "--format", "pdf", newer}, []string{`--format "pdf": valid values are text, markdown, json, html`}},

@@ -189,10 +189,14 @@ func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 }
 
 // CacheDir is --cache-dir, or /var/cache/coldbench for root and ~/.cache/coldbench otherwise.
-func (p *Pipeline) CacheDir() string {
+func (p *Pipeline) CacheDir() string { return CacheDir(p.Config.CacheDir) }
+
+// CacheDir is the cache directory a run given --cache-dir dir uses: dir, else root's
+// /var/cache/coldbench, else ~/.cache/coldbench.
+func CacheDir(dir string) string {
 	switch {
-	case p.Config.CacheDir != "":
-		return p.Config.CacheDir
+	case dir != "":
+		return dir
 	case os.Geteuid() == 0:
 		return "/var/cache/coldbench"
 	}
@@ -241,9 +245,20 @@ func (p *Pipeline) identity(name, arch string) sandbox.Identity {
 	case i >= 0:
 		slot = 2 + i
 	}
+	return archSlot(p.sandbox, slot, arch)
+}
+
+// archSlot is slot's sandbox user for arch: two a variant, arm64's and x86_64's.
+func archSlot(id sandbox.Identity, slot int, arch string) sandbox.Identity {
 	n := 2 * slot
 	if arch == build.ArchX8664 {
 		n++
 	}
-	return p.sandbox.Slot(n)
+	return id.Slot(n)
+}
+
+// ReferenceIdentity is the sandbox user of the run whose range is id that builds and runs the
+// reference name for arch: the one a run gives it (`build-references` builds as the same).
+func ReferenceIdentity(id sandbox.Identity, name, arch string) sandbox.Identity {
+	return archSlot(id, 2+slices.Index(build.ReferenceNames(), name), arch)
 }

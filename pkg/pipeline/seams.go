@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -96,13 +97,21 @@ func IsInput(err error) bool {
 }
 
 // Toolchains is the real Builder: pkg/build, with the reference handlers' prebuilt artifacts
-// looked up in ReferencesDir (the image's) and CacheDir/references and stored in the latter.
+// looked up in ReferencesDir (the image's) and the store (StoreDir, else CacheDir/references)
+// and stored in the latter.
 type Toolchains struct {
 	ReferencesDir, CacheDir string
+	StoreDir                string // where built references are kept: CacheDir/references when ""
 	Log                     func(format string, args ...any)
 }
 
-// Build builds req, or finds a reference prebuilt.
+func (t Toolchains) store() build.Prebuilt {
+	return build.Prebuilt{Dir: cmp.Or(t.StoreDir, filepath.Join(t.CacheDir, "references"))}
+}
+
+// Build builds req, or finds a reference prebuilt. A reference is built by one process at a
+// time (build.Prebuilt.Claim): a run that finds another coldbench building it (run.sh's early
+// Rust build) waits for that artifact rather than building it again beside it.
 func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool) (*results.Artifact, error) {
 	name := strings.TrimSuffix(req.Name, "-"+req.Arch) // the variant's
 	var hash, toolchain string
@@ -113,11 +122,18 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 		}
 		hash, _ = build.SourceHash(req.Dir)
 		toolchain = build.ToolchainKey(ctx, req, r)
-		for _, dir := range []string{t.ReferencesDir, filepath.Join(t.CacheDir, "references")} {
-			if art, ok := (build.Prebuilt{Dir: dir}).Lookup(req.Runtime, req.Arch, hash, toolchain); ok {
-				t.Log("prebuilt %s for %s: %s zip (%s)", name, req.Arch, results.FormatBytes(art.ZipBytes), dir)
-				return art, nil
-			}
+		if art, ok := t.prebuilt(name, req.Runtime, req.Arch, hash, toolchain); ok {
+			return art, nil
+		}
+		release, err := t.store().Claim(ctx, req.Runtime, req.Arch, func() {
+			t.Log("%s for %s: another coldbench is building it; waiting for its artifact", name, req.Arch)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reference %s: %w", name, err)
+		}
+		defer release()
+		if art, ok := t.prebuilt(name, req.Runtime, req.Arch, hash, toolchain); ok {
+			return art, nil
 		}
 	}
 	// Every build has a deadline: a hanging build script must not hang the job.
@@ -133,11 +149,22 @@ func (t Toolchains) Build(ctx context.Context, req build.Request, reference bool
 		t.Log("  note: %s", n)
 	}
 	if reference && hash != "" && toolchain != "" {
-		if err := (build.Prebuilt{Dir: filepath.Join(t.CacheDir, "references")}).Store(req.Runtime, req.Arch, hash, toolchain, art); err != nil {
+		if err := t.store().Store(req.Runtime, req.Arch, hash, toolchain, art); err != nil {
 			t.Log("  note: could not keep the %s artifact in the cache: %v", name, err)
 		}
 	}
 	return art, nil
+}
+
+// prebuilt finds a reference's artifact in the image's directory or the store.
+func (t Toolchains) prebuilt(name, runtime, arch, hash, toolchain string) (*results.Artifact, bool) {
+	for _, p := range []build.Prebuilt{{Dir: t.ReferencesDir}, t.store()} {
+		if art, ok := p.Lookup(runtime, arch, hash, toolchain); ok {
+			t.Log("prebuilt %s for %s: %s zip (%s)", name, arch, results.FormatBytes(art.ZipBytes), p.Dir)
+			return art, true
+		}
+	}
+	return nil, false
 }
 
 // Inputs lists what a function's build reads (build.Inputs), in the sandbox as its build runs.
