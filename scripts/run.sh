@@ -19,6 +19,24 @@ done
 . scripts/tools-dir.sh
 export PATH="$tools/bin:$PATH"
 mkdir -p .coldbench
+# background NICE COMMAND...: COMMAND in the background at CPU priority NICE, in a session of its
+# own that is ended, every process of it, when this script ends, however it ends (a script's
+# background jobs ignore Ctrl-C). A session is an autogroup of its own to the scheduler, weighed
+# against this one whatever its processes' nice values, so the autogroup's is set too.
+background_pids=()
+background() {
+  local n=$1
+  shift
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  setsid bash -c 'echo "$0" > /proc/self/autogroup 2>/dev/null || true; exec nice -n "$0" "$@"' "$n" "$@" &
+  background_pids+=("$!")
+}
+stop_background() {
+  for pid in "${background_pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+}
+trap stop_background EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 if [ "$runtimes" = all ]; then
   scripts/setup.sh >&2
 else
@@ -32,31 +50,22 @@ else
   if [ "$runtimes" != go ] && [[ ",$runtimes," == *,go,* ]] && ! scripts/setup.sh --for "$runtimes" --check 2>/dev/null; then
     scripts/setup.sh --for go >&2
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
-    # What runs in the background runs in sessions of its own, ended with all their processes
-    # when this script ends, however it ends (a script's background jobs ignore Ctrl-C).
-    background=()
-    stop_background() { for pid in "${background[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done; }
-    trap stop_background EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
     # At the lowest CPU priority: its downloads take the network, aws-lambda-ric's native build
     # takes what CPU the first table and Rust's build leave.
-    setsid nice -n 19 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1 &
+    background 19 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1
     setup_pid=$!
-    background+=("$setup_pid")
     go build -o .coldbench/coldbench ./cmd/coldbench
     if [[ ",$runtimes," == *,rust,* ]]; then
       echo "run.sh: Rust's reference builds in the background once its tools are in (log: .coldbench/build-rust.log)" >&2
+      # Below the first table's priority, above the rest of set-up's.
       # shellcheck disable=SC2016 # expanded by the inner shell
-      setsid bash -c '
+      background 10 bash -c '
         until scripts/setup.sh --for rust --check 2>/dev/null; do
           kill -0 "$1" 2>/dev/null || exit 0 # set-up ended without them: the full run says why
           sleep 2
         done
-        # Below the first table'"'"'s priority, above the rest of set-up'"'"'s.
-        exec nice -n 10 .coldbench/coldbench build-references --handlers-dir handlers --references rust
-      ' build-rust "$setup_pid" > .coldbench/build-rust.log 2>&1 &
-      background+=("$!")
+        exec .coldbench/coldbench build-references --handlers-dir handlers --references rust
+      ' build-rust "$setup_pid" > .coldbench/build-rust.log 2>&1
     fi
     # The first table: the Go reference alone, on stderr (stdout is the full run's). It was sampled
     # beside the set-up, so its figures are a first look, not the measurement.
@@ -74,6 +83,16 @@ else
   fi
 fi
 go build -o .coldbench/coldbench ./cmd/coldbench
-# Not exec'd: the EXIT trap above must outlive it (a background Rust build it waits for).
-.coldbench/coldbench run --handlers-dir handlers \
-  --json .coldbench/results.json --markdown .coldbench/report.md --html .coldbench/report.html "$@"
+run=(.coldbench/coldbench run --handlers-dir handlers
+  --json .coldbench/results.json --markdown .coldbench/report.md --html .coldbench/report.html "$@")
+if [ ${#background_pids[@]} -eq 0 ]; then
+  exec "${run[@]}"
+fi
+# A background Rust build is still going (the run waits for it): this script stays to end it, and
+# passes a signal on to the run, which keeps what it measured and stops (bash runs its traps only
+# between commands, so the run waits in the background).
+"${run[@]}" < /dev/stdin &
+run_pid=$!
+trap 'kill -INT "$run_pid" 2>/dev/null; wait "$run_pid"; exit 130' INT
+trap 'kill -TERM "$run_pid" 2>/dev/null; wait "$run_pid"; exit 143' TERM
+wait "$run_pid"
