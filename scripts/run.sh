@@ -50,14 +50,15 @@ else
   if [ "$runtimes" != go ] && [[ ",$runtimes," == *,go,* ]] && ! scripts/setup.sh --for "$runtimes" --check 2>/dev/null; then
     scripts/setup.sh --for go >&2
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
-    # At the lowest CPU priority: its downloads take the network, aws-lambda-ric's native build
-    # takes what CPU the first table and Rust's build leave.
-    background 19 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1
+    # Below the first table's CPU priority (its downloads take the network, aws-lambda-ric's
+    # native build what CPU the first table leaves), and equal to Rust's build: the full run
+    # needs both.
+    background 10 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1
     setup_pid=$!
     go build -o .coldbench/coldbench ./cmd/coldbench
     if [[ ",$runtimes," == *,rust,* ]]; then
       echo "run.sh: Rust's reference builds in the background once its tools are in (log: .coldbench/build-rust.log)" >&2
-      # Below the first table's priority, above the rest of set-up's.
+      # Below the first table's priority, as the rest of set-up.
       # shellcheck disable=SC2016 # expanded by the inner shell
       background 10 bash -c '
         until scripts/setup.sh --for rust --check 2>/dev/null; do

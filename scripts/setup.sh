@@ -184,7 +184,8 @@ install_moto() {
   fi
 }
 
-# Rust crates for the reference handler, fetched once so builds can run offline later.
+# Rust crates for the reference handler, fetched once so its own tests (scripts/test.sh, as root)
+# can run offline later. The sandbox's builds fetch into a cargo home of their own.
 fetch_crates() {
   if ! $check && command -v cargo >/dev/null; then
     (cd "$here/handlers/rust" && cargo fetch -q) || log "cargo fetch failed; Rust builds will fetch on demand"
@@ -193,7 +194,7 @@ fetch_crates() {
 
 needs deno && step deno install_deno
 needs rust && step cargo-lambda install_cargo_lambda
-needs rust && step crates fetch_crates
+everything && step crates fetch_crates
 needs rust && step rust-toolchain link_rust_toolchain
 everything && step moto install_moto
 # The managed runtimes (Node.js, Python) with AWS's runtime interface clients, Bun and esbuild:
