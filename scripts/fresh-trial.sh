@@ -23,10 +23,17 @@ rc=0
 unshare -m bash -c '
   set -euo pipefail
   mkdir -p /var/cache/coldbench && mount -t tmpfs -o mode=755 coldbench-fresh /var/cache/coldbench
-  # A fresh machine'"'"'s rustup has the x86_64 std only (rustup cannot add targets here: its
-  # servers are not reachable), so arm64 builds take Debian'"'"'s rustc; hide one added by hand.
-  if sysroot=$(cd / && rustc --print sysroot 2>/dev/null) && [ -d "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu" ]; then
-    mount -t tmpfs -o mode=755,ro coldbench-fresh "$sysroot/lib/rustlib/aarch64-unknown-linux-gnu"
+  # A fresh machine'"'"'s rustup has the x86_64 std only: the trial'"'"'s rustup home is a copy of this
+  # one'"'"'s (hard links, but copies of the small files rustup rewrites) without the aarch64 std
+  # someone added here, which setup.sh then adds again, as on a fresh machine.
+  home=${RUSTUP_HOME:-$HOME/.rustup}
+  if [ -d "$home" ]; then
+    cp -al "$home" "$1/rustup"
+    for f in "$1"/rustup/settings.toml "$1"/rustup/update-hashes/* "$1"/rustup/toolchains/*/lib/rustlib/*; do
+      if [ -f "$f" ] && [ ! -L "$f" ]; then cp -p "$f" "$f.copy" && mv "$f.copy" "$f"; fi
+    done
+    export RUSTUP_HOME="$1/rustup"
+    (cd / && rustup target remove aarch64-unknown-linux-gnu >/dev/null 2>&1) || true
   fi
   export COLDBENCH_TOOLS="$1/tools" GOCACHE="$1/gocache" GOMODCACHE="$1/gomodcache" CARGO_HOME="$1/cargo" \
     npm_config_cache="$1/npm" PIP_CACHE_DIR="$1/pip"

@@ -54,20 +54,38 @@ $check || log "go modules: $((SECONDS - t0)) s"
 
 $minimal && exit 0
 
+# arm64 Rust builds: rustup's compiler with its aarch64 std, linked by cargo-lambda's zig. rustup
+# adds the target in seconds where it lacks it (a fresh machine's has the x86_64 std only). Only
+# where there is no rustup, Debian's cross toolchain: rustc-web with libstd-rust-web-dev:arm64
+# (an arm64 dpkg architecture and its package lists: the slowest part of a fresh set-up) and the
+# aarch64 GNU linker. The tests use both.
+debian_cross=false
+if needs rust; then
+  aarch64="aarch64-unknown-linux-gnu"
+  if everything || ! command -v rustup >/dev/null; then
+    debian_cross=true
+  fi
+  if command -v rustup >/dev/null && ! (cd / && rustup target list --installed 2>/dev/null) | grep -qx "$aarch64"; then
+    $check && { log "missing: rustup's $aarch64 std"; exit 1; }
+    log "rustup target add $aarch64"
+    (cd / && rustup target add "$aarch64") >&2 || debian_cross=true
+  fi
+fi
+
 # Debian packages: curl (the custom-runtime tutorial bootstrap), make (SAM's makefile build method),
 # cmake, autotools and g++ (aws-lambda-ric's native client), pip (Python wheels, cargo-lambda), the
-# aarch64 cross toolchain for C and Rust (rustup here only has the x86_64 std), qemu-user for arm64
-# smoke checks, valgrind (--instructions counts init's instructions with its cachegrind), and venv (moto).
+# aarch64 cross toolchain for C and Rust (above), qemu-user for arm64 smoke checks, valgrind
+# (--instructions counts init's instructions with its cachegrind), and venv (moto).
 apt_for=()
 everything && apt_for+=(curl make zip unzip musl-tools shellcheck valgrind qemu-user-static python3-pip python3-venv)
 needs node && apt_for+=(make cmake autoconf automake libtool g++)
 { needs python || needs rust; } && apt_for+=(python3-pip)
-needs rust && apt_for+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross rustc-web cargo-web)
+$debian_cross && apt_for+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross rustc-web cargo-web)
 need_apt=()
 for p in $(printf '%s\n' "${apt_for[@]}" | sort -u); do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
 done
-if needs rust; then
+if $debian_cross; then
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     $check && { log "missing: dpkg architecture arm64"; exit 1; }
     as_root dpkg --add-architecture arm64
@@ -157,7 +175,9 @@ link_rust_toolchain() {
   [ -x "$sysroot/bin/cargo" ] && [ "$sysroot" != "$tools/rust" ] || return 0
   dir_reachable "$sysroot" && return 0 # the sandbox runs it where it is (the action's image)
   version=$(cd / && rustc --version)
-  [ "$("$tools/rust/bin/rustc" --version 2>/dev/null)" = "$version" ] && return 0
+  # Up to date: the same compiler with the same targets' std.
+  [ "$("$tools/rust/bin/rustc" --version 2>/dev/null)" = "$version" ] &&
+    [ "$(ls "$sysroot/lib/rustlib")" = "$(ls "$tools/rust/lib/rustlib" 2>/dev/null)" ] && return 0
   installing "rustup's toolchain ($version) into $tools/rust"
   rm -rf "$tools/rust.new"
   mkdir -p "$tools/rust.new"
