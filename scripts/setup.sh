@@ -173,7 +173,9 @@ link_rust_toolchain() {
   local sysroot version
   sysroot=$(cd / && rustc --print sysroot 2>/dev/null) || return 0
   [ -x "$sysroot/bin/cargo" ] && [ "$sysroot" != "$tools/rust" ] || return 0
-  dir_reachable "$sysroot" && return 0 # the sandbox runs it where it is (the action's image)
+  # The sandbox runs it where it is when it reaches both it and rustup's proxies (the action's
+  # image: /usr/local/rustup, /usr/local/cargo).
+  dir_reachable "$sysroot" && dir_reachable "$(dirname "$(command -v cargo)")" && return 0
   version=$(cd / && rustc --version)
   # Up to date: the same compiler with the same targets' std.
   [ "$("$tools/rust/bin/rustc" --version 2>/dev/null)" = "$version" ] &&
