@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/coldbench/coldbench/pkg/config"
+	"github.com/coldbench/coldbench/pkg/sandbox"
 )
 
 // The registry hands config the vocabulary it checked before the registry existed (and
@@ -264,5 +265,49 @@ func TestJSNamedExport(t *testing.T) {
 		if got := jsNamedExport.MatchString(src); got != want {
 			t.Errorf("%q: named export %v, want %v", src, got, want)
 		}
+	}
+}
+
+// A toolchain the sandbox user cannot reach (rustup's cargo in root's home) gives way to the next
+// place of that tool it can run: the tools directory's copy of rustup's toolchain (setup.sh),
+// not Debian's slower compiler; with neither, the tool is dropped.
+func TestRunnableByFallsBackToTheToolsDirCopy(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	for _, d := range []string{filepath.Dir(root), root} { // the test's temp dirs are 0700
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	home := filepath.Join(root, "home")
+	closed := filepath.Join(home, ".cargo", "bin", "cargo")
+	copied := filepath.Join(root, "tools", "rust", "bin", "cargo")
+	for _, p := range []string{closed, copied} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(home, 0o700); err != nil { // root's home: closed to others
+		t.Fatal(err)
+	}
+	id := sandbox.Identity{UID: 64998, GID: 64998, Separate: true}
+	env := func(k string) string {
+		if k == "HOME" {
+			return home
+		}
+		return ""
+	}
+	tools := Tools{Cargo: closed, ToolsDir: filepath.Join(root, "tools"), Getenv: env}
+	if got := tools.runnableBy(id).Cargo; got != copied {
+		t.Errorf("cargo for the sandbox: %q, want the tools dir's copy %q", got, copied)
+	}
+	if err := os.Remove(copied); err != nil {
+		t.Fatal(err)
+	}
+	if got := tools.runnableBy(id).Cargo; got != "" && !id.CanExec(got) {
+		t.Errorf("cargo for the sandbox: %q, which it cannot run", got)
 	}
 }
