@@ -52,7 +52,8 @@ else
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
     # Below the first table's CPU priority (its downloads take the network, aws-lambda-ric's
     # native build what CPU the first table leaves), and equal to Rust's build: the full run
-    # needs both.
+    # needs both. (At the first table's priority, coldbench's own compile took 104 s instead of
+    # 50-75; at 19, below Rust's build, aws-lambda-ric's build took 234 s.)
     background 10 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1
     setup_pid=$!
     go build -o .coldbench/coldbench ./cmd/coldbench

@@ -73,24 +73,16 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 		ref := pipeline.ReferencePlan(name, hdir)
 		rt := ref.Runtime.Name()
 		// Both arches at once, each as the sandbox user a run gives it.
-		arts := make([]*results.Artifact, len(arches))
-		errs := make([]error, len(arches))
-		var wg sync.WaitGroup
-		for i, arch := range arches {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				uid := pipeline.ReferenceIdentity(id, name, arch)
-				req := build.Request{Dir: ref.Dir, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt, arch), Name: rt + "-" + arch,
-					CacheKey: ref.CacheKey, Sandbox: uid, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler, StdSeedIfBuilt: true,
-					Tools: build.Tools{CacheDir: filepath.Join(cache, "build"), Getenv: env.Getenv}}
-				if uid.Separate {
-					req.Tools.CacheDir = build.SlotDir(filepath.Join(cache, "sandbox"), uid)
-				}
-				arts[i], errs[i] = tc.Build(ctx, req, true)
-			}()
-		}
-		wg.Wait()
+		arts, errs := pipeline.EachArch(arches, func(arch string) (*results.Artifact, error) {
+			uid := pipeline.ReferenceIdentity(id, name, arch)
+			req := build.Request{Dir: ref.Dir, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt, arch), Name: rt + "-" + arch,
+				CacheKey: ref.CacheKey, Sandbox: uid, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler, StdSeedIfBuilt: true,
+				Tools: build.Tools{CacheDir: filepath.Join(cache, "build"), Getenv: env.Getenv}}
+			if uid.Separate {
+				req.Tools.CacheDir = build.SlotDir(filepath.Join(cache, "sandbox"), uid)
+			}
+			return tc.Build(ctx, req, true)
+		})
 		if err := errors.Join(errs...); err != nil {
 			return failure(err)
 		}

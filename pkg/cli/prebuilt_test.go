@@ -19,17 +19,7 @@ import (
 func TestReferencesComePrebuiltFromTheCache(t *testing.T) {
 	t.Parallel()
 	built := regexp.MustCompile(`(?m)^built go for`)
-	testenv.Tool(t, "go")
-	work := t.TempDir()
-	handlers := filepath.Join(work, "handlers")
-	for _, f := range []string{"go.sum", "main.go"} {
-		b, err := os.ReadFile(filepath.Join("..", "..", "handlers", "go", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		testenv.Write(t, filepath.Join(handlers, "go"), f, string(b))
-	}
-	testenv.Write(t, filepath.Join(handlers, "rust"), "Cargo.toml", "") // findHandlersDir's marker
+	work, handlers := goReferenceOnly(t)
 	cache := testenv.SharedTempDir(t)
 	run := func() string {
 		env, out, errb := testEnv(work)
@@ -103,17 +93,7 @@ func TestReferencesFromTheBinary(t *testing.T) {
 // builds the reference again.
 func TestBuildReferencesIntoTheCache(t *testing.T) {
 	t.Parallel()
-	testenv.Tool(t, "go")
-	work := t.TempDir()
-	handlers := filepath.Join(work, "handlers")
-	for _, f := range []string{"go.sum", "main.go"} {
-		b, err := os.ReadFile(filepath.Join("..", "..", "handlers", "go", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		testenv.Write(t, filepath.Join(handlers, "go"), f, string(b))
-	}
-	testenv.Write(t, filepath.Join(handlers, "rust"), "Cargo.toml", "") // findHandlersDir's marker
+	work, handlers := goReferenceOnly(t)
 	cache := testenv.SharedTempDir(t)
 	cmd := func(ctx context.Context, args ...string) (int, string, string) {
 		env, out, errb := testEnv(work)
@@ -153,4 +133,21 @@ func TestBuildReferencesIntoTheCache(t *testing.T) {
 	if code != ExitOK || !strings.Contains(errb, "prebuilt go for arm64") || regexp.MustCompile(`(?m)^built go for`).MatchString(errb) {
 		t.Fatalf("build-references again: exit %d, want nothing built\n%s", code, errb)
 	}
+}
+
+// goReferenceOnly is a work dir with a handlers dir holding the Go reference's sources alone.
+func goReferenceOnly(t *testing.T) (work, handlers string) {
+	t.Helper()
+	testenv.Tool(t, "go")
+	work = t.TempDir()
+	handlers = filepath.Join(work, "handlers")
+	for _, f := range []string{"go.sum", "main.go"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "handlers", "go", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		testenv.Write(t, filepath.Join(handlers, "go"), f, string(b))
+	}
+	testenv.Write(t, filepath.Join(handlers, "rust"), "Cargo.toml", "") // findHandlersDir's marker
+	return work, handlers
 }

@@ -143,17 +143,7 @@ func (p *Pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 	if h := host.Arch(); h != build.ArchARM64 && p.Config.Mode != config.ModeAWS {
 		arches = append(arches, h)
 	}
-	arts := make([]*results.Artifact, len(arches))
-	errs := make([]error, len(arches))
-	var wg sync.WaitGroup
-	for i, arch := range arches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			arts[i], errs[i] = p.buildOne(ctx, pv, outDir, arch)
-		}()
-	}
-	wg.Wait()
+	arts, errs := EachArch(arches, func(arch string) (*results.Artifact, error) { return p.buildOne(ctx, pv, outDir, arch) })
 	for i, arch := range arches {
 		if errs[i] != nil {
 			return deploy, nil, errs[i]
@@ -164,6 +154,23 @@ func (p *Pipeline) buildBoth(ctx context.Context, pv planned, outDir string) (de
 		timed = arts[i]
 	}
 	return deploy, timed, nil
+}
+
+// EachArch runs build for every arch at once (each arch's build is a sandbox user of its own)
+// and returns their artifacts and errors in the order of arches.
+func EachArch(arches []string, build func(arch string) (*results.Artifact, error)) ([]*results.Artifact, []error) {
+	arts := make([]*results.Artifact, len(arches))
+	errs := make([]error, len(arches))
+	var wg sync.WaitGroup
+	for i, arch := range arches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			arts[i], errs[i] = build(arch)
+		}()
+	}
+	wg.Wait()
+	return arts, errs
 }
 
 // buildOne builds (or finds prebuilt) one arch of a planned variant.
