@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -135,13 +136,20 @@ func (p *Package) readLimited(f *zip.File) ([]byte, error) {
 // every file is written back and dropped from the page cache, so the handler reads its code from
 // disk as a cold sandbox does (a clean page can be dropped without root, a dirty one cannot,
 // hence the fdatasync first).
-func (p *Package) Extract(dir string, evict bool) error { return p.extract(dir, evict, false) }
+func (p *Package) Extract(dir string, evict bool) error { return p.extract(dir, evict, false, 0) }
+
+// ExtractReadOnly is Extract with no file writable by anyone but its owner (the package's
+// modes less group and other write): a task root that one sample's handler cannot change for the
+// next, as Lambda's /var/task is read-only.
+func (p *Package) ExtractReadOnly(dir string, evict bool) error {
+	return p.extract(dir, evict, false, 0o022)
+}
 
 // ExtractOver writes the package over what dir already holds, as Lambda lays layers out in /opt
 // in order: a file or link of the package replaces one of the same name.
-func (p *Package) ExtractOver(dir string, evict bool) error { return p.extract(dir, evict, true) }
+func (p *Package) ExtractOver(dir string, evict bool) error { return p.extract(dir, evict, true, 0) }
 
-func (p *Package) extract(dir string, evict, over bool) error {
+func (p *Package) extract(dir string, evict, over bool, mask fs.FileMode) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -170,7 +178,7 @@ func (p *Package) extract(dir string, evict, over bool) error {
 		case e.Mode&fs.ModeSymlink != 0:
 			err = root.Symlink(string(e.Data), e.Name)
 		default:
-			err = writeFile(root, e.Name, e.Data, e.Mode.Perm(), evict)
+			err = writeFile(root, e.Name, e.Data, e.Mode.Perm(), mask, evict)
 		}
 		if err != nil {
 			return fmt.Errorf("zip entry %q: %w", e.Name, err)
@@ -179,13 +187,19 @@ func (p *Package) extract(dir string, evict, over bool) error {
 	return nil
 }
 
-func writeFile(root *os.Root, name string, data []byte, perm fs.FileMode, evict bool) error {
+func writeFile(root *os.Root, name string, data []byte, perm, mask fs.FileMode, evict bool) error {
 	if perm == 0 {
 		perm = 0o644 // zips made on Windows carry no Unix mode
 	}
-	out, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	out, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm&^mask)
 	if err != nil {
 		return err
+	}
+	if mask != 0 { // the umask may have left less; never more
+		if err := out.Chmod(perm &^ mask); err != nil {
+			out.Close()
+			return err
+		}
 	}
 	_, err = out.Write(data)
 	if err == nil && evict {
@@ -197,4 +211,22 @@ func writeFile(root *os.Root, name string, data []byte, perm fs.FileMode, evict 
 		err = cerr
 	}
 	return err
+}
+
+// Evict drops every regular file under dir (a task root ExtractReadOnly wrote with evict) from
+// the page cache, links not followed, so that the next sample reads its code from disk as a cold
+// sandbox does. Its pages are clean (written back when the root was laid out), so dropping them
+// needs no write.
+func Evict(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := os.OpenFile(p, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	})
 }

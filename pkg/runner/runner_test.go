@@ -571,3 +571,64 @@ func TestVariantsOwnMemoryAndTimeout(t *testing.T) {
 		t.Errorf("variant with a 1 s timeout on a 5 s runner: error %v, want its own timeout", s.Error)
 	}
 }
+
+// The task root is laid out once a run and shared by the variant's samples, so a handler must
+// not be able to change it for the next sample (a head that rewrote its own slow file after the
+// first sample would hide its regression): a file the package makes world-writable and the
+// directories stay as laid out. Landlock keeps the task root read-only, and the modes do where
+// Landlock is missing; with both off the attack works.
+func TestTaskRootCannotBeChangedForTheNextSample(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "poison.zip")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, e := range []struct {
+		name string
+		mode os.FileMode
+		data string
+	}{
+		{"bootstrap", 0o755, "#!/bin/sh\necho poisoned >> \"$LAMBDA_TASK_ROOT/state\"\n: > \"$LAMBDA_TASK_ROOT/planted\"\nexit 1\n"},
+		{"state", 0o666, "as built\n"},
+	} {
+		h := &zip.FileHeader{Name: e.name}
+		h.SetMode(e.mode)
+		w, _ := zw.CreateHeader(h)
+		_, _ = w.Write([]byte(e.data))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	attack := func(t *testing.T) (state string, planted bool) {
+		r := newTestRunner(t, Config{InitTimeout: 2 * time.Second})
+		if !r.cfg.Sandbox.Separate {
+			t.Skip("no sandbox user: the handler runs as coldbench's own user")
+		}
+		for range 2 {
+			if s := r.Sample(context.Background(), sampling.Variant{Name: "poison", Artifact: p}); s.Error == nil {
+				t.Fatalf("the handler exits before /next: want a failed sample")
+			}
+		}
+		root := r.roots[p]
+		b, _ := os.ReadFile(filepath.Join(root, "state"))
+		_, err := os.Lstat(filepath.Join(root, "planted"))
+		return string(b), err == nil
+	}
+	t.Run("protected", func(t *testing.T) {
+		if state, planted := attack(t); state != "as built\n" || planted {
+			t.Errorf("after two samples the task root's state is %q and planted %v: a sample changed it for the next", state, planted)
+		}
+	})
+	t.Run("control", func(t *testing.T) {
+		t.Setenv("COLDBENCH_TESTHOOK_OFF", "landlock,taskroot")
+		if !sandbox.Off("taskroot") {
+			t.Skip("the control needs a binary built with -tags coldbench_testhooks")
+		}
+		if state, _ := attack(t); !strings.Contains(state, "poisoned") {
+			t.Errorf("with Landlock and the task root's modes off the state is %q: the test proves nothing", state)
+		}
+	})
+}
