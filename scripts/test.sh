@@ -14,6 +14,12 @@ go vet ./...
 # the machine to themselves (CPU-bound verdicts, a daemon posting to every loopback port, t.Setenv)
 # are not parallel, so they run first, alone.
 go test -count=1 -p 1 -parallel 4 -timeout 30m "$@" ./...
+# The attack tests whose control turns a protection off inside the test binary: again, built with
+# the test hooks, so that each control is seen to succeed (pkg/cli's build a hooked coldbench of
+# their own).
+go test -count=1 -p 1 -tags coldbench_testhooks -timeout 10m \
+  -run 'TestTaskRootCannotBeChangedForTheNextSample|TestHostileAdapterDialLeavesTheSampleNetwork|TestHostileWebServerIsConfinedToItsNetwork|TestHandlerPrintedLambdaLines' \
+  ./pkg/runner ./pkg/awslambda
 # The reference handlers' own tests (the shared checksum vectors); the Go one is a package of
 # this module, tested by go test ./... above.
 # Its debug build in a target dir that outlives the checkout (CI tests a fresh clone each time:
