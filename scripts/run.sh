@@ -51,15 +51,17 @@ else
     scripts/setup.sh --for go >&2
     echo "run.sh: installing ${runtimes/go,/} in the background (log: .coldbench/setup.log); Go first" >&2
     # Below the first table's CPU priority (its downloads take the network, aws-lambda-ric's
-    # native build what CPU the first table leaves), and equal to Rust's build: the full run
-    # needs both. (At the first table's priority, coldbench's own compile took 104 s instead of
-    # 50-75; at 19, below Rust's build, aws-lambda-ric's build took 234 s.)
-    background 10 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1
+    # native build what CPU the first table leaves), above Rust's build: aws-lambda-ric's build
+    # (curl's configure, then make) is mostly one core's work that the full run waits for, and
+    # Rust's fills what CPU is left. (At the first table's priority, coldbench's own compile took
+    # 104 s instead of 50-75; at 19, below Rust's build, aws-lambda-ric's build took 234 s.)
+    background 5 scripts/setup.sh --for "$runtimes" > .coldbench/setup.log 2>&1
     setup_pid=$!
     go build -o .coldbench/coldbench ./cmd/coldbench
     if [[ ",$runtimes," == *,rust,* ]]; then
       echo "run.sh: Rust's reference builds in the background once its tools are in (log: .coldbench/build-rust.log)" >&2
-      # Below the first table's priority, as the rest of set-up.
+      # Below the first table's and the set-up's priority: the most parallel work, it fills what
+      # CPU they leave.
       # shellcheck disable=SC2016 # expanded by the inner shell
       background 10 bash -c '
         until scripts/setup.sh --for rust --check 2>/dev/null; do
