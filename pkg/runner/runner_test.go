@@ -431,23 +431,7 @@ func TestHostileZipIsAFailedSample(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
 	p := filepath.Join(base, "hostile.zip")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	for _, e := range []struct {
-		name string
-		mode os.FileMode
-		data string
-	}{{"up", os.ModeSymlink | 0o777, base}, {"up/planted", 0o755, "#!/bin/sh\n"}, {"bootstrap", 0o755, "#!/bin/sh\n"}} {
-		h := &zip.FileHeader{Name: e.name}
-		h.SetMode(e.mode)
-		w, _ := zw.CreateHeader(h)
-		_, _ = w.Write([]byte(e.data))
-	}
-	_ = zw.Close()
-	f.Close()
+	writeZip(t, p, []zipEntry{{"up", os.ModeSymlink | 0o777, base}, {"up/planted", 0o755, "#!/bin/sh\n"}, {"bootstrap", 0o755, "#!/bin/sh\n"}})
 	r := newTestRunner(t, Config{})
 	s := r.Sample(context.Background(), sampling.Variant{Name: "hostile", Artifact: p})
 	if s.Error == nil || s.Error.Type != results.ErrTypeSetup || !strings.Contains(s.Error.Reason, `zip entry "up/planted"`) {
@@ -578,30 +562,11 @@ func TestVariantsOwnMemoryAndTimeout(t *testing.T) {
 // directories stay as laid out. Landlock keeps the task root read-only, and the modes do where
 // Landlock is missing; with both off the attack works.
 func TestTaskRootCannotBeChangedForTheNextSample(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "poison.zip")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	for _, e := range []struct {
-		name string
-		mode os.FileMode
-		data string
-	}{
+	p := filepath.Join(t.TempDir(), "poison.zip")
+	writeZip(t, p, []zipEntry{
 		{"bootstrap", 0o755, "#!/bin/sh\necho poisoned >> \"$LAMBDA_TASK_ROOT/state\"\n: > \"$LAMBDA_TASK_ROOT/planted\"\nexit 1\n"},
 		{"state", 0o666, "as built\n"},
-	} {
-		h := &zip.FileHeader{Name: e.name}
-		h.SetMode(e.mode)
-		w, _ := zw.CreateHeader(h)
-		_, _ = w.Write([]byte(e.data))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	})
 	attack := func(t *testing.T) (state string, planted bool) {
 		r := newTestRunner(t, Config{InitTimeout: 2 * time.Second})
 		if !r.cfg.Sandbox.Separate {
@@ -631,4 +596,35 @@ func TestTaskRootCannotBeChangedForTheNextSample(t *testing.T) {
 			t.Errorf("with Landlock and the task root's modes off the state is %q: the test proves nothing", state)
 		}
 	})
+}
+
+type zipEntry struct {
+	name string
+	mode os.FileMode
+	data string // a link's target for a link
+}
+
+// writeZip writes a zip of entries, with their modes, at path.
+func writeZip(t *testing.T, path string, entries []zipEntry) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zw := zip.NewWriter(f)
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e.name}
+		h.SetMode(e.mode)
+		w, err := zw.CreateHeader(h)
+		if err == nil {
+			_, err = w.Write([]byte(e.data))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
