@@ -77,10 +77,7 @@ func buildReferencesCmd(ctx context.Context, args []string, env Env) error {
 			uid := pipeline.ReferenceIdentity(id, name, arch)
 			req := build.Request{Dir: ref.Dir, Runtime: rt, Arch: arch, OutDir: filepath.Join(work, rt, arch), Name: rt + "-" + arch,
 				CacheKey: ref.CacheKey, Sandbox: uid, GoFlags: build.ReferenceGoFlags, Handler: ref.Handler, StdSeedIfBuilt: true,
-				Tools: build.Tools{CacheDir: filepath.Join(cache, "build"), Getenv: env.Getenv}}
-			if uid.Separate {
-				req.Tools.CacheDir = build.SlotDir(filepath.Join(cache, "sandbox"), uid)
-			}
+				Tools: pipeline.BuildTools(cache, uid, env.Getenv)}
 			return tc.Build(ctx, req, true)
 		})
 		if err := errors.Join(errs...); err != nil {

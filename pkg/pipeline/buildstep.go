@@ -177,7 +177,7 @@ func EachArch(arches []string, build func(arch string) (*results.Artifact, error
 func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string) (*results.Artifact, error) {
 	id := p.identity(pv.name, arch)
 	req := build.Request{Dir: pv.dir, Root: pv.root, Runtime: pv.runtime, OutDir: outDir, CacheKey: pv.cacheKey, Sandbox: id,
-		Arch: arch, Name: pv.name + "-" + arch, Tools: build.Tools{CacheDir: filepath.Join(p.CacheDir(), "build"), Getenv: p.Getenv}}
+		Arch: arch, Name: pv.name + "-" + arch, Tools: BuildTools(p.CacheDir(), id, p.Getenv)}
 	if pv.role == results.RoleHead {
 		req.SlotOwner = p.slotOwner(cmp.Or(pv.root, pv.dir))
 		req.SlotTrusted = p.headTrusted(ctx, cmp.Or(pv.root, pv.dir))
@@ -189,10 +189,17 @@ func (p *Pipeline) buildOne(ctx context.Context, pv planned, outDir, arch string
 		req.Command, req.Artifact = pv.fn.Build, pv.fn.Artifact
 		req.WebScript = isWeb(pv.fn) && pv.fn.Env["AWS_LAMBDA_EXEC_WRAPPER"] == "/opt/bootstrap"
 	}
-	if id.Separate {
-		req.Tools.CacheDir = build.SlotDir(filepath.Join(p.CacheDir(), "sandbox"), id)
-	}
 	return p.Builder.Build(ctx, req, pv.role == results.RoleReference)
+}
+
+// BuildTools are the tools of a build as id in a run whose cache dir is cacheDir: id's slot's
+// caches when it is a sandbox user of its own.
+func BuildTools(cacheDir string, id sandbox.Identity, getenv func(string) string) build.Tools {
+	t := build.Tools{CacheDir: filepath.Join(cacheDir, "build"), Getenv: getenv}
+	if id.Separate {
+		t.CacheDir = build.SlotDir(filepath.Join(cacheDir, "sandbox"), id)
+	}
+	return t
 }
 
 // CacheDir is --cache-dir, or /var/cache/coldbench for root and ~/.cache/coldbench otherwise.

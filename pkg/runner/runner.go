@@ -293,10 +293,14 @@ func (r *Runner) taskRoot(path string, art *lambdazip.Package) (string, error) {
 		err = art.ExtractReadOnly(dir, !r.cfg.NoEvict)
 	}
 	if err == nil && sandbox.Off("taskroot") { // the tests' control: the package's own modes
-		for _, e := range art.Entries {
-			if e.Mode.IsRegular() {
-				err = errors.Join(err, os.Chmod(filepath.Join(dir, e.Name), e.Mode.Perm()))
+		var tr *os.Root
+		if tr, err = os.OpenRoot(dir); err == nil {
+			for _, e := range art.Entries {
+				if e.Mode.IsRegular() {
+					err = errors.Join(err, tr.Chmod(e.Name, e.Mode.Perm()))
+				}
 			}
+			tr.Close()
 		}
 	}
 	if err != nil {
